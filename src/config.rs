@@ -1,0 +1,119 @@
+//! Every knob of a running pushlab, in one struct.
+//!
+//! The command line and the environment (`PUSHLAB_*`) fill the same fields, with defaults a newcomer
+//! can run as they are. Handlers read durations and limits from here, never from literals.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::Args;
+
+/// What `pushlab serve` needs to run. Every field is a flag with an environment fallback.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address and port to listen on (use 0.0.0.0:8080 to let the room connect).
+    #[arg(long, env = "PUSHLAB_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Events per second published by the built-in generator (0 = silent feed).
+    #[arg(long, env = "PUSHLAB_RATE", default_value_t = 2.0)]
+    pub rate: f64,
+
+    /// How many recent events the server keeps so that clients can resume (the replay buffer).
+    #[arg(long, env = "PUSHLAB_BUFFER", default_value_t = 1024)]
+    pub buffer: usize,
+
+    /// Admin token for the instructor console; random at each start when not given.
+    #[arg(long, env = "PUSHLAB_ADMIN_TOKEN")]
+    pub admin_token: Option<String>,
+
+    /// Longest time, in milliseconds, a long poll may be held before answering empty.
+    #[arg(long, env = "PUSHLAB_LONGPOLL_MAX_MS", default_value_t = 60_000)]
+    pub longpoll_max_ms: u64,
+
+    /// Largest WebSocket message accepted from a client, in bytes (larger: close 1009).
+    #[arg(long, env = "PUSHLAB_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    pub max_message_bytes: usize,
+
+    /// Seconds between WebSocket pings; a client silent for three intervals is disconnected.
+    #[arg(long, env = "PUSHLAB_HEARTBEAT_SECS", default_value_t = 5)]
+    pub heartbeat_secs: u64,
+
+    /// Extra origin allowed to open WebSockets and post (repeatable), e.g. http://lab.example:8080.
+    /// Pages served by pushlab itself are always allowed.
+    #[arg(
+        long = "allowed-origin",
+        env = "PUSHLAB_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Most connections served at once; further clients wait in the accept queue.
+    #[arg(long, env = "PUSHLAB_MAX_CONNECTIONS", default_value_t = 25_000)]
+    pub max_connections: usize,
+
+    /// Worker threads serving HTTP (default: one per core).
+    #[arg(long, env = "PUSHLAB_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Config {
+    /// A configuration for tests and the embedded bench server: loopback, port chosen by the OS.
+    pub fn for_tests() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            rate: 0.0,
+            buffer: 1024,
+            admin_token: Some("test-token".into()),
+            longpoll_max_ms: 60_000,
+            max_message_bytes: 64 * 1024,
+            heartbeat_secs: 5,
+            allowed_origins: Vec::new(),
+            max_connections: 25_000,
+            workers: Some(2),
+        }
+    }
+
+    pub fn heartbeat_interval(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_secs.max(1))
+    }
+
+    /// A client that has sent nothing (not even a pong) for this long is considered gone.
+    /// Three heartbeats, so that the interval is at most half the timeout as actix advises.
+    pub fn client_timeout(&self) -> Duration {
+        self.heartbeat_interval() * 3
+    }
+
+    pub fn longpoll_max(&self) -> Duration {
+        Duration::from_millis(self.longpoll_max_ms)
+    }
+
+    /// Checks the values a flag parser cannot: a bad value stops the start with a clear message.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0.0..=crate::feed::MAX_RATE_HZ).contains(&self.rate) || self.rate.is_nan() {
+            return Err(format!(
+                "--rate must be between 0 and {} events per second",
+                crate::feed::MAX_RATE_HZ
+            ));
+        }
+        if !(1..=crate::feed::MAX_BUFFER).contains(&self.buffer) {
+            return Err(format!(
+                "--buffer must be between 1 and {}",
+                crate::feed::MAX_BUFFER
+            ));
+        }
+        if self.max_message_bytes < 125 {
+            return Err("--max-message-bytes must be at least 125".into());
+        }
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        for origin in &self.allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(format!(
+                    "--allowed-origin {origin:?} must look like http://host[:port]"
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! pushlab: one live feed, five ways to follow it, and a meter that compares them.
+//!
+//! # Layout
+//!
+//! - [`config`]: every knob, from flags and `PUSHLAB_*` variables.
+//! - [`feed`]: events, the [`feed::Hub`] that numbers and keeps them, the tick generator.
+//! - [`transport`]: classic page, short poll, long poll, SSE, WebSocket (and chat, echo);
+//!   thin adapters from the hub to a wire format.
+//! - [`ws`]: WebSocket plumbing: the RFC 6455 guard, handshake details, the connection loop.
+//! - [`meter`]: requests, bytes, deliveries, delays; `/api/stats` and `/metrics`.
+//! - [`server`]: shared state, the actix server, the socket tap that counts bytes on the wire.
+//! - [`api`], [`pages`], [`routes`]: the remaining endpoints, the HTML pages, the route table.
+//!
+//! [`Application::build`] is the one entry: `main` and the tests start the same server.
+
+pub mod api;
+pub mod config;
+pub mod feed;
+pub mod meter;
+pub mod pages;
+pub mod routes;
+pub mod server;
+pub mod telemetry;
+pub mod transport;
+pub mod ws;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use actix_server::{Server, ServerHandle};
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+use server::AppState;
+
+/// A built server: bound, with its background tasks running, not yet awaited.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    state: Arc<AppState>,
+}
+
+/// Stops a running [`Application`] gracefully, from anywhere.
+#[derive(Clone)]
+pub struct Stopper {
+    handle: ServerHandle,
+    shutdown: CancellationToken,
+}
+
+impl Stopper {
+    /// Tells every stream and held poll to finish (WebSockets get close 1001, long polls an
+    /// empty answer, SSE streams end), then stops the server, waiting at most
+    /// `server::SHUTDOWN_TIMEOUT_SECS` for connections to drain.
+    pub async fn stop(&self) {
+        self.shutdown.cancel();
+        self.handle.stop(true).await;
+    }
+}
+
+impl Application {
+    /// Binds `config.bind` and starts serving, the generator and the stats ticker.
+    /// Must be called inside a Tokio runtime (actix's or plain Tokio's).
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        config.validate().map_err(anyhow::Error::msg)?;
+        let listener = std::net::TcpListener::bind(config.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let token = config.admin_token.clone().unwrap_or_else(random_token);
+        let state = Arc::new(AppState::new(config, token));
+        let server = server::serve(listener, state.clone())?;
+
+        tokio::spawn(feed::run_generator(
+            state.hub.clone(),
+            state.settings.subscribe(),
+            state.shutdown.clone(),
+        ));
+        tokio::spawn(tick_every_second(state.clone()));
+        Ok(Application {
+            addr,
+            server,
+            state,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn admin_token(&self) -> &str {
+        &self.state.admin_token
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            handle: self.server.handle(),
+            shutdown: self.state.shutdown.clone(),
+        }
+    }
+
+    /// Serves until stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Closes one second of the meter's window, every second, until shutdown.
+async fn tick_every_second(state: Arc<AppState>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await; // the first tick is immediate
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => { state.meter.tick(); }
+            _ = state.shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// 128 random bits, hex: the admin token when none is configured.
+fn random_token() -> String {
+    rand::random::<[u8; 16]>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,72 @@
+//! The `pushlab` command: `pushlab` / `pushlab serve` runs the server; `pushlab bench` (soon)
+//! compares the transports under load.
+
+use clap::{Parser, Subcommand};
+use pushlab::{Application, Config};
+
+#[derive(Parser)]
+#[command(
+    name = "pushlab",
+    version,
+    about = "One live feed, five ways to follow it: classic page, short poll, long poll, SSE and WebSocket, measured side by side."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: Config,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default when no command is given).
+    Serve(Config),
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    pushlab::telemetry::init();
+    let config = match cli.command {
+        Some(Command::Serve(config)) => config,
+        None => cli.serve,
+    };
+    serve(config).await
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    println!("pushlab is running at {}", app.url());
+    println!("admin token: {}", app.admin_token());
+    println!("stop with Ctrl-C");
+    let stopper = app.stopper();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping: closing streams, answering held polls");
+        stopper.stop().await;
+    });
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (how service managers and `kill` ask a process to stop).
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,329 @@
+//! The meter: every request, byte and delivery of every compared transport, in one place.
+//!
+//! Transports report facts through the small API of [`Meter`] and keep no counters of their own.
+//! Bytes are not reported by transports at all: the server's socket tap counts them as they cross
+//! the socket (see `server::tap`). The meter owns totals since the last reset, a 60-second window,
+//! and the export to JSON and Prometheus; it never decides what a transport sends.
+
+mod client_report;
+mod histogram;
+mod prometheus;
+mod transport;
+mod window;
+
+use std::{
+    sync::{
+        Mutex,
+        atomic::{AtomicI64, AtomicU64, Ordering::Relaxed},
+    },
+    time::Instant,
+};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+pub use client_report::{ClientReport, ClientReportError, MAX_REPORT_LATENCIES};
+pub use histogram::{MAX_LATENCY_US, Summary};
+pub use prometheus::{FeedGauges, encode_prometheus};
+pub use transport::Transport;
+pub use window::{WINDOW_SECONDS, WindowSample};
+
+use crate::feed::Event;
+use histogram::{new_histogram, record, summarize};
+use window::Window;
+
+/// The meter of one running server. Shared by every worker behind an `Arc`.
+pub struct Meter {
+    transports: [TransportMeter; 5],
+    /// Start of the current measurement period (Unix µs): server start or last reset.
+    since_us: AtomicU64,
+    /// Filled once a second by [`Meter::tick`]; read by the stats stream.
+    window: Mutex<Window>,
+}
+
+/// The counters of one transport. Atomics for counts (no lock on the hot path); a std `Mutex`
+/// per histogram, held for the few nanoseconds of a record and never across an `.await`.
+#[derive(Default)]
+struct TransportMeter {
+    requests: AtomicU64,
+    connections_opened: AtomicU64,
+    connections_closed: AtomicU64,
+    /// Not reset with the others: it counts what is open now, whenever it was opened.
+    connections_active: AtomicI64,
+    delivered: AtomicU64,
+    empty: AtomicU64,
+    missed: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    delay: Mutex<Latencies>,
+    client_latency: Mutex<Latencies>,
+}
+
+/// Totals since reset, and the current second (swapped out by the window each tick).
+struct Latencies {
+    total: Histogram<u64>,
+    second: Histogram<u64>,
+}
+
+impl Default for Latencies {
+    fn default() -> Self {
+        Latencies {
+            total: new_histogram(),
+            second: new_histogram(),
+        }
+    }
+}
+
+impl Latencies {
+    fn record(&mut self, micros: u64) {
+        record(&mut self.total, micros);
+        record(&mut self.second, micros);
+    }
+}
+
+/// `GET /api/stats` for one transport (PROTOCOL.md "The stats"; fields may be added, not removed).
+#[derive(Debug, Clone, Serialize)]
+pub struct TransportStats {
+    pub requests: u64,
+    pub connections_opened: u64,
+    pub connections_closed: u64,
+    pub connections_active: i64,
+    pub delivered: u64,
+    pub empty: u64,
+    pub missed: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// `(bytes_in + bytes_out) / delivered`, headers and framing included; 0 before any delivery.
+    pub bytes_per_event: f64,
+    pub delay_us: Summary,
+    pub client_latency_us: Summary,
+}
+
+/// All transports at one instant.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeterSnapshot {
+    pub since: u64,
+    pub transports: std::collections::BTreeMap<&'static str, TransportStats>,
+}
+
+/// Marks a connection (a stream, or a request in flight) open until dropped, however it ends.
+pub struct ConnectionGuard {
+    meter: std::sync::Arc<Meter>,
+    transport: Transport,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        let meter = self.meter.of(self.transport);
+        meter.connections_closed.fetch_add(1, Relaxed);
+        meter.connections_active.fetch_sub(1, Relaxed);
+    }
+}
+
+impl Default for Meter {
+    fn default() -> Self {
+        Meter::new()
+    }
+}
+
+impl Meter {
+    pub fn new() -> Meter {
+        Meter {
+            transports: Default::default(),
+            since_us: AtomicU64::new(crate::feed::unix_micros()),
+            window: Mutex::new(Window::default()),
+        }
+    }
+
+    fn of(&self, transport: Transport) -> &TransportMeter {
+        &self.transports[transport.index()]
+    }
+
+    /// One HTTP request received (a WebSocket or SSE connection is one request).
+    pub fn request(&self, transport: Transport) {
+        self.of(transport).requests.fetch_add(1, Relaxed);
+    }
+
+    /// A connection opens; it is counted closed when the guard is dropped, however it ends.
+    pub fn connection(self: &std::sync::Arc<Self>, transport: Transport) -> ConnectionGuard {
+        let meter = self.of(transport);
+        meter.connections_opened.fetch_add(1, Relaxed);
+        meter.connections_active.fetch_add(1, Relaxed);
+        ConnectionGuard {
+            meter: self.clone(),
+            transport,
+        }
+    }
+
+    /// Events handed to one client now: counted, and their delivery delay recorded.
+    pub fn delivered(&self, transport: Transport, events: &[std::sync::Arc<Event>]) {
+        if events.is_empty() {
+            return;
+        }
+        let meter = self.of(transport);
+        meter.delivered.fetch_add(events.len() as u64, Relaxed);
+        // One clock read for the batch: the events are handed over together.
+        let now = Instant::now();
+        let mut delay = meter.delay.lock().unwrap_or_else(|e| e.into_inner());
+        for event in events {
+            delay.record(
+                now.saturating_duration_since(event.published_at)
+                    .as_micros() as u64,
+            );
+        }
+    }
+
+    /// An answer that carried no event (an empty poll, a long poll that timed out).
+    pub fn empty(&self, transport: Transport) {
+        self.of(transport).empty.fetch_add(1, Relaxed);
+    }
+
+    /// Events a client asked for that had already left the replay buffer.
+    pub fn missed(&self, transport: Transport, count: u64) {
+        if count > 0 {
+            self.of(transport).missed.fetch_add(count, Relaxed);
+        }
+    }
+
+    pub fn bytes_in(&self, transport: Transport, bytes: u64) {
+        self.of(transport).bytes_in.fetch_add(bytes, Relaxed);
+    }
+
+    pub fn bytes_out(&self, transport: Transport, bytes: u64) {
+        self.of(transport).bytes_out.fetch_add(bytes, Relaxed);
+    }
+
+    /// Latencies measured by a client (already validated), folded into their own histogram.
+    pub fn client_latencies(&self, transport: Transport, micros: &[u64]) {
+        let mut latencies = self
+            .of(transport)
+            .client_latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for &value in micros {
+            latencies.record(value);
+        }
+    }
+
+    /// Zeroes every total and the window; open connections stay counted as active.
+    pub fn reset(&self) {
+        for meter in &self.transports {
+            for counter in [
+                &meter.requests,
+                &meter.connections_opened,
+                &meter.connections_closed,
+                &meter.delivered,
+                &meter.empty,
+                &meter.missed,
+                &meter.bytes_in,
+                &meter.bytes_out,
+            ] {
+                counter.store(0, Relaxed);
+            }
+            *meter.delay.lock().unwrap_or_else(|e| e.into_inner()) = Latencies::default();
+            *meter
+                .client_latency
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Latencies::default();
+        }
+        *self.window.lock().unwrap_or_else(|e| e.into_inner()) = Window::default();
+        self.since_us.store(crate::feed::unix_micros(), Relaxed);
+    }
+
+    pub fn snapshot(&self) -> MeterSnapshot {
+        let transports = Transport::ALL
+            .into_iter()
+            .map(|t| (t.as_str(), self.stats_of(t)))
+            .collect();
+        MeterSnapshot {
+            since: self.since_us.load(Relaxed),
+            transports,
+        }
+    }
+
+    fn stats_of(&self, transport: Transport) -> TransportStats {
+        let m = self.of(transport);
+        let delivered = m.delivered.load(Relaxed);
+        let bytes_in = m.bytes_in.load(Relaxed);
+        let bytes_out = m.bytes_out.load(Relaxed);
+        let bytes_per_event = if delivered == 0 {
+            0.0
+        } else {
+            ((bytes_in + bytes_out) as f64 / delivered as f64 * 10.0).round() / 10.0
+        };
+        TransportStats {
+            requests: m.requests.load(Relaxed),
+            connections_opened: m.connections_opened.load(Relaxed),
+            connections_closed: m.connections_closed.load(Relaxed),
+            connections_active: m.connections_active.load(Relaxed),
+            delivered,
+            empty: m.empty.load(Relaxed),
+            missed: m.missed.load(Relaxed),
+            bytes_in,
+            bytes_out,
+            bytes_per_event,
+            delay_us: summarize(&m.delay.lock().unwrap_or_else(|e| e.into_inner()).total),
+            client_latency_us: summarize(
+                &m.client_latency
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .total,
+            ),
+        }
+    }
+
+    /// The delay and client-latency histograms of one transport, cloned (for export).
+    pub fn histograms(&self, transport: Transport) -> (Histogram<u64>, Histogram<u64>) {
+        let m = self.of(transport);
+        let delay = m
+            .delay
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .total
+            .clone();
+        let client = m
+            .client_latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .total
+            .clone();
+        (delay, client)
+    }
+
+    /// Closes the current second: called once a second by the server's ticker.
+    pub fn tick(&self) -> WindowSample {
+        let mut per_second = Vec::with_capacity(Transport::ALL.len());
+        for t in Transport::ALL {
+            let m = self.of(t);
+            let second = {
+                let mut delay = m.delay.lock().unwrap_or_else(|e| e.into_inner());
+                std::mem::replace(&mut delay.second, new_histogram())
+            };
+            let client = {
+                let mut client = m.client_latency.lock().unwrap_or_else(|e| e.into_inner());
+                std::mem::replace(&mut client.second, new_histogram())
+            };
+            per_second.push(window::Totals {
+                requests: m.requests.load(Relaxed),
+                delivered: m.delivered.load(Relaxed),
+                empty: m.empty.load(Relaxed),
+                bytes_in: m.bytes_in.load(Relaxed),
+                bytes_out: m.bytes_out.load(Relaxed),
+                delay_second: summarize(&second),
+                client_second: summarize(&client),
+            });
+        }
+        self.window
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(crate::feed::unix_micros(), per_second)
+    }
+
+    /// The last [`WINDOW_SECONDS`] samples, oldest first.
+    pub fn window(&self) -> Vec<WindowSample> {
+        self.window
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .samples()
+    }
+}

@@ -1,0 +1,197 @@
+//! `GET /metrics`: the meter in Prometheus text exposition format, encoded by prometheus-client.
+//!
+//! The meter's atomics and HDR histograms are the only source: at each scrape a collector reads a
+//! snapshot of them, so `/metrics` and `/api/stats` can never disagree about what was counted.
+//! Labels come from the fixed transport set only (bounded cardinality).
+
+use hdrhistogram::Histogram;
+use prometheus_client::{
+    collector::Collector,
+    encoding::{DescriptorEncoder, EncodeMetric},
+    metrics::{MetricType, counter::ConstCounter, gauge::ConstGauge},
+    registry::{Registry, Unit},
+};
+
+use super::{Meter, MeterSnapshot, Transport};
+
+/// Bucket bounds of the latency histograms, in seconds: 100 µs to 10 s, log-spaced, as the
+/// interesting range goes from a push on loopback to a slow short poll.
+const LATENCY_BUCKETS_S: [f64; 16] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+
+/// Feed gauges shown beside the transport metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedGauges {
+    pub last_seq: u64,
+    pub rate_hz: f64,
+    pub buffer: usize,
+}
+
+#[derive(Debug)]
+struct Scrape {
+    snapshot: MeterSnapshot,
+    histograms: Vec<(Transport, Histogram<u64>, Histogram<u64>)>,
+    feed: FeedGauges,
+}
+
+/// The exposition text of one scrape.
+pub fn encode_prometheus(meter: &Meter, feed: FeedGauges) -> String {
+    let scrape = Scrape {
+        snapshot: meter.snapshot(),
+        histograms: Transport::ALL
+            .into_iter()
+            .map(|t| {
+                let (delay, client) = meter.histograms(t);
+                (t, delay, client)
+            })
+            .collect(),
+        feed,
+    };
+    let mut registry = Registry::with_prefix("pushlab");
+    registry.register_collector(Box::new(scrape));
+    let mut text = String::new();
+    // Writing into a String cannot fail.
+    prometheus_client::encoding::text::encode(&mut text, &registry).expect("encode to a String");
+    text
+}
+
+impl Collector for Scrape {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        type Field = fn(&super::TransportStats) -> u64;
+        let counters: [(&str, &str, Option<Unit>, Field); 8] = [
+            (
+                "requests",
+                "HTTP requests received (a WebSocket or SSE connection is one)",
+                None,
+                |s| s.requests,
+            ),
+            (
+                "connections_opened",
+                "Connections (streams, or requests in flight) opened",
+                None,
+                |s| s.connections_opened,
+            ),
+            ("connections_closed", "Connections closed", None, |s| {
+                s.connections_closed
+            }),
+            ("events_delivered", "Events handed to a client", None, |s| {
+                s.delivered
+            }),
+            (
+                "empty_answers",
+                "Answers that carried no event",
+                None,
+                |s| s.empty,
+            ),
+            (
+                "events_missed",
+                "Events asked for after they left the replay buffer",
+                None,
+                |s| s.missed,
+            ),
+            (
+                "received",
+                "Bytes received on the wire, headers and framing included",
+                Some(Unit::Bytes),
+                |s| s.bytes_in,
+            ),
+            (
+                "sent",
+                "Bytes sent on the wire, headers and framing included",
+                Some(Unit::Bytes),
+                |s| s.bytes_out,
+            ),
+        ];
+        for (name, help, unit, field) in counters {
+            let mut family =
+                encoder.encode_descriptor(name, help, unit.as_ref(), MetricType::Counter)?;
+            for (transport, stats) in &self.snapshot.transports {
+                let labels = [("transport", *transport)];
+                ConstCounter::new(field(stats)).encode(family.encode_family(&labels)?)?;
+            }
+        }
+
+        let mut active = encoder.encode_descriptor(
+            "connections_active",
+            "Connections open now",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (transport, stats) in &self.snapshot.transports {
+            let labels = [("transport", *transport)];
+            ConstGauge::new(stats.connections_active).encode(active.encode_family(&labels)?)?;
+        }
+
+        for (name, help, pick) in [
+            (
+                "delivery_delay",
+                "Time from publish to hand-off to a client, server clock",
+                0usize,
+            ),
+            (
+                "client_latency",
+                "End-to-end latency reported by clients",
+                1,
+            ),
+        ] {
+            let mut family = encoder.encode_descriptor(
+                name,
+                help,
+                Some(&Unit::Seconds),
+                MetricType::Histogram,
+            )?;
+            for (transport, delay, client) in &self.histograms {
+                let histogram = if pick == 0 { delay } else { client };
+                let labels = [("transport", transport.as_str())];
+                encode_hdr(histogram, &mut family.encode_family(&labels)?)?;
+            }
+        }
+
+        for (name, help, value) in [
+            (
+                "feed_last_seq",
+                "Last published seq",
+                self.feed.last_seq as f64,
+            ),
+            (
+                "feed_rate_hz",
+                "Generator rate, events per second",
+                self.feed.rate_hz,
+            ),
+            (
+                "feed_buffer",
+                "Replay buffer size, events",
+                self.feed.buffer as f64,
+            ),
+        ] {
+            let metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            ConstGauge::new(value).encode(metric)?;
+        }
+        Ok(())
+    }
+}
+
+/// Cuts an HDR histogram (µs) into the fixed Prometheus buckets (s).
+fn encode_hdr(
+    histogram: &Histogram<u64>,
+    metric: &mut prometheus_client::encoding::MetricEncoder,
+) -> Result<(), std::fmt::Error> {
+    let mut buckets = Vec::with_capacity(LATENCY_BUCKETS_S.len() + 1);
+    let mut below = 0;
+    for bound in LATENCY_BUCKETS_S {
+        let micros = (bound * 1e6) as u64;
+        let cumulative = histogram.count_between(0, micros);
+        buckets.push((bound, cumulative - below));
+        below = cumulative;
+    }
+    buckets.push((f64::INFINITY, histogram.len() - below));
+    let sum_s = histogram.mean() * histogram.len() as f64 / 1e6;
+    metric.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
+        sum_s,
+        histogram.len(),
+        &buckets,
+        None,
+    )
+}

@@ -1,0 +1,124 @@
+//! The HTTP server: shared state, the listener, and the socket tap under every connection.
+//!
+//! pushlab builds its actix server by hand (actix-server + actix-http's HTTP/1 service) rather
+//! than with `HttpServer`, for one reason: to wrap each accepted `TcpStream` in a [`TappedStream`]
+//! so that the meter counts real bytes on the wire. Routing and handlers are plain actix-web.
+
+pub mod error;
+mod metered;
+pub mod origin;
+pub mod tap;
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_http::{HttpService, KeepAlive};
+use actix_server::Server;
+use actix_service::{ServiceFactoryExt, fn_service, map_config};
+use actix_web::{App, dev::AppConfig, middleware::from_fn, web};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::Config,
+    feed::{FeedSettings, Hub},
+    meter::Meter,
+};
+pub use tap::TappedStream;
+
+/// Everything a handler may need, built once and shared by all workers (never per worker: each
+/// worker building its own would split the hub and the counters into copies).
+pub struct AppState {
+    pub config: Config,
+    pub hub: Hub,
+    pub meter: Arc<Meter>,
+    pub settings: watch::Sender<FeedSettings>,
+    /// Cancelled on Ctrl-C/SIGTERM: every streaming task and held long poll ends on it.
+    pub shutdown: CancellationToken,
+    pub admin_token: String,
+    /// Numbers connections for logs and the protocol inspector (never random).
+    pub next_connection_id: std::sync::atomic::AtomicU64,
+    pub handshakes: crate::transport::HandshakeLog,
+}
+
+impl AppState {
+    pub fn new(config: Config, admin_token: String) -> AppState {
+        let settings = FeedSettings {
+            rate_hz: config.rate,
+            payload_bytes: 0,
+            paused: false,
+        };
+        AppState {
+            hub: Hub::new(config.buffer),
+            meter: Arc::new(Meter::new()),
+            settings: watch::channel(settings).0,
+            shutdown: CancellationToken::new(),
+            admin_token,
+            next_connection_id: Default::default(),
+            handshakes: Default::default(),
+            config,
+        }
+    }
+
+    pub fn connection_id(&self) -> u64 {
+        self.next_connection_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
+    }
+}
+
+/// How long an idle keep-alive connection stays open: long enough that a poll every few seconds
+/// reuses its connection, as a browser would.
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
+/// Time a client has to send a complete request head before getting 408.
+const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bound on a graceful stop: connections still open after this are dropped.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
+
+/// Starts serving `listener`. The returned server is a future that ends when stopped.
+pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
+    let workers = state
+        .config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let per_worker_connections = state.config.max_connections.div_ceil(workers).max(1);
+    let data = web::Data::from(state.clone());
+    Server::build()
+        .workers(workers)
+        .max_concurrent_connections(per_worker_connections)
+        .backlog(4096)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        .disable_signals() // lib.rs handles signals: streams must be told before the stop
+        .listen("pushlab", listener, move || {
+            let meter = state.meter.clone();
+            let data = data.clone();
+            fn_service(move |io: tokio::net::TcpStream| {
+                let peer = io.peer_addr().ok();
+                // Delivery latency matters more than packet count here: no Nagle delay.
+                let _ = io.set_nodelay(true);
+                let tapped = TappedStream::new(io, meter.clone());
+                async move { Ok((tapped, peer)) }
+            })
+            .and_then(
+                HttpService::build()
+                    .keep_alive(KeepAlive::Timeout(KEEP_ALIVE))
+                    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+                    .on_connect_ext(|io: &Tapped, ext| {
+                        ext.insert(io.tap());
+                    })
+                    .h1(map_config(
+                        App::new()
+                            .app_data(data.clone())
+                            .configure(error::extractor_configs)
+                            .configure(crate::routes::routes)
+                            // The last wrap runs first: the tap must see every request.
+                            .wrap(from_fn(origin::origin_guard))
+                            .wrap(from_fn(metered::tap_and_count)),
+                        |_| AppConfig::default(),
+                    )),
+            )
+        })
+        .map(|builder| builder.run())
+}
+
+type Tapped = TappedStream<tokio::net::TcpStream>;

@@ -1,0 +1,204 @@
+//! The socket tap: counts every byte that crosses a client's TCP connection, and gives each byte
+//! to the transport of the request it belongs to.
+//!
+//! Counting at the socket is how `bytes_in`/`bytes_out` include everything on the wire: request
+//! line and headers as the client wrote them, response status line and headers as actix wrote
+//! them, chunked-encoding sizes, and WebSocket frame headers and masks. Nothing is estimated.
+//!
+//! Attribution follows HTTP/1.1 on one connection, where requests take turns:
+//! - bytes read while a request is being served belong to it (its body, or WebSocket frames);
+//! - bytes read between two requests are the head of the next one: held in `pending_in` and
+//!   given to that request when it starts;
+//! - bytes written after a response body ended (the final chunk, a flush) belong to that response.
+//! A client that pipelines (sends request N+1 before response N ended) would have the head of
+//! N+1 counted to N; browsers and the bench never pipeline.
+
+use std::{
+    cell::RefCell,
+    io,
+    pin::Pin,
+    rc::Rc,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::meter::{Meter, Transport};
+
+/// Who owns the bytes of a connection right now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Turn {
+    /// Between two requests.
+    Idle,
+    /// Serving a request of this transport (`None`: a request nobody compares, e.g. a page).
+    Serving(Option<Transport>),
+}
+
+struct TapState {
+    turn: Turn,
+    /// The request whose response just ended: it owns late writes until the next request.
+    previous: Option<Transport>,
+    /// Bytes read while idle: the head of the request that comes next.
+    pending_in: u64,
+}
+
+/// The per-connection counter shared by the socket wrapper and the request middleware. A
+/// connection lives on one worker thread, so `Rc<RefCell<..>>` is enough and costs no atomics.
+pub struct ConnTap {
+    meter: Arc<Meter>,
+    state: RefCell<TapState>,
+}
+
+impl ConnTap {
+    fn new(meter: Arc<Meter>) -> ConnTap {
+        ConnTap {
+            meter,
+            state: RefCell::new(TapState {
+                turn: Turn::Idle,
+                previous: None,
+                pending_in: 0,
+            }),
+        }
+    }
+
+    /// A request of `transport` starts: it receives its own head, read while idle.
+    pub fn begin(&self, transport: Option<Transport>) {
+        let mut state = self.state.borrow_mut();
+        let head = std::mem::take(&mut state.pending_in);
+        if let Some(t) = transport {
+            self.meter.bytes_in(t, head);
+        }
+        state.turn = Turn::Serving(transport);
+    }
+
+    /// The response body of the current request has ended (or was dropped). Idempotent.
+    pub fn end(&self) {
+        let mut state = self.state.borrow_mut();
+        if let Turn::Serving(transport) = state.turn {
+            state.previous = transport;
+            state.turn = Turn::Idle;
+        }
+    }
+
+    fn read(&self, bytes: usize) {
+        let mut state = self.state.borrow_mut();
+        match state.turn {
+            Turn::Serving(Some(t)) => self.meter.bytes_in(t, bytes as u64),
+            Turn::Serving(None) => {}
+            Turn::Idle => state.pending_in += bytes as u64,
+        }
+    }
+
+    fn wrote(&self, bytes: usize) {
+        let state = self.state.borrow();
+        let owner = match state.turn {
+            Turn::Serving(transport) => transport,
+            Turn::Idle => state.previous,
+        };
+        if let Some(t) = owner {
+            self.meter.bytes_out(t, bytes as u64);
+        }
+    }
+}
+
+/// A client connection whose reads and writes go through a [`ConnTap`].
+pub struct TappedStream<S> {
+    inner: S,
+    tap: Rc<ConnTap>,
+}
+
+impl<S> TappedStream<S> {
+    pub fn new(inner: S, meter: Arc<Meter>) -> Self {
+        TappedStream {
+            inner,
+            tap: Rc::new(ConnTap::new(meter)),
+        }
+    }
+
+    pub fn tap(&self) -> Rc<ConnTap> {
+        self.tap.clone()
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for TappedStream<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            self.tap.read(buf.filled().len() - before);
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(written)) = poll {
+            self.tap.wrote(written);
+        }
+        poll
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(written)) = poll {
+            self.tap.wrote(written);
+        }
+        poll
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_follow_the_request_they_belong_to() {
+        let meter = Arc::new(Meter::new());
+        let tap = ConnTap::new(meter.clone());
+        tap.read(100); // head of a poll, read before the request starts
+        tap.begin(Some(Transport::Poll));
+        tap.wrote(40);
+        tap.end();
+        tap.wrote(5); // final chunk of the poll's response
+        tap.read(70); // head of a page request
+        tap.begin(None);
+        tap.wrote(1000);
+        tap.end();
+        tap.read(90); // head of a WebSocket upgrade
+        tap.begin(Some(Transport::Ws));
+        tap.read(12); // a frame from the client
+        tap.wrote(30);
+        let stats = meter.snapshot();
+        let poll = &stats.transports["poll"];
+        let ws = &stats.transports["ws"];
+        assert_eq!((poll.bytes_in, poll.bytes_out), (100, 45));
+        assert_eq!((ws.bytes_in, ws.bytes_out), (102, 30));
+    }
+}

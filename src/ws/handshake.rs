@@ -1,0 +1,143 @@
+//! The opening handshake as the slides show it: the key, the accept value, the subprotocol.
+//!
+//! actix-http performs the handshake; this module chooses the subprotocol (refusing an offer we
+//! cannot honour with a clear 400 rather than an unexplained failure) and keeps a small log of
+//! recent handshakes, so the protocol inspector can show a student their own connection.
+
+use std::{collections::VecDeque, sync::Mutex};
+
+use actix_web::{HttpRequest, http::header};
+use base64::Engine;
+use serde::Serialize;
+use sha1::{Digest, Sha1};
+
+use crate::server::error::ApiError;
+
+/// The GUID of RFC 6455 §1.3, appended to the client's key.
+pub const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// `Sec-WebSocket-Accept` = base64(SHA-1(key + GUID)).
+pub fn accept_key(key: &str) -> String {
+    let digest = Sha1::digest(format!("{key}{WEBSOCKET_GUID}").as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+/// The first offered subprotocol that `supported` contains; `None` when nothing was offered
+/// (the endpoint's default then applies). An offer with nothing we support is refused.
+pub fn choose_subprotocol(
+    req: &HttpRequest,
+    supported: &[&'static str],
+) -> Result<Option<&'static str>, ApiError> {
+    let offered: Vec<&str> = req
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if offered.is_empty() {
+        return Ok(None);
+    }
+    offered
+        .iter()
+        .find_map(|p| supported.iter().find(|s| *s == p).copied())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "none of the offered subprotocols ({}) is spoken here; offer one of: {}",
+                offered.join(", "),
+                supported.join(", ")
+            ))
+        })
+}
+
+/// One upgrade, as the server saw it and answered it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HandshakeRecord {
+    pub connection: u64,
+    pub tag: Option<String>,
+    pub request_line: String,
+    pub request_headers: Vec<(String, String)>,
+    pub key: String,
+    pub accept: String,
+    pub offered_subprotocols: Vec<String>,
+    pub chosen_subprotocol: Option<String>,
+    pub origin: Option<String>,
+}
+
+/// The most recent handshakes, bounded: the oldest leaves when a new one comes.
+#[derive(Default)]
+pub struct HandshakeLog {
+    records: Mutex<VecDeque<HandshakeRecord>>,
+}
+
+/// How many handshakes the inspector can look back on.
+const HANDSHAKES_KEPT: usize = 256;
+
+impl HandshakeLog {
+    pub fn push(&self, record: HandshakeRecord) {
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        if records.len() == HANDSHAKES_KEPT {
+            records.pop_front();
+        }
+        records.push_back(record);
+    }
+
+    /// The newest handshake carrying `tag` (chosen by the page that opened it).
+    pub fn find(&self, tag: &str) -> Option<HandshakeRecord> {
+        let records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        records
+            .iter()
+            .rev()
+            .find(|r| r.tag.as_deref() == Some(tag))
+            .cloned()
+    }
+}
+
+/// Builds the record of an accepted upgrade; `tag` is the page's `?inspect=` value, if any.
+pub fn record_handshake(
+    req: &HttpRequest,
+    connection: u64,
+    tag: Option<String>,
+    chosen: Option<&str>,
+) -> HandshakeRecord {
+    let text = |name: header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let key = text(header::SEC_WEBSOCKET_KEY).unwrap_or_default();
+    let uri = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    HandshakeRecord {
+        connection,
+        tag,
+        request_line: format!("{} {} {:?}", req.method(), uri, req.version()),
+        request_headers: req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("<binary>").to_owned()))
+            .collect(),
+        accept: accept_key(&key),
+        key,
+        offered_subprotocols: text(header::SEC_WEBSOCKET_PROTOCOL)
+            .map(|v| v.split(',').map(|p| p.trim().to_owned()).collect())
+            .unwrap_or_default(),
+        chosen_subprotocol: chosen.map(str::to_owned),
+        origin: text(header::ORIGIN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_key_of_the_rfc_example() {
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+}
