@@ -126,12 +126,12 @@ mod tests {
         let data = serde_json::json!({"author": "ana", "text": "salut"});
         let event = Event::new(43, 1_763_683_200_125_001, Kind::Chat, &data, Instant::now());
         assert_eq!(
-            &*event.json(),
+            &**event.json(),
             r#"{"seq":43,"ts":1763683200125001,"kind":"chat","data":{"author":"ana","text":"salut"}}"#
         );
         assert_eq!(
             event.sse_record().as_ref(),
-            format!("id: 43\nevent: chat\ndata: {}\n\n", &*event.json()).as_bytes()
+            format!("id: 43\nevent: chat\ndata: {}\n\n", &**event.json()).as_bytes()
         );
         let bin = event.binary();
         assert_eq!(u64::from_be_bytes(bin[0..8].try_into().unwrap()), 43);

@@ -157,6 +157,11 @@ impl Hub {
             .capacity
     }
 
+    /// How many followers hold a wake-up handle now (held long polls, open streams).
+    pub fn follower_count(&self) -> usize {
+        self.inner.last_seq.receiver_count()
+    }
+
     /// A wake-up handle: `changed()` resolves after the next publish.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.inner.last_seq.subscribe()

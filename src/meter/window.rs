@@ -45,10 +45,13 @@ pub struct WindowSample {
     pub transports: std::collections::BTreeMap<&'static str, SecondRates>,
 }
 
+/// Running counts of one transport at the previous tick: requests, delivered, empty, in, out.
+type Counts = (u64, u64, u64, u64, u64);
+
 #[derive(Default)]
 pub(super) struct Window {
     samples: VecDeque<WindowSample>,
-    previous: Option<(Instant, Vec<(u64, u64, u64, u64, u64)>)>,
+    previous: Option<(Instant, Vec<Counts>)>,
 }
 
 impl Window {

@@ -24,19 +24,19 @@ pub async fn origin_guard(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let guarded = is_websocket_upgrade(&req)
         || !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if guarded {
-        if let Some(state) = req.app_data::<web::Data<AppState>>() {
-            let host = req.connection_info().host().to_owned();
-            if let Some(origin) = req.headers().get(header::ORIGIN) {
-                let origin = origin.to_str().unwrap_or("<not text>");
-                if !origin_allowed(origin, &host, &state.config.allowed_origins) {
-                    tracing::info!(origin, host, path = req.path(), "refused a foreign origin");
-                    let refusal = ApiError::forbidden(format!(
-                        "origin {origin} is not allowed here (same host, or --allowed-origin)"
-                    ));
-                    return Ok(req.error_response(refusal).map_into_right_body());
-                }
-            }
+    if let (true, Some(state), Some(origin)) = (
+        guarded,
+        req.app_data::<web::Data<AppState>>(),
+        req.headers().get(header::ORIGIN),
+    ) {
+        let host = req.connection_info().host().to_owned();
+        let origin = origin.to_str().unwrap_or("<not text>");
+        if !origin_allowed(origin, &host, &state.config.allowed_origins) {
+            tracing::info!(origin, host, path = req.path(), "refused a foreign origin");
+            let refusal = ApiError::forbidden(format!(
+                "origin {origin} is not allowed here (same host, or --allowed-origin)"
+            ));
+            return Ok(req.error_response(refusal).map_into_right_body());
         }
     }
     Ok(next.call(req).await?.map_into_left_body())

@@ -10,6 +10,7 @@
 //! - bytes read between two requests are the head of the next one: held in `pending_in` and
 //!   given to that request when it starts;
 //! - bytes written after a response body ended (the final chunk, a flush) belong to that response.
+//!
 //! A client that pipelines (sends request N+1 before response N ended) would have the head of
 //! N+1 counted to N; browsers and the bench never pipeline.
 

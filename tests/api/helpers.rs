@@ -1,0 +1,364 @@
+//! The test harness: a real pushlab on 127.0.0.1:0, and clients that count their own bytes.
+//!
+//! `RawConn` is a deliberately small HTTP/1.1 client over a plain `TcpStream`: it writes exactly
+//! the bytes it is given and counts every byte it sends and receives, so tests can compare the
+//! server's meter with what really crossed the socket.
+
+use std::{sync::Arc, time::Duration};
+
+use pushlab::{Application, Config, Stopper, server::AppState};
+use serde_json::Value;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+/// Upper bound on any single wait in the tests: a test that hangs fails instead.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub state: Arc<AppState>,
+    pub stopper: Stopper,
+    pub token: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    pushlab::telemetry::init_for_tests();
+    let mut config = Config::for_tests();
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("server builds");
+    let test_app = TestApp {
+        addr: app.addr(),
+        state: app.state(),
+        stopper: app.stopper(),
+        token: app.admin_token().to_owned(),
+    };
+    tokio::spawn(app.run_until_stopped());
+    test_app
+}
+
+impl TestApp {
+    pub fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    /// Publishes `n` chat events through `POST /api/chat`; returns their seqs.
+    pub async fn publish_chats(&self, n: usize) -> Vec<u64> {
+        let mut conn = self.conn().await;
+        let mut seqs = Vec::new();
+        for i in 0..n {
+            let body = format!(r#"{{"author":"t","text":"message {i}"}}"#);
+            let res = conn.post_json("/api/chat", &body).await;
+            assert_eq!(res.status, 201, "{}", res.text());
+            seqs.push(res.json()["seq"].as_u64().unwrap());
+        }
+        seqs
+    }
+
+    pub async fn conn(&self) -> RawConn {
+        RawConn::connect(self.addr).await
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self.conn().await.get(path).await;
+        assert_eq!(res.status, 200, "GET {path}: {}", res.text());
+        res.json()
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.get_json("/api/stats").await
+    }
+
+    /// Waits until `count` followers wait on the hub (held long polls, idle streams), so that
+    /// a publish is sure to find them. Bounded by [`PATIENCE`].
+    pub async fn until_followers(&self, count: usize) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.state.hub.follower_count() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "followers never arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
+
+/// An HTTP response as the raw client read it.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+pub struct RawConn {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+    pub sent: usize,
+    pub received: usize,
+    host: String,
+}
+
+impl RawConn {
+    pub async fn connect(addr: std::net::SocketAddr) -> RawConn {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        RawConn {
+            stream,
+            buf: Vec::new(),
+            sent: 0,
+            received: 0,
+            host: addr.to_string(),
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.expect("write");
+        self.sent += bytes.len();
+    }
+
+    async fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 16 * 1024];
+        let n = tokio::time::timeout(PATIENCE, self.stream.read(&mut chunk))
+            .await
+            .expect("server answered in time")
+            .unwrap_or(0);
+        self.received += n;
+        self.buf.extend_from_slice(&chunk[..n]);
+        n > 0
+    }
+
+    /// Reads exactly `n` bytes (or what is left before the server closes).
+    pub async fn read_exact_n(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            if !self.fill().await {
+                break;
+            }
+        }
+        let n = n.min(self.buf.len());
+        self.buf.drain(..n).collect()
+    }
+
+    /// True when the server closed the connection (after consuming what was buffered).
+    pub async fn closed_by_server(&mut self) -> bool {
+        self.buf.clear();
+        !self.fill().await
+    }
+
+    pub async fn read_head(&mut self) -> (u16, String) {
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head: Vec<u8> = self.buf.drain(..end + 4).collect();
+                let head = String::from_utf8(head).expect("ASCII head");
+                let status = head
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .expect("status");
+                return (status, head);
+            }
+            assert!(
+                self.fill().await,
+                "connection closed before a response head"
+            );
+        }
+    }
+
+    /// One chunk of a chunked body; `None` at the last chunk.
+    pub async fn read_chunk(&mut self) -> Option<Vec<u8>> {
+        let line = self.read_line().await;
+        let size = usize::from_str_radix(line.trim(), 16).expect("chunk size");
+        if size == 0 {
+            self.read_line().await;
+            return None;
+        }
+        let data = self.read_exact_n(size).await;
+        self.read_exact_n(2).await;
+        Some(data)
+    }
+
+    async fn read_line(&mut self) -> String {
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n") {
+                let line: Vec<u8> = self.buf.drain(..end + 2).collect();
+                return String::from_utf8(line).expect("ASCII line");
+            }
+            assert!(self.fill().await, "connection closed mid-body");
+        }
+    }
+
+    pub async fn read_response(&mut self) -> Response {
+        let (status, head) = self.read_head().await;
+        let mut res = Response {
+            status,
+            head,
+            body: Vec::new(),
+        };
+        if let Some(len) = res.header("content-length") {
+            res.body = self.read_exact_n(len.parse().unwrap()).await;
+        } else if res
+            .header("transfer-encoding")
+            .is_some_and(|t| t.contains("chunked"))
+        {
+            while let Some(chunk) = self.read_chunk().await {
+                res.body.extend(chunk);
+            }
+        }
+        res
+    }
+
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !body.is_empty() || method != "GET" {
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        req.push_str("\r\n");
+        let mut bytes = req.into_bytes();
+        bytes.extend_from_slice(body);
+        self.send(&bytes).await;
+        self.read_response().await
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.request("GET", path, &[], b"").await
+    }
+
+    pub async fn post_json(&mut self, path: &str, body: &str) -> Response {
+        self.request(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    /// Sends a WebSocket upgrade for `path` with extra headers; returns the response head.
+    pub async fn upgrade(&mut self, path: &str, extra: &[(&str, &str)]) -> (u16, String) {
+        let mut headers = vec![
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ];
+        headers.extend_from_slice(extra);
+        let mut req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        self.send(req.as_bytes()).await;
+        self.read_head().await
+    }
+
+    /// Sends one masked client frame.
+    pub async fn send_frame(&mut self, first: u8, payload: &[u8]) {
+        self.send(&client_frame(first, payload)).await;
+    }
+
+    /// Reads one unmasked server frame: (first byte, payload).
+    pub async fn read_frame(&mut self) -> (u8, Vec<u8>) {
+        let head = self.read_exact_n(2).await;
+        assert_eq!(head.len(), 2, "connection closed before a frame");
+        assert_eq!(head[1] & 0x80, 0, "server frames are never masked");
+        let len = match head[1] & 0x7f {
+            126 => u16::from_be_bytes(self.read_exact_n(2).await.try_into().unwrap()) as usize,
+            127 => u64::from_be_bytes(self.read_exact_n(8).await.try_into().unwrap()) as usize,
+            n => n as usize,
+        };
+        (head[0], self.read_exact_n(len).await)
+    }
+
+    /// Reads frames until a close frame; returns its code and reason.
+    pub async fn read_close(&mut self) -> (u16, String) {
+        loop {
+            let (first, payload) = self.read_frame().await;
+            if first & 0x0f == 0x8 {
+                let code = u16::from_be_bytes([payload[0], payload[1]]);
+                return (code, String::from_utf8_lossy(&payload[2..]).into_owned());
+            }
+        }
+    }
+}
+
+/// A masked client frame with mask 0x37fa213d (the RFC 6455 example mask).
+pub fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37u8, 0xfa, 0x21, 0x3d];
+    let mut out = vec![first];
+    match payload.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n if n < 65536 => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Parses SSE records from text: (id, event, data) for each record with data.
+pub fn sse_records(text: &str) -> Vec<(Option<String>, String, String)> {
+    text.split("\n\n")
+        .filter_map(|record| {
+            let mut id = None;
+            let mut event = "message".to_owned();
+            let mut data = None;
+            for line in record.lines() {
+                if let Some(v) = line.strip_prefix("id: ") {
+                    id = Some(v.to_owned());
+                } else if let Some(v) = line.strip_prefix("event: ") {
+                    event = v.to_owned();
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data = Some(v.to_owned());
+                }
+            }
+            data.map(|d| (id, event, d))
+        })
+        .collect()
+}

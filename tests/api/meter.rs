@@ -1,0 +1,249 @@
+//! The meter counts what really happened: the test counts its own requests and bytes (headers
+//! and frames included) and compares them with `/api/stats` and `/metrics`.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::helpers::{RawConn, TestApp, spawn_app, spawn_with, sse_records};
+
+/// What one transport's clients did, as they counted it themselves.
+#[derive(Default, Debug)]
+struct Seen {
+    requests: u64,
+    delivered: u64,
+    empty: u64,
+    sent: usize,
+    received: usize,
+}
+
+impl Seen {
+    fn add_conn(&mut self, conn: &RawConn) {
+        self.sent += conn.sent;
+        self.received += conn.received;
+    }
+}
+
+#[tokio::test]
+async fn a_scripted_exchange_is_counted_to_the_byte() {
+    let app = spawn_app().await;
+    let mut seen: HashMap<&str, Seen> = HashMap::new();
+
+    // Three short polls on one keep-alive connection, none with an event.
+    let mut polls = app.conn().await;
+    for _ in 0..3 {
+        let res = polls.get("/api/poll").await;
+        assert_eq!(res.json()["events"], serde_json::json!([]));
+    }
+    let poll = seen.entry("poll").or_default();
+    poll.requests = 3;
+    poll.empty = 3;
+    poll.add_conn(&polls);
+
+    // One long poll answered by a publish, one that times out.
+    let held = {
+        let addr = app.addr;
+        tokio::spawn(async move {
+            let mut conn = RawConn::connect(addr).await;
+            let res = conn.get("/api/longpoll?since=0&timeout_ms=30000").await;
+            (conn, res)
+        })
+    };
+    app.until_followers(1).await;
+    app.publish_chats(1).await; // /api/chat is not a compared transport: not counted
+    let (answered, res) = held.await.unwrap();
+    assert_eq!(res.json()["events"][0]["seq"], 1);
+    let mut timed_out = app.conn().await;
+    assert_eq!(
+        timed_out.get("/api/longpoll?timeout_ms=50").await.json()["events"],
+        serde_json::json!([])
+    );
+    let longpoll = seen.entry("longpoll").or_default();
+    longpoll.requests = 2;
+    longpoll.delivered = 1;
+    longpoll.empty = 1;
+    longpoll.add_conn(&answered);
+    longpoll.add_conn(&timed_out);
+
+    // One SSE and one WebSocket client receiving ten events.
+    let mut sse = app.conn().await;
+    sse.send(format!("GET /api/sse HTTP/1.1\r\nHost: {}\r\n\r\n", app.host()).as_bytes())
+        .await;
+    assert_eq!(sse.read_head().await.0, 200);
+    let mut ws = app.conn().await;
+    assert_eq!(ws.upgrade("/ws", &[]).await.0, 101);
+    app.until_followers(2).await;
+    app.publish_chats(10).await;
+    let mut text = String::new();
+    while sse_records(&text).len() < 10 {
+        text.push_str(&String::from_utf8(sse.read_chunk().await.unwrap()).unwrap());
+    }
+    for _ in 0..10 {
+        let (first, _) = ws.read_frame().await;
+        assert_eq!(first, 0x81);
+    }
+    ws.send_frame(0x88, &[0x03, 0xe8]).await;
+    assert_eq!(ws.read_close().await.0, 1000);
+    for (name, conn) in [("sse", &sse), ("ws", &ws)] {
+        let s = seen.entry(name).or_default();
+        s.requests = 1;
+        s.delivered = 10;
+        s.add_conn(conn);
+    }
+
+    // One classic page load (a first load: it shows history, delivers nothing new).
+    let mut page = app.conn().await;
+    assert_eq!(page.get("/classic").await.status, 200);
+    let classic = seen.entry("classic").or_default();
+    classic.requests = 1;
+    classic.add_conn(&page);
+
+    // Uncounted traffic: stats, pages, static files.
+    app.stats().await;
+    app.conn().await.get("/").await;
+
+    let stats = app.stats().await;
+    for (name, expected) in &seen {
+        let got = &stats["transports"][*name];
+        assert_eq!(got["requests"], expected.requests, "{name} requests");
+        assert_eq!(got["delivered"], expected.delivered, "{name} delivered");
+        assert_eq!(got["empty"], expected.empty, "{name} empty answers");
+        assert_eq!(got["bytes_in"], expected.sent as u64, "{name} bytes in");
+        assert_eq!(
+            got["bytes_out"], expected.received as u64,
+            "{name} bytes out"
+        );
+        assert_eq!(
+            got["delay_us"]["count"], expected.delivered,
+            "{name} delays recorded"
+        );
+    }
+    assert_metrics_agree(&app, &stats).await;
+}
+
+#[tokio::test]
+async fn pushed_events_wait_milliseconds_and_polled_ones_hundreds() {
+    let app = spawn_with(|c| c.rate = 10.0).await;
+    // Short polling every second against a 10/s feed.
+    let mut conn = app.conn().await;
+    let mut cursor = conn.get("/api/poll").await.json()["last_seq"]
+        .as_u64()
+        .unwrap();
+    for _ in 0..6 {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await; // the poll interval itself
+        let res = conn.get(&format!("/api/poll?since={cursor}")).await.json();
+        cursor = res["last_seq"].as_u64().unwrap();
+    }
+    // A long poll answered by the next event.
+    let mut long = app.conn().await;
+    long.get(&format!("/api/longpoll?since={}", app.state.hub.last_seq()))
+        .await;
+
+    let stats = app.stats().await;
+    let poll = stats["transports"]["poll"]["delay_us"]["p50"]
+        .as_u64()
+        .unwrap();
+    let pushed = stats["transports"]["longpoll"]["delay_us"]["p50"]
+        .as_u64()
+        .unwrap();
+    assert!(stats["transports"]["poll"]["delivered"].as_u64().unwrap() >= 40);
+    // Events wait half a poll interval on median: hundreds of milliseconds at the least.
+    assert!(poll >= 100_000, "short poll median delay {poll} µs");
+    assert!(
+        poll > pushed * 10,
+        "short poll {poll} µs vs long poll {pushed} µs"
+    );
+}
+
+#[tokio::test]
+async fn client_latencies_fold_into_their_own_histogram() {
+    let app = spawn_app().await;
+    let res = app
+        .conn()
+        .await
+        .post_json(
+            "/api/client-metrics",
+            r#"{"transport":"sse","latencies_us":[1000,2000,3000],"offset_us":-12}"#,
+        )
+        .await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let stats = app.stats().await;
+    let client = &stats["transports"]["sse"]["client_latency_us"];
+    assert_eq!(client["count"], 3);
+    assert!(
+        (1990..=2010).contains(&client["p50"].as_u64().unwrap()),
+        "{client}"
+    );
+    assert_eq!(
+        stats["transports"]["sse"]["delay_us"]["count"], 0,
+        "kept apart from server delays"
+    );
+}
+
+#[tokio::test]
+async fn reset_zeroes_the_totals_but_not_what_is_open() {
+    let app = spawn_app().await;
+    let mut ws = app.conn().await;
+    assert_eq!(ws.upgrade("/ws", &[]).await.0, 101);
+    app.conn().await.get("/api/poll").await;
+    let res = app
+        .conn()
+        .await
+        .request(
+            "POST",
+            "/api/admin/reset",
+            &[("Authorization", &format!("Bearer {}", app.token))],
+            b"",
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let stats = app.stats().await;
+    assert_eq!(stats["transports"]["poll"]["requests"], 0);
+    assert_eq!(stats["transports"]["ws"]["requests"], 0);
+    assert_eq!(stats["transports"]["ws"]["connections_active"], 1);
+}
+
+/// `/metrics` is valid exposition text and says what `/api/stats` says.
+async fn assert_metrics_agree(app: &TestApp, stats: &Value) {
+    let res = app.conn().await.get("/metrics").await;
+    assert_eq!(res.status, 200);
+    let text = res.text();
+    assert!(
+        text.ends_with("# EOF\n"),
+        "OpenMetrics text ends with # EOF"
+    );
+    let mut samples = HashMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("sample line: {line}"));
+        let valid_name = name.split('{').next().is_some_and(|n| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        });
+        assert!(valid_name, "metric name in {line}");
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("value in {line}"));
+        samples.insert(name.to_owned(), value);
+    }
+    assert!(text.contains("# TYPE pushlab_delivery_delay_seconds histogram"));
+    for transport in ["classic", "poll", "longpoll", "sse", "ws"] {
+        let s = &stats["transports"][transport];
+        for (metric, field) in [
+            ("pushlab_requests_total", "requests"),
+            ("pushlab_events_delivered_total", "delivered"),
+            ("pushlab_empty_answers_total", "empty"),
+            ("pushlab_received_bytes_total", "bytes_in"),
+            ("pushlab_sent_bytes_total", "bytes_out"),
+        ] {
+            let key = format!("{metric}{{transport=\"{transport}\"}}");
+            assert_eq!(samples.get(&key).copied(), s[field].as_f64(), "{key}");
+        }
+        let count = format!("pushlab_delivery_delay_seconds_count{{transport=\"{transport}\"}}");
+        assert_eq!(
+            samples.get(&count).copied(),
+            s["delay_us"]["count"].as_f64(),
+            "{count}"
+        );
+    }
+}

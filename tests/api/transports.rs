@@ -1,0 +1,313 @@
+//! Every transport delivers the same events, in order, without gaps; resume and `missed`.
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{PATIENCE, TestApp, spawn_app, spawn_with, sse_records};
+
+async fn poll_events(app: &TestApp, path: &str) -> Value {
+    app.get_json(path).await
+}
+
+fn seqs(events: &Value) -> Vec<u64> {
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect()
+}
+
+/// Reads SSE text from `path` until `count` records with data have arrived.
+async fn sse_collect(
+    app: &TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+    count: usize,
+) -> Vec<(Option<String>, String, String)> {
+    let mut conn = app.conn().await;
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n", app.host());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    conn.send(req.as_bytes()).await;
+    let (status, head) = conn.read_head().await;
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("text/event-stream"), "{head}");
+    let mut text = String::new();
+    while sse_records(&text).len() < count {
+        let chunk = conn.read_chunk().await.expect("stream open");
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    sse_records(&text)
+}
+
+async fn ws_collect(app: &TestApp, path: &str, count: usize) -> Vec<Value> {
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url(path))
+        .await
+        .expect("ws connects");
+    let mut out = Vec::new();
+    while out.len() < count {
+        let message = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("in time")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            out.push(serde_json::from_str(&text).unwrap());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_transport_delivers_the_same_events_in_order_without_gaps() {
+    let app = spawn_app().await;
+    let published = app.publish_chats(20).await;
+    assert_eq!(published, (1..=20).collect::<Vec<_>>());
+
+    let poll = poll_events(&app, "/api/poll?since=0").await;
+    let longpoll = poll_events(&app, "/api/longpoll?since=0&timeout_ms=0").await;
+    let sse = sse_collect(&app, "/api/sse?since=0", &[], 20).await;
+    let ws = ws_collect(&app, "/ws?since=0", 20).await;
+
+    let reference = poll["events"].clone();
+    assert_eq!(seqs(&reference), published);
+    assert_eq!(poll["last_seq"], 20);
+    assert_eq!(poll["missed"], 0);
+    assert_eq!(longpoll["events"], reference);
+    let sse_events: Vec<Value> = sse
+        .iter()
+        .map(|(_, _, data)| serde_json::from_str(data).unwrap())
+        .collect();
+    assert_eq!(Value::from(sse_events), reference);
+    assert!(
+        sse.iter().zip(1..).all(
+            |((id, event, _), seq)| id.as_deref() == Some(&seq.to_string()) && event == "chat"
+        )
+    );
+    assert_eq!(Value::from(ws), reference);
+    for event in reference.as_array().unwrap() {
+        assert!(
+            event["ts"].as_u64().unwrap() > 1_600_000_000_000_000,
+            "ts is Unix µs"
+        );
+        assert_eq!(event["kind"], "chat");
+    }
+}
+
+#[tokio::test]
+async fn each_transport_resumes_after_the_seq_it_saw() {
+    let app = spawn_app().await;
+    app.publish_chats(10).await;
+
+    assert_eq!(
+        seqs(&poll_events(&app, "/api/poll?since=7").await["events"]),
+        vec![8, 9, 10]
+    );
+    assert_eq!(
+        seqs(&poll_events(&app, "/api/longpoll?since=7").await["events"]),
+        vec![8, 9, 10]
+    );
+    let by_header = sse_collect(&app, "/api/sse", &[("Last-Event-ID", "7")], 3).await;
+    assert_eq!(
+        by_header
+            .iter()
+            .map(|r| r.0.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["8", "9", "10"]
+    );
+    // Last-Event-ID wins over ?since (an EventSource reconnecting to its original URL).
+    let both = sse_collect(&app, "/api/sse?since=2", &[("Last-Event-ID", "9")], 1).await;
+    assert_eq!(both[0].0.as_deref(), Some("10"));
+    let ws = ws_collect(&app, "/ws?since=7", 3).await;
+    assert_eq!(
+        ws.iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![8, 9, 10]
+    );
+
+    // Without `since`, a follower starts from now: nothing old, and it learns where "now" is.
+    let now = poll_events(&app, "/api/poll").await;
+    assert_eq!(now["events"], Value::Array(vec![]));
+    assert_eq!(now["last_seq"], 10);
+}
+
+#[tokio::test]
+async fn a_client_behind_the_buffer_is_told_how_many_it_missed() {
+    let app = spawn_with(|c| c.buffer = 4).await;
+    app.publish_chats(10).await; // the buffer keeps 7..=10
+
+    let poll = poll_events(&app, "/api/poll?since=1").await;
+    assert_eq!(poll["missed"], 5); // 2..=6
+    assert_eq!(seqs(&poll["events"]), vec![7, 8, 9, 10]);
+    let longpoll = poll_events(&app, "/api/longpoll?since=0").await;
+    assert_eq!(longpoll["missed"], 6);
+
+    let sse = sse_collect(&app, "/api/sse?since=0", &[], 5).await;
+    assert_eq!(sse[0].1, "missed");
+    let notice: Value = serde_json::from_str(&sse[0].2).unwrap();
+    assert_eq!(
+        (notice["missed"].as_u64(), notice["resume_seq"].as_u64()),
+        (Some(6), Some(7))
+    );
+    assert_eq!(sse[1].0.as_deref(), Some("7"));
+
+    let ws = ws_collect(&app, "/ws?since=3", 5).await;
+    assert_eq!(ws[0]["type"], "missed");
+    assert_eq!(ws[0]["missed"], 3);
+    assert_eq!(ws[1]["seq"], 7);
+
+    let stats = app.stats().await;
+    for transport in ["poll", "longpoll", "sse", "ws"] {
+        assert!(
+            stats["transports"][transport]["missed"].as_u64().unwrap() > 0,
+            "{transport}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_long_poll_is_answered_at_the_publish_not_at_its_timeout() {
+    let app = spawn_app().await;
+    let held = {
+        let addr = app.addr;
+        tokio::spawn(async move {
+            let mut conn = crate::helpers::RawConn::connect(addr).await;
+            let started = std::time::Instant::now();
+            let res = conn.get("/api/longpoll?since=0&timeout_ms=30000").await;
+            (res, started.elapsed())
+        })
+    };
+    app.until_followers(1).await;
+    let published_at = std::time::Instant::now();
+    app.publish_chats(1).await;
+    let (res, _) = held.await.unwrap();
+    let waited_after_publish = published_at.elapsed();
+    assert_eq!(res.status, 200);
+    assert_eq!(seqs(&res.json()["events"]), vec![1]);
+    // Compared with the 30 s it would otherwise have been held: well under a tenth of it.
+    assert!(
+        waited_after_publish.as_secs_f64() < 30.0 / 10.0,
+        "answered {waited_after_publish:?} after publish"
+    );
+}
+
+#[tokio::test]
+async fn a_long_poll_times_out_empty_and_the_hold_is_capped() {
+    let app = spawn_with(|c| c.longpoll_max_ms = 200).await;
+    let started = std::time::Instant::now();
+    // Asks for an hour; the server's cap (200 ms here) answers first.
+    let res = app.get_json("/api/longpoll?timeout_ms=3600000").await;
+    assert_eq!(res["events"], Value::Array(vec![]));
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "the cap, not the hour, ended the wait"
+    );
+    assert_eq!(app.stats().await["transports"]["longpoll"]["empty"], 1);
+}
+
+#[tokio::test]
+async fn a_chat_posted_through_any_transport_appears_on_all() {
+    let app = spawn_app().await;
+    // WebSocket
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws?since=0"))
+        .await
+        .unwrap();
+    futures_util::SinkExt::send(
+        &mut socket,
+        Message::text(r#"{"type":"chat","author":"ws","text":"par websocket"}"#),
+    )
+    .await
+    .unwrap();
+    // Classic form
+    let mut conn = app.conn().await;
+    let res = conn
+        .request(
+            "POST",
+            "/classic/chat",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"author=classic&text=par+formulaire",
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    // JSON API (what the polling and SSE panels use)
+    let res = conn
+        .post_json("/api/chat", r#"{"author":"api","text":"par fetch"}"#)
+        .await;
+    assert_eq!(res.status, 201);
+
+    let texts = |events: &Value| -> Vec<String> {
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["data"]["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The WebSocket chat travels on its own: a long poll waits until all three exist.
+    let third = poll_events(&app, "/api/longpoll?since=2&timeout_ms=20000").await;
+    assert_eq!(seqs(&third["events"]), vec![3]);
+    let poll = poll_events(&app, "/api/poll?since=0").await;
+    let mut all = texts(&poll["events"]);
+    all.sort();
+    assert_eq!(all, ["par fetch", "par formulaire", "par websocket"]);
+    let sse = sse_collect(&app, "/api/sse?since=0", &[], 3).await;
+    assert_eq!(sse.len(), 3);
+    let mut on_ws = Vec::new();
+    while on_ws.len() < 3 {
+        if let Message::Text(t) = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        {
+            on_ws.push(
+                serde_json::from_str::<Value>(&t).unwrap()["data"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+    }
+    let page = app.conn().await.get("/classic").await.text();
+    for text in ["par websocket", "par formulaire", "par fetch"] {
+        assert!(page.contains(text), "classic page shows {text}");
+    }
+}
+
+#[tokio::test]
+async fn the_classic_page_reloads_itself_and_redirects_after_a_post() {
+    let app = spawn_app().await;
+    app.publish_chats(2).await;
+    let res = app.conn().await.get("/classic?refresh=3").await;
+    assert_eq!(res.status, 200);
+    let page = res.text();
+    // askama escapes the `&` of the URL as `&#38;`, which the browser reads back as `&`.
+    assert!(
+        page.contains(
+            r#"<meta http-equiv="refresh" content="3; url=/classic?refresh=3&#38;seen=2">"#
+        ),
+        "{page}"
+    );
+    assert!(page.contains("message 1"));
+    let plain = app.conn().await.get("/classic").await.text();
+    assert!(!plain.contains("http-equiv=\"refresh\""));
+    let mut conn = app.conn().await;
+    let res = conn
+        .request(
+            "POST",
+            "/classic/chat",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"author=a&text=b&refresh=3&seen=2",
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        res.header("location").as_deref(),
+        Some("/classic?refresh=3&seen=2")
+    );
+}

@@ -1,0 +1,247 @@
+//! The WebSocket endpoints against RFC 6455: handshake, subprotocols, echo, close codes.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+use crate::helpers::{PATIENCE, spawn_app, spawn_with};
+
+#[tokio::test]
+async fn the_handshake_answers_the_rfc_example_key() {
+    let app = spawn_app().await;
+    let mut conn = app.conn().await;
+    let (status, head) = conn.upgrade("/ws", &[]).await;
+    assert_eq!(status, 101, "{head}");
+    assert!(
+        head.contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+        "{head}"
+    );
+    assert!(
+        !head.to_ascii_lowercase().contains("sec-websocket-protocol"),
+        "no offer, no subprotocol header"
+    );
+}
+
+#[tokio::test]
+async fn the_first_offered_supported_subprotocol_is_chosen() {
+    let app = spawn_app().await;
+    let cases = [
+        ("/ws", "pushlab.bin, pushlab.json", Some("pushlab.bin")),
+        ("/ws", "foo, pushlab.json", Some("pushlab.json")),
+        ("/ws/echo", "superchat, chat", Some("superchat")),
+        ("/ws", "chat, superchat", None),
+    ];
+    for (path, offer, expected) in cases {
+        let mut conn = app.conn().await;
+        let (status, head) = conn
+            .upgrade(path, &[("Sec-WebSocket-Protocol", offer)])
+            .await;
+        match expected {
+            Some(protocol) => {
+                assert_eq!(status, 101, "{path} {offer}: {head}");
+                assert!(
+                    head.contains(&format!("sec-websocket-protocol: {protocol}\r\n")),
+                    "{head}"
+                );
+            }
+            None => {
+                assert_eq!(
+                    status, 400,
+                    "{path} {offer}: an offer we cannot honour is refused"
+                );
+                let body = conn.read_exact_n(200).await;
+                assert!(String::from_utf8_lossy(&body).contains("pushlab.json"));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn pushlab_bin_sends_the_documented_binary_layout() {
+    let app = spawn_app().await;
+    app.publish_chats(1).await;
+    let mut request = app.ws_url("/ws?since=0").into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("pushlab.bin"),
+    );
+    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], "pushlab.bin");
+    let Message::Binary(frame) = tokio::time::timeout(PATIENCE, socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+    else {
+        panic!("expected a binary frame")
+    };
+    assert_eq!(u64::from_be_bytes(frame[0..8].try_into().unwrap()), 1);
+    let ts = u64::from_be_bytes(frame[8..16].try_into().unwrap());
+    let kind_len = frame[16] as usize;
+    assert_eq!(&frame[17..17 + kind_len], b"chat");
+    let data: serde_json::Value = serde_json::from_slice(&frame[17 + kind_len..]).unwrap();
+    assert_eq!(data["text"], "message 0");
+    let poll = app.get_json("/api/poll?since=0").await;
+    assert_eq!(poll["events"][0]["ts"].as_u64(), Some(ts));
+}
+
+#[tokio::test]
+async fn echo_returns_text_binary_and_reassembled_fragments() {
+    let app = spawn_app().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws/echo"))
+        .await
+        .unwrap();
+    socket.send(Message::text("salut")).await.unwrap();
+    socket
+        .send(Message::binary(vec![0u8, 1, 2, 255]))
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(PATIENCE, socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let second = tokio::time::timeout(PATIENCE, socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first, Message::text("salut"));
+    assert_eq!(second, Message::binary(vec![0u8, 1, 2, 255]));
+
+    // A text message in three fragments, with a ping between them, comes back whole.
+    let mut conn = app.conn().await;
+    assert_eq!(conn.upgrade("/ws/echo", &[]).await.0, 101);
+    conn.send_frame(0x01, "frag".as_bytes()).await;
+    conn.send_frame(0x89, b"hi").await;
+    conn.send_frame(0x00, "mentée ".as_bytes()).await;
+    conn.send_frame(0x80, "!".as_bytes()).await;
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        got.push(conn.read_frame().await);
+    }
+    assert!(
+        got.contains(&(0x8A, b"hi".to_vec())),
+        "ping answered with pong: {got:?}"
+    );
+    assert!(
+        got.contains(&(0x81, "fragmentée !".as_bytes().to_vec())),
+        "{got:?}"
+    );
+}
+
+/// Opens a raw connection to `path`, sends `bytes`, returns the close code the server sent.
+async fn close_code_after(
+    app: &crate::helpers::TestApp,
+    path: &str,
+    bytes: &[u8],
+) -> (u16, String) {
+    let mut conn = app.conn().await;
+    assert_eq!(conn.upgrade(path, &[]).await.0, 101);
+    conn.send(bytes).await;
+    conn.read_close().await
+}
+
+#[tokio::test]
+async fn each_violation_closes_with_its_rfc_6455_code() {
+    let app = spawn_with(|c| c.max_message_bytes = 1000).await;
+    use crate::helpers::client_frame as f;
+    let big_header = {
+        let mut h = vec![0x82, 0x80 | 127];
+        h.extend_from_slice(&(1u64 << 40).to_be_bytes());
+        h.extend_from_slice(&[1, 2, 3, 4]);
+        h
+    };
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("/ws", f(0x82, b"\x01\x02"), 1003), // binary on the feed socket
+        ("/ws", f(0x81, &[0xce, 0xba, 0xff]), 1007), // invalid UTF-8
+        ("/ws/echo", f(0x81, &[0xce, 0xba, 0xff]), 1007),
+        ("/ws/echo", [f(0x01, &[0xce]), f(0x80, b"a")].concat(), 1007), // broken across fragments
+        ("/ws/echo", f(0x88, &[0x03, 0xe8, 0xff]), 1007),               // close reason not UTF-8
+        ("/ws/echo", f(0x82, &[0; 1001]), 1009),                        // above --max-message-bytes
+        (
+            "/ws/echo",
+            [f(0x02, &[0; 600]), f(0x80, &[0; 600])].concat(),
+            1009,
+        ),
+        ("/ws/echo", big_header, 1009),    // refused from the header
+        ("/ws/echo", f(0xC1, b"x"), 1002), // RSV1 without extension
+        ("/ws/echo", f(0x83, b"x"), 1002), // reserved opcode
+        ("/ws/echo", f(0x09, b""), 1002),  // fragmented ping
+        ("/ws/echo", f(0x89, &[0; 126]), 1002), // oversize ping
+        ("/ws/echo", f(0x80, b"x"), 1002), // continuation of nothing
+        ("/ws/echo", [f(0x01, b"a"), f(0x81, b"b")].concat(), 1002),
+        ("/ws/echo", f(0x88, &[0x03]), 1002), // one-byte close payload
+        ("/ws/echo", f(0x88, &[0x03, 0xed]), 1002), // close code 1005 may not be sent
+        ("/ws/echo", vec![0x81, 0x02, b'h', b'i'], 1002), // unmasked
+    ];
+    for (i, (path, bytes, code)) in cases.into_iter().enumerate() {
+        let (got, reason) = close_code_after(&app, path, &bytes).await;
+        assert_eq!(got, code, "case {i} on {path}: reason {reason:?}");
+        assert!(!reason.is_empty(), "case {i}: a close carries a reason");
+    }
+}
+
+#[tokio::test]
+async fn a_client_close_is_echoed_and_the_connection_ends() {
+    let app = spawn_app().await;
+    let mut conn = app.conn().await;
+    assert_eq!(conn.upgrade("/ws", &[]).await.0, 101);
+    conn.send_frame(0x88, &[0x0f, 0xa0, b'b', b'y', b'e']).await; // 4000 "bye"
+    assert_eq!(conn.read_close().await.0, 4000);
+    assert!(conn.closed_by_server().await);
+}
+
+#[tokio::test]
+async fn a_bad_chat_on_the_socket_gets_an_error_message_and_the_socket_stays() {
+    let app = spawn_app().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
+        .await
+        .unwrap();
+    socket
+        .send(Message::text(r#"{"type":"chat","author":"","text":"x"}"#))
+        .await
+        .unwrap();
+    socket.send(Message::text("not json")).await.unwrap();
+    for expected in ["author must not be empty", "expected {\"type\":\"chat\""] {
+        let Message::Text(reply) = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        else {
+            panic!("a text reply")
+        };
+        let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+        assert_eq!(reply["type"], "error");
+        assert!(
+            reply["error"].as_str().unwrap().contains(expected),
+            "{reply}"
+        );
+    }
+    socket
+        .send(Message::text(
+            r#"{"type":"chat","author":"ok","text":"fine"}"#,
+        ))
+        .await
+        .unwrap();
+    let Message::Text(event) = tokio::time::timeout(PATIENCE, socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+    else {
+        panic!("the event")
+    };
+    assert!(event.contains("\"kind\":\"chat\""), "{event}");
+}
+
+#[tokio::test]
+async fn a_silent_client_is_closed_with_1001() {
+    let app = spawn_with(|c| c.heartbeat_secs = 1).await;
+    let mut conn = app.conn().await;
+    assert_eq!(conn.upgrade("/ws", &[]).await.0, 101);
+    // We never answer the pings: after three heartbeats the server gives up.
+    let (code, reason) = conn.read_close().await;
+    assert_eq!(code, 1001, "{reason}");
+    assert!(reason.contains("ping"), "{reason}");
+}
