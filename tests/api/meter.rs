@@ -247,3 +247,38 @@ async fn assert_metrics_agree(app: &TestApp, stats: &Value) {
         );
     }
 }
+
+#[tokio::test]
+async fn the_stats_stream_updates_every_second_and_is_not_counted() {
+    let app = spawn_app().await;
+    let mut stream = app.conn().await;
+    stream
+        .send(
+            format!(
+                "GET /api/stats/stream HTTP/1.1\r\nHost: {}\r\n\r\n",
+                app.host()
+            )
+            .as_bytes(),
+        )
+        .await;
+    assert_eq!(stream.read_head().await.0, 200);
+    let mut text = String::new();
+    while sse_records(&text).iter().filter(|r| r.1 == "stats").count() < 2 {
+        text.push_str(&String::from_utf8(stream.read_chunk().await.unwrap()).unwrap());
+    }
+    let records = sse_records(&text);
+    assert_eq!(records[0].1, "window");
+    let update: Value =
+        serde_json::from_str(&records.iter().rfind(|r| r.1 == "stats").unwrap().2).unwrap();
+    for transport in ["classic", "poll", "longpoll", "sse", "ws"] {
+        assert_eq!(
+            update["transports"][transport]["requests"], 0,
+            "{transport}"
+        );
+        assert_eq!(
+            update["transports"][transport]["bytes_out"], 0,
+            "{transport}"
+        );
+    }
+    assert!(update["feed"]["last_seq"].is_u64());
+}

@@ -311,3 +311,62 @@ async fn the_classic_page_reloads_itself_and_redirects_after_a_post() {
         Some("/classic?refresh=3&seen=2")
     );
 }
+
+#[tokio::test]
+async fn a_slow_websocket_client_lags_without_slowing_others_and_is_told_what_it_missed() {
+    let app = spawn_with(|c| c.buffer = 16).await;
+    // The slow client upgrades, then reads nothing while the feed runs ahead.
+    let mut slow = app.conn().await;
+    assert_eq!(slow.upgrade("/ws", &[]).await.0, 101);
+    let (mut fast, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
+        .await
+        .unwrap();
+    app.until_followers(2).await;
+
+    const EVENTS: u64 = 400;
+    let pad = "x".repeat(60_000); // big events fill the slow client's socket and queues quickly
+    // Each event reaches the fast client before the next is published, while the slow client
+    // reads nothing: the slow one must not hold the fast one back.
+    for seq in 1..=EVENTS {
+        app.state.hub.publish(
+            pushlab::feed::Kind::Tick,
+            &serde_json::json!({ "pad": pad }),
+        );
+        let Message::Text(text) = tokio::time::timeout(PATIENCE, fast.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        else {
+            panic!("text frame")
+        };
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["seq"], seq);
+    }
+
+    // Now the slow client reads: each seq arrives once, in order, or is reported missed.
+    let (mut received, mut missed, mut last) = (0u64, 0u64, 0u64);
+    while last < EVENTS {
+        let (first, payload) = slow.read_frame().await;
+        assert_eq!(first, 0x81);
+        let message: Value = serde_json::from_slice(&payload).unwrap();
+        if message["type"] == "missed" {
+            missed += message["missed"].as_u64().unwrap();
+            last = message["resume_seq"].as_u64().unwrap() - 1;
+            continue;
+        }
+        let seq = message["seq"].as_u64().unwrap();
+        assert_eq!(
+            seq,
+            last + 1,
+            "no gap and no duplicate outside a missed notice"
+        );
+        last = seq;
+        received += 1;
+    }
+    assert!(
+        missed > 0,
+        "with a 16-event buffer the slow client must have fallen out of it"
+    );
+    assert_eq!(received + missed, EVENTS);
+    assert_eq!(app.stats().await["transports"]["ws"]["missed"], missed);
+}
