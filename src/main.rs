@@ -24,14 +24,17 @@ enum Command {
 }
 
 #[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() {
     let cli = Cli::parse();
     pushlab::telemetry::init();
     let config = match cli.command {
         Some(Command::Serve(config)) => config,
         None => cli.serve,
     };
-    serve(config).await
+    if let Err(e) = serve(config).await {
+        eprintln!("pushlab: {e:#}");
+        std::process::exit(1);
+    }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -40,12 +43,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("admin token: {}", app.admin_token());
     println!("stop with Ctrl-C");
     let stopper = app.stopper();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("stopping: closing streams, answering held polls");
-        stopper.stop().await;
-    });
-    app.run_until_stopped().await?;
+    // The signal is awaited here, beside the server, not in a spawned task: this future is the
+    // one the runtime drives until the end.
+    let server = app.run_until_stopped();
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result?,
+        _ = wait_for_signal() => {
+            tracing::info!("stopping: closing streams, answering held polls");
+            // The stop command is answered by the server future: both must be driven together.
+            let (_, result) = tokio::join!(stopper.stop(), &mut server);
+            result?;
+            tracing::info!("stopped");
+        }
+    }
     Ok(())
 }
 

@@ -60,6 +60,7 @@ pub async fn classic_page(
     state: web::Data<AppState>,
     query: Result<web::Query<ClassicQuery>, actix_web::Error>,
 ) -> HttpResponse {
+    let _open = state.meter.connection(Transport::Classic);
     match query {
         Ok(query) => render(
             &state,
@@ -83,6 +84,7 @@ pub async fn classic_chat(
     state: web::Data<AppState>,
     form: Result<web::Form<ClassicChatForm>, actix_web::Error>,
 ) -> HttpResponse {
+    let _open = state.meter.connection(Transport::Classic);
     let form = match form {
         Ok(form) => form.into_inner(),
         Err(e) => {
