@@ -54,6 +54,10 @@ pub struct Config {
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "PUSHLAB_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Turn the meter off (stats stay at zero): only to measure what metering itself costs.
+    #[arg(long, env = "PUSHLAB_NO_METER")]
+    pub no_meter: bool,
 }
 
 impl Config {
@@ -70,6 +74,7 @@ impl Config {
             allowed_origins: Vec::new(),
             max_connections: 25_000,
             workers: Some(2),
+            no_meter: false,
         }
     }
 

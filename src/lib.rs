@@ -10,10 +10,12 @@
 //! - [`meter`]: requests, bytes, deliveries, delays; `/api/stats` and `/metrics`.
 //! - [`server`]: shared state, the actix server, the socket tap that counts bytes on the wire.
 //! - [`api`], [`pages`], [`routes`]: the remaining endpoints, the HTML pages, the route table.
+//! - [`bench`]: `pushlab bench`, simulated clients per transport and the comparison table.
 //!
 //! [`Application::build`] is the one entry: `main` and the tests start the same server.
 
 pub mod api;
+pub mod bench;
 pub mod config;
 pub mod feed;
 pub mod meter;

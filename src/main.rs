@@ -1,4 +1,4 @@
-//! The `pushlab` command: `pushlab` / `pushlab serve` runs the server; `pushlab bench` (soon)
+//! The `pushlab` command: `pushlab` / `pushlab serve` runs the server; `pushlab bench`
 //! compares the transports under load.
 
 use clap::{Parser, Subcommand};
@@ -21,17 +21,20 @@ struct Cli {
 enum Command {
     /// Run the server (the default when no command is given).
     Serve(Config),
+    /// Simulate clients of each transport against a server and compare them.
+    Bench(pushlab::bench::BenchArgs),
 }
 
 #[actix_web::main]
 async fn main() {
     let cli = Cli::parse();
     pushlab::telemetry::init();
-    let config = match cli.command {
-        Some(Command::Serve(config)) => config,
-        None => cli.serve,
+    let outcome = match cli.command {
+        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Bench(args)) => bench(args).await,
+        None => serve(cli.serve).await,
     };
-    if let Err(e) = serve(config).await {
+    if let Err(e) = outcome {
         eprintln!("pushlab: {e:#}");
         std::process::exit(1);
     }
@@ -55,6 +58,61 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             let (_, result) = tokio::join!(stopper.stop(), &mut server);
             result?;
             tracing::info!("stopped");
+        }
+    }
+    Ok(())
+}
+
+async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
+    let (json, csv) = (args.json, args.csv);
+    if args.meter_cost {
+        return meter_cost(args).await;
+    }
+    let rows = pushlab::bench::run(args).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "transports": rows }))?
+        );
+    } else if csv {
+        pushlab::bench::print_csv(&rows);
+    } else {
+        pushlab::bench::print_table(&rows);
+    }
+    Ok(())
+}
+
+/// The same load with the meter on, then off; the meter's cost is how many fewer events a
+/// server CPU second delivers with it.
+async fn meter_cost(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
+    let with = pushlab::bench::run(pushlab::bench::BenchArgs {
+        no_meter: false,
+        ..args.clone()
+    })
+    .await?;
+    let without = pushlab::bench::run(pushlab::bench::BenchArgs {
+        no_meter: true,
+        ..args
+    })
+    .await?;
+    println!("meter on:");
+    pushlab::bench::print_table(&with);
+    println!("meter off:");
+    pushlab::bench::print_table(&without);
+    for (on, off) in with.iter().zip(&without) {
+        if let (Some(cpu_on), Some(cpu_off)) = (
+            on.server_cpu_ms_per_1000_events,
+            off.server_cpu_ms_per_1000_events,
+        ) {
+            // Events per CPU second is 1e6 / (ms per 1000 events); the cost is the relative loss.
+            let cost = 1.0 - cpu_off / cpu_on;
+            println!(
+                "{}: {:.1} ms CPU per 1000 events with the meter, {:.1} without: the meter costs {:.1}% of delivered events per CPU second",
+                on.transport,
+                cpu_on,
+                cpu_off,
+                cost * 100.0
+            );
         }
     }
     Ok(())

@@ -23,13 +23,13 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 pub use client_report::{ClientReport, ClientReportError, MAX_REPORT_LATENCIES};
-pub use histogram::{MAX_LATENCY_US, Summary};
+pub use histogram::{MAX_LATENCY_US, Summary, new_histogram as new_latency_histogram, summarize};
 pub use prometheus::{FeedGauges, encode_prometheus};
 pub use transport::Transport;
 pub use window::{WINDOW_SECONDS, WindowSample};
 
 use crate::feed::Event;
-use histogram::{new_histogram, record, summarize};
+use histogram::{new_histogram, record};
 use window::Window;
 
 /// The meter of one running server. Shared by every worker behind an `Arc`.
@@ -39,6 +39,9 @@ pub struct Meter {
     since_us: AtomicU64,
     /// Filled once a second by [`Meter::tick`]; read by the stats stream.
     window: Mutex<Window>,
+    /// False only to measure the meter's own cost (`--no-meter`): the hot path then records
+    /// nothing. Fixed at start, so a plain bool.
+    enabled: bool,
 }
 
 /// The counters of one transport. Atomics for counts (no lock on the hot path); a std `Mutex`
@@ -128,7 +131,13 @@ impl Default for Meter {
 
 impl Meter {
     pub fn new() -> Meter {
+        Meter::with_recording(true)
+    }
+
+    /// A meter that records (`true`) or, to measure what metering costs, does not (`false`).
+    pub fn with_recording(enabled: bool) -> Meter {
         Meter {
+            enabled,
             transports: Default::default(),
             since_us: AtomicU64::new(crate::feed::unix_micros()),
             window: Mutex::new(Window::default()),
@@ -141,6 +150,9 @@ impl Meter {
 
     /// One HTTP request received (a WebSocket or SSE connection is one request).
     pub fn request(&self, transport: Transport) {
+        if !self.enabled {
+            return;
+        }
         self.of(transport).requests.fetch_add(1, Relaxed);
     }
 
@@ -157,7 +169,7 @@ impl Meter {
 
     /// Events handed to one client now: counted, and their delivery delay recorded.
     pub fn delivered(&self, transport: Transport, events: &[std::sync::Arc<Event>]) {
-        if events.is_empty() {
+        if events.is_empty() || !self.enabled {
             return;
         }
         let meter = self.of(transport);
@@ -175,6 +187,9 @@ impl Meter {
 
     /// An answer that carried no event (an empty poll, a long poll that timed out).
     pub fn empty(&self, transport: Transport) {
+        if !self.enabled {
+            return;
+        }
         self.of(transport).empty.fetch_add(1, Relaxed);
     }
 
@@ -186,10 +201,16 @@ impl Meter {
     }
 
     pub fn bytes_in(&self, transport: Transport, bytes: u64) {
+        if !self.enabled {
+            return;
+        }
         self.of(transport).bytes_in.fetch_add(bytes, Relaxed);
     }
 
     pub fn bytes_out(&self, transport: Transport, bytes: u64) {
+        if !self.enabled {
+            return;
+        }
         self.of(transport).bytes_out.fetch_add(bytes, Relaxed);
     }
 

@@ -49,7 +49,7 @@ impl AppState {
         };
         AppState {
             hub: Hub::new(config.buffer),
-            meter: Arc::new(Meter::new()),
+            meter: Arc::new(Meter::with_recording(!config.no_meter)),
             settings: watch::channel(settings).0,
             shutdown: CancellationToken::new(),
             admin_token,

@@ -1,0 +1,336 @@
+//! `pushlab bench`: N simulated clients per transport against one server, and the comparison.
+//!
+//! Transports run one after the other, so the server's CPU time in each phase belongs to one
+//! transport. A phase: read the feed's last seq, connect the clients (ramped, all from that
+//! seq), measure for `--duration` seconds, pause the feed, let every client catch up, stop them,
+//! and add up their tallies. Everything is bounded: clients, seconds, and the grace period.
+
+mod clients;
+mod report;
+mod system;
+mod wire;
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, atomic::Ordering::Relaxed},
+    time::{Duration, Instant},
+};
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use clients::{Shared, Tally, run_client};
+pub use report::{Row, print_csv, print_table};
+pub use system::{Embedded, ServerProcess, raise_open_files};
+
+use crate::{Config, meter::Transport};
+
+/// Most simulated clients per transport: a bound on the load a bench run may create.
+pub const MAX_CLIENTS: usize = 50_000;
+/// Longest measurement per transport.
+pub const MAX_DURATION_SECS: u64 = 3600;
+/// After the feed pauses, how long clients get to receive the last events.
+const GRACE: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Server to load (http://127.0.0.1:PORT); without it the bench starts its own.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Transports to compare, in order.
+    #[arg(long, value_delimiter = ',', default_value = "ws,sse,longpoll,poll")]
+    pub transports: Vec<String>,
+    /// Simulated clients per transport.
+    #[arg(long, default_value_t = 100)]
+    pub clients: usize,
+    /// Feed rate, events per second (set on the embedded server, or with --admin-token).
+    #[arg(long, default_value_t = 10.0)]
+    pub rate: f64,
+    /// Seconds of measurement per transport.
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// Seconds over which the clients of a transport connect.
+    #[arg(long, default_value_t = 2)]
+    pub ramp: u64,
+    /// Milliseconds between two short polls of one client.
+    #[arg(long, default_value_t = 1000)]
+    pub poll_interval: u64,
+    /// Admin token of the --url server, to set its rate and pause it at the end of a phase.
+    #[arg(long)]
+    pub admin_token: Option<String>,
+    /// Pid of the --url server on this machine, to report its CPU and memory.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Start the embedded server with its meter off (to measure the meter's own cost).
+    #[arg(long)]
+    pub no_meter: bool,
+    /// Run everything twice on the embedded server, meter on then off, and print the ratio of
+    /// delivered events per server CPU second (the meter's cost).
+    #[arg(long, conflicts_with_all = ["url", "no_meter"])]
+    pub meter_cost: bool,
+    /// Print one JSON document on stdout, and nothing else.
+    #[arg(long)]
+    pub json: bool,
+    /// Print CSV on stdout.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// The server a run talks to.
+struct Target {
+    addr: SocketAddr,
+    process: Option<ServerProcess>,
+    embedded: Option<Embedded>,
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
+    let transports = args
+        .transports
+        .iter()
+        .map(|name| match Transport::parse(name) {
+            Some(Transport::Classic) | None => Err(anyhow::anyhow!(
+                "--transports takes ws, sse, longpoll, poll (not {name:?})"
+            )),
+            Some(t) => Ok(t),
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    anyhow::ensure!(
+        (1..=MAX_CLIENTS).contains(&args.clients),
+        "--clients must be 1 to {MAX_CLIENTS}"
+    );
+    anyhow::ensure!(
+        (1..=MAX_DURATION_SECS).contains(&args.duration),
+        "--duration must be 1 to {MAX_DURATION_SECS} s"
+    );
+    let open_files = raise_open_files();
+    if (open_files as usize) < args.clients * 2 + 64 {
+        eprintln!(
+            "warning: the open-file limit is {open_files}; {} clients (and the embedded server's \
+             sockets) need about {}. Raise it with `ulimit -n`.",
+            args.clients,
+            args.clients * 2 + 64
+        );
+    }
+    let target = start_target(&args)?;
+    let mut rows = Vec::new();
+    for transport in transports {
+        rows.push(run_phase(&args, &target, transport).await?);
+    }
+    if let Some(embedded) = target.embedded {
+        embedded.stop().await;
+    }
+    Ok(rows)
+}
+
+fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
+    if let Some(url) = &args.url {
+        let authority = url.trim_start_matches("http://").trim_end_matches('/');
+        let addr: SocketAddr = authority.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "--url must be http://IP:PORT on this machine, e.g. http://127.0.0.1:8080"
+            )
+        })?;
+        return Ok(Target {
+            addr,
+            process: args.server_pid.map(ServerProcess::Pid),
+            embedded: None,
+        });
+    }
+    let mut config = Config::for_tests();
+    config.rate = args.rate;
+    config.no_meter = args.no_meter;
+    config.workers = None;
+    config.max_connections = MAX_CLIENTS * 2;
+    // Large enough that no client can fall out of it during a phase at this rate.
+    let events = args.rate * (args.ramp + args.duration + GRACE.as_secs() + 10) as f64 * 2.0;
+    config.buffer = (events as usize).clamp(1024, crate::feed::MAX_BUFFER);
+    let embedded = Embedded::start(config)?;
+    Ok(Target {
+        addr: embedded.addr,
+        process: Some(ServerProcess::Embedded),
+        embedded: Some(embedded),
+    })
+}
+
+async fn last_seq(addr: SocketAddr) -> anyhow::Result<u64> {
+    let mut wire = wire::Wire::connect(addr).await?;
+    wire.get("/api/poll", "").await?;
+    let (_, head) = wire.read_head().await?;
+    let body: serde_json::Value = serde_json::from_slice(&wire.read_sized_body(&head).await?)?;
+    body["last_seq"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no last_seq in /api/poll"))
+}
+
+/// Pauses or resumes the feed, so that a phase ends on a known last seq.
+async fn set_paused(args: &BenchArgs, target: &Target, paused: bool) -> anyhow::Result<()> {
+    if let Some(embedded) = &target.embedded {
+        embedded.state.settings.send_modify(|s| s.paused = paused);
+        return Ok(());
+    }
+    let Some(token) = &args.admin_token else {
+        return Ok(());
+    };
+    let body = format!("{{\"paused\":{paused},\"rate_hz\":{}}}", args.rate);
+    let mut wire = wire::Wire::connect(target.addr).await?;
+    let request = format!(
+        "PUT /api/admin/settings HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        target.addr,
+        body.len()
+    );
+    wire.send(request.as_bytes()).await?;
+    let (status, _) = wire.read_head().await?;
+    anyhow::ensure!(
+        status == 200,
+        "the server refused the settings change ({status})"
+    );
+    Ok(())
+}
+
+async fn run_phase(args: &BenchArgs, target: &Target, transport: Transport) -> anyhow::Result<Row> {
+    let quiet = args.json || args.csv;
+    set_paused(args, target, false).await?;
+    let since = last_seq(target.addr).await?;
+    let shared = Arc::new(Shared {
+        addr: target.addr,
+        since,
+        measure_from: u64::MAX.into(),
+        end: u64::MAX.into(),
+        connected: 0.into(),
+        caught_up: 0.into(),
+        poll_interval: Duration::from_millis(args.poll_interval),
+        stop: CancellationToken::new(),
+    });
+    let rss_before = target.process.and_then(|p| p.rss_kib());
+
+    // Ramp: spread the connections over --ramp seconds.
+    let mut handles = Vec::with_capacity(args.clients);
+    let gap = Duration::from_secs(args.ramp) / args.clients as u32;
+    for _ in 0..args.clients {
+        handles.push(tokio::spawn(run_client(transport, shared.clone())));
+        tokio::time::sleep(gap).await;
+    }
+    let ramp_deadline = Instant::now() + Duration::from_secs(args.ramp + 30);
+    while shared.connected.load(Relaxed) < args.clients && Instant::now() < ramp_deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rss_after = target.process.and_then(|p| p.rss_kib());
+
+    // Measure.
+    shared
+        .measure_from
+        .store(last_seq(target.addr).await?, Relaxed);
+    let cpu_start = target.process.and_then(|p| p.cpu_ms());
+    let started = Instant::now();
+    for second in 0..args.duration {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if !quiet {
+            eprint!(
+                "\r{:<8} {:>4}/{} s, {} clients connected ",
+                transport.as_str(),
+                second + 1,
+                args.duration,
+                shared.connected.load(Relaxed)
+            );
+        }
+    }
+    set_paused(args, target, true).await?;
+    let cpu_end = target.process.and_then(|p| p.cpu_ms());
+    let seconds = started.elapsed().as_secs_f64();
+    let end = last_seq(target.addr).await?;
+
+    // Grace: clients receive what was published until the pause; when all have it (or the
+    // grace period is over) they stop.
+    shared.end.store(end, Relaxed);
+    let grace_end = Instant::now() + GRACE;
+    while shared.caught_up.load(Relaxed) < shared.connected.load(Relaxed)
+        && Instant::now() < grace_end
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shared.stop.cancel();
+    let mut tallies = Vec::with_capacity(handles.len());
+    for handle in handles {
+        // A client task that panicked is a client that failed.
+        tallies.push(handle.await.unwrap_or_else(|_| Tally::failed(since)));
+    }
+    if !quiet {
+        eprintln!();
+    }
+    for tally in &mut tallies {
+        tally.finish(end);
+    }
+    Ok(summarize(
+        args,
+        transport,
+        since,
+        end,
+        &tallies,
+        cpu_start.zip(cpu_end),
+        rss_before.zip(rss_after),
+        seconds,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    args: &BenchArgs,
+    transport: Transport,
+    since: u64,
+    end: u64,
+    tallies: &[Tally],
+    cpu: Option<(u64, u64)>,
+    rss: Option<(u64, u64)>,
+    seconds: f64,
+) -> Row {
+    let mut latency = crate::meter::new_latency_histogram();
+    let mut row = Row {
+        transport: transport.as_str(),
+        clients: args.clients,
+        connected: tallies.iter().filter(|t| t.connected).count(),
+        expected: (end - since) * args.clients as u64,
+        received: 0,
+        gaps: 0,
+        duplicates: 0,
+        missed: 0,
+        requests: 0,
+        empty: 0,
+        errors: 0,
+        bytes_per_event: 0.0,
+        latency_us: Default::default(),
+        server_cpu_ms_per_1000_events: None,
+        server_rss_kib_per_connection: None,
+        seconds,
+    };
+    let mut bytes = 0;
+    for t in tallies {
+        row.received += t.received;
+        row.gaps += t.gaps;
+        row.duplicates += t.duplicates;
+        row.missed += t.missed;
+        row.requests += t.requests;
+        row.empty += t.empty;
+        row.errors += t.errors;
+        bytes += t.bytes;
+        let _ = latency.add(&t.latency);
+    }
+    row.latency_us = crate::meter::summarize(&latency);
+    if row.received > 0 {
+        row.bytes_per_event = (bytes as f64 / row.received as f64 * 10.0).round() / 10.0;
+    }
+    // CPU over the measurement window, per event delivered in it (events published after the
+    // clients connected, times the clients).
+    let measured_events = latency.len();
+    if let Some((start, stop)) = cpu {
+        if measured_events > 0 {
+            row.server_cpu_ms_per_1000_events =
+                Some((stop - start) as f64 * 1000.0 / measured_events as f64);
+        }
+    }
+    if let Some((before, after)) = rss {
+        row.server_rss_kib_per_connection =
+            Some(after.saturating_sub(before) as f64 / args.clients as f64);
+    }
+    row
+}
