@@ -322,11 +322,9 @@ fn summarize(
     // CPU over the measurement window, per event delivered in it (events published after the
     // clients connected, times the clients).
     let measured_events = latency.len();
-    if let Some((start, stop)) = cpu {
-        if measured_events > 0 {
-            row.server_cpu_ms_per_1000_events =
-                Some((stop - start) as f64 * 1000.0 / measured_events as f64);
-        }
+    if let (Some((start, stop)), true) = (cpu, measured_events > 0) {
+        row.server_cpu_ms_per_1000_events =
+            Some((stop - start) as f64 * 1000.0 / measured_events as f64);
     }
     if let Some((before, after)) = rss {
         row.server_rss_kib_per_connection =
