@@ -28,11 +28,9 @@ pub struct Shared {
     pub since: u64,
     /// Latency is recorded for events after this seq (published once all clients were connected).
     pub measure_from: AtomicU64,
-    /// The last seq of the phase, once the feed is paused (until then `u64::MAX`).
-    pub end: AtomicU64,
     pub connected: AtomicUsize,
-    /// Clients that have received (or been told they missed) everything up to `end`.
-    pub caught_up: AtomicUsize,
+    /// Each client's last seq, so the bench can see when all have caught up with the end.
+    pub progress: Vec<AtomicU64>,
     pub poll_interval: Duration,
     pub stop: CancellationToken,
 }
@@ -40,7 +38,8 @@ pub struct Shared {
 /// One client's account of the run.
 pub struct Tally {
     pub connected: bool,
-    caught_up: bool,
+    /// This client's slot in `Shared::progress`.
+    index: usize,
     pub received: u64,
     pub duplicates: u64,
     pub gaps: u64,
@@ -54,10 +53,10 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn new(since: u64) -> Tally {
+    fn new(index: usize, since: u64) -> Tally {
         Tally {
             connected: false,
-            caught_up: false,
+            index,
             received: 0,
             duplicates: 0,
             gaps: 0,
@@ -94,23 +93,23 @@ impl Tally {
     }
 
     /// A client that could not run at all.
-    pub fn failed(since: u64) -> Tally {
-        let mut tally = Tally::new(since);
+    pub fn failed(index: usize, since: u64) -> Tally {
+        let mut tally = Tally::new(index, since);
         tally.errors = 1;
         tally
     }
 
-    /// Tells the bench once this client holds everything up to the phase's end.
-    fn check_caught_up(&mut self, shared: &Shared) {
-        if !self.caught_up && self.last_seq >= shared.end.load(Relaxed) {
-            self.caught_up = true;
-            shared.caught_up.fetch_add(1, Relaxed);
-        }
+    /// Shows the bench how far this client has got.
+    fn report_progress(&self, shared: &Shared) {
+        shared.progress[self.index].store(self.last_seq, Relaxed);
     }
 
     /// Closes the account once the feed stopped at `end`: what never came is a gap.
     pub fn finish(&mut self, end: u64) {
         self.gaps += end.saturating_sub(self.last_seq);
+        // A tick published as the feed paused is past the phase's end: not part of the count.
+        // (Received in order, so they are the last `last_seq - end` events.)
+        self.received -= self.last_seq.saturating_sub(end).min(self.received);
     }
 }
 
@@ -132,8 +131,8 @@ struct PollAnswer {
 }
 
 /// Runs one client until `shared.stop`; errors end it and are counted.
-pub async fn run_client(transport: Transport, shared: Arc<Shared>) -> Tally {
-    let mut tally = Tally::new(shared.since);
+pub async fn run_client(transport: Transport, index: usize, shared: Arc<Shared>) -> Tally {
+    let mut tally = Tally::new(index, shared.since);
     let outcome = tokio::select! {
         result = follow(transport, &shared, &mut tally) => result,
         _ = shared.stop.cancelled() => Ok(()),
@@ -174,7 +173,7 @@ fn on_message(bytes: &[u8], shared: &Shared, tally: &mut Tally) -> std::io::Resu
         (None, Some(seq), Some(ts)) => tally.event(seq, ts, shared.measure_from.load(Relaxed)),
         _ => {}
     }
-    tally.check_caught_up(shared);
+    tally.report_progress(shared);
     Ok(())
 }
 
@@ -266,7 +265,7 @@ async fn follow_polls(
                 tally.event(seq, ts, measure_from);
             }
         }
-        tally.check_caught_up(shared);
+        tally.report_progress(shared);
         cursor = answer.last_seq.max(cursor);
         if transport == Transport::Poll {
             tokio::time::sleep(shared.poll_interval).await;

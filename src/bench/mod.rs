@@ -196,9 +196,8 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Transport) -> a
         addr: target.addr,
         since,
         measure_from: u64::MAX.into(),
-        end: u64::MAX.into(),
         connected: 0.into(),
-        caught_up: 0.into(),
+        progress: (0..args.clients).map(|_| since.into()).collect(),
         poll_interval: Duration::from_millis(args.poll_interval),
         stop: CancellationToken::new(),
     });
@@ -207,8 +206,8 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Transport) -> a
     // Ramp: spread the connections over --ramp seconds.
     let mut handles = Vec::with_capacity(args.clients);
     let gap = Duration::from_secs(args.ramp) / args.clients as u32;
-    for _ in 0..args.clients {
-        handles.push(tokio::spawn(run_client(transport, shared.clone())));
+    for index in 0..args.clients {
+        handles.push(tokio::spawn(run_client(transport, index, shared.clone())));
         tokio::time::sleep(gap).await;
     }
     let ramp_deadline = Instant::now() + Duration::from_secs(args.ramp + 30);
@@ -242,18 +241,26 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Transport) -> a
 
     // Grace: clients receive what was published until the pause; when all have it (or the
     // grace period is over) they stop.
-    shared.end.store(end, Relaxed);
     let grace_end = Instant::now() + GRACE;
-    while shared.caught_up.load(Relaxed) < shared.connected.load(Relaxed)
-        && Instant::now() < grace_end
-    {
+    let behind = |shared: &Shared| {
+        shared
+            .progress
+            .iter()
+            .filter(|p| p.load(Relaxed) < end)
+            .count()
+    };
+    while behind(&shared) > 0 && Instant::now() < grace_end {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     shared.stop.cancel();
     let mut tallies = Vec::with_capacity(handles.len());
     for handle in handles {
         // A client task that panicked is a client that failed.
-        tallies.push(handle.await.unwrap_or_else(|_| Tally::failed(since)));
+        tallies.push(
+            handle
+                .await
+                .unwrap_or_else(|_| Tally::failed(tallies.len(), since)),
+        );
     }
     if !quiet {
         eprintln!();

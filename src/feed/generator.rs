@@ -32,12 +32,17 @@ pub async fn run_generator(
         let mut next = Instant::now() + period;
         loop {
             tokio::select! {
-                _ = tokio::time::sleep_until(next) => {}
+                // Settings first: a pause that arrives with a tick wins over the tick.
+                biased;
                 changed = settings.changed() => {
                     if changed.is_err() { return }
                     break; // new settings: start a new schedule
                 }
                 _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep_until(next) => {}
+            }
+            if settings.has_changed().unwrap_or(true) {
+                break; // changed while we slept: apply before publishing
             }
             value = next_value(value);
             hub.publish(Kind::Tick, &tick_data(value, current.payload_bytes));

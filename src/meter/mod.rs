@@ -8,6 +8,7 @@
 mod client_report;
 mod histogram;
 mod prometheus;
+mod shard;
 mod transport;
 mod window;
 
@@ -30,6 +31,7 @@ pub use window::{WINDOW_SECONDS, WindowSample};
 
 use crate::feed::Event;
 use histogram::{new_histogram, record};
+use shard::{Counter, PerThread};
 use window::Window;
 
 /// The meter of one running server. Shared by every worker behind an `Arc`.
@@ -44,22 +46,22 @@ pub struct Meter {
     enabled: bool,
 }
 
-/// The counters of one transport. Atomics for counts (no lock on the hot path); a std `Mutex`
-/// per histogram, held for the few nanoseconds of a record and never across an `.await`.
+/// The counters of one transport. Hot counts and histograms are sharded per thread
+/// ([`shard`]): no lock or cache line is shared between workers on the delivery path.
 #[derive(Default)]
 struct TransportMeter {
-    requests: AtomicU64,
-    connections_opened: AtomicU64,
-    connections_closed: AtomicU64,
+    requests: Counter,
+    connections_opened: Counter,
+    connections_closed: Counter,
     /// Not reset with the others: it counts what is open now, whenever it was opened.
     connections_active: AtomicI64,
-    delivered: AtomicU64,
-    empty: AtomicU64,
-    missed: AtomicU64,
-    bytes_in: AtomicU64,
-    bytes_out: AtomicU64,
-    delay: Mutex<Latencies>,
-    client_latency: Mutex<Latencies>,
+    delivered: Counter,
+    empty: Counter,
+    missed: Counter,
+    bytes_in: Counter,
+    bytes_out: Counter,
+    delay: PerThread<Latencies>,
+    client_latency: PerThread<Latencies>,
 }
 
 /// Totals since reset, and the current second (swapped out by the window each tick).
@@ -118,7 +120,7 @@ pub struct ConnectionGuard {
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         let meter = self.meter.of(self.transport);
-        meter.connections_closed.fetch_add(1, Relaxed);
+        meter.connections_closed.add(1);
         meter.connections_active.fetch_sub(1, Relaxed);
     }
 }
@@ -153,13 +155,13 @@ impl Meter {
         if !self.enabled {
             return;
         }
-        self.of(transport).requests.fetch_add(1, Relaxed);
+        self.of(transport).requests.add(1);
     }
 
     /// A connection opens; it is counted closed when the guard is dropped, however it ends.
     pub fn connection(self: &std::sync::Arc<Self>, transport: Transport) -> ConnectionGuard {
         let meter = self.of(transport);
-        meter.connections_opened.fetch_add(1, Relaxed);
+        meter.connections_opened.add(1);
         meter.connections_active.fetch_add(1, Relaxed);
         ConnectionGuard {
             meter: self.clone(),
@@ -173,16 +175,17 @@ impl Meter {
             return;
         }
         let meter = self.of(transport);
-        meter.delivered.fetch_add(events.len() as u64, Relaxed);
+        meter.delivered.add(events.len() as u64);
         // One clock read for the batch: the events are handed over together.
         let now = Instant::now();
-        let mut delay = meter.delay.lock().unwrap_or_else(|e| e.into_inner());
-        for event in events {
-            delay.record(
-                now.saturating_duration_since(event.published_at)
-                    .as_micros() as u64,
-            );
-        }
+        meter.delay.with_mine(|delay| {
+            for event in events {
+                delay.record(
+                    now.saturating_duration_since(event.published_at)
+                        .as_micros() as u64,
+                );
+            }
+        });
     }
 
     /// An answer that carried no event (an empty poll, a long poll that timed out).
@@ -190,13 +193,13 @@ impl Meter {
         if !self.enabled {
             return;
         }
-        self.of(transport).empty.fetch_add(1, Relaxed);
+        self.of(transport).empty.add(1);
     }
 
     /// Events a client asked for that had already left the replay buffer.
     pub fn missed(&self, transport: Transport, count: u64) {
         if count > 0 {
-            self.of(transport).missed.fetch_add(count, Relaxed);
+            self.of(transport).missed.add(count);
         }
     }
 
@@ -204,26 +207,23 @@ impl Meter {
         if !self.enabled {
             return;
         }
-        self.of(transport).bytes_in.fetch_add(bytes, Relaxed);
+        self.of(transport).bytes_in.add(bytes);
     }
 
     pub fn bytes_out(&self, transport: Transport, bytes: u64) {
         if !self.enabled {
             return;
         }
-        self.of(transport).bytes_out.fetch_add(bytes, Relaxed);
+        self.of(transport).bytes_out.add(bytes);
     }
 
     /// Latencies measured by a client (already validated), folded into their own histogram.
     pub fn client_latencies(&self, transport: Transport, micros: &[u64]) {
-        let mut latencies = self
-            .of(transport)
-            .client_latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        for &value in micros {
-            latencies.record(value);
-        }
+        self.of(transport).client_latency.with_mine(|latencies| {
+            for &value in micros {
+                latencies.record(value);
+            }
+        });
     }
 
     /// Zeroes every total and the window; open connections stay counted as active.
@@ -239,13 +239,10 @@ impl Meter {
                 &meter.bytes_in,
                 &meter.bytes_out,
             ] {
-                counter.store(0, Relaxed);
+                counter.reset();
             }
-            *meter.delay.lock().unwrap_or_else(|e| e.into_inner()) = Latencies::default();
-            *meter
-                .client_latency
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Latencies::default();
+            meter.delay.for_each(|l| *l = Latencies::default());
+            meter.client_latency.for_each(|l| *l = Latencies::default());
         }
         *self.window.lock().unwrap_or_else(|e| e.into_inner()) = Window::default();
         self.since_us.store(crate::feed::unix_micros(), Relaxed);
@@ -264,51 +261,34 @@ impl Meter {
 
     fn stats_of(&self, transport: Transport) -> TransportStats {
         let m = self.of(transport);
-        let delivered = m.delivered.load(Relaxed);
-        let bytes_in = m.bytes_in.load(Relaxed);
-        let bytes_out = m.bytes_out.load(Relaxed);
+        let delivered = m.delivered.get();
+        let (bytes_in, bytes_out) = (m.bytes_in.get(), m.bytes_out.get());
         let bytes_per_event = if delivered == 0 {
             0.0
         } else {
             ((bytes_in + bytes_out) as f64 / delivered as f64 * 10.0).round() / 10.0
         };
+        let (delay, client) = self.histograms(transport);
         TransportStats {
-            requests: m.requests.load(Relaxed),
-            connections_opened: m.connections_opened.load(Relaxed),
-            connections_closed: m.connections_closed.load(Relaxed),
+            requests: m.requests.get(),
+            connections_opened: m.connections_opened.get(),
+            connections_closed: m.connections_closed.get(),
             connections_active: m.connections_active.load(Relaxed),
             delivered,
-            empty: m.empty.load(Relaxed),
-            missed: m.missed.load(Relaxed),
+            empty: m.empty.get(),
+            missed: m.missed.get(),
             bytes_in,
             bytes_out,
             bytes_per_event,
-            delay_us: summarize(&m.delay.lock().unwrap_or_else(|e| e.into_inner()).total),
-            client_latency_us: summarize(
-                &m.client_latency
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .total,
-            ),
+            delay_us: summarize(&delay),
+            client_latency_us: summarize(&client),
         }
     }
 
-    /// The delay and client-latency histograms of one transport, cloned (for export).
+    /// The delay and client-latency totals of one transport, merged over the shards.
     pub fn histograms(&self, transport: Transport) -> (Histogram<u64>, Histogram<u64>) {
         let m = self.of(transport);
-        let delay = m
-            .delay
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .total
-            .clone();
-        let client = m
-            .client_latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .total
-            .clone();
-        (delay, client)
+        (merged_total(&m.delay), merged_total(&m.client_latency))
     }
 
     /// Closes the current second: called once a second by the server's ticker.
@@ -316,20 +296,14 @@ impl Meter {
         let mut per_second = Vec::with_capacity(Transport::ALL.len());
         for t in Transport::ALL {
             let m = self.of(t);
-            let second = {
-                let mut delay = m.delay.lock().unwrap_or_else(|e| e.into_inner());
-                std::mem::replace(&mut delay.second, new_histogram())
-            };
-            let client = {
-                let mut client = m.client_latency.lock().unwrap_or_else(|e| e.into_inner());
-                std::mem::replace(&mut client.second, new_histogram())
-            };
+            let second = take_seconds(&m.delay);
+            let client = take_seconds(&m.client_latency);
             per_second.push(window::Totals {
-                requests: m.requests.load(Relaxed),
-                delivered: m.delivered.load(Relaxed),
-                empty: m.empty.load(Relaxed),
-                bytes_in: m.bytes_in.load(Relaxed),
-                bytes_out: m.bytes_out.load(Relaxed),
+                requests: m.requests.get(),
+                delivered: m.delivered.get(),
+                empty: m.empty.get(),
+                bytes_in: m.bytes_in.get(),
+                bytes_out: m.bytes_out.get(),
                 delay_second: summarize(&second),
                 client_second: summarize(&client),
             });
@@ -347,4 +321,23 @@ impl Meter {
             .unwrap_or_else(|e| e.into_inner())
             .samples()
     }
+}
+
+fn merged_total(shards: &PerThread<Latencies>) -> Histogram<u64> {
+    let mut merged = new_histogram();
+    // Same bounds everywhere: adding cannot fail.
+    shards.for_each(|l| {
+        let _ = merged.add(&l.total);
+    });
+    merged
+}
+
+/// Takes the current second out of every shard, merged.
+fn take_seconds(shards: &PerThread<Latencies>) -> Histogram<u64> {
+    let mut merged = new_histogram();
+    shards.for_each(|l| {
+        let _ = merged.add(&l.second);
+        l.second.reset();
+    });
+    merged
 }

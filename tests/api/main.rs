@@ -2,6 +2,7 @@
 //! PROTOCOL.md. One binary, one module per concern.
 
 mod bad_input;
+mod bench;
 mod helpers;
 mod meter;
 mod security;

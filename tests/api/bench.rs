@@ -1,0 +1,112 @@
+//! The bench counts right: every published event against a real server, and an injected gap
+//! and duplicate against a scripted one.
+
+use pushlab::bench::{BenchArgs, run};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+fn args(transports: &str, clients: usize) -> BenchArgs {
+    BenchArgs {
+        url: None,
+        transports: transports.split(',').map(str::to_owned).collect(),
+        clients,
+        rate: 20.0,
+        duration: 1,
+        ramp: 0,
+        poll_interval: 100,
+        admin_token: None,
+        server_pid: None,
+        no_meter: false,
+        meter_cost: false,
+        json: true,
+        csv: false,
+    }
+}
+
+#[tokio::test]
+async fn against_a_real_server_every_client_gets_every_event_once() {
+    let rows = run(args("ws,sse,longpoll,poll", 3))
+        .await
+        .expect("bench runs");
+    assert_eq!(rows.len(), 4);
+    for row in rows {
+        assert_eq!(row.connected, 3, "{}", row.transport);
+        assert!(row.expected > 0, "{}: the feed ran", row.transport);
+        assert_eq!(row.received, row.expected, "{}", row.transport);
+        assert_eq!(
+            (row.gaps, row.duplicates, row.errors),
+            (0, 0, 0),
+            "{}",
+            row.transport
+        );
+        assert!(row.bytes_per_event > 0.0);
+    }
+}
+
+/// A server that answers `/api/poll` with seqs 1, 2, 4, 4, 5: 3 is skipped, 4 comes twice.
+async fn scripted_server() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut bare_polls = 0;
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            bare_polls += 1;
+            // The bench's control reads (bare /api/poll, one per connection) see last_seq 0
+            // the first time and 5 afterwards; the client's keep-alive polls get the script.
+            let last = if bare_polls == 1 { 0 } else { 5 };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                loop {
+                    let Ok(n) = socket.read(&mut buf).await else {
+                        break;
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    let path = request.split(' ').nth(1).unwrap_or("/");
+                    let body = if let Some(since) = path.strip_prefix("/api/poll?since=") {
+                        let since: u64 = since.parse().unwrap_or(0);
+                        let events: Vec<String> = [1u64, 2, 4, 4, 5]
+                            .iter()
+                            .filter(|&&s| s > since)
+                            .map(|s| format!(r#"{{"seq":{s},"ts":1,"kind":"tick","data":{{}}}}"#))
+                            .collect();
+                        format!(
+                            r#"{{"events":[{}],"last_seq":5,"missed":0}}"#,
+                            events.join(",")
+                        )
+                    } else {
+                        format!(r#"{{"events":[],"last_seq":{last},"missed":0}}"#)
+                    };
+                    let response = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if socket.write_all(response.as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_injected_gap_and_duplicate_are_reported() {
+    let addr = scripted_server().await;
+    let mut args = args("poll", 1);
+    args.url = Some(format!("http://{addr}"));
+    let rows = run(args).await.expect("bench runs");
+    let row = &rows[0];
+    assert_eq!(row.expected, 5);
+    assert_eq!(row.received, 4, "1, 2, 4 and 5");
+    assert_eq!(row.gaps, 1, "seq 3 never came");
+    assert_eq!(row.duplicates, 1, "seq 4 came twice");
+}
