@@ -48,7 +48,6 @@ pub struct Meter {
 
 /// The counters of one transport. Hot counts and histograms are sharded per thread
 /// ([`shard`]): no lock or cache line is shared between workers on the delivery path.
-#[derive(Default)]
 struct TransportMeter {
     requests: Counter,
     connections_opened: Counter,
@@ -62,27 +61,43 @@ struct TransportMeter {
     bytes_out: Counter,
     delay: PerThread<Latencies>,
     client_latency: PerThread<Latencies>,
+    /// Delay and client-latency totals at the previous tick, to derive the last second.
+    at_last_tick: Mutex<(Histogram<u64>, Histogram<u64>)>,
 }
 
-/// Totals since reset, and the current second (swapped out by the window each tick).
-struct Latencies {
-    total: Histogram<u64>,
-    second: Histogram<u64>,
+impl Default for TransportMeter {
+    fn default() -> Self {
+        TransportMeter {
+            requests: Counter::default(),
+            connections_opened: Counter::default(),
+            connections_closed: Counter::default(),
+            connections_active: AtomicI64::default(),
+            delivered: Counter::default(),
+            empty: Counter::default(),
+            missed: Counter::default(),
+            bytes_in: Counter::default(),
+            bytes_out: Counter::default(),
+            delay: PerThread::default(),
+            client_latency: PerThread::default(),
+            at_last_tick: Mutex::new((new_histogram(), new_histogram())),
+        }
+    }
 }
+
+/// A latency histogram since reset. The per-second view for the window is not recorded
+/// separately (that would double the cost of each delivery): each tick subtracts the total
+/// seen at the previous tick ([`TransportMeter::at_last_tick`]).
+struct Latencies(Histogram<u64>);
 
 impl Default for Latencies {
     fn default() -> Self {
-        Latencies {
-            total: new_histogram(),
-            second: new_histogram(),
-        }
+        Latencies(new_histogram())
     }
 }
 
 impl Latencies {
     fn record(&mut self, micros: u64) {
-        record(&mut self.total, micros);
-        record(&mut self.second, micros);
+        record(&mut self.0, micros);
     }
 }
 
@@ -243,6 +258,8 @@ impl Meter {
             }
             meter.delay.for_each(|l| *l = Latencies::default());
             meter.client_latency.for_each(|l| *l = Latencies::default());
+            *meter.at_last_tick.lock().unwrap_or_else(|e| e.into_inner()) =
+                (new_histogram(), new_histogram());
         }
         *self.window.lock().unwrap_or_else(|e| e.into_inner()) = Window::default();
         self.since_us.store(crate::feed::unix_micros(), Relaxed);
@@ -296,8 +313,14 @@ impl Meter {
         let mut per_second = Vec::with_capacity(Transport::ALL.len());
         for t in Transport::ALL {
             let m = self.of(t);
-            let second = take_seconds(&m.delay);
-            let client = take_seconds(&m.client_latency);
+            let (delay_now, client_now) = self.histograms(t);
+            let (second, client) = {
+                let mut last = m.at_last_tick.lock().unwrap_or_else(|e| e.into_inner());
+                let second = difference(&delay_now, &last.0);
+                let client = difference(&client_now, &last.1);
+                *last = (delay_now, client_now);
+                (second, client)
+            };
             per_second.push(window::Totals {
                 requests: m.requests.get(),
                 delivered: m.delivered.get(),
@@ -327,17 +350,42 @@ fn merged_total(shards: &PerThread<Latencies>) -> Histogram<u64> {
     let mut merged = new_histogram();
     // Same bounds everywhere: adding cannot fail.
     shards.for_each(|l| {
-        let _ = merged.add(&l.total);
+        let _ = merged.add(&l.0);
     });
     merged
 }
 
-/// Takes the current second out of every shard, merged.
-fn take_seconds(shards: &PerThread<Latencies>) -> Histogram<u64> {
-    let mut merged = new_histogram();
-    shards.for_each(|l| {
-        let _ = merged.add(&l.second);
-        l.second.reset();
-    });
-    merged
+/// What was recorded between two totals. If a reset came in between (the older total is then
+/// not contained in the newer), the newer total is itself the difference.
+fn difference(now: &Histogram<u64>, before: &Histogram<u64>) -> Histogram<u64> {
+    let mut second = now.clone();
+    if second.subtract(before).is_err() {
+        return now.clone();
+    }
+    second
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::{Hub, Kind};
+
+    #[test]
+    fn each_window_second_holds_only_its_own_deliveries() {
+        let meter = Meter::new();
+        let hub = Hub::new(16);
+        let event = hub.publish(Kind::Tick, &serde_json::json!({}));
+        meter.delivered(Transport::Ws, &[event.clone(), event.clone()]);
+        let first = meter.tick();
+        assert!(first.transports["ws"].delay_p50_us > 0);
+        // Nothing delivered in the next second: its percentiles are empty, the totals are not.
+        let second = meter.tick();
+        assert_eq!(second.transports["ws"].delay_p99_us, 0);
+        assert_eq!(meter.snapshot().transports["ws"].delay_us.count, 2);
+        // After a reset, the window starts again from the new totals.
+        meter.reset();
+        meter.delivered(Transport::Ws, &[event]);
+        assert!(meter.tick().transports["ws"].delay_p50_us > 0);
+        assert_eq!(meter.snapshot().transports["ws"].delay_us.count, 1);
+    }
 }

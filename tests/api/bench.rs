@@ -61,10 +61,7 @@ async fn scripted_server() -> std::net::SocketAddr {
             let last = if bare_polls == 1 { 0 } else { 5 };
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 4096];
-                loop {
-                    let Ok(n) = socket.read(&mut buf).await else {
-                        break;
-                    };
+                while let Ok(n) = socket.read(&mut buf).await {
                     if n == 0 {
                         break;
                     }
