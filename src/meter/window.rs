@@ -88,7 +88,14 @@ impl Window {
                         client_p99_us: current.client_second.p99,
                     }
                 }
-                None => SecondRates::default(),
+                // The first tick has no previous totals for rates; its delays are still its own.
+                None => SecondRates {
+                    delay_p50_us: current.delay_second.p50,
+                    delay_p99_us: current.delay_second.p99,
+                    client_p50_us: current.client_second.p50,
+                    client_p99_us: current.client_second.p99,
+                    ..SecondRates::default()
+                },
             };
             transports.insert(transport.as_str(), rates);
         }
