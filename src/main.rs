@@ -82,38 +82,56 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The same load with the meter on, then off; the meter's cost is how many fewer events a
-/// server CPU second delivers with it.
+/// The same load with the meter on and off, in `--rounds` pairs whose order alternates (so that
+/// neither setting always runs on a warmer or busier machine); the median cost counts. The cost
+/// is how many fewer events a server CPU second delivers with the meter.
 async fn meter_cost(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
-    let with = pushlab::bench::run(pushlab::bench::BenchArgs {
-        no_meter: false,
-        ..args.clone()
-    })
-    .await?;
-    let without = pushlab::bench::run(pushlab::bench::BenchArgs {
-        no_meter: true,
-        ..args
-    })
-    .await?;
-    println!("meter on:");
-    pushlab::bench::print_table(&with);
-    println!("meter off:");
-    pushlab::bench::print_table(&without);
-    for (on, off) in with.iter().zip(&without) {
-        if let (Some(cpu_on), Some(cpu_off)) = (
-            on.server_cpu_ms_per_1000_events,
-            off.server_cpu_ms_per_1000_events,
-        ) {
-            // Events per CPU second is 1e6 / (ms per 1000 events); the cost is the relative loss.
-            let cost = 1.0 - cpu_off / cpu_on;
+    let cpu_of =
+        |rows: &[pushlab::bench::Row]| rows.first().and_then(|r| r.server_cpu_ms_per_1000_events);
+    let mut costs = Vec::new();
+    for round in 0..args.rounds {
+        let mut pair = [None, None]; // [with, without]
+        let order = if round % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for no_meter in order {
+            let rows = pushlab::bench::run(pushlab::bench::BenchArgs {
+                no_meter,
+                ..args.clone()
+            })
+            .await?;
             println!(
-                "{}: {:.1} ms CPU per 1000 events with the meter, {:.1} without: the meter costs {:.1}% of delivered events per CPU second",
-                on.transport,
-                cpu_on,
-                cpu_off,
+                "round {} meter {}:",
+                round + 1,
+                if no_meter { "off" } else { "on" }
+            );
+            pushlab::bench::print_table(&rows);
+            pair[usize::from(no_meter)] = cpu_of(&rows);
+        }
+        if let [Some(with), Some(without)] = pair {
+            let cost = 1.0 - without / with;
+            println!(
+                "round {}: {with:.2} ms CPU per 1000 events with the meter, {without:.2} without: cost {:.1}%",
+                round + 1,
                 cost * 100.0
             );
+            costs.push(cost);
         }
+    }
+    costs.sort_by(f64::total_cmp);
+    if let Some(median) = costs.get(costs.len() / 2) {
+        println!(
+            "median cost of the meter over {} rounds: {:.1}% of delivered events per server CPU second (rounds: {})",
+            costs.len(),
+            median * 100.0,
+            costs
+                .iter()
+                .map(|c| format!("{:.1}%", c * 100.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(())
 }

@@ -68,6 +68,9 @@ pub struct BenchArgs {
     /// delivered events per server CPU second (the meter's cost).
     #[arg(long, conflicts_with_all = ["url", "no_meter"])]
     pub meter_cost: bool,
+    /// With --meter-cost: how many on/off pairs to run (the order alternates; the median counts).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub rounds: u32,
     /// Print one JSON document on stdout, and nothing else.
     #[arg(long)]
     pub json: bool,

@@ -20,6 +20,7 @@ fn args(transports: &str, clients: usize) -> BenchArgs {
         server_pid: None,
         no_meter: false,
         meter_cost: false,
+        rounds: 1,
         json: true,
         csv: false,
     }
