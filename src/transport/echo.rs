@@ -28,7 +28,7 @@ pub async fn echo_socket(
     if tag.is_some() {
         state
             .handshakes
-            .push(record_handshake(&req, connection, tag, protocol));
+            .push(record_handshake(&req, &response, connection, tag, protocol));
     }
     let shutdown = state.shutdown.clone();
     actix_web::rt::spawn(async move {

@@ -72,7 +72,7 @@ pub async fn feed_socket(
     if tag.is_some() {
         state
             .handshakes
-            .push(record_handshake(&req, connection, tag, protocol));
+            .push(record_handshake(&req, &response, connection, tag, protocol));
     }
     let open = state.meter.connection(Transport::Ws);
     actix_web::rt::spawn(follow_feed(

@@ -64,6 +64,8 @@ pub struct HandshakeRecord {
     pub offered_subprotocols: Vec<String>,
     pub chosen_subprotocol: Option<String>,
     pub origin: Option<String>,
+    /// The 101 answer's status line and headers as built (actix adds `date` when writing).
+    pub response_head: String,
 }
 
 /// The most recent handshakes, bounded: the oldest leaves when a new one comes.
@@ -98,6 +100,7 @@ impl HandshakeLog {
 /// Builds the record of an accepted upgrade; `tag` is the page's `?inspect=` value, if any.
 pub fn record_handshake(
     req: &HttpRequest,
+    response: &actix_web::HttpResponse,
     connection: u64,
     tag: Option<String>,
     chosen: Option<&str>,
@@ -126,7 +129,24 @@ pub fn record_handshake(
             .unwrap_or_default(),
         chosen_subprotocol: chosen.map(str::to_owned),
         origin: text(header::ORIGIN),
+        response_head: response_head(response),
     }
+}
+
+fn response_head(response: &actix_web::HttpResponse) -> String {
+    let status = response.status();
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    for (name, value) in response.headers() {
+        head.push_str(&format!(
+            "{name}: {}\r\n",
+            value.to_str().unwrap_or("<binary>")
+        ));
+    }
+    head
 }
 
 #[cfg(test)]

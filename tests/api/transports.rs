@@ -370,3 +370,46 @@ async fn a_slow_websocket_client_lags_without_slowing_others_and_is_told_what_it
     assert_eq!(received + missed, EVENTS);
     assert_eq!(app.stats().await["transports"]["ws"]["missed"], missed);
 }
+
+#[tokio::test]
+async fn the_classic_page_speaks_french_when_asked_and_keeps_it_across_the_redirect() {
+    let app = spawn_app().await;
+    let fr = app
+        .conn()
+        .await
+        .request(
+            "GET",
+            "/classic",
+            &[("Accept-Language", "fr-FR,fr;q=0.9,en;q=0.5")],
+            b"",
+        )
+        .await;
+    assert!(
+        fr.text().contains("Requête/réponse classique"),
+        "Accept-Language: fr"
+    );
+    assert_eq!(fr.header("vary").as_deref(), Some("accept-language"));
+    let en = app
+        .conn()
+        .await
+        .request("GET", "/classic?lang=en", &[("Accept-Language", "fr")], b"")
+        .await;
+    assert!(
+        en.text().contains("Classic request/response"),
+        "?lang= wins"
+    );
+    let res = app
+        .conn()
+        .await
+        .request(
+            "POST",
+            "/classic/chat",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"author=a&text=b&refresh=3&seen=0&lang=fr",
+        )
+        .await;
+    assert_eq!(
+        res.header("location").as_deref(),
+        Some("/classic?refresh=3&seen=0&lang=fr")
+    );
+}
