@@ -1,0 +1,154 @@
+// dashboard.js — the page at /: five panels following the same feed five ways, the charts
+// and the cost table. This module only wires things together: panels (panel.js), one client
+// per transport (classic.js, poll.js, longpoll.js, sse.js, ws.js), the clock offset and
+// latency reports (latency.js), and the server's stats (stats-stream.js, charts.js).
+
+import { setUpChrome } from "./page-chrome.js";
+import { t } from "./i18n.js";
+import { formatMicros, formatOffset } from "./format.js";
+import { TRANSPORTS } from "./transports.js";
+import { Panel } from "./panel.js";
+import { estimateOffset, LatencyReporter, nowMicros } from "./latency.js";
+import { ClassicClient } from "./classic.js";
+import { PollClient } from "./poll.js";
+import { LongPollClient } from "./longpoll.js";
+import { SseClient } from "./sse.js";
+import { WsClient } from "./ws.js";
+import { postChat } from "./chat.js";
+import { followStats } from "./stats-stream.js";
+import { LiveCharts } from "./charts.js";
+import { CostTable } from "./cost-table.js";
+
+const AUTHOR_KEY = "pushlab.author";
+
+/** What each panel can know of its bytes (see panel.js). */
+const PANEL_OPTIONS = {
+  classic: { feed: false, chat: false, bytes: { down: "measured", up: "unknown" } },
+  poll: { bytes: { down: "measured", up: "unknown" } },
+  longpoll: { bytes: { down: "measured", up: "unknown" } },
+  sse: { bytes: { down: "estimate", up: "unknown" } },
+  ws: { bytes: { down: "estimate", up: "estimate" } },
+};
+
+setUpChrome();
+
+const pageError = document.getElementById("page-error");
+const controlsError = document.getElementById("controls-error");
+const feedInfo = document.getElementById("feed-info");
+feedInfo.textContent = t("dash.feed_info", { seq: feedInfo.dataset.lastSeq, rate: feedInfo.dataset.rateHz });
+const controls = {
+  author: document.getElementById("author"),
+  classicRefresh: document.getElementById("classic-refresh"),
+  pollInterval: document.getElementById("poll-interval"),
+  longpollTimeout: document.getElementById("longpoll-timeout"),
+};
+
+controls.author.value = rememberedAuthor();
+controls.author.addEventListener("change", () => {
+  try {
+    localStorage.setItem(AUTHOR_KEY, author());
+  } catch {
+    // not remembered, still used
+  }
+});
+
+function rememberedAuthor() {
+  try {
+    const saved = localStorage.getItem(AUTHOR_KEY);
+    if (saved) return saved;
+  } catch {
+    // storage refused: make one up below
+  }
+  return `${t("dash.default_author")}-${Math.floor(Math.random() * 900 + 100)}`;
+}
+
+function author() {
+  return controls.author.value.trim() || t("dash.default_author");
+}
+
+const panelsRoot = document.getElementById("panels");
+const panels = Object.fromEntries(TRANSPORTS.map(({ id }) => [id, new Panel(panelsRoot, id, PANEL_OPTIONS[id])]));
+
+// The clock offset first: every latency depends on it. Without it, latencies are shown with
+// offset 0 (both clocks taken as equal), and the page says so.
+const offset = { offsetUs: 0, rttUs: 0 };
+try {
+  Object.assign(offset, await estimateOffset());
+  document.getElementById("clock-offset").textContent = t("dash.offset_value", {
+    offset: formatOffset(offset.offsetUs),
+    rtt: formatMicros(offset.rttUs),
+  });
+} catch (error) {
+  pageError.textContent = t("error.offset", { why: error.message });
+}
+for (const panel of Object.values(panels)) panel.setOffset(offset);
+
+const reporters = Object.fromEntries(TRANSPORTS.map(({ id }) => [id, new LatencyReporter(id, offset)]));
+
+/** A whole number from an input, kept within its min/max; a bad value is shown, not used. */
+function numberFrom(input) {
+  const value = Number(input.value);
+  const ok = input.value !== "" && Number.isInteger(value) && value >= Number(input.min) && value <= Number(input.max);
+  input.setAttribute("aria-invalid", String(!ok));
+  controlsError.textContent = ok ? "" : t("error.control", { min: input.min, max: input.max });
+  return ok ? value : null;
+}
+
+const clients = {
+  classic: new ClassicClient(panels.classic, reporters.classic, {
+    refreshSeconds: numberFrom(controls.classicRefresh) ?? 3,
+    getAuthor: author,
+    getOffset: () => offset,
+  }),
+  poll: new PollClient(panels.poll, reporters.poll, { intervalMs: numberFrom(controls.pollInterval) ?? 1000 }),
+  longpoll: new LongPollClient(panels.longpoll, reporters.longpoll, { timeoutMs: numberFrom(controls.longpollTimeout) ?? 10000 }),
+  sse: new SseClient(panels.sse, reporters.sse),
+  ws: new WsClient(panels.ws, reporters.ws),
+};
+
+controls.classicRefresh.addEventListener("change", () => {
+  const seconds = numberFrom(controls.classicRefresh);
+  if (seconds != null) clients.classic.setRefreshSeconds(seconds);
+});
+controls.pollInterval.addEventListener("change", () => {
+  const ms = numberFrom(controls.pollInterval);
+  if (ms != null) clients.poll.setIntervalMs(ms);
+});
+controls.longpollTimeout.addEventListener("change", () => {
+  const ms = numberFrom(controls.longpollTimeout);
+  if (ms != null) clients.longpoll.setTimeoutMs(ms);
+});
+
+// Chat: each panel posts through its own transport where it has a way back to the server.
+for (const id of ["poll", "longpoll", "sse"]) panels[id].onSend((text) => postChat(author(), text));
+panels.ws.onSend(async (text) => clients.ws.sendChat(author(), text));
+
+for (const client of Object.values(clients)) client.run();
+
+setInterval(() => {
+  const serverNow = nowMicros() + offset.offsetUs;
+  for (const panel of Object.values(panels)) panel.refreshAges(serverNow);
+}, 1000);
+
+// The server's side: totals per transport, the 60 s charts, the cost table.
+const charts = new LiveCharts({
+  latency: document.getElementById("chart-latency"),
+  requests: document.getElementById("chart-requests"),
+  bytes: document.getElementById("chart-bytes"),
+});
+const latencySource = document.getElementById("latency-source");
+latencySource.addEventListener("change", () => charts.setLatencySource(latencySource.value));
+const costTable = new CostTable(document.getElementById("cost-table"));
+const statsState = document.getElementById("stats-state");
+
+followStats({
+  onWindow: (samples) => charts.setWindow(samples),
+  onStats: (stats) => {
+    for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id]);
+    costTable.update(stats.transports);
+    charts.addSample(stats.sample);
+  },
+  onState: (state) => {
+    statsState.textContent = state === "open" ? "" : t(`error.stats_${state}`);
+  },
+});

@@ -1,0 +1,38 @@
+// modules.test.mjs — the page modules that need no browser, run in Node: the SHA-1 fallback
+// (used when a classroom opens pushlab over plain http on the teacher's address, where
+// crypto.subtle does not exist) and the RFC 6455 frame headers the protocol page draws.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { sha1 } from "../../static/js/sha1.js";
+import { frameHeader, frameSize, headerSize, maskPayload } from "../../static/js/frames.js";
+
+test("the JavaScript SHA-1 agrees with node:crypto, across block boundaries", () => {
+  for (const text of ["", "abc", "x".repeat(55), "x".repeat(56), "x".repeat(64), "é".repeat(200)]) {
+    const mine = Buffer.from(sha1(new TextEncoder().encode(text))).toString("hex");
+    assert.equal(mine, createHash("sha1").update(text).digest("hex"), `${text.length} characters`);
+  }
+});
+
+test("the JavaScript SHA-1 gives the Accept value of RFC 6455's example", () => {
+  const digest = sha1(new TextEncoder().encode("dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11"));
+  assert.equal(Buffer.from(digest).toString("base64"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+});
+
+test("frame headers take the 7-, 16- and 64-bit length forms of RFC 6455 §5.2", () => {
+  assert.deepEqual([...frameHeader({ opcode: 0x1, length: 5 })], [0x81, 0x05]); // RFC 6455 §5.7 "Hello"
+  assert.deepEqual([...frameHeader({ opcode: 0x2, length: 256 })], [0x82, 0x7e, 0x01, 0x00]);
+  assert.deepEqual([...frameHeader({ opcode: 0x2, length: 65536 })], [0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0]);
+  assert.equal(headerSize(125, false), 2);
+  assert.equal(headerSize(126, false), 4);
+  assert.equal(headerSize(65535, true), 8);
+  assert.equal(frameSize(65536, true), 14 + 65536);
+});
+
+test("a masked client frame matches RFC 6455 §5.7's example", () => {
+  const key = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
+  const header = frameHeader({ opcode: 0x1, length: 5, maskingKey: key });
+  const payload = maskPayload(new TextEncoder().encode("Hello"), key);
+  assert.deepEqual([...header, ...payload], [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+});
