@@ -19,7 +19,44 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::wire::{Frame, Wire};
-use crate::{feed::unix_micros, meter::Transport};
+use crate::feed::unix_micros;
+
+/// The kinds of simulated client: pushlab's transports (PROTOCOL.md), and Socket.IO's two
+/// (for the Socket.IO peer in `bench/peers/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Client {
+    Ws,
+    Sse,
+    LongPoll,
+    Poll,
+    SocketIoWebsocket,
+    SocketIoPolling,
+}
+
+impl Client {
+    pub const NAMES: [(&'static str, Client); 6] = [
+        ("ws", Client::Ws),
+        ("sse", Client::Sse),
+        ("longpoll", Client::LongPoll),
+        ("poll", Client::Poll),
+        ("socketio-ws", Client::SocketIoWebsocket),
+        ("socketio-polling", Client::SocketIoPolling),
+    ];
+
+    pub fn parse(name: &str) -> Option<Client> {
+        Client::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| *c)
+    }
+
+    pub fn name(self) -> &'static str {
+        Client::NAMES
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map_or("?", |(n, _)| n)
+    }
+}
 
 /// What all clients of one run share.
 pub struct Shared {
@@ -131,7 +168,7 @@ struct PollAnswer {
 }
 
 /// Runs one client until `shared.stop`; errors end it and are counted.
-pub async fn run_client(transport: Transport, index: usize, shared: Arc<Shared>) -> Tally {
+pub async fn run_client(transport: Client, index: usize, shared: Arc<Shared>) -> Tally {
     let mut tally = Tally::new(index, shared.since);
     let outcome = tokio::select! {
         result = follow(transport, &shared, &mut tally) => result,
@@ -143,27 +180,29 @@ pub async fn run_client(transport: Transport, index: usize, shared: Arc<Shared>)
     tally
 }
 
-async fn follow(transport: Transport, shared: &Shared, tally: &mut Tally) -> std::io::Result<()> {
+async fn follow(transport: Client, shared: &Shared, tally: &mut Tally) -> std::io::Result<()> {
     let mut wire = Wire::connect(shared.addr).await?;
     let result = match transport {
-        Transport::Ws => follow_ws(&mut wire, shared, tally).await,
-        Transport::Sse => follow_sse(&mut wire, shared, tally).await,
-        Transport::LongPoll | Transport::Poll | Transport::Classic => {
-            follow_polls(transport, &mut wire, shared, tally).await
+        Client::Ws => follow_ws(&mut wire, shared, tally).await,
+        Client::Sse => follow_sse(&mut wire, shared, tally).await,
+        Client::LongPoll | Client::Poll => follow_polls(transport, &mut wire, shared, tally).await,
+        Client::SocketIoWebsocket => {
+            super::socketio::follow_websocket(&mut wire, shared, tally).await
         }
+        Client::SocketIoPolling => super::socketio::follow_polling(&mut wire, shared, tally).await,
     };
     tally.bytes = wire.sent + wire.received;
     result
 }
 
-fn mark_connected(shared: &Shared, tally: &mut Tally) {
+pub(super) fn mark_connected(shared: &Shared, tally: &mut Tally) {
     if !tally.connected {
         tally.connected = true;
         shared.connected.fetch_add(1, Relaxed);
     }
 }
 
-fn on_message(bytes: &[u8], shared: &Shared, tally: &mut Tally) -> std::io::Result<()> {
+pub(super) fn on_message(bytes: &[u8], shared: &Shared, tally: &mut Tally) -> std::io::Result<()> {
     let message: Message = serde_json::from_slice(bytes)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     match (message.kind.as_deref(), message.seq, message.ts) {
@@ -226,7 +265,7 @@ async fn follow_sse(wire: &mut Wire, shared: &Shared, tally: &mut Tally) -> std:
 
 /// Short polls every `poll_interval`, long polls back to back; one keep-alive connection.
 async fn follow_polls(
-    transport: Transport,
+    transport: Client,
     wire: &mut Wire,
     shared: &Shared,
     tally: &mut Tally,
@@ -234,7 +273,7 @@ async fn follow_polls(
     let mut cursor = shared.since;
     loop {
         let path = match transport {
-            Transport::LongPoll => format!("/api/longpoll?since={cursor}&timeout_ms=25000"),
+            Client::LongPoll => format!("/api/longpoll?since={cursor}&timeout_ms=25000"),
             _ => format!("/api/poll?since={cursor}"),
         };
         wire.get(&path, "").await?;
@@ -267,7 +306,7 @@ async fn follow_polls(
         }
         tally.report_progress(shared);
         cursor = answer.last_seq.max(cursor);
-        if transport == Transport::Poll {
+        if transport == Client::Poll {
             tokio::time::sleep(shared.poll_interval).await;
         }
     }

@@ -7,6 +7,7 @@
 
 mod clients;
 mod report;
+mod socketio;
 mod system;
 mod wire;
 
@@ -19,11 +20,12 @@ use std::{
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
+pub use clients::Client;
 use clients::{Shared, Tally, run_client};
 pub use report::{Row, print_csv, print_table};
 pub use system::{Embedded, ServerProcess, raise_open_files};
 
-use crate::{Config, meter::Transport};
+use crate::Config;
 
 /// Most simulated clients per transport: a bound on the load a bench run may create.
 pub const MAX_CLIENTS: usize = 50_000;
@@ -90,11 +92,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
     let transports = args
         .transports
         .iter()
-        .map(|name| match Transport::parse(name) {
-            Some(Transport::Classic) | None => Err(anyhow::anyhow!(
-                "--transports takes ws, sse, longpoll, poll (not {name:?})"
-            )),
-            Some(t) => Ok(t),
+        .map(|name| {
+            Client::parse(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--transports takes ws, sse, longpoll, poll, socketio-ws, socketio-polling \
+                     (not {name:?})"
+                )
+            })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     anyhow::ensure!(
@@ -191,7 +195,7 @@ async fn set_paused(args: &BenchArgs, target: &Target, paused: bool) -> anyhow::
     Ok(())
 }
 
-async fn run_phase(args: &BenchArgs, target: &Target, transport: Transport) -> anyhow::Result<Row> {
+async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyhow::Result<Row> {
     let quiet = args.json || args.csv;
     set_paused(args, target, false).await?;
     let since = last_seq(target.addr).await?;
@@ -230,7 +234,7 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Transport) -> a
         if !quiet {
             eprint!(
                 "\r{:<8} {:>4}/{} s, {} clients connected ",
-                transport.as_str(),
+                transport.name(),
                 second + 1,
                 args.duration,
                 shared.connected.load(Relaxed)
@@ -286,7 +290,7 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Transport) -> a
 #[allow(clippy::too_many_arguments)]
 fn summarize(
     args: &BenchArgs,
-    transport: Transport,
+    transport: Client,
     since: u64,
     end: u64,
     tallies: &[Tally],
@@ -296,7 +300,7 @@ fn summarize(
 ) -> Row {
     let mut latency = crate::meter::new_latency_histogram();
     let mut row = Row {
-        transport: transport.as_str(),
+        transport: transport.name(),
         clients: args.clients,
         connected: tallies.iter().filter(|t| t.connected).count(),
         expected: (end - since) * args.clients as u64,

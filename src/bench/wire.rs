@@ -83,6 +83,18 @@ impl Wire {
         self.send(request.as_bytes()).await
     }
 
+    /// Sends a POST with a body.
+    pub async fn post(&mut self, path: &str, content_type: &str, body: &[u8]) -> io::Result<()> {
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        self.send(&request).await
+    }
+
     pub async fn read_head(&mut self) -> io::Result<(u16, String)> {
         loop {
             if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {

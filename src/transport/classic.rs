@@ -210,7 +210,7 @@ fn render(state: &AppState, mut view: View) -> HttpResponse {
     let rows = events
         .iter()
         .rev()
-        .map(|e| row(e, now, seen.is_some_and(|s| e.seq > s)))
+        .map(|e| row(e, now, seen.is_some_and(|s| e.seq > s), view.lang))
         .collect();
     let lang_param = view
         .lang_param
@@ -246,11 +246,12 @@ fn render(state: &AppState, mut view: View) -> HttpResponse {
     }
 }
 
-fn row(event: &Event, now_us: u64, fresh: bool) -> Row {
+fn row(event: &Event, now_us: u64, fresh: bool, lang: Lang) -> Row {
     let summary = match event.kind {
         crate::feed::Kind::Tick => {
             let json: serde_json::Value = serde_json::from_str(event.json()).unwrap_or_default();
-            format!("value {}", json["data"]["value"])
+            let word = if lang == Lang::Fr { "valeur" } else { "value" };
+            format!("{word} {}", json["data"]["value"])
         }
         crate::feed::Kind::Chat => {
             let json: serde_json::Value = serde_json::from_str(event.json()).unwrap_or_default();
