@@ -196,7 +196,8 @@ async fn set_paused(args: &BenchArgs, target: &Target, paused: bool) -> anyhow::
 }
 
 async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyhow::Result<Row> {
-    let quiet = args.json || args.csv;
+    // Progress goes to a terminal only: logs and pipes get the report alone.
+    let quiet = args.json || args.csv || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     set_paused(args, target, false).await?;
     let since = last_seq(target.addr).await?;
     let shared = Arc::new(Shared {
