@@ -197,13 +197,9 @@ impl Wire {
         })
     }
 
-    /// Sends a masked client frame (all-zero mask: the bench measures the server, not masking).
+    /// Sends a final client frame (all-zero mask: the bench measures the server, not masking).
     pub async fn send_frame(&mut self, opcode: u8, payload: &[u8]) -> io::Result<()> {
-        let mut frame = vec![0x80 | opcode];
-        // Control frames from the bench are at most 125 bytes.
-        frame.push(0x80 | payload.len().min(125) as u8);
-        frame.extend_from_slice(&[0, 0, 0, 0]);
-        frame.extend_from_slice(&payload[..payload.len().min(125)]);
-        self.send(&frame).await
+        self.send(&crate::ws::client_frame(0x80 | opcode, payload, [0; 4]))
+            .await
     }
 }

@@ -4,10 +4,12 @@
 //! Endpoints live in `transport::ws` and `transport::echo`; they decide what to send and what a
 //! message means. This module decides how frames are checked, sent, pinged and closed.
 
+mod frame;
 mod guard;
 mod handshake;
 mod socket;
 
+pub use frame::client_frame;
 pub use guard::{FrameGuard, Violation};
 pub use handshake::{
     HandshakeLog, HandshakeRecord, accept_key, choose_subprotocol, record_handshake,
