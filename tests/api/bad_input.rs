@@ -207,12 +207,7 @@ async fn the_classic_page_answers_bad_input_with_a_readable_page_keeping_the_tex
     let res = app
         .conn()
         .await
-        .request(
-            "POST",
-            "/classic/chat",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            b"author=&text=gard%C3%A9+ce+texte",
-        )
+        .post_classic_chat(b"author=&text=gard%C3%A9+ce+texte")
         .await;
     assert_eq!(res.status, 400);
     let page = res.text();

@@ -270,6 +270,17 @@ impl RawConn {
         .await
     }
 
+    /// Posts the classic page's chat form (urlencoded), as the browser's form does.
+    pub async fn post_classic_chat(&mut self, form: &[u8]) -> Response {
+        self.request(
+            "POST",
+            "/classic/chat",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            form,
+        )
+        .await
+    }
+
     /// Sends a WebSocket upgrade for `path` with extra headers; returns the response head.
     pub async fn upgrade(&mut self, path: &str, extra: &[(&str, &str)]) -> (u16, String) {
         let mut headers = vec![

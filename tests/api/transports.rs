@@ -226,12 +226,7 @@ async fn a_chat_posted_through_any_transport_appears_on_all() {
     // Classic form
     let mut conn = app.conn().await;
     let res = conn
-        .request(
-            "POST",
-            "/classic/chat",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            b"author=classic&text=par+formulaire",
-        )
+        .post_classic_chat(b"author=classic&text=par+formulaire")
         .await;
     assert_eq!(res.status, 303);
     // JSON API (what the polling and SSE panels use)
@@ -298,12 +293,7 @@ async fn the_classic_page_reloads_itself_and_redirects_after_a_post() {
     assert!(!plain.contains("http-equiv=\"refresh\""));
     let mut conn = app.conn().await;
     let res = conn
-        .request(
-            "POST",
-            "/classic/chat",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            b"author=a&text=b&refresh=3&seen=2",
-        )
+        .post_classic_chat(b"author=a&text=b&refresh=3&seen=2")
         .await;
     assert_eq!(res.status, 303);
     assert_eq!(
@@ -401,12 +391,7 @@ async fn the_classic_page_speaks_french_when_asked_and_keeps_it_across_the_redir
     let res = app
         .conn()
         .await
-        .request(
-            "POST",
-            "/classic/chat",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            b"author=a&text=b&refresh=3&seen=0&lang=fr",
-        )
+        .post_classic_chat(b"author=a&text=b&refresh=3&seen=0&lang=fr")
         .await;
     assert_eq!(
         res.header("location").as_deref(),
