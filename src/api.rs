@@ -1,19 +1,19 @@
-//! The JSON endpoints that are not a transport: time, health, stats, metrics, client reports,
-//! the handshake log, and the instructor's settings.
+//! The JSON endpoints that are not a transport: time, health, stats, metrics, client reports and
+//! the handshake log. (The instructor's controls are in `admin`, the downloads in `export`.)
 //!
 //! Their traffic is never counted in a compared transport (`Transport::for_path` gives `None`).
 
 use std::time::Duration;
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpResponse, http::header, web};
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    feed::{FeedSettings, SettingsUpdate, unix_micros},
-    meter::{ClientReport, FeedGauges, MeterSnapshot, WindowSample, encode_prometheus},
-    server::{AppState, error::ApiError},
+    feed::{AddedDelay, unix_micros},
+    meter::{ClientReport, FeedGauges, MeterSnapshot, Transport, WindowSample, encode_prometheus},
+    server::{AppState, error::ApiError, faults::FaultState},
 };
 
 /// `GET /api/time`: the server clock, for clients estimating their offset (Cristian's method).
@@ -38,6 +38,9 @@ pub struct FeedStats {
     pub buffer: usize,
     pub payload_bytes: usize,
     pub paused: bool,
+    pub added_delay_ms: AddedDelay,
+    pub longpoll_max_ms: u64,
+    pub poll_interval_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -45,6 +48,8 @@ pub struct Stats {
     #[serde(flatten)]
     pub meter: MeterSnapshot,
     pub feed: FeedStats,
+    /// The faults in force, per transport.
+    pub faults: std::collections::BTreeMap<&'static str, FaultState>,
 }
 
 pub fn stats(state: &AppState) -> Stats {
@@ -57,7 +62,14 @@ pub fn stats(state: &AppState) -> Stats {
             buffer: state.hub.capacity(),
             payload_bytes: settings.payload_bytes,
             paused: settings.paused,
+            added_delay_ms: settings.added_delay_ms,
+            longpoll_max_ms: settings.longpoll_max_ms,
+            poll_interval_ms: settings.poll_interval_ms,
         },
+        faults: Transport::ALL
+            .into_iter()
+            .map(|t| (t.as_str(), state.faults.state(t)))
+            .collect(),
     }
 }
 
@@ -157,63 +169,4 @@ pub async fn handshake(
             status: actix_web::http::StatusCode::NOT_FOUND,
             message: format!("no handshake tagged {tag}"),
         })
-}
-
-/// Checks `Authorization: Bearer <token>` in constant time (no early exit on the first
-/// different byte, so response time says nothing about the token).
-pub fn require_admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <admin token>"))?;
-    if constant_time_eq(given.trim().as_bytes(), state.admin_token.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized("wrong admin token"))
-    }
-}
-
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
-    }
-    diff == 0
-}
-
-/// `GET /api/admin/settings`.
-pub async fn get_settings(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    require_admin(&req, &state)?;
-    Ok(HttpResponse::Ok().json(&*state.settings.borrow()))
-}
-
-/// `PUT /api/admin/settings`: a partial update, applied to every client at once.
-pub async fn put_settings(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    update: web::Json<SettingsUpdate>,
-) -> Result<HttpResponse, ApiError> {
-    require_admin(&req, &state)?;
-    let current: FeedSettings = state.settings.borrow().clone();
-    let next = current
-        .updated(&update)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    tracing::info!(before = ?current, after = ?next, "feed settings changed");
-    state.settings.send_replace(next.clone());
-    Ok(HttpResponse::Ok().json(next))
-}
-
-/// `POST /api/admin/reset`: zero the stats.
-pub async fn reset(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    require_admin(&req, &state)?;
-    state.meter.reset();
-    tracing::info!("stats reset");
-    Ok(HttpResponse::Ok().json(json!({ "reset": true })))
 }

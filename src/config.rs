@@ -26,7 +26,8 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
 
-    /// Longest time, in milliseconds, a long poll may be held before answering empty.
+    /// Longest time, in milliseconds, a long poll may be held before answering empty, at start
+    /// (the instructor can change it live, within 100..=300000).
     #[arg(long, env = "PUSHLAB_LONGPOLL_MAX_MS", default_value_t = 60_000)]
     pub longpoll_max_ms: u64,
 
@@ -55,6 +56,19 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_WORKERS")]
     pub workers: Option<usize>,
 
+    /// PEM certificate chain: serve https and wss (needs --tls-key).
+    #[arg(long, env = "PUSHLAB_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "PUSHLAB_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// Serve https and wss with a certificate made at start for this machine's names (prints its
+    /// SHA-256 fingerprint, for students to compare with what their browser shows).
+    #[arg(long, env = "PUSHLAB_SELF_SIGNED", conflicts_with = "tls_cert")]
+    pub self_signed: bool,
+
     /// Turn the meter off (stats stay at zero): only to measure what metering itself costs.
     #[arg(long, env = "PUSHLAB_NO_METER")]
     pub no_meter: bool,
@@ -74,6 +88,9 @@ impl Config {
             allowed_origins: Vec::new(),
             max_connections: 25_000,
             workers: Some(2),
+            tls_cert: None,
+            tls_key: None,
+            self_signed: false,
             no_meter: false,
         }
     }
@@ -88,8 +105,9 @@ impl Config {
         self.heartbeat_interval() * 3
     }
 
-    pub fn longpoll_max(&self) -> Duration {
-        Duration::from_millis(self.longpoll_max_ms)
+    /// Whether pages and sockets are served over TLS.
+    pub fn tls(&self) -> bool {
+        self.self_signed || self.tls_cert.is_some()
     }
 
     /// Checks the values a flag parser cannot: a bad value stops the start with a clear message.
@@ -108,6 +126,14 @@ impl Config {
         }
         if self.max_message_bytes < 125 {
             return Err("--max-message-bytes must be at least 125".into());
+        }
+        let cap = crate::feed::LONGPOLL_CAP_MS;
+        if !cap.contains(&self.longpoll_max_ms) {
+            return Err(format!(
+                "--longpoll-max-ms must be between {} and {}",
+                cap.start(),
+                cap.end()
+            ));
         }
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());

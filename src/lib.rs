@@ -9,14 +9,18 @@
 //! - [`ws`]: WebSocket plumbing: the RFC 6455 guard, handshake details, the connection loop.
 //! - [`meter`]: requests, bytes, deliveries, delays; `/api/stats` and `/metrics`.
 //! - [`server`]: shared state, the actix server, the socket tap that counts bytes on the wire.
-//! - [`api`], [`pages`], [`routes`]: the remaining endpoints, the HTML pages, the route table.
+//! - [`admin`]: the instructor's console, its login, and the controls behind the token.
+//! - [`api`], [`export`], [`pages`], [`routes`]: the remaining endpoints, the downloads for lab
+//!   reports, the HTML pages, the route table.
 //! - [`bench`]: `pushlab bench`, simulated clients per transport and the comparison table.
 //!
 //! [`Application::build`] is the one entry: `main` and the tests start the same server.
 
+pub mod admin;
 pub mod api;
 pub mod bench;
 pub mod config;
+pub mod export;
 pub mod feed;
 pub mod meter;
 pub mod pages;
@@ -73,6 +77,7 @@ impl Application {
 
         tokio::spawn(feed::run_generator(
             state.hub.clone(),
+            state.ticks.clone(),
             state.settings.subscribe(),
             state.shutdown.clone(),
         ));

@@ -1,5 +1,6 @@
 //! The HTML pages (askama templates) and the static files they load: the dashboard (`/`), the
-//! protocol inspector (`/protocol`), and `/static/...`.
+//! protocol inspector (`/protocol`), the guided experiments (`/lab`), and `/static/...`. (The
+//! instructor's `/admin` is in `admin::console`.)
 //!
 //! A page only chooses its language (from `?lang=`, else `Accept-Language`) and fills in a few
 //! numbers; every label lives in `static/js/i18n.js`, and the live parts are ES modules.
@@ -73,7 +74,7 @@ pub struct PageQuery {
     lang: Option<String>,
 }
 
-fn page_lang(req: &HttpRequest, query: &PageQuery) -> Lang {
+pub fn page_lang(req: &HttpRequest, query: &PageQuery) -> Lang {
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -97,10 +98,19 @@ struct ProtocolPage {
     lang: &'static str,
 }
 
+/// The guided experiments; an instructor (console cookie) also gets one-click "apply" buttons.
+#[derive(Template)]
+#[template(path = "lab.html")]
+struct LabPage {
+    lang: &'static str,
+    instructor: bool,
+}
+
 pub fn pages(cfg: &mut web::ServiceConfig) {
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
     cfg.route("/", web::get().to(dashboard))
         .route("/protocol", web::get().to(protocol))
+        .route("/lab", web::get().to(lab))
         .service(actix_files::Files::new("/static", static_dir).prefer_utf8(true))
         .default_service(web::to(not_found));
 }
@@ -125,8 +135,26 @@ async fn protocol(req: HttpRequest, query: web::Query<PageQuery>) -> HttpRespons
     with_vary(html(page.render()))
 }
 
+async fn lab(
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = LabPage {
+        lang: page_lang(&req, &query).code(),
+        instructor: crate::admin::is_admin(&req, &state),
+    };
+    let mut response = with_vary(html(page.render()));
+    // The page differs for the instructor: it must not be cached and shown to a student.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store, private"),
+    );
+    response
+}
+
 /// The same URL answers in two languages: caches must key on `Accept-Language`.
-fn with_vary(mut response: HttpResponse) -> HttpResponse {
+pub fn with_vary(mut response: HttpResponse) -> HttpResponse {
     response.headers_mut().insert(
         header::VARY,
         header::HeaderValue::from_static("accept-language"),

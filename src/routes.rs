@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::{api, pages, transport};
+use crate::{admin, api, export, pages, transport};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg
@@ -30,9 +30,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(api::metrics))
         .route("/api/client-metrics", web::post().to(api::client_metrics))
         .route("/api/handshake/{tag}", web::get().to(api::handshake))
-        .route("/api/admin/settings", web::get().to(api::get_settings))
-        .route("/api/admin/settings", web::put().to(api::put_settings))
-        .route("/api/admin/reset", web::post().to(api::reset))
+        .route(
+            "/api/export/window.csv",
+            web::get().to(export::window_csv_download),
+        )
+        .route(
+            "/api/export/window.json",
+            web::get().to(export::window_json_download),
+        )
+        .route(
+            "/api/export/histograms.csv",
+            web::get().to(export::histograms_csv_download),
+        )
+        .route(
+            "/api/export/histograms.json",
+            web::get().to(export::histograms_json_download),
+        )
+        .route(
+            "/api/export/stats.json",
+            web::get().to(export::stats_json_download),
+        )
+        // The instructor's console and controls (token or console cookie).
+        .route("/admin", web::get().to(admin::console::admin_page))
+        .route("/admin/login", web::post().to(admin::console::login))
+        .route("/admin/logout", web::post().to(admin::console::logout))
+        .route(
+            "/api/admin/settings",
+            web::get().to(admin::controls::get_settings),
+        )
+        .route(
+            "/api/admin/settings",
+            web::put().to(admin::controls::put_settings),
+        )
+        .route("/api/admin/reset", web::post().to(admin::controls::reset))
+        .route("/api/admin/burst", web::post().to(admin::controls::burst))
+        .route("/api/admin/fault", web::post().to(admin::controls::fault))
         // Pages and their files.
         .configure(pages::pages);
 }

@@ -3,7 +3,7 @@
 //! It schedules ticks on the monotonic clock from a fixed start, so the rate does not drift with
 //! the time each publish takes, and it re-reads the settings the moment an instructor changes them.
 
-use std::time::Duration;
+use std::{sync::Mutex, time::Duration};
 
 use serde_json::json;
 use tokio::{sync::watch, time::Instant};
@@ -11,13 +11,50 @@ use tokio_util::sync::CancellationToken;
 
 use super::{FeedSettings, Hub, Kind};
 
+/// Most events one burst may publish: a burst larger than the replay buffer would only show
+/// `missed`, and this keeps one click from flooding a room.
+pub const MAX_BURST: usize = 10_000;
+
+/// The tick values: a bounded random walk around 100, so the values look like a live quote.
+/// Shared by the generator and the instructor's burst, so a burst continues the same curve.
+pub struct TickSource {
+    value: Mutex<f64>,
+}
+
+impl Default for TickSource {
+    fn default() -> Self {
+        TickSource {
+            value: Mutex::new(100.0),
+        }
+    }
+}
+
+impl TickSource {
+    /// Publishes the next tick, with `padding` bytes of `data.pad`.
+    pub fn publish(&self, hub: &Hub, padding: usize) {
+        let value = {
+            let mut value = self.value.lock().unwrap_or_else(|e| e.into_inner());
+            *value = next_value(*value);
+            *value
+        };
+        hub.publish(Kind::Tick, &tick_data(value, padding));
+    }
+
+    /// Publishes `count` ticks at once (an instructor's burst), bounded by [`MAX_BURST`].
+    pub fn burst(&self, hub: &Hub, count: usize, padding: usize) {
+        for _ in 0..count.min(MAX_BURST) {
+            self.publish(hub, padding);
+        }
+    }
+}
+
 /// Runs until `shutdown` is cancelled.
 pub async fn run_generator(
     hub: Hub,
+    ticks: std::sync::Arc<TickSource>,
     mut settings: watch::Receiver<FeedSettings>,
     shutdown: CancellationToken,
 ) {
-    let mut value = 100.0_f64;
     loop {
         let current = settings.borrow_and_update().clone();
         if current.paused || current.rate_hz <= 0.0 {
@@ -36,16 +73,18 @@ pub async fn run_generator(
                 biased;
                 changed = settings.changed() => {
                     if changed.is_err() { return }
-                    break; // new settings: start a new schedule
+                    if ours_changed(&settings, &current) {
+                        break; // new rate, payload or pause: start a new schedule
+                    }
+                    continue; // a delay or poll setting: the schedule stays
                 }
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep_until(next) => {}
             }
-            if settings.has_changed().unwrap_or(true) {
+            if settings.has_changed().unwrap_or(true) && ours_changed(&settings, &current) {
                 break; // changed while we slept: apply before publishing
             }
-            value = next_value(value);
-            hub.publish(Kind::Tick, &tick_data(value, current.payload_bytes));
+            ticks.publish(&hub, current.payload_bytes);
             next += period;
             // If the machine stalled for more than a period, skip the lost ticks instead of
             // publishing a burst: the rate students see stays the rate that was asked.
@@ -57,7 +96,10 @@ pub async fn run_generator(
     }
 }
 
-/// A bounded random walk around 100, so the values look like a live quote.
+fn ours_changed(settings: &watch::Receiver<FeedSettings>, current: &FeedSettings) -> bool {
+    settings.borrow().generator_view() != current.generator_view()
+}
+
 fn next_value(value: f64) -> f64 {
     let step = rand::random_range(-0.5..=0.5);
     ((value + step).clamp(50.0, 150.0) * 100.0).round() / 100.0

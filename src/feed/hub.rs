@@ -59,6 +59,22 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.events.is_empty() && self.missed == 0
     }
+
+    /// Simulated network latency: keeps only the events published at least `delay` ago (the
+    /// rest wait for a later batch) and returns when the first one held back may leave.
+    pub fn hold_back(&mut self, delay: std::time::Duration) -> Option<tokio::time::Instant> {
+        if delay.is_zero() {
+            return None;
+        }
+        let now = std::time::Instant::now();
+        let first_early = self
+            .events
+            .iter()
+            .position(|event| event.published_at + delay > now)?;
+        let due = self.events[first_early].published_at + delay;
+        self.events.truncate(first_early);
+        Some(tokio::time::Instant::from_std(due))
+    }
 }
 
 /// A client asked for events after a `seq` that was never published (e.g. after a server restart).

@@ -8,9 +8,12 @@ mod hub;
 mod settings;
 
 pub use event::{Event, Kind, binary_layout_doc};
-pub use generator::run_generator;
+pub use generator::{MAX_BURST, TickSource, run_generator};
 pub use hub::{AheadOfFeed, Batch, Hub, unix_micros};
-pub use settings::{FeedSettings, SettingsError, SettingsUpdate};
+pub use settings::{
+    AddedDelay, DEFAULT_POLL_INTERVAL_MS, FeedSettings, LONGPOLL_CAP_MS, SettingsError,
+    SettingsUpdate,
+};
 
 /// Highest generator rate an instructor may set, in events per second.
 pub const MAX_RATE_HZ: f64 = 1000.0;

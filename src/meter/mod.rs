@@ -184,6 +184,11 @@ impl Meter {
         }
     }
 
+    /// Connections of `transport` open now (streams, and requests in flight).
+    pub fn open_connections(&self, transport: Transport) -> u64 {
+        self.of(transport).connections_active.load(Relaxed).max(0) as u64
+    }
+
     /// Events handed to one client now: counted, and their delivery delay recorded.
     pub fn delivered(&self, transport: Transport, events: &[std::sync::Arc<Event>]) {
         if events.is_empty() || !self.enabled {

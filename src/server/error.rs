@@ -63,7 +63,15 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({ "error": self.message }))
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 6750 §3: say which scheme would have worked.
+            response.insert_header((
+                actix_web::http::header::WWW_AUTHENTICATE,
+                "Bearer realm=\"pushlab admin\"",
+            ));
+        }
+        response.json(json!({ "error": self.message }))
     }
 }
 

@@ -5,6 +5,7 @@
 //! so that the meter counts real bytes on the wire. Routing and handlers are plain actix-web.
 
 pub mod error;
+pub mod faults;
 mod metered;
 pub mod origin;
 pub mod tap;
@@ -19,10 +20,12 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    admin::Sessions,
     config::Config,
-    feed::{FeedSettings, Hub},
+    feed::{FeedSettings, Hub, TickSource},
     meter::Meter,
 };
+use faults::Faults;
 pub use tap::TappedStream;
 
 /// Everything a handler may need, built once and shared by all workers (never per worker: each
@@ -32,6 +35,10 @@ pub struct AppState {
     pub hub: Hub,
     pub meter: Arc<Meter>,
     pub settings: watch::Sender<FeedSettings>,
+    /// The generator's walk, shared with the instructor's burst.
+    pub ticks: Arc<TickSource>,
+    pub faults: Arc<Faults>,
+    pub admin_sessions: Sessions,
     /// Cancelled on Ctrl-C/SIGTERM: every streaming task and held long poll ends on it.
     pub shutdown: CancellationToken,
     pub admin_token: String,
@@ -42,12 +49,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, admin_token: String) -> AppState {
-        let settings = FeedSettings {
-            rate_hz: config.rate,
-            payload_bytes: 0,
-            paused: false,
-        };
+        let settings = FeedSettings::initial(config.rate, config.longpoll_max_ms);
         AppState {
+            ticks: Default::default(),
+            faults: Default::default(),
+            admin_sessions: Default::default(),
             hub: Hub::new(config.buffer),
             meter: Arc::new(Meter::with_recording(!config.no_meter)),
             settings: watch::channel(settings).0,
@@ -91,12 +97,13 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
         .disable_signals() // lib.rs handles signals: streams must be told before the stop
         .listen("pushlab", listener, move || {
             let meter = state.meter.clone();
+            let faults = state.faults.clone();
             let data = data.clone();
             fn_service(move |io: tokio::net::TcpStream| {
                 let peer = io.peer_addr().ok();
                 // Delivery latency matters more than packet count here: no Nagle delay.
                 let _ = io.set_nodelay(true);
-                let tapped = TappedStream::new(io, meter.clone());
+                let tapped = TappedStream::new(io, meter.clone(), faults.clone());
                 async move { Ok((tapped, peer)) }
             })
             .and_then(
@@ -112,6 +119,7 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
                             .configure(error::extractor_configs)
                             .configure(crate::routes::routes)
                             // The last wrap runs first: the tap must see every request.
+                            .wrap(from_fn(faults::refuse_guard))
                             .wrap(from_fn(origin::origin_guard))
                             .wrap(from_fn(metered::tap_and_count)),
                         |_| AppConfig::default(),

@@ -11,6 +11,9 @@
 //!   given to that request when it starts;
 //! - bytes written after a response body ended (the final chunk, a flush) belong to that response.
 //!
+//! The tap is also where a "slow" fault (see `faults.rs`) holds writes to a transport's clients
+//! to a byte rate: below actix, so every transport is slowed the same way a slow reader would.
+//!
 //! A client that pipelines (sends request N+1 before response N ended) would have the head of
 //! N+1 counted to N; browsers and the bench never pipeline.
 
@@ -25,6 +28,7 @@ use std::{
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::faults::{Faults, Throttle};
 use crate::meter::{Meter, Transport};
 
 /// Who owns the bytes of a connection right now.
@@ -48,13 +52,15 @@ struct TapState {
 /// connection lives on one worker thread, so `Rc<RefCell<..>>` is enough and costs no atomics.
 pub struct ConnTap {
     meter: Arc<Meter>,
+    faults: Arc<Faults>,
     state: RefCell<TapState>,
 }
 
 impl ConnTap {
-    fn new(meter: Arc<Meter>) -> ConnTap {
+    fn new(meter: Arc<Meter>, faults: Arc<Faults>) -> ConnTap {
         ConnTap {
             meter,
+            faults,
             state: RefCell::new(TapState {
                 turn: Turn::Idle,
                 previous: None,
@@ -91,6 +97,14 @@ impl ConnTap {
         }
     }
 
+    /// The byte rate writes are held to now: a slow fault on the transport being served.
+    fn slow_rate(&self) -> Option<u64> {
+        match self.state.borrow().turn {
+            Turn::Serving(Some(t)) => self.faults.slow_rate(t),
+            _ => None,
+        }
+    }
+
     fn wrote(&self, bytes: usize) {
         let state = self.state.borrow();
         let owner = match state.turn {
@@ -107,13 +121,15 @@ impl ConnTap {
 pub struct TappedStream<S> {
     inner: S,
     tap: Rc<ConnTap>,
+    throttle: Throttle,
 }
 
 impl<S> TappedStream<S> {
-    pub fn new(inner: S, meter: Arc<Meter>) -> Self {
+    pub fn new(inner: S, meter: Arc<Meter>, faults: Arc<Faults>) -> Self {
         TappedStream {
             inner,
-            tap: Rc::new(ConnTap::new(meter)),
+            tap: Rc::new(ConnTap::new(meter, faults)),
+            throttle: Throttle::default(),
         }
     }
 
@@ -143,9 +159,20 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        let mut buf = buf;
+        let slow = self.tap.slow_rate();
+        if let Some(rate) = slow {
+            match self.throttle.allow(rate, buf.len(), cx) {
+                Poll::Ready(allowed) => buf = &buf[..allowed],
+                Poll::Pending => return Poll::Pending,
+            }
+        }
         let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(written)) = poll {
             self.tap.wrote(written);
+            if slow.is_some() {
+                self.throttle.spent(written);
+            }
         }
         poll
     }
@@ -155,6 +182,14 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.tap.slow_rate().is_some() {
+            // Throttled: one slice at a time through the bucket (writing less is always allowed).
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &b[..]);
+            return self.poll_write(cx, first);
+        }
         let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(written)) = poll {
             self.tap.wrote(written);
@@ -182,7 +217,7 @@ mod tests {
     #[test]
     fn bytes_follow_the_request_they_belong_to() {
         let meter = Arc::new(Meter::new());
-        let tap = ConnTap::new(meter.clone());
+        let tap = ConnTap::new(meter.clone(), Default::default());
         tap.read(100); // head of a poll, read before the request starts
         tap.begin(Some(Transport::Poll));
         tap.wrote(40);

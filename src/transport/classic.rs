@@ -84,6 +84,8 @@ pub async fn classic_page(
     query: Result<web::Query<ClassicQuery>, actix_web::Error>,
 ) -> HttpResponse {
     let _open = state.meter.connection(Transport::Classic);
+    // The added delay holds the page before it is built (the request "arrives" late).
+    super::network::hold_answer(&state, Transport::Classic).await;
     let view = |refresh, seen, lang_param: Option<String>, error| View {
         refresh,
         seen,

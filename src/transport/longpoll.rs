@@ -2,14 +2,19 @@
 //! then answered at once; after T ms it is answered empty.
 //!
 //! The wait is one `Hub::wait_since`: a publish wakes every held poll, no loop re-checks a timer.
-//! On shutdown held polls are answered (empty) so that clients are not left hanging.
+//! On shutdown held polls are answered (empty) so that clients are not left hanging; on an
+//! instructor's drop they are cut off mid-answer, as by a failing network.
 
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{poll::answer, since::cursor_or_now};
+use super::{
+    network::{broken_response, hold_answer},
+    poll::answer,
+    since::cursor_or_now,
+};
 use crate::{
     meter::Transport,
     server::{AppState, error::ApiError},
@@ -31,13 +36,24 @@ pub async fn long_poll(
 ) -> Result<HttpResponse, ApiError> {
     let _open = state.meter.connection(Transport::LongPoll);
     let cursor = cursor_or_now(query.since, state.hub.last_seq());
-    // The bound: a longer hold than the server allows is shortened to it, not refused.
-    let hold = Duration::from_millis(query.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))
-        .min(state.config.longpoll_max());
+    // The bound: a longer hold than the instructor's cap is shortened to it, not refused.
+    let cap = state.settings.borrow().longpoll_max_ms;
+    let hold = Duration::from_millis(query.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(cap));
     let until = tokio::time::Instant::now() + hold;
+    let dropped = state.faults.drop_token(Transport::LongPoll);
+    let stop = async {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => {}
+            _ = dropped.cancelled() => {}
+        }
+    };
     let batch = state
         .hub
-        .wait_since(cursor, usize::MAX, until, state.shutdown.cancelled())
+        .wait_since(cursor, usize::MAX, until, stop)
         .await?;
+    if dropped.is_cancelled() {
+        return Ok(broken_response());
+    }
+    hold_answer(&state, Transport::LongPoll).await;
     Ok(answer(&state, Transport::LongPoll, &batch))
 }

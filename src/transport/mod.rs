@@ -7,6 +7,7 @@ pub mod chat;
 pub mod classic;
 pub mod echo;
 pub mod longpoll;
+pub mod network;
 pub mod poll;
 pub mod since;
 pub mod sse;

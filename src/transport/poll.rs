@@ -5,7 +5,10 @@
 
 use actix_web::{HttpResponse, http::header, web};
 
-use super::since::{SinceQuery, batch_json, cursor_or_now};
+use super::{
+    network::hold_answer,
+    since::{SinceQuery, batch_json, cursor_or_now},
+};
 use crate::{
     feed::Batch,
     meter::Transport,
@@ -19,6 +22,7 @@ pub async fn short_poll(
     let _open = state.meter.connection(Transport::Poll);
     let cursor = cursor_or_now(query.since, state.hub.last_seq());
     let batch = state.hub.since(cursor, usize::MAX)?;
+    hold_answer(&state, Transport::Poll).await;
     Ok(answer(&state, Transport::Poll, &batch))
 }
 

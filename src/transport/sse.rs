@@ -4,7 +4,8 @@
 //! The stream is a cursor on the hub: it is polled only when the connection can take more bytes,
 //! so a slow reader falls behind in the replay buffer instead of queueing copies, and is told
 //! `event: missed` if it falls out of it. A reconnecting `EventSource` sends `Last-Event-ID` and
-//! resumes where it stopped.
+//! resumes where it stopped. An instructor's drop breaks the stream off without its final chunk;
+//! an added delay holds each event back until its publish time plus the delay.
 
 use std::time::Duration;
 
@@ -17,9 +18,12 @@ use futures_util::stream;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::since::{SinceQuery, cursor_or_now, missed_notice};
+use super::{
+    network::dropped_error,
+    since::{SinceQuery, cursor_or_now, missed_notice},
+};
 use crate::{
-    feed::Hub,
+    feed::{FeedSettings, Hub},
     meter::{ConnectionGuard, Meter, Transport},
     server::{AppState, error::ApiError},
 };
@@ -60,6 +64,8 @@ pub async fn sse(
         shutdown: state.shutdown.clone(),
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
         greeted: false,
+        settings: state.settings.subscribe(),
+        dropped: state.faults.drop_token(Transport::Sse),
         _open: state.meter.connection(Transport::Sse),
     };
     Ok(HttpResponse::Ok()
@@ -68,7 +74,7 @@ pub async fn sse(
         .insert_header(("x-accel-buffering", "no"))
         .streaming(stream::unfold(follower, |mut f| async move {
             let chunk = f.next_chunk().await?;
-            Some((Ok::<_, std::convert::Infallible>(chunk), f))
+            Some((chunk, f))
         })))
 }
 
@@ -80,24 +86,32 @@ struct Follower {
     shutdown: CancellationToken,
     keep_alive: tokio::time::Interval,
     greeted: bool,
+    settings: watch::Receiver<FeedSettings>,
+    dropped: CancellationToken,
     _open: ConnectionGuard,
 }
 
 impl Follower {
-    /// The next bytes to write, or `None` to end the stream (shutdown).
-    async fn next_chunk(&mut self) -> Option<Bytes> {
+    /// The next bytes to write, `None` to end the stream (shutdown), or an error to break the
+    /// connection off (a drop).
+    async fn next_chunk(&mut self) -> Option<Result<Bytes, std::io::Error>> {
         if !self.greeted {
             self.greeted = true;
-            return Some(Bytes::from(format!("retry: {RETRY_MS}\n\n")));
+            return Some(Ok(Bytes::from(format!("retry: {RETRY_MS}\n\n"))));
         }
         loop {
             if self.shutdown.is_cancelled() {
                 return None;
             }
+            if self.dropped.is_cancelled() {
+                return Some(Err(dropped_error()));
+            }
             // Mark the current seq as seen before reading: a publish after this line wakes us.
             self.wake.borrow_and_update();
             // The cursor was checked at the start and only moves forward: never ahead.
-            let batch = self.hub.since(self.cursor, MAX_EVENTS_PER_CHUNK).ok()?;
+            let mut batch = self.hub.since(self.cursor, MAX_EVENTS_PER_CHUNK).ok()?;
+            let delay = self.settings.borrow().added_delay_ms.of(Transport::Sse);
+            let held_until = batch.hold_back(delay);
             if !batch.is_empty() {
                 let mut chunk = Vec::new();
                 if batch.missed > 0 {
@@ -111,12 +125,20 @@ impl Follower {
                 }
                 self.meter.delivered(Transport::Sse, &batch.events);
                 self.cursor = batch.next_cursor(self.cursor);
-                return Some(Bytes::from(chunk));
+                return Some(Ok(Bytes::from(chunk)));
             }
+            let held = async {
+                match held_until {
+                    Some(due) => tokio::time::sleep_until(due).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 changed = self.wake.changed() => if changed.is_err() { return None },
-                _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
+                _ = held => {}
+                _ = self.keep_alive.tick() => return Some(Ok(Bytes::from_static(b": keep-alive\n\n"))),
                 _ = self.shutdown.cancelled() => return None,
+                _ = self.dropped.cancelled() => return Some(Err(dropped_error())),
             }
         }
     }

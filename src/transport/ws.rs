@@ -5,7 +5,9 @@
 //! follows the hub with a cursor and fills its outbox only when the outbox is empty, so a slow
 //! client lags in the replay buffer (and is told `{"type":"missed",...}` if it falls out of it)
 //! instead of growing a queue. Close codes: 1001 on shutdown or silence, 1003 for a binary
-//! message (the feed speaks JSON text), and the guard's codes for RFC 6455 violations.
+//! message (the feed speaks JSON text), and the guard's codes for RFC 6455 violations. An
+//! instructor's drop ends the connection with no close frame at all (the client sees 1006), and
+//! an added delay holds each event back until its publish time plus the delay.
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use serde::Deserialize;
 
 use super::{
     chat::{ChatPost, publish_chat},
+    network::added_delay,
     since::{cursor_or_now, missed_notice},
 };
 use crate::{
@@ -95,13 +98,17 @@ async fn follow_feed(
 ) {
     let hub = &state.hub;
     let mut wake = hub.subscribe();
+    let dropped = state.faults.drop_token(Transport::Ws);
+    // When the first event held back by an added delay may leave.
+    let mut held_until = None;
     let reason = loop {
         if socket.outbox_is_empty() {
             wake.borrow_and_update();
             // The cursor only moves forward from a checked value: it is never ahead of the feed.
-            let Ok(batch) = hub.since(cursor, REFILL_EVENTS) else {
+            let Ok(mut batch) = hub.since(cursor, REFILL_EVENTS) else {
                 break None;
             };
+            held_until = batch.hold_back(added_delay(&state, Transport::Ws));
             if batch.missed > 0 {
                 let notice = missed_notice(batch.missed, batch.events.first(), batch.last_seq);
                 socket.queue(Outgoing::Text(ByteString::from(notice), None));
@@ -117,11 +124,20 @@ async fn follow_feed(
             cursor = batch.next_cursor(cursor);
         }
         let idle = socket.outbox_is_empty();
+        let held = async {
+            match held_until {
+                Some(due) => tokio::time::sleep_until(due).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = state.shutdown.cancelled() => {
                 break Some(CloseReason { code: CloseCode::Away, description: Some("server shutting down".into()) });
             }
+            // No close frame: to the client this is a network failure (1006).
+            _ = dropped.cancelled() => return,
             changed = wake.changed(), if idle => if changed.is_err() { break None },
+            _ = held, if idle => {}
             event = socket.next() => match event {
                 SocketEvent::Sent(Some(event)) => state.meter.delivered(Transport::Ws, &[event]),
                 SocketEvent::Sent(None) => {}

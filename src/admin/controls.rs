@@ -1,0 +1,97 @@
+//! `/api/admin/*`: the instructor's controls, each behind [`require_admin`] (Bearer token or
+//! console cookie), each change logged with `tracing` and visible in `/api/stats` (`feed.*`,
+//! `faults.*`) so that every dashboard in the room shows it.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::require_admin;
+use crate::{
+    feed::{MAX_BURST, SettingsUpdate},
+    server::{AppState, error::ApiError, faults::FaultRequest},
+};
+
+/// `GET /api/admin/settings`.
+pub async fn get_settings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&req, &state)?;
+    Ok(HttpResponse::Ok().json(&*state.settings.borrow()))
+}
+
+/// `PUT /api/admin/settings`: a partial update, applied to every client at once.
+pub async fn put_settings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    update: web::Json<SettingsUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&req, &state)?;
+    let current = state.settings.borrow().clone();
+    let next = current
+        .updated(&update)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    tracing::info!(before = ?current, after = ?next, "settings changed");
+    state.settings.send_replace(next.clone());
+    Ok(HttpResponse::Ok().json(next))
+}
+
+/// `POST /api/admin/reset`: zero the stats.
+pub async fn reset(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    require_admin(&req, &state)?;
+    state.meter.reset();
+    tracing::info!("stats reset");
+    Ok(HttpResponse::Ok().json(json!({ "reset": true })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Burst {
+    count: usize,
+}
+
+/// `POST /api/admin/burst` `{"count": N}`: publishes N ticks at once (1..=`MAX_BURST`), to show
+/// how each transport copes with a sudden batch.
+pub async fn burst(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<Burst>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&req, &state)?;
+    if !(1..=MAX_BURST).contains(&body.count) {
+        return Err(ApiError::bad_request(format!(
+            "count must be from 1 to {MAX_BURST}"
+        )));
+    }
+    let padding = state.settings.borrow().payload_bytes;
+    state.ticks.burst(&state.hub, body.count, padding);
+    tracing::info!(count = body.count, "burst published");
+    Ok(HttpResponse::Ok()
+        .json(json!({ "published": body.count, "last_seq": state.hub.last_seq() })))
+}
+
+/// `POST /api/admin/fault`: drop, slow, refuse or clear one transport (see `server::faults`).
+pub async fn fault(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<FaultRequest>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&req, &state)?;
+    // The connections a drop reaches are those open now (read before they start closing).
+    let open_before = crate::meter::Transport::parse(body.transport_name())
+        .map_or(0, |t| state.meter.open_connections(t));
+    let transport = state
+        .faults
+        .apply(&body)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    tracing::warn!(fault = ?*body, "fault injected");
+    let mut answer = json!({
+        "transport": transport.as_str(),
+        "faults": state.faults.state(transport),
+    });
+    if matches!(*body, FaultRequest::Drop { .. }) {
+        answer["dropped"] = json!(open_before);
+    }
+    Ok(HttpResponse::Ok().json(answer))
+}
