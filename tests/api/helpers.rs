@@ -78,6 +78,52 @@ impl TestApp {
         self.get_json("/api/stats").await
     }
 
+    /// An instructor's call with the Bearer token (`body` empty: no body).
+    pub async fn admin(&self, method: &str, path: &str, body: &str) -> Response {
+        let auth = format!("Bearer {}", self.token);
+        let mut headers = vec![("Authorization", auth.as_str())];
+        if !body.is_empty() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        self.conn()
+            .await
+            .request(method, path, &headers, body.as_bytes())
+            .await
+    }
+
+    /// `PUT /api/admin/settings` that must succeed; returns the new settings.
+    pub async fn set(&self, update: &str) -> Value {
+        let res = self.admin("PUT", "/api/admin/settings", update).await;
+        assert_eq!(res.status, 200, "{update}: {}", res.text());
+        res.json()
+    }
+
+    /// `POST /api/admin/fault` that must succeed.
+    pub async fn fault(&self, fault: &str) -> Value {
+        let res = self.admin("POST", "/api/admin/fault", fault).await;
+        assert_eq!(res.status, 200, "{fault}: {}", res.text());
+        res.json()
+    }
+
+    /// Opens `GET path` as an SSE stream (headers as given) and checks the 200.
+    pub async fn sse(&self, path: &str, headers: &[(&str, &str)]) -> SseStream {
+        let mut conn = self.conn().await;
+        let mut req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n", self.host());
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        conn.send(req.as_bytes()).await;
+        let (status, head) = conn.read_head().await;
+        assert_eq!(status, 200, "{head}");
+        assert!(head.contains("text/event-stream"), "{head}");
+        SseStream {
+            conn,
+            text: String::new(),
+            taken: 0,
+        }
+    }
+
     /// Waits until `count` followers wait on the hub (held long polls, idle streams), so that
     /// a publish is sure to find them. Bounded by [`PATIENCE`].
     pub async fn until_followers(&self, count: usize) {
@@ -89,6 +135,36 @@ impl TestApp {
             );
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
+    }
+}
+
+/// An open SSE response, read record by record.
+pub struct SseStream {
+    pub conn: RawConn,
+    text: String,
+    /// Records already returned.
+    taken: usize,
+}
+
+impl SseStream {
+    /// The next `count` records with data (id, event, data); panics if the stream ends first.
+    pub async fn records(&mut self, count: usize) -> Vec<(Option<String>, String, String)> {
+        while sse_records(&self.text).len() < self.taken + count {
+            let chunk = self.conn.read_chunk().await.expect("stream open");
+            self.text.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+        let records = sse_records(&self.text)[self.taken..self.taken + count].to_vec();
+        self.taken += count;
+        records
+    }
+
+    /// Reads to the end of the connection; true if the stream was cut off (no last chunk).
+    pub async fn cut_off(mut self) -> bool {
+        let mut rest = Vec::new();
+        while let Some(bytes) = self.conn.read_more().await {
+            rest.extend(bytes);
+        }
+        !rest.ends_with(b"0\r\n\r\n")
     }
 }
 
@@ -165,6 +241,14 @@ impl RawConn {
         }
         let n = n.min(self.buf.len());
         self.buf.drain(..n).collect()
+    }
+
+    /// What is buffered or arrives next, `None` once the server closed and all was read.
+    pub async fn read_more(&mut self) -> Option<Vec<u8>> {
+        if self.buf.is_empty() && !self.fill().await {
+            return None;
+        }
+        Some(std::mem::take(&mut self.buf))
     }
 
     /// True when the server closed the connection (after consuming what was buffered).

@@ -1,8 +1,10 @@
 //! Black-box tests: a real pushlab on 127.0.0.1:0, real sockets, clients that know only
 //! PROTOCOL.md. One binary, one module per concern.
 
+mod admin;
 mod bad_input;
 mod bench;
+mod faults;
 mod helpers;
 mod meter;
 mod security;

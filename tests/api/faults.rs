@@ -1,0 +1,201 @@
+//! Fault injection: what clients see when the instructor drops, slows or refuses a transport,
+//! and that they resume afterwards with nothing lost silently.
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use crate::helpers::{PATIENCE, spawn_app};
+
+fn seq(event: &Value) -> u64 {
+    event["seq"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_dropped_websocket_gets_no_close_frame_and_resumes_with_nothing_missed() {
+    let app = spawn_app().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws?since=0"))
+        .await
+        .unwrap();
+    app.publish_chats(3).await;
+    let mut last = 0;
+    while last < 3 {
+        if let Some(Ok(Message::Text(text))) = socket.next().await {
+            last = seq(&serde_json::from_str(&text).unwrap());
+        }
+    }
+    let answer = app.fault(r#"{"kind":"drop","transport":"ws"}"#).await;
+    assert_eq!(answer["dropped"], 1);
+    // The connection ends with no close frame: to the client, a network failure (1006).
+    let end = tokio::time::timeout(PATIENCE, socket.next())
+        .await
+        .expect("dropped in time");
+    match end {
+        None
+        | Some(Err(tungstenite::Error::Protocol(_) | tungstenite::Error::ConnectionClosed)) => {}
+        Some(Err(tungstenite::Error::Io(_))) => {}
+        other => panic!("expected an abrupt end, got {other:?}"),
+    }
+
+    app.publish_chats(4).await; // published while the client was away
+    let (mut again, _) = tokio_tungstenite::connect_async(app.ws_url(&format!("/ws?since={last}")))
+        .await
+        .unwrap();
+    let mut seqs = Vec::new();
+    while seqs.len() < 4 {
+        let Some(Ok(Message::Text(text))) = again.next().await else {
+            panic!("resumed socket ended");
+        };
+        let event: Value = serde_json::from_str(&text).unwrap();
+        assert_ne!(
+            event["type"], "missed",
+            "the buffer covered the gap: {event}"
+        );
+        seqs.push(seq(&event));
+    }
+    assert_eq!(seqs, vec![4, 5, 6, 7]);
+    let stats = app.stats().await;
+    assert_eq!(stats["faults"]["ws"]["drops"], 1);
+    assert_eq!(stats["transports"]["ws"]["missed"], 0);
+}
+
+#[tokio::test]
+async fn a_dropped_event_stream_is_cut_off_and_resumes_from_last_event_id() {
+    let app = spawn_app().await;
+    let mut stream = app.sse("/api/sse?since=0", &[]).await;
+    app.publish_chats(2).await;
+    let seen = stream.records(2).await;
+    let last_id = seen[1].0.clone().unwrap();
+    app.fault(r#"{"kind":"drop","transport":"sse"}"#).await;
+    assert!(
+        stream.cut_off().await,
+        "the stream ended cleanly instead of breaking off"
+    );
+
+    app.publish_chats(3).await;
+    let mut resumed = app.sse("/api/sse", &[("Last-Event-ID", &last_id)]).await;
+    let records = resumed.records(3).await;
+    assert!(records.iter().all(|(_, event, _)| event != "missed"));
+    let ids: Vec<_> = records
+        .iter()
+        .map(|(id, _, _)| id.clone().unwrap())
+        .collect();
+    assert_eq!(ids, ["3", "4", "5"]);
+}
+
+#[tokio::test]
+async fn a_dropped_long_poll_breaks_off_and_the_next_poll_gets_what_it_missed() {
+    let app = spawn_app().await;
+    let mut held = app.conn().await;
+    held.send(
+        format!(
+            "GET /api/longpoll?since=0 HTTP/1.1\r\nHost: {}\r\n\r\n",
+            app.host()
+        )
+        .as_bytes(),
+    )
+    .await;
+    app.until_followers(1).await;
+    app.fault(r#"{"kind":"drop","transport":"longpoll"}"#).await;
+    let mut received = Vec::new();
+    while let Some(bytes) = held.read_more().await {
+        received.extend(bytes);
+    }
+    let text = String::from_utf8_lossy(&received);
+    assert!(
+        !text.contains("\"events\""),
+        "a dropped poll must not look answered: {text}"
+    );
+
+    app.publish_chats(2).await;
+    let res = app.get_json("/api/longpoll?since=0&timeout_ms=5000").await;
+    assert_eq!(res["events"].as_array().unwrap().len(), 2);
+    assert_eq!(res["missed"], 0);
+}
+
+#[tokio::test]
+async fn a_refused_transport_answers_503_with_retry_after_and_the_others_carry_on() {
+    let app = spawn_app().await;
+    app.fault(r#"{"kind":"refuse","transport":"poll","seconds":30}"#)
+        .await;
+    app.fault(r#"{"kind":"refuse","transport":"ws","seconds":30}"#)
+        .await;
+    let poll = app.conn().await.get("/api/poll").await;
+    assert_eq!(poll.status, 503);
+    let retry: u64 = poll.header("retry-after").unwrap().parse().unwrap();
+    assert!((29..=30).contains(&retry), "Retry-After {retry}");
+    assert!(
+        poll.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("poll is refusing")
+    );
+    let (status, _) = app.conn().await.upgrade("/ws", &[]).await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        app.conn().await.get("/api/poll/").await.status,
+        404,
+        "only the route"
+    );
+    let longpoll = app.get_json("/api/longpoll?timeout_ms=1").await;
+    assert_eq!(longpoll["events"], serde_json::json!([]));
+    let stats = app.stats().await;
+    assert!(stats["faults"]["poll"]["refusing_s"].as_u64().unwrap() >= 29);
+    assert_eq!(
+        stats["transports"]["poll"]["requests"], 1,
+        "a refused request is counted"
+    );
+
+    app.fault(r#"{"kind":"clear","transport":"poll"}"#).await;
+    assert_eq!(app.conn().await.get("/api/poll").await.status, 200);
+    assert_eq!(
+        app.conn().await.upgrade("/ws", &[]).await.0,
+        503,
+        "ws is still refused"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_transport_lags_behind_a_fast_one_and_loses_nothing() {
+    let app = spawn_app().await;
+    app.set(r#"{"payload_bytes":1000}"#).await;
+    let mut slow = app.sse("/api/sse", &[]).await;
+    slow.records(0).await;
+    let (mut fast, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
+        .await
+        .unwrap();
+    app.until_followers(2).await;
+    app.fault(r#"{"kind":"slow","transport":"sse","bytes_per_sec":2000,"seconds":600}"#)
+        .await;
+    let first = app.state.hub.last_seq() + 1;
+    app.admin("POST", "/api/admin/burst", r#"{"count":40}"#)
+        .await;
+
+    // The fast client gets all 40 (about 42 KB) while the slow one is held to 2 KB/s.
+    let mut fast_seqs = Vec::new();
+    while fast_seqs.len() < 40 {
+        let message = tokio::time::timeout(PATIENCE, fast.next()).await.unwrap();
+        if let Some(Ok(Message::Text(text))) = message {
+            fast_seqs.push(seq(&serde_json::from_str(&text).unwrap()));
+        }
+    }
+    let lagging = app.stats().await["transports"]["sse"]["bytes_out"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        lagging < 40 * 1000,
+        "the slow stream kept up: {lagging} bytes out"
+    );
+
+    app.fault(r#"{"kind":"clear","transport":"sse"}"#).await;
+    let records = slow.records(40).await;
+    let slow_seqs: Vec<u64> = records
+        .iter()
+        .map(|(id, event, _)| {
+            assert_ne!(event, "missed");
+            id.as_ref().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(slow_seqs, (first..first + 40).collect::<Vec<_>>());
+    assert_eq!(fast_seqs, slow_seqs);
+}
