@@ -43,6 +43,9 @@ async fn main() {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     println!("pushlab is running at {}", app.url());
+    if let Some((_, fingerprint)) = app.tls_certificate() {
+        println!("TLS certificate SHA-256 fingerprint: {fingerprint}");
+    }
     println!("admin token: {}", app.admin_token());
     println!("stop with Ctrl-C");
     let stopper = app.stopper();
