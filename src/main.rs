@@ -71,7 +71,12 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
     if args.meter_cost {
         return meter_cost(args).await;
     }
+    let plot = args.plot.clone();
     let rows = pushlab::bench::run(args).await?;
+    if let Some(path) = plot {
+        pushlab::bench::plot_cdf(&rows, &path)
+            .map_err(|e| anyhow::anyhow!("--plot {}: {e}", path.display()))?;
+    }
     if json {
         println!(
             "{}",
