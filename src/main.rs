@@ -41,6 +41,15 @@ async fn main() {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Each connection is a file: the default soft limit (often 1024) would refuse a room's worth.
+    let open_files = pushlab::bench::raise_open_files();
+    if open_files < config.max_connections as u64 + 64 {
+        tracing::warn!(
+            open_files,
+            max_connections = config.max_connections,
+            "the open-file limit is below --max-connections: connections beyond it will be refused"
+        );
+    }
     let app = Application::build(config).await?;
     println!("pushlab is running at {}", app.url());
     if let Some((_, fingerprint)) = app.tls_certificate() {
