@@ -116,12 +116,22 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
         "--duration must be 1 to {MAX_DURATION_SECS} s"
     );
     let open_files = raise_open_files();
-    if (open_files as usize) < args.clients * 2 + 64 {
+    // One file per client, and as many again for an embedded server's side of each connection.
+    let needed = if args.url.is_some() {
+        args.clients + 64
+    } else {
+        args.clients * 2 + 64
+    };
+    if (open_files as usize) < needed {
         eprintln!(
-            "warning: the open-file limit is {open_files}; {} clients (and the embedded server's \
-             sockets) need about {}. Raise it with `ulimit -n`.",
+            "warning: the open-file limit is {open_files}; {} clients{} need about {needed}. \
+             Raise the hard limit (ulimit -Hn), or run the server as its own process with --url.",
             args.clients,
-            args.clients * 2 + 64
+            if args.url.is_some() {
+                ""
+            } else {
+                " and the embedded server"
+            },
         );
     }
     let rtt = rtt::loopback_rtt().await?;
