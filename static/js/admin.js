@@ -9,9 +9,9 @@ import { setUpChrome } from "./page-chrome.js";
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { TRANSPORT_IDS } from "./transports.js";
-import { formatCount, formatRate } from "./format.js";
+import { formatCount } from "./format.js";
 import { followStats } from "./stats-stream.js";
-import { LiveSettings } from "./live-settings.js";
+import { LiveSettings, rateText } from "./live-settings.js";
 import { burst, getSettings, putSettings, resetStats } from "./admin-api.js";
 import { ControlReport } from "./control-report.js";
 import { FaultTable } from "./admin-faults.js";
@@ -56,7 +56,7 @@ async function startConsole() {
       set(inputs.rate, settings.rate_hz);
       inputs.rateSlider.value = String(stepOfRate(settings.rate_hz));
     }
-    inputs.rateSlider.setAttribute("aria-valuetext", t("settings.rate_value", { rate: formatRate(settings.rate_hz) }));
+    inputs.rateSlider.setAttribute("aria-valuetext", rateText(settings.rate_hz));
     set(inputs.payload, settings.payload_bytes);
     set(inputs.longpollCap, settings.longpoll_max_ms);
     set(inputs.pollInterval, settings.poll_interval_ms);
@@ -91,7 +91,11 @@ async function startConsole() {
   // release); the box sends any exact rate.
   const rateControl = report("rate");
   inputs.rateSlider.max = String(RATE_STEPS.length - 1);
-  inputs.rateSlider.addEventListener("input", () => (inputs.rate.value = String(rateOfStep(Number(inputs.rateSlider.value)))));
+  inputs.rateSlider.addEventListener("input", () => {
+    const rate = rateOfStep(Number(inputs.rateSlider.value));
+    inputs.rate.value = String(rate);
+    inputs.rateSlider.setAttribute("aria-valuetext", rateText(rate));
+  });
   inputs.rateSlider.addEventListener("change", () => apply(rateControl, { rate_hz: rateOfStep(Number(inputs.rateSlider.value)) }));
   inputs.rate.addEventListener("change", () => {
     const rate = numberOf(inputs.rate, rateControl, { integer: false });

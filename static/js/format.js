@@ -62,6 +62,13 @@ export function formatRate(hz) {
   return hz == null || Number.isNaN(hz) ? "–" : upToTwoDecimals.format(hz);
 }
 
+const plurals = new Intl.PluralRules(locale);
+
+/** "one" or "other" for `n`, by the page language's rules (French: 0,5 and 1 are singular). */
+export function pluralOf(n) {
+  return plurals.select(n) === "one" ? "one" : "other";
+}
+
 /** A duration given in ms, as settings are: 250 ms, 1 500 ms, 60 s (whole seconds from 10 s). */
 export function formatMillis(ms) {
   if (ms == null || Number.isNaN(ms)) return "–";

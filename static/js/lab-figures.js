@@ -149,7 +149,7 @@ export class LabRow {
     you.empty.textContent = formatCount(mine.empty);
     you.missed.textContent = formatCount(mine.missed);
     you.bytes.textContent = mine.delivered > 0 ? formatBytes(Math.round(mine.bytesDown / mine.delivered)) : "–";
-    you.bytes.classList.toggle("estimate", this.downKnowledge === "estimate");
+    you.bytes.classList.toggle("estimate", this.downKnowledge === "estimate" && mine.delivered > 0);
     you.bytes.title = t(`bytes.${this.downKnowledge}`);
     you.latency.textContent = formatMicros(this.latency.percentile(50));
 

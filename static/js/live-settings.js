@@ -8,7 +8,7 @@
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { TRANSPORT_IDS } from "./transports.js";
-import { formatBytes, formatMillis, formatRate } from "./format.js";
+import { formatBytes, formatMillis, formatRate, pluralOf } from "./format.js";
 
 /** The faults of one transport in force now, as short texts (none: an empty list). */
 export function faultTexts(fault) {
@@ -19,6 +19,11 @@ export function faultTexts(fault) {
     texts.push(t("fault.slow", { rate: formatBytes(fault.slow_bytes_per_sec), seconds: fault.slow_s }));
   }
   return texts;
+}
+
+/** "1 event/s", "5 events/s" (in French, "0,5 événement/s" too). */
+export function rateText(hz) {
+  return t(pluralOf(hz) === "one" ? "settings.rate_value_one" : "settings.rate_value", { rate: formatRate(hz) });
 }
 
 /** One transport's conditions (added delay, then faults) as chips' texts, for its panel. */
@@ -65,7 +70,7 @@ export class LiveSettings {
     data.longpollMaxMs = String(feed.longpoll_max_ms);
     data.pollIntervalMs = String(feed.poll_interval_ms);
 
-    this.show("rate", t("settings.rate_value", { rate: formatRate(feed.rate_hz) }));
+    this.show("rate", rateText(feed.rate_hz));
     this.show("payload", feed.payload_bytes > 0 ? t("settings.payload_value", { bytes: formatBytes(feed.payload_bytes) }) : t("settings.none"));
     this.show("feed", t(feed.paused ? "settings.paused" : "settings.running"));
     this.values.feed.classList.toggle("paused", feed.paused);

@@ -133,6 +133,7 @@ export const COMMON_STRINGS = {
   "settings.help": { en: "Live from the server: every change made at /admin shows here within a second.", fr: "En direct du serveur : chaque changement fait sur /admin s'affiche ici en moins d'une seconde." },
   "settings.rate": { en: "feed rate", fr: "débit du flux" },
   "settings.rate_value": { en: "{rate} events/s", fr: "{rate} événements/s" },
+  "settings.rate_value_one": { en: "{rate} event/s", fr: "{rate} événement/s" },
   "settings.payload": { en: "payload", fr: "charge utile" },
   "settings.payload_value": { en: "+{bytes} per tick", fr: "+{bytes} par tick" },
   "settings.feed": { en: "feed", fr: "flux" },
