@@ -64,6 +64,7 @@ export const CONSOLE_STRINGS = {
   "admin.stats.title": { en: "Statistics", fr: "Statistiques" },
   "admin.last_seq": { en: "Last seq:", fr: "Dernier seq :" },
   "admin.open_connections": { en: "open connections:", fr: "connexions ouvertes :" },
+  "admin.counters": { en: "Counters", fr: "Compteurs" },
   "admin.reset": { en: "Zero the statistics", fr: "Remettre les statistiques à zéro" },
   "admin.reset_help": { en: "Every counter and histogram of every transport starts again from zero (the feed and its seq go on).", fr: "Tous les compteurs et histogrammes de tous les transports repartent de zéro (le flux et ses seq continuent)." },
   "admin.reset_done": { en: "statistics zeroed ({time})", fr: "statistiques remises à zéro ({time})" },
