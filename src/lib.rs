@@ -43,6 +43,7 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     state: Arc<AppState>,
+    tls: Option<server::tls::Tls>,
 }
 
 /// Stops a running [`Application`] gracefully, from anywhere.
@@ -71,9 +72,14 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let tls = server::tls::from_config(&config)?;
         let token = config.admin_token.clone().unwrap_or_else(random_token);
         let state = Arc::new(AppState::new(config, token));
-        let server = server::serve(listener, state.clone())?;
+        let server = server::serve(
+            listener,
+            state.clone(),
+            tls.as_ref().map(|t| t.config.clone()),
+        )?;
 
         tokio::spawn(feed::run_generator(
             state.hub.clone(),
@@ -86,6 +92,7 @@ impl Application {
             addr,
             server,
             state,
+            tls,
         })
     }
 
@@ -94,7 +101,15 @@ impl Application {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The served certificate (DER) and its SHA-256 fingerprint, when serving TLS.
+    pub fn tls_certificate(&self) -> Option<(&[u8], &str)> {
+        self.tls
+            .as_ref()
+            .map(|t| (t.certificate.as_ref(), t.fingerprint.as_str()))
     }
 
     pub fn admin_token(&self) -> &str {

@@ -41,8 +41,20 @@ async fn main() {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Each connection is a file: the default soft limit (often 1024) would refuse a room's worth.
+    let open_files = pushlab::bench::raise_open_files();
+    if open_files < config.max_connections as u64 + 64 {
+        tracing::warn!(
+            open_files,
+            max_connections = config.max_connections,
+            "the open-file limit is below --max-connections: connections beyond it will be refused"
+        );
+    }
     let app = Application::build(config).await?;
     println!("pushlab is running at {}", app.url());
+    if let Some((_, fingerprint)) = app.tls_certificate() {
+        println!("TLS certificate SHA-256 fingerprint: {fingerprint}");
+    }
     println!("admin token: {}", app.admin_token());
     println!("stop with Ctrl-C");
     let stopper = app.stopper();
@@ -68,7 +80,12 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
     if args.meter_cost {
         return meter_cost(args).await;
     }
+    let plot = args.plot.clone();
     let rows = pushlab::bench::run(args).await?;
+    if let Some(path) = plot {
+        pushlab::bench::plot_cdf(&rows, &path)
+            .map_err(|e| anyhow::anyhow!("--plot {}: {e}", path.display()))?;
+    }
     if json {
         println!(
             "{}",

@@ -6,7 +6,9 @@
 //! and add up their tallies. Everything is bounded: clients, seconds, and the grace period.
 
 mod clients;
+mod plot;
 mod report;
+mod rtt;
 mod socketio;
 mod system;
 mod wire;
@@ -22,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use clients::Client;
 use clients::{Shared, Tally, run_client};
+pub use plot::plot_cdf;
 pub use report::{Row, print_csv, print_table};
 pub use system::{Embedded, ServerProcess, raise_open_files};
 
@@ -79,6 +82,9 @@ pub struct BenchArgs {
     /// Print CSV on stdout.
     #[arg(long)]
     pub csv: bool,
+    /// Also draw the latency CDF of every transport into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<std::path::PathBuf>,
 }
 
 /// The server a run talks to.
@@ -118,10 +124,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
             args.clients * 2 + 64
         );
     }
+    let rtt = rtt::loopback_rtt().await?;
     let target = start_target(&args)?;
     let mut rows = Vec::new();
     for transport in transports {
-        rows.push(run_phase(&args, &target, transport).await?);
+        let mut row = run_phase(&args, &target, transport).await?;
+        row.loopback_rtt_us = rtt.as_micros() as u64;
+        row.p50_over_rtt = row.latency_us.p50 as f64 / rtt.as_secs_f64().max(1e-6) / 1e6;
+        row.p50_over_rtt = (row.p50_over_rtt * 10.0).round() / 10.0;
+        rows.push(row);
     }
     if let Some(embedded) = target.embedded {
         embedded.stop().await;
@@ -211,17 +222,22 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     });
     let rss_before = target.process.and_then(|p| p.rss_kib());
 
+    let bar = progress_bar(quiet, transport, args.clients as u64, "connected");
+
     // Ramp: spread the connections over --ramp seconds.
     let mut handles = Vec::with_capacity(args.clients);
     let gap = Duration::from_secs(args.ramp) / args.clients as u32;
     for index in 0..args.clients {
         handles.push(tokio::spawn(run_client(transport, index, shared.clone())));
+        bar.set_position(shared.connected.load(Relaxed) as u64);
         tokio::time::sleep(gap).await;
     }
     let ramp_deadline = Instant::now() + Duration::from_secs(args.ramp + 30);
     while shared.connected.load(Relaxed) < args.clients && Instant::now() < ramp_deadline {
+        bar.set_position(shared.connected.load(Relaxed) as u64);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    bar.finish_and_clear();
     let rss_after = target.process.and_then(|p| p.rss_kib());
 
     // Measure.
@@ -230,18 +246,13 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
         .store(last_seq(target.addr).await?, Relaxed);
     let cpu_start = target.process.and_then(|p| p.cpu_ms());
     let started = Instant::now();
-    for second in 0..args.duration {
+    let bar = progress_bar(quiet, transport, args.duration, "s measured");
+    for _ in 0..args.duration {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if !quiet {
-            eprint!(
-                "\r{:<8} {:>4}/{} s, {} clients connected ",
-                transport.name(),
-                second + 1,
-                args.duration,
-                shared.connected.load(Relaxed)
-            );
-        }
+        bar.inc(1);
+        bar.set_message(format!("{} connected", shared.connected.load(Relaxed)));
     }
+    bar.finish_and_clear();
     set_paused(args, target, true).await?;
     let cpu_end = target.process.and_then(|p| p.cpu_ms());
     let seconds = started.elapsed().as_secs_f64();
@@ -270,9 +281,6 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
                 .unwrap_or_else(|_| Tally::failed(tallies.len(), since)),
         );
     }
-    if !quiet {
-        eprintln!();
-    }
     for tally in &mut tallies {
         tally.finish(end);
     }
@@ -286,6 +294,21 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
         rss_before.zip(rss_after),
         seconds,
     ))
+}
+
+/// A progress bar on stderr when it is a terminal and no report format was asked (else hidden).
+fn progress_bar(quiet: bool, transport: Client, length: u64, unit: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let style = indicatif::ProgressStyle::with_template(&format!(
+        "{{prefix:<17}} [{{bar:32}}] {{pos}}/{{len}} {unit} {{msg}}"
+    ))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    indicatif::ProgressBar::new(length)
+        .with_style(style)
+        .with_prefix(transport.name())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -317,6 +340,9 @@ fn summarize(
         server_cpu_ms_per_1000_events: None,
         server_rss_kib_per_connection: None,
         seconds,
+        loopback_rtt_us: 0,
+        p50_over_rtt: 0.0,
+        latency: crate::meter::new_latency_histogram(),
     };
     let mut bytes = 0;
     for t in tallies {
@@ -331,6 +357,7 @@ fn summarize(
         let _ = latency.add(&t.latency);
     }
     row.latency_us = crate::meter::summarize(&latency);
+    row.latency = latency.clone();
     if row.received > 0 {
         row.bytes_per_event = (bytes as f64 / row.received as f64 * 10.0).round() / 10.0;
     }

@@ -28,6 +28,13 @@ pub struct Row {
     /// Server resident memory added per connection (`--server-pid` only).
     pub server_rss_kib_per_connection: Option<f64>,
     pub seconds: f64,
+    /// This machine's loopback round trip, measured in the same run (the same for every row).
+    pub loopback_rtt_us: u64,
+    /// p50 latency in loopback round trips: how far above the floor the transport is.
+    pub p50_over_rtt: f64,
+    /// The latencies behind `latency_us`, for `--plot`.
+    #[serde(skip)]
+    pub latency: hdrhistogram::Histogram<u64>,
 }
 
 pub fn print_table(rows: &[Row]) {
@@ -71,17 +78,29 @@ pub fn print_table(rows: &[Row]) {
                 .map_or("-".into(), |c| format!("{c:.1} ms")),
         );
     }
+    if let Some(rtt) = rows.first().map(|r| r.loopback_rtt_us) {
+        let ratios: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{} {:.1}×", r.transport, r.p50_over_rtt))
+            .collect();
+        println!(
+            "loopback round trip {:.1} µs; p50 in round trips: {}",
+            rtt as f64,
+            ratios.join(", ")
+        );
+    }
 }
 
 pub fn print_csv(rows: &[Row]) {
     println!(
         "transport,clients,connected,expected,received,gaps,duplicates,missed,requests,empty,errors,\
-         bytes_per_event,p50_us,p90_us,p99_us,max_us,server_cpu_ms_per_1000_events,server_rss_kib_per_connection,seconds"
+         bytes_per_event,p50_us,p90_us,p99_us,max_us,server_cpu_ms_per_1000_events,server_rss_kib_per_connection,seconds,\
+         loopback_rtt_us,p50_over_rtt"
     );
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
     for r in rows {
         println!(
-            "{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{},{:.1}",
+            "{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{},{:.1},{},{:.1}",
             r.transport,
             r.clients,
             r.connected,
@@ -100,7 +119,9 @@ pub fn print_csv(rows: &[Row]) {
             r.latency_us.max,
             opt(r.server_cpu_ms_per_1000_events),
             opt(r.server_rss_kib_per_connection),
-            r.seconds
+            r.seconds,
+            r.loopback_rtt_us,
+            r.p50_over_rtt
         );
     }
 }

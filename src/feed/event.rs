@@ -37,8 +37,12 @@ pub struct Event {
     pub kind: Kind,
     /// Publish time on the monotonic clock: delivery delays are measured from here.
     pub published_at: Instant,
+    /// The event JSON inside its WebSocket text frame: `json` is a view into `text_frame`.
+    text_frame: Bytes,
     json: ByteString,
     sse: Bytes,
+    /// The `pushlab.bin` payload inside its binary frame: `binary` is a view into it.
+    binary_frame: Bytes,
     binary: Bytes,
 }
 
@@ -70,15 +74,33 @@ impl Event {
             "id: {seq}\nevent: {}\ndata: {json}\n\n",
             kind.as_str()
         ));
-        let binary = encode_binary(seq, ts_us, kind, data);
+        // Frames are encoded once here, not once per client: a fan-out to 10,000 sockets
+        // then only clones a reference-counted buffer.
+        let (text_frame, head) = crate::ws::server_frame(crate::ws::FIN_TEXT, json.as_bytes());
+        let json = ByteString::try_from(text_frame.slice(head..)).expect("the JSON is UTF-8");
+        let (binary_frame, head) = crate::ws::server_frame(
+            crate::ws::FIN_BINARY,
+            &encode_binary(seq, ts_us, kind, data),
+        );
         Event {
             seq,
             ts_us,
             kind,
             published_at,
-            json: ByteString::from(json),
+            json,
             sse,
-            binary,
+            binary: binary_frame.slice(head..),
+            text_frame,
+            binary_frame,
+        }
+    }
+
+    /// The whole WebSocket frame carrying this event (text: JSON; binary: `pushlab.bin`).
+    pub fn ws_frame(&self, binary: bool) -> &Bytes {
+        if binary {
+            &self.binary_frame
+        } else {
+            &self.text_frame
         }
     }
 

@@ -2,17 +2,20 @@
 //!
 //! pushlab builds its actix server by hand (actix-server + actix-http's HTTP/1 service) rather
 //! than with `HttpServer`, for one reason: to wrap each accepted `TcpStream` in a [`TappedStream`]
-//! so that the meter counts real bytes on the wire. Routing and handlers are plain actix-web.
+//! so that the meter counts real bytes on the wire (under TLS when it is on). Routing and
+//! handlers are plain actix-web.
 
 pub mod error;
 pub mod faults;
 mod metered;
 pub mod origin;
+mod stream;
 pub mod tap;
+pub mod tls;
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_http::{HttpService, KeepAlive};
+use actix_http::{HttpService, KeepAlive, error::DispatchError};
 use actix_server::Server;
 use actix_service::{ServiceFactoryExt, fn_service, map_config};
 use actix_web::{App, dev::AppConfig, middleware::from_fn, web};
@@ -26,6 +29,7 @@ use crate::{
     meter::Meter,
 };
 use faults::Faults;
+use stream::ClientStream;
 pub use tap::TappedStream;
 
 /// Everything a handler may need, built once and shared by all workers (never per worker: each
@@ -80,8 +84,16 @@ const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bound on a graceful stop: connections still open after this are dropped.
 pub const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
 
-/// Starts serving `listener`. The returned server is a future that ends when stopped.
-pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
+/// Time a client has to complete the TLS handshake before its connection is dropped.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Starts serving `listener`, over TLS when `tls` is given. The returned server is a future
+/// that ends when stopped.
+pub fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<Server> {
     let workers = state
         .config
         .workers
@@ -99,18 +111,44 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
             let meter = state.meter.clone();
             let faults = state.faults.clone();
             let data = data.clone();
+            let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
+            let http_service = HttpService::build()
+                .keep_alive(KeepAlive::Timeout(KEEP_ALIVE))
+                .client_request_timeout(REQUEST_HEAD_TIMEOUT);
+            // `secure` makes requests report the https scheme.
+            let http_service = if tls.is_some() {
+                http_service.secure()
+            } else {
+                http_service
+            };
             fn_service(move |io: tokio::net::TcpStream| {
                 let peer = io.peer_addr().ok();
                 // Delivery latency matters more than packet count here: no Nagle delay.
                 let _ = io.set_nodelay(true);
                 let tapped = TappedStream::new(io, meter.clone(), faults.clone());
-                async move { Ok((tapped, peer)) }
+                let acceptor = acceptor.clone();
+                async move {
+                    let stream = match acceptor {
+                        None => ClientStream::Plain(tapped),
+                        Some(acceptor) => {
+                            let handshake = acceptor.accept(tapped);
+                            let tls = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake)
+                                .await
+                                .map_err(|_| std::io::ErrorKind::TimedOut.into())
+                                .and_then(|accepted| accepted)
+                                .map_err(|e: std::io::Error| {
+                                    tracing::debug!(?peer, error = %e, "TLS handshake failed");
+                                    DispatchError::Io(e)
+                                })?;
+                            ClientStream::Tls(Box::new(tls))
+                        }
+                    };
+                    Ok((stream, peer))
+                }
             })
             .and_then(
-                HttpService::build()
-                    .keep_alive(KeepAlive::Timeout(KEEP_ALIVE))
-                    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
-                    .on_connect_ext(|io: &Tapped, ext| {
+                http_service
+                    .on_connect_ext(|io: &ClientStream, ext| {
                         ext.insert(io.tap());
                     })
                     .h1(map_config(
@@ -128,5 +166,3 @@ pub fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Ser
         })
         .map(|builder| builder.run())
 }
-
-type Tapped = TappedStream<tokio::net::TcpStream>;

@@ -9,7 +9,7 @@ mod guard;
 mod handshake;
 mod socket;
 
-pub use frame::client_frame;
+pub use frame::{FIN_BINARY, FIN_TEXT, client_frame, server_frame};
 pub use guard::{FrameGuard, Violation};
 pub use handshake::{
     HandshakeLog, HandshakeRecord, accept_key, choose_subprotocol, record_handshake,

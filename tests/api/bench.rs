@@ -23,6 +23,7 @@ fn args(transports: &str, clients: usize) -> BenchArgs {
         rounds: 1,
         json: true,
         csv: false,
+        plot: None,
     }
 }
 

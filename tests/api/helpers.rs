@@ -21,6 +21,8 @@ pub struct TestApp {
     pub state: Arc<AppState>,
     pub stopper: Stopper,
     pub token: String,
+    /// The served certificate (DER), when the server runs TLS.
+    pub certificate: Option<Vec<u8>>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -37,6 +39,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         state: app.state(),
         stopper: app.stopper(),
         token: app.admin_token().to_owned(),
+        certificate: app.tls_certificate().map(|(der, _)| der.to_vec()),
     };
     tokio::spawn(app.run_until_stopped());
     test_app

@@ -9,5 +9,6 @@ mod helpers;
 mod meter;
 mod security;
 mod shutdown;
+mod tls;
 mod transports;
 mod websocket;
