@@ -27,6 +27,8 @@ export class ClassicClient {
     this.lastSeen = null;
     this.formSent = false;
     this.loads = 0;
+    /** A load failed: the next good one is a reconnection, and counted. */
+    this.lost = false;
     this.backoff = new Backoff({ firstMs: 1000 });
     this.iframe = el("iframe", { class: "classic-frame", title: t("classic.frame_title") });
     this.iframe.addEventListener("load", () => this.onLoad());
@@ -92,6 +94,8 @@ export class ClassicClient {
     this.loads += 1;
     this.iframe.dataset.loads = String(this.loads);
     this.countTraffic();
+    if (this.lost) this.panel.reconnected(this.lastSeen);
+    this.lost = false;
     this.readRows(rows);
     const refused = page.querySelector(".error")?.textContent.trim();
     if (refused) this.panel.showError(t("error.classic_refused", { why: refused }));
@@ -161,6 +165,7 @@ export class ClassicClient {
   }
 
   failed(message) {
+    this.lost = true;
     this.panel.showError(message);
     const delay = this.backoff.next();
     this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });

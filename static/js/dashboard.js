@@ -1,23 +1,23 @@
 // dashboard.js — the page at /: five panels following the same feed five ways, the charts
 // and the cost table. This module only wires things together: panels (panel.js), one client
-// per transport (classic.js, poll.js, longpoll.js, sse.js, ws.js), the clock offset and
-// latency reports (latency.js), and the server's stats (stats-stream.js, charts.js).
+// per transport (feed-clients.js), the clock offset and latency reports (latency.js), and the
+// server's stats (stats-stream.js, charts.js), which also carry what the instructor set
+// (live-settings.js, poll-suggestion.js).
 
 import { setUpChrome } from "./page-chrome.js";
 import { t } from "./i18n.js";
 import { formatMicros, formatOffset } from "./format.js";
 import { TRANSPORTS } from "./transports.js";
 import { Panel } from "./panel.js";
-import { estimateOffset, LatencyReporter, nowMicros } from "./latency.js";
-import { ClassicClient } from "./classic.js";
-import { PollClient } from "./poll.js";
-import { LongPollClient } from "./longpoll.js";
-import { SseClient } from "./sse.js";
-import { WsClient } from "./ws.js";
+import { estimateOffset, nowMicros } from "./latency.js";
+import { createClients } from "./feed-clients.js";
 import { postChat } from "./chat.js";
 import { followStats } from "./stats-stream.js";
 import { LiveCharts } from "./charts.js";
 import { CostTable } from "./cost-table.js";
+import { LiveSettings, conditionTexts } from "./live-settings.js";
+import { PollSuggestion } from "./poll-suggestion.js";
+import { downloadChartsPng } from "./chart-export.js";
 
 const AUTHOR_KEY = "pushlab.author";
 
@@ -83,8 +83,6 @@ try {
 }
 for (const panel of Object.values(panels)) panel.setOffset(offset);
 
-const reporters = Object.fromEntries(TRANSPORTS.map(({ id }) => [id, new LatencyReporter(id, offset)]));
-
 /** A whole number from an input, kept within its min/max; a bad value is shown, not used. */
 function numberFrom(input) {
   const value = Number(input.value);
@@ -94,17 +92,19 @@ function numberFrom(input) {
   return ok ? value : null;
 }
 
-const clients = {
-  classic: new ClassicClient(panels.classic, reporters.classic, {
-    refreshSeconds: numberFrom(controls.classicRefresh) ?? 3,
-    getAuthor: author,
-    getOffset: () => offset,
-  }),
-  poll: new PollClient(panels.poll, reporters.poll, { intervalMs: numberFrom(controls.pollInterval) ?? 1000 }),
-  longpoll: new LongPollClient(panels.longpoll, reporters.longpoll, { timeoutMs: numberFrom(controls.longpollTimeout) ?? 10000 }),
-  sse: new SseClient(panels.sse, reporters.sse),
-  ws: new WsClient(panels.ws, reporters.ws),
-};
+const clients = createClients(panels, offset, {
+  classicRefreshSeconds: numberFrom(controls.classicRefresh) ?? 3,
+  pollIntervalMs: numberFrom(controls.pollInterval) ?? 1000,
+  longpollTimeoutMs: numberFrom(controls.longpollTimeout) ?? 10000,
+  getAuthor: author,
+});
+
+// The instructor suggests a short-poll interval; the page adopts it, the student may override.
+const pollSuggestion = new PollSuggestion({
+  input: controls.pollInterval,
+  apply: (ms) => clients.poll.setIntervalMs(ms),
+  describe: (text) => panels.poll.setNote(text),
+});
 
 controls.classicRefresh.addEventListener("change", () => {
   const seconds = numberFrom(controls.classicRefresh);
@@ -112,7 +112,7 @@ controls.classicRefresh.addEventListener("change", () => {
 });
 controls.pollInterval.addEventListener("change", () => {
   const ms = numberFrom(controls.pollInterval);
-  if (ms != null) clients.poll.setIntervalMs(ms);
+  if (ms != null) pollSuggestion.studentChose(ms);
 });
 controls.longpollTimeout.addEventListener("change", () => {
   const ms = numberFrom(controls.longpollTimeout);
@@ -140,6 +140,36 @@ const latencySource = document.getElementById("latency-source");
 latencySource.addEventListener("change", () => charts.setLatencySource(latencySource.value));
 const costTable = new CostTable(document.getElementById("cost-table"));
 const statsState = document.getElementById("stats-state");
+const liveSettings = new LiveSettings(document.getElementById("live-settings"));
+
+const pngButton = document.getElementById("charts-png");
+const exportError = document.getElementById("export-error");
+pngButton.addEventListener("click", async () => {
+  exportError.textContent = "";
+  try {
+    await downloadChartsPng();
+  } catch (error) {
+    exportError.textContent = t("export.png_failed", { why: error.message });
+  }
+});
+
+/** Drops seen so far per transport: a new one is announced in its panel (the cause of the cut). */
+let dropsSeen = null;
+
+/** What the instructor set, on the strip and on each panel; the suggested poll interval. */
+function showInstructorSettings(feed, faults) {
+  if (!feed) return; // a server without controls: nothing to show
+  liveSettings.update(feed, faults);
+  for (const [id, panel] of Object.entries(panels)) panel.setConditions(conditionTexts(id, feed, faults));
+  pollSuggestion.serverSays(feed.poll_interval_ms);
+  if (faults) {
+    for (const [id, panel] of Object.entries(panels)) {
+      const drops = faults[id]?.drops ?? 0;
+      if (dropsSeen && drops > (dropsSeen[id] ?? 0)) panel.showNotice(t("notice.dropped"));
+    }
+    dropsSeen = Object.fromEntries(Object.entries(faults).map(([id, fault]) => [id, fault.drops]));
+  }
+}
 
 followStats({
   onWindow: (samples) => charts.setWindow(samples),
@@ -147,6 +177,7 @@ followStats({
     for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id]);
     costTable.update(stats.transports);
     charts.addSample(stats.sample);
+    showInstructorSettings(stats.feed, stats.faults);
   },
   onState: (state) => {
     statsState.textContent = state === "open" ? "" : t(`error.stats_${state}`);

@@ -54,3 +54,24 @@ export function formatPercent(fraction) {
 export function formatDecimal(n) {
   return n == null || Number.isNaN(n) ? "–" : n < 10 ? twoDecimals.format(n) : whole.format(n);
 }
+
+const upToTwoDecimals = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+
+/** An event rate as the instructor typed it: 0,5 · 2 · 1 000 (no trailing zeros). */
+export function formatRate(hz) {
+  return hz == null || Number.isNaN(hz) ? "–" : upToTwoDecimals.format(hz);
+}
+
+const plurals = new Intl.PluralRules(locale);
+
+/** "one" or "other" for `n`, by the page language's rules (French: 0,5 and 1 are singular). */
+export function pluralOf(n) {
+  return plurals.select(n) === "one" ? "one" : "other";
+}
+
+/** A duration given in ms, as settings are: 250 ms, 1 500 ms, 60 s (whole seconds from 10 s). */
+export function formatMillis(ms) {
+  if (ms == null || Number.isNaN(ms)) return "–";
+  if (ms < 10_000) return `${whole.format(ms)} ms`;
+  return `${upToTwoDecimals.format(ms / 1000)} s`;
+}

@@ -1,14 +1,16 @@
 // panel.js — one transport's panel on the dashboard: what the page sees of that transport.
 //
 // The panel owns the DOM and the page-side numbers (requests, events, empty answers, bytes,
-// latency percentiles); it knows nothing of how events arrive. A transport client (poll.js,
-// ws.js, ...) calls deliver(), countRequest(), setState()... and the panel draws. Errors are
-// always shown in the panel itself, never only in the console.
+// latency percentiles, reconnections); it knows nothing of how events arrive. A transport client
+// (poll.js, ws.js, ...) calls deliver(), countRequest(), setState(), reconnected()... and the
+// panel draws. lab-figures.js offers the same calls in a table row, so the same clients run
+// there. Errors are always shown in the panel itself, never only in the console.
 
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatAge, formatBytes, formatCount, formatMicros, formatOffset } from "./format.js";
 import { LatencyHistogram } from "./percentiles.js";
+import { Recovery } from "./recovery.js";
 
 /** Events kept in a panel's feed, newest on top. */
 const FEED_LENGTH = 20;
@@ -29,6 +31,7 @@ export class Panel {
     this.mine = { requests: 0, delivered: 0, empty: 0, missed: 0, bytesDown: 0, bytesUp: 0 };
     this.server = null;
     this.latency = new LatencyHistogram();
+    this.recovery = new Recovery();
     this.offset = null;
     this.renderScheduled = false;
     this.sendHandler = null;
@@ -39,6 +42,11 @@ export class Panel {
     this.pauseButton = el("button", { type: "button", class: "pause", "aria-pressed": "false", onclick: () => this.togglePause() }, t("panel.pause"));
     this.notice = el("p", { class: "notice", role: "status" });
     this.error = el("p", { class: "error", role: "alert" });
+    // What the instructor imposes on this transport (added delay, faults), and notes such as
+    // the suggested poll interval: both from the stats stream, redrawn every second.
+    this.conditions = el("p", { class: "conditions" });
+    this.note = el("p", { class: "panel-note small muted" });
+    this.recoveryLine = el("p", { class: "recovery small", title: t("recovery.help") });
     this.slot = el("div", { class: "slot" });
     this.element = el(
       "article",
@@ -48,8 +56,11 @@ export class Panel {
         this.stateBadge,
         this.pauseButton),
       el("p", { class: "how" }, t(`how.${transport}`)),
+      this.conditions,
+      this.note,
       this.notice,
       this.error,
+      this.recoveryLine,
       this.slot,
     );
     if (chat) this.slot.append(this.buildChat());
@@ -146,6 +157,25 @@ export class Panel {
     this.error.textContent = "";
   }
 
+  /** The conditions the server imposes on this transport now, one chip each (none: hidden). */
+  setConditions(texts) {
+    const now = texts.join("\n");
+    if (this.conditions.dataset.texts === now) return;
+    this.conditions.dataset.texts = now;
+    this.conditions.replaceChildren(...texts.map((text) => el("span", { class: "chip fault" }, text)));
+  }
+
+  /** A standing note under the panel's description ("" removes it). */
+  setNote(text) {
+    if (this.note.textContent !== text) this.note.textContent = text;
+  }
+
+  /** A failed connection works again; `afterSeq` is the last seq this panel saw before it. */
+  reconnected(afterSeq) {
+    this.recovery.reconnected(afterSeq);
+    this.scheduleRender();
+  }
+
   /** A notice is news, not a state: it goes away by itself. */
   showNotice(message) {
     clearTimeout(this.noticeTimer);
@@ -188,6 +218,7 @@ export class Panel {
   /** One event received, with its latency (µs) as measured by LatencyReporter.record. */
   deliver(event, latencyUs) {
     this.mine.delivered += 1;
+    this.recovery.delivered(event.seq);
     this.latency.record(latencyUs);
     if (this.feed) this.prependToFeed(event, latencyUs);
     this.scheduleRender();
@@ -248,6 +279,9 @@ export class Panel {
     cells.missed.server.textContent = formatCount(server?.missed);
     cells.bytesDown.server.textContent = formatBytes(server?.bytes_out);
     cells.bytesUp.server.textContent = formatBytes(server?.bytes_in);
+
+    this.recoveryLine.textContent = this.recovery.text();
+    this.recovery.describeInto(this.element.dataset);
 
     this.p50.textContent = formatMicros(this.latency.percentile(50));
     this.p95.textContent = formatMicros(this.latency.percentile(95));

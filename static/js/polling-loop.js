@@ -26,6 +26,8 @@ export class PollingLoop {
     this.since = null;
     this.paused = false;
     this.recovering = false;
+    /** A request failed (not a pause): the next answer is a reconnection, and counted. */
+    this.lost = false;
     this.backoff = new Backoff();
     this.controller = null;
     this.wakeUp = null;
@@ -90,6 +92,9 @@ export class PollingLoop {
   }
 
   handle(answer) {
+    // Before delivering, so that the panel compares the first event with the seq asked after.
+    if (this.lost) this.panel.reconnected(this.since);
+    this.lost = false;
     if (answer.events.length === 0) this.panel.countEmpty();
     for (const event of answer.events) this.panel.deliver(event, this.reporter.record(event));
     if (answer.missed > 0) this.panel.countMissed(answer.missed);
@@ -111,6 +116,7 @@ export class PollingLoop {
       return;
     }
     this.recovering = true;
+    this.lost = true;
     this.panel.showError(error.message);
     const delay = this.backoff.next();
     this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });

@@ -39,6 +39,9 @@ export class SseClient {
     this.panel.setState("connecting");
 
     source.onopen = () => {
+      // After a failure the stream resumes after the last id seen: EventSource sent it as
+      // Last-Event-ID by itself, or this client as ?since= (the same seq either way).
+      if (this.failed) this.panel.reconnected(this.lastSeq);
       this.panel.addBytesDown(sseResponseHeadBytes());
       if (this.resuming || this.failed) this.panel.setState("resumed", { missed: 0 });
       else this.panel.setState("open");

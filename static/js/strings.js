@@ -1,13 +1,21 @@
-// strings.js — every text of the dashboard and the protocol inspector, in English and French.
+// strings.js — every text of the pages, in English and French: the shared chrome, the dashboard
+// and the protocol inspector here; the instructor's console (strings-console.js) and the lab
+// (strings-lab.js) in their own files, gathered into one table below.
 //
 // One entry per key, both languages side by side, so a missing translation shows at a glance.
 // {name} marks a value filled in by the page (i18n.js). Entries used with data-i18n-html may
-// hold simple markup (<code>, <strong>, <em>); everything else is plain text.
+// hold simple markup (<code>, <strong>, <em>); everything else is plain text. A key defined in
+// two files would silently hide one of them: modules.test.mjs checks that none is.
 
-export const STRINGS = {
+import { CONSOLE_STRINGS } from "./strings-console.js";
+import { LAB_STRINGS } from "./strings-lab.js";
+
+export const COMMON_STRINGS = {
   // The top bar.
   "nav.dashboard": { en: "Dashboard", fr: "Tableau de bord" },
   "nav.protocol": { en: "Protocol inspector", fr: "Inspecteur de protocole" },
+  "nav.lab": { en: "Lab", fr: "TP" },
+  "nav.admin": { en: "Instructor", fr: "Enseignant" },
   "chrome.language": { en: "Language", fr: "Langue" },
   "chrome.projector": { en: "Projector", fr: "Projecteur" },
   "chrome.projector_help": { en: "Large type for a projected screen (remembered in this browser)", fr: "Grands caractères pour un écran projeté (mémorisé dans ce navigateur)" },
@@ -119,6 +127,52 @@ export const STRINGS = {
   "error.stats_failed": { en: "Server statistics: the stream was refused; reload the page.", fr: "Statistiques du serveur : flux refusé ; rechargez la page." },
   "notice.restarted": { en: "The server restarted: its feed starts again from seq 1, so this client starts from now.", fr: "Le serveur a redémarré : son flux repart de seq 1, ce client repart donc de maintenant." },
   "classic.frame_title": { en: "The classic page, reloaded by itself", fr: "La page classique, qui se recharge toute seule" },
+
+  // What the instructor set, as every page shows it (live-settings.js).
+  "settings.title": { en: "Set by the instructor", fr: "Réglé par l'enseignant" },
+  "settings.help": { en: "Live from the server: every change made at /admin shows here within a second.", fr: "En direct du serveur : chaque changement fait sur /admin s'affiche ici en moins d'une seconde." },
+  "settings.rate": { en: "feed rate", fr: "débit du flux" },
+  "settings.rate_value": { en: "{rate} events/s", fr: "{rate} événements/s" },
+  "settings.rate_value_one": { en: "{rate} event/s", fr: "{rate} événement/s" },
+  "settings.payload": { en: "payload", fr: "charge utile" },
+  "settings.payload_value": { en: "+{bytes} per tick", fr: "+{bytes} par tick" },
+  "settings.feed": { en: "feed", fr: "flux" },
+  "settings.running": { en: "running", fr: "en marche" },
+  "settings.paused": { en: "paused (chat still flows)", fr: "en pause (le chat passe toujours)" },
+  "settings.longpoll_cap": { en: "long-poll hold cap", fr: "attente max du long polling" },
+  "settings.poll_interval": { en: "suggested poll interval", fr: "intervalle de polling suggéré" },
+  "settings.delays": { en: "added delay", fr: "délai ajouté" },
+  "settings.faults": { en: "faults", fr: "pannes" },
+  "settings.none": { en: "none", fr: "aucun" },
+  "settings.none_f": { en: "none", fr: "aucune" },
+  "settings.waiting": { en: "waiting for the server's statistics…", fr: "en attente des statistiques du serveur…" },
+  "fault.refusing": { en: "refusing new requests (503), {seconds} s left", fr: "refuse les nouvelles requêtes (503), encore {seconds} s" },
+  "fault.slow": { en: "slowed to {rate}/s, {seconds} s left", fr: "ralenti à {rate}/s, encore {seconds} s" },
+  "fault.delay": { en: "+{ms} added delay", fr: "+{ms} de délai ajouté" },
+  "notice.dropped": { en: "The instructor just dropped this transport's connections: watch it reconnect and resume.", fr: "L'enseignant vient de couper les connexions de ce transport : regardez-le se reconnecter et reprendre." },
+
+  // Reconnections, as a panel counts them (recovery.js).
+  "recovery.summary": { en: "reconnected ×{count} · resumed after seq {after} · missed {missed}", fr: "reconnecté ×{count} · reprise après seq {after} · manqués : {missed}" },
+  "recovery.waiting": { en: "reconnected ×{count} · resumed after seq {after} · waiting for the next event", fr: "reconnecté ×{count} · reprise après seq {after} · en attente du prochain événement" },
+  "recovery.fresh": { en: "reconnected ×{count} · started from now (no event seen before)", fr: "reconnecté ×{count} · reparti de maintenant (aucun événement vu avant)" },
+  "recovery.help": {
+    en: "Reconnections after a failure (not pauses). The client sends the last seq it saw (?since=, Last-Event-ID) and the server replays what came after from its buffer; missed = events this page never received across the gap.",
+    fr: "Reconnexions après une panne (pas les pauses). Le client envoie le dernier seq vu (?since=, Last-Event-ID) et le serveur rejoue la suite depuis son tampon ; manqués = événements jamais reçus par cette page pendant la coupure.",
+  },
+
+  // The short-poll interval the instructor suggests (poll-suggestion.js).
+  "poll.suggested": { en: "Asks every {ms}, as suggested by the instructor.", fr: "Interroge toutes les {ms}, comme suggéré par l'enseignant." },
+  "poll.default": { en: "Asks every {ms} (the server's default).", fr: "Interroge toutes les {ms} (valeur par défaut du serveur)." },
+  "poll.own": { en: "Asks every {ms}: your choice (the instructor suggests {suggested}; a new suggestion replaces yours).", fr: "Interroge toutes les {ms} : votre choix (l'enseignant suggère {suggested} ; une nouvelle suggestion remplacera la vôtre)." },
+
+  // Downloads under the charts.
+  "export.title": { en: "Download:", fr: "Télécharger :" },
+  "export.window": { en: "the last 60 s", fr: "les 60 dernières secondes" },
+  "export.histograms": { en: "latency histograms", fr: "histogrammes de latence" },
+  "export.stats": { en: "totals", fr: "totaux" },
+  "export.png": { en: "Charts as PNG", fr: "Graphiques en PNG" },
+  "export.png_failed": { en: "The image could not be made: {why}", fr: "L'image n'a pas pu être faite : {why}" },
+  "export.png_heading": { en: "pushlab — the last 60 seconds, {when}", fr: "pushlab — les 60 dernières secondes, {when}" },
 
   // Charts and the cost table.
   "charts.title": { en: "The last 60 seconds, as the server measured them", fr: "Les 60 dernières secondes, mesurées par le serveur" },
@@ -325,3 +379,5 @@ export const STRINGS = {
     fr: "<strong>Pourquoi aucun bouton ne l'essaie.</strong> Le navigateur écrit <code>Origin</code> lui-même et une page ne peut pas la changer : c'est tout l'intérêt, cela vous protège d'un site étranger qui ouvrirait une socket avec vos cookies (falsification de requête inter-sites). Ce n'est pas une authentification : un outil peut envoyer n'importe quelle <code>Origin</code>. Essayez depuis un terminal :",
   },
 };
+
+export const STRINGS = { ...COMMON_STRINGS, ...CONSOLE_STRINGS, ...LAB_STRINGS };

@@ -18,6 +18,8 @@ export class WsClient {
     this.reporter = reporter;
     this.lastSeq = null;
     this.socket = null;
+    /** A socket closed on us (not on purpose): the next open is a reconnection, and counted. */
+    this.lost = false;
     this.backoff = new Backoff();
     panel.onPause((paused) => (paused ? this.close() : this.open({ resuming: true })));
   }
@@ -28,7 +30,8 @@ export class WsClient {
 
   open({ resuming }) {
     const tag = `dash-${Math.random().toString(36).slice(2, 10)}`;
-    const since = this.lastSeq == null ? "" : `&since=${this.lastSeq}`;
+    const afterSeq = this.lastSeq;
+    const since = afterSeq == null ? "" : `&since=${afterSeq}`;
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws?inspect=${tag}${since}`;
     const socket = new WebSocket(url);
     this.socket = socket;
@@ -36,6 +39,8 @@ export class WsClient {
     if (!resuming) this.panel.setState("connecting");
 
     socket.onopen = () => {
+      if (this.lost) this.panel.reconnected(afterSeq);
+      this.lost = false;
       this.panel.setState(resuming ? "resumed" : "open", { missed: 0 });
       this.panel.clearError();
       this.backoff.reset();
@@ -86,6 +91,7 @@ export class WsClient {
 
   async onClose(socket, close) {
     if (socket !== this.socket) return; // an old socket, closed on purpose (pause)
+    this.lost = true;
     this.panel.showError(t("error.ws_closed", { code: close.code, reason: close.reason || t("error.no_reason") }));
     if (await feedRestarted(this.lastSeq)) {
       this.lastSeq = null;

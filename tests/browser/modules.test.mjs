@@ -36,3 +36,33 @@ test("a masked client frame matches RFC 6455 §5.7's example", () => {
   const payload = maskPayload(new TextEncoder().encode("Hello"), key);
   assert.deepEqual([...header, ...payload], [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
 });
+
+test("the rate slider's ladder maps rates to the nearest step and back", async () => {
+  const { RATE_STEPS, rateOfStep, stepOfRate } = await import("../../static/js/rate-steps.js");
+  assert.equal(RATE_STEPS[0], 0);
+  assert.equal(RATE_STEPS.at(-1), 1000, "the server's highest rate is on the slider");
+  for (let step = 0; step < RATE_STEPS.length; step++) assert.equal(stepOfRate(rateOfStep(step)), step);
+  assert.equal(rateOfStep(stepOfRate(0.3)), 0.2);
+  assert.equal(rateOfStep(stepOfRate(0.4)), 0.5);
+  assert.equal(rateOfStep(stepOfRate(700)), 500);
+  assert.equal(rateOfStep(stepOfRate(5000)), 1000);
+  assert.equal(stepOfRate(-1), 0);
+  assert.equal(rateOfStep(99), 1000);
+});
+
+test("every text exists in English and French, once, with the same {placeholders}", async () => {
+  const { COMMON_STRINGS } = await import("../../static/js/strings.js");
+  const { CONSOLE_STRINGS } = await import("../../static/js/strings-console.js");
+  const { LAB_STRINGS } = await import("../../static/js/strings-lab.js");
+  const files = { "strings.js": COMMON_STRINGS, "strings-console.js": CONSOLE_STRINGS, "strings-lab.js": LAB_STRINGS };
+  const seen = new Map();
+  const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+  for (const [file, strings] of Object.entries(files)) {
+    for (const [key, entry] of Object.entries(strings)) {
+      assert.ok(!seen.has(key), `${key} is defined in ${seen.get(key)} and ${file}`);
+      seen.set(key, file);
+      assert.ok(entry.en && entry.fr, `${key} (${file}) has both languages`);
+      assert.deepEqual(placeholders(entry.fr), placeholders(entry.en), `${key} (${file}) fills the same values in both`);
+    }
+  }
+});

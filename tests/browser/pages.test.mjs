@@ -3,89 +3,31 @@
 //
 // Starts target/debug/pushlab on 127.0.0.1:0 (the URL is read from its stdout), drives
 // Debian's /usr/bin/chromium through playwright-core (which never downloads a browser), and
-// checks what a student would see. Screenshots go to target/screenshots/ for a person to look
-// at. Run from the repository root: `node --test tests/browser/` (after `cargo build` and
-// `npm ci` in tests/browser; scripts/test does all three).
+// checks what a student would see (server and browser from harness.mjs). Screenshots go to
+// target/screenshots/ for a person to look at. Run from the repository root:
+// `node --test tests/browser/` (after `cargo build` and `npm ci` in tests/browser; scripts/test
+// does all three).
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_ARGS, FEW_SECONDS, TRANSPORTS, VIEWPORT, openPage, screenshot, startServer, stopServer } from "./harness.mjs";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const SERVER_BINARY = join(ROOT, "target", "debug", "pushlab");
-const SCREENSHOTS = join(ROOT, "target", "screenshots");
-const CHROMIUM = process.env.PUSHLAB_CHROMIUM ?? "/usr/bin/chromium";
 const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-const TRANSPORTS = ["classic", "poll", "longpoll", "sse", "ws"];
-/** "Within a few seconds": generous enough for a loaded CI machine with 2 cores. */
-const FEW_SECONDS = 15_000;
 
 let server;
 let baseUrl;
 let browser;
 let userDataDir;
 
-/** Starts the real server on a free port and resolves once it printed its URL. */
-function startServer() {
-  if (!existsSync(SERVER_BINARY)) {
-    throw new Error(`${SERVER_BINARY} is missing: run \`cargo build\` first`);
-  }
-  const child = spawn(SERVER_BINARY, ["--bind", "127.0.0.1:0", "--rate", "5"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: "pushlab=warn" },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pushlab printed no URL within 20 s; stderr:\n${stderr}`)), 20_000);
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-      const match = /pushlab is running at (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1] });
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`pushlab exited (${code}) before serving; stderr:\n${stderr}`));
-    });
-  });
-}
-
-/**
- * Opens `path` in a new tab and records everything that went wrong there: console errors,
- * uncaught exceptions, and HTTP answers ≥ 400 (a missing script or stylesheet).
- */
-async function open(path, { acceptLanguage } = {}) {
-  const page = await browser.newPage();
-  const problems = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`exception: ${error.message}`));
-  page.on("response", (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
-  });
-  if (acceptLanguage) await page.setExtraHTTPHeaders({ "Accept-Language": acceptLanguage });
-  await page.goto(baseUrl + path);
-  return { page, problems };
-}
+/** Opens `path` in a new tab of the shared profile, recording what went wrong (see harness.mjs). */
+const open = (path, options) => openPage(browser, baseUrl + path, options);
 
 const panel = (transport) => `.panel[data-transport="${transport}"]`;
-
-async function screenshot(page, name) {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
-}
 
 before(async () => {
   ({ child: server, url: baseUrl } = await startServer());
@@ -94,27 +36,14 @@ before(async () => {
     executablePath: CHROMIUM,
     headless: true,
     // Playwright adds --user-data-dir=<the fresh directory above> itself.
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1680, height: 1050 },
+    args: CHROMIUM_ARGS,
+    viewport: VIEWPORT,
   });
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once("exit", resolve));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await stopServer(server);
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
 });
 
