@@ -30,26 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(api::metrics))
         .route("/api/client-metrics", web::post().to(api::client_metrics))
         .route("/api/handshake/{tag}", web::get().to(api::handshake))
-        .route(
-            "/api/export/window.csv",
-            web::get().to(export::window_csv_download),
-        )
-        .route(
-            "/api/export/window.json",
-            web::get().to(export::window_json_download),
-        )
-        .route(
-            "/api/export/histograms.csv",
-            web::get().to(export::histograms_csv_download),
-        )
-        .route(
-            "/api/export/histograms.json",
-            web::get().to(export::histograms_json_download),
-        )
-        .route(
-            "/api/export/stats.json",
-            web::get().to(export::stats_json_download),
-        )
+        .configure(export::routes)
         // The instructor's console and controls (token or console cookie).
         .route("/admin", web::get().to(admin::console::admin_page))
         .route("/admin/login", web::post().to(admin::console::login))

@@ -73,14 +73,20 @@ pub async fn login(
     )
 }
 
-/// `POST /admin/logout`: ends the session and makes the browser forget the cookie.
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+/// `POST /admin/logout`: ends the session and makes the browser forget the cookie; back to
+/// the login form in the page's language.
+pub async fn logout(
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     if let Some(cookie) = req.cookie(COOKIE_NAME) {
         state.admin_sessions.close(cookie.value());
         tracing::info!("admin logged out");
     }
+    let lang = page_lang(&req, &query).code();
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin"))
+        .insert_header((header::LOCATION, format!("/admin?lang={lang}")))
         .cookie(expired_cookie(state.config.tls()))
         .finish()
 }

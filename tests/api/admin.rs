@@ -349,6 +349,16 @@ async fn exports_download_the_window_and_the_histograms() {
     app.get_json("/api/poll?since=0").await;
     app.state.meter.tick();
 
+    // HEAD, for download managers: a head and no body (so only the head is read).
+    let mut conn = app.conn().await;
+    let request = format!(
+        "HEAD /api/export/histograms.csv HTTP/1.1\r\nHost: {}\r\n\r\n",
+        app.host()
+    );
+    conn.send(request.as_bytes()).await;
+    let (status, head) = conn.read_head().await;
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("attachment"), "{head}");
     let csv = app.conn().await.get("/api/export/window.csv").await;
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
