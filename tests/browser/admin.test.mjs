@@ -305,7 +305,8 @@ describe("the console, logged in", () => {
   });
 
   test("logging out ends the session: the form again, no cookie, the API refuses", async () => {
-    await Promise.all([consolePage.waitForURL(/\/admin$/), consolePage.click("#logout")]);
+    // Back to the login form, in the language the console was in.
+    await Promise.all([consolePage.waitForURL(/\/admin\?lang=en$/), consolePage.click("#logout")]);
     await consolePage.waitForSelector("#login");
     assert.ok(!(await instructor.cookies()).some((cookie) => cookie.name === "pushlab_admin"));
     const status = await consolePage.evaluate(async () => (await fetch("/api/admin/settings", { credentials: "same-origin" })).status);
