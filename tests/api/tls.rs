@@ -30,6 +30,16 @@ async fn tls_connect(app: &TestApp) -> tokio_rustls::client::TlsStream<tokio::ne
         .expect("the certificate names 127.0.0.1 and is trusted")
 }
 
+/// A plain https GET on its own TLS connection, written by hand; the whole answer as text.
+async fn https_get(app: &TestApp, path: &str) -> String {
+    let mut https = tls_connect(app).await;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    https.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    https.read_to_string(&mut answer).await.ok();
+    answer
+}
+
 #[tokio::test]
 async fn a_wss_client_follows_the_feed_and_its_bytes_are_counted_encrypted() {
     let app = spawn_with(|c| c.self_signed = true).await;
@@ -50,14 +60,7 @@ async fn a_wss_client_follows_the_feed_and_its_bytes_are_counted_encrypted() {
     }
     assert_eq!(seqs, [1, 2, 3]);
 
-    // A plain https request on its own TLS connection, written by hand.
-    let mut https = tls_connect(&app).await;
-    https
-        .write_all(b"GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    https.read_to_string(&mut answer).await.ok();
+    let answer = https_get(&app, "/api/stats").await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let body = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
     let stats: serde_json::Value = serde_json::from_str(body).unwrap();
@@ -100,13 +103,7 @@ async fn pem_files_from_tls_cert_and_tls_key_are_served() {
     })
     .await;
     assert_eq!(app.certificate.as_deref(), Some(made.cert.der().as_ref()));
-    let mut https = tls_connect(&app).await;
-    https
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    https.read_to_string(&mut answer).await.ok();
+    let answer = https_get(&app, "/healthz").await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -4,7 +4,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{PATIENCE, TestApp, spawn_app, spawn_with, sse_records};
+use crate::helpers::{PATIENCE, TestApp, spawn_app, spawn_with};
 
 async fn poll_events(app: &TestApp, path: &str) -> Value {
     app.get_json(path).await
@@ -19,29 +19,14 @@ fn seqs(events: &Value) -> Vec<u64> {
         .collect()
 }
 
-/// Reads SSE text from `path` until `count` records with data have arrived.
+/// The first `count` SSE records with data from `path`.
 async fn sse_collect(
     app: &TestApp,
     path: &str,
     headers: &[(&str, &str)],
     count: usize,
 ) -> Vec<(Option<String>, String, String)> {
-    let mut conn = app.conn().await;
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n", app.host());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    conn.send(req.as_bytes()).await;
-    let (status, head) = conn.read_head().await;
-    assert_eq!(status, 200, "{head}");
-    assert!(head.contains("text/event-stream"), "{head}");
-    let mut text = String::new();
-    while sse_records(&text).len() < count {
-        let chunk = conn.read_chunk().await.expect("stream open");
-        text.push_str(std::str::from_utf8(&chunk).unwrap());
-    }
-    sse_records(&text)
+    app.sse(path, headers).await.records(count).await
 }
 
 async fn ws_collect(app: &TestApp, path: &str, count: usize) -> Vec<Value> {
