@@ -41,6 +41,7 @@ pub struct FeedStats {
     pub added_delay_ms: AddedDelay,
     pub longpoll_max_ms: u64,
     pub poll_interval_ms: u64,
+    pub poll_interval_suggestion: u64,
 }
 
 #[derive(Serialize)]
@@ -65,6 +66,7 @@ pub fn stats(state: &AppState) -> Stats {
             added_delay_ms: settings.added_delay_ms,
             longpoll_max_ms: settings.longpoll_max_ms,
             poll_interval_ms: settings.poll_interval_ms,
+            poll_interval_suggestion: settings.poll_interval_suggestion,
         },
         faults: Transport::ALL
             .into_iter()

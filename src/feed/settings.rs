@@ -37,6 +37,10 @@ pub struct FeedSettings {
     pub longpoll_max_ms: u64,
     /// The short-poll interval the instructor suggests; dashboards adopt it.
     pub poll_interval_ms: u64,
+    /// How many times an interval was suggested (0: never, `poll_interval_ms` is the server's
+    /// default). Counted by the server, so that suggesting the same value again is still news
+    /// to a dashboard whose student chose another interval meanwhile.
+    pub poll_interval_suggestion: u64,
 }
 
 /// Added delay per transport, in milliseconds; serialized as `{"classic":0,"poll":0,...}`.
@@ -107,6 +111,7 @@ impl FeedSettings {
             added_delay_ms: AddedDelay::default(),
             longpoll_max_ms,
             poll_interval_ms: DEFAULT_POLL_INTERVAL_MS,
+            poll_interval_suggestion: 0,
         }
     }
 
@@ -160,6 +165,7 @@ impl FeedSettings {
                 return Err(SettingsError::PollInterval);
             }
             next.poll_interval_ms = ms;
+            next.poll_interval_suggestion += 1;
         }
         Ok(next)
     }
@@ -237,6 +243,7 @@ mod tests {
             ..Default::default()
         };
         assert!(now.updated(&edge).is_ok());
+        assert_eq!(now.updated(&edge).unwrap().poll_interval_suggestion, 1);
         let below = SettingsUpdate {
             poll_interval_ms: Some(POLL_INTERVAL_MS.start() - 1),
             ..Default::default()

@@ -161,7 +161,7 @@ function showInstructorSettings(feed, faults) {
   if (!feed) return; // a server without controls: nothing to show
   liveSettings.update(feed, faults);
   for (const [id, panel] of Object.entries(panels)) panel.setConditions(conditionTexts(id, feed, faults));
-  pollSuggestion.serverSays(feed.poll_interval_ms);
+  pollSuggestion.serverSays(feed.poll_interval_ms, feed.poll_interval_suggestion);
   if (faults) {
     for (const [id, panel] of Object.entries(panels)) {
       const drops = faults[id]?.drops ?? 0;

@@ -67,7 +67,7 @@ followStats({
     for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], stats.sample?.transports?.[id]);
     if (stats.feed) {
       liveSettings.update(stats.feed, stats.faults);
-      pollSuggestion.serverSays(stats.feed.poll_interval_ms);
+      pollSuggestion.serverSays(stats.feed.poll_interval_ms, stats.feed.poll_interval_suggestion);
       showInEffect(stats.feed);
     }
   },

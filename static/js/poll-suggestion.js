@@ -2,14 +2,11 @@
 // an interval (feed.poll_interval_ms, set at /admin), every page adopts it, and a student may
 // still choose another; the student's choice holds until the instructor suggests a new value.
 //
-// The server only publishes the current value, so "a new suggestion" means "a value different
-// from the last one seen": suggesting again the value already suggested changes nothing here.
+// The server numbers the suggestions (feed.poll_interval_suggestion, 0 = never suggested: the
+// server's default), so suggesting again the same value is news too.
 
 import { t } from "./i18n.js";
 import { formatMillis } from "./format.js";
-
-/** The server's interval before any instructor touched it (src/feed/settings.rs). */
-const SERVER_DEFAULT_MS = 1000;
 
 export class PollSuggestion {
   /**
@@ -21,17 +18,16 @@ export class PollSuggestion {
     this.apply = apply;
     this.describe = describe;
     this.suggested = null;
+    this.suggestion = null; // the number of the suggestion last adopted
     this.chooser = null; // "instructor" | "default" | "student"
   }
 
-  /** Every stats update: `ms` is feed.poll_interval_ms. */
-  serverSays(ms) {
-    if (ms == null || ms === this.suggested) return;
-    const first = this.suggested == null;
+  /** Every stats update: feed.poll_interval_ms and feed.poll_interval_suggestion. */
+  serverSays(ms, suggestion) {
+    if (ms == null || suggestion === this.suggestion) return;
     this.suggested = ms;
-    // The first value seen is only the server's default if nobody changed it; it is adopted
-    // all the same, as the interval the class is using.
-    this.chooser = first && ms === SERVER_DEFAULT_MS ? "default" : "instructor";
+    this.suggestion = suggestion;
+    this.chooser = suggestion === 0 ? "default" : "instructor";
     this.input.value = String(ms);
     this.input.dataset.chooser = this.chooser;
     this.apply(ms);

@@ -226,6 +226,15 @@ describe("the console, logged in", () => {
     await enter(consolePage, "#poll-interval", 3000);
     await dashboard.waitForFunction(() => document.getElementById("poll-interval").value === "3000", null, { timeout: FEW_SECONDS });
     assert.match(await dashboard.textContent(note), /every 3,000 ms, as suggested by the instructor/);
+
+    // Suggesting the same value again is a new suggestion too (the server numbers them).
+    await enter(dashboard, "#poll-interval", 1500);
+    const status = await consolePage.evaluate(async () => (await fetch("/api/admin/settings", {
+      method: "PUT", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ poll_interval_ms: 3000 }),
+    })).status);
+    assert.equal(status, 200);
+    await dashboard.waitForFunction(() => document.getElementById("poll-interval").value === "3000", null, { timeout: FEW_SECONDS });
   });
 
   test("added delays and faults show on the dashboard's strip and panels", async () => {
