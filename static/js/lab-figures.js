@@ -9,6 +9,7 @@
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatBytes, formatCount, formatDecimal, formatMicros } from "./format.js";
+import { OwnCounts } from "./own-counts.js";
 import { LatencyHistogram } from "./percentiles.js";
 import { Recovery } from "./recovery.js";
 
@@ -28,13 +29,13 @@ export function buildFiguresTable(table) {
   return body;
 }
 
-export class LabRow {
+export class LabRow extends OwnCounts {
   /** body: the table's tbody; slot: where a client may put an element of its own (classic's iframe). */
   constructor(body, transport, slot) {
+    super();
     this.transport = transport;
     this.slot = slot;
     this.paused = false; // the lab has no pause button: its clients always follow the feed
-    this.mine = { requests: 0, delivered: 0, empty: 0, missed: 0, bytesDown: 0 };
     this.downKnowledge = "measured";
     this.latency = new LatencyHistogram();
     this.recovery = new Recovery();
@@ -88,23 +89,9 @@ export class LabRow {
     if (direction === "down") this.downKnowledge = knowledge;
   }
   countRequest() {
-    this.mine.requests += 1;
-    this.requestTimes.push(performance.now());
-    this.scheduleRender();
+    this.requestTimes.push(performance.now()); // for requests per second
+    super.countRequest();
   }
-  countEmpty() {
-    this.mine.empty += 1;
-    this.scheduleRender();
-  }
-  countMissed(count) {
-    this.mine.missed += count;
-    this.scheduleRender();
-  }
-  addBytesDown(bytes) {
-    this.mine.bytesDown += bytes;
-    this.scheduleRender();
-  }
-  addBytesUp() {} // not shown in the lab: a page cannot see most of its own upload
   deliver(event, latencyUs) {
     this.mine.delivered += 1;
     this.recovery.delivered(event.seq);

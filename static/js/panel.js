@@ -10,6 +10,7 @@ import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import { formatAge, formatBytes, formatCount, formatMicros, formatOffset } from "./format.js";
 import { LatencyHistogram } from "./percentiles.js";
+import { OwnCounts } from "./own-counts.js";
 import { Recovery } from "./recovery.js";
 
 /** Events kept in a panel's feed, newest on top. */
@@ -24,11 +25,11 @@ const NOTICE_SHOWN_MS = 30_000;
  * "estimate" (rebuilt from the wire format, in part or whole) or "unknown" (the page cannot
  * see them). See resource-bytes.js for why a fetch's headers are usually an estimate.
  */
-export class Panel {
+export class Panel extends OwnCounts {
   constructor(container, transport, { feed = true, chat = true, bytes = { down: "measured", up: "unknown" } } = {}) {
+    super();
     this.transport = transport;
     this.bytesKnowledge = bytes;
-    this.mine = { requests: 0, delivered: 0, empty: 0, missed: 0, bytesDown: 0, bytesUp: 0 };
     this.server = null;
     this.latency = new LatencyHistogram();
     this.recovery = new Recovery();
@@ -187,31 +188,6 @@ export class Panel {
   setBytesKnowledge(direction, knowledge) {
     if (this.bytesKnowledge[direction] === knowledge) return;
     this.bytesKnowledge = { ...this.bytesKnowledge, [direction]: knowledge };
-    this.scheduleRender();
-  }
-
-  countRequest() {
-    this.mine.requests += 1;
-    this.scheduleRender();
-  }
-
-  countEmpty() {
-    this.mine.empty += 1;
-    this.scheduleRender();
-  }
-
-  countMissed(count) {
-    this.mine.missed += count;
-    this.scheduleRender();
-  }
-
-  addBytesDown(bytes) {
-    this.mine.bytesDown += bytes;
-    this.scheduleRender();
-  }
-
-  addBytesUp(bytes) {
-    this.mine.bytesUp += bytes;
     this.scheduleRender();
   }
 
