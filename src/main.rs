@@ -40,15 +40,25 @@ async fn main() {
     }
 }
 
+/// Files the server keeps open besides its connections (listener, epoll, logs, timers, ...).
+const FILES_BESIDE_CONNECTIONS: usize = 64;
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     // Each connection is a file: the default soft limit (often 1024) would refuse a room's worth.
+    // The bound: past the hard limit, accepting would fail anyway, so fewer connections are
+    // served at once and the rest wait in the accept queue.
     let open_files = pushlab::bench::raise_open_files();
-    if open_files < config.max_connections as u64 + 64 {
-        tracing::warn!(
+    let fits = (open_files as usize)
+        .saturating_sub(FILES_BESIDE_CONNECTIONS)
+        .max(1);
+    let mut config = config;
+    if config.max_connections > fits {
+        tracing::info!(
             open_files,
-            max_connections = config.max_connections,
-            "the open-file limit is below --max-connections: connections beyond it will be refused"
+            max_connections = fits,
+            "serving at most this many connections at once: the open-file limit allows no more"
         );
+        config.max_connections = fits;
     }
     let app = Application::build(config).await?;
     println!("pushlab is running at {}", app.url());
