@@ -43,7 +43,6 @@ export class LabRow extends OwnCounts {
     this.startedAt = performance.now();
     this.server = null;
     this.serverRate = null;
-    this.renderScheduled = false;
 
     this.badge = el("span", { class: "state", role: "status", dataset: { state: "connecting" } }, t("state.connecting"));
     this.recoveryLine = el("span", { class: "recovery small", title: t("recovery.help") });
@@ -116,15 +115,6 @@ export class LabRow extends OwnCounts {
     while (this.requestTimes.length && now - this.requestTimes[0] > RATE_WINDOW_MS) this.requestTimes.shift();
     const span = Math.min(RATE_WINDOW_MS, now - this.startedAt);
     return span < 1000 ? null : this.requestTimes.length / (span / 1000);
-  }
-
-  scheduleRender() {
-    if (this.renderScheduled) return;
-    this.renderScheduled = true;
-    requestAnimationFrame(() => {
-      this.renderScheduled = false;
-      this.render();
-    });
   }
 
   render() {

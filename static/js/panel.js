@@ -34,7 +34,6 @@ export class Panel extends OwnCounts {
     this.latency = new LatencyHistogram();
     this.recovery = new Recovery();
     this.offset = null;
-    this.renderScheduled = false;
     this.sendHandler = null;
     this.pauseHandler = null;
     this.paused = false;
@@ -228,15 +227,6 @@ export class Panel extends OwnCounts {
   setServerTotals(stats) {
     this.server = stats;
     this.scheduleRender();
-  }
-
-  scheduleRender() {
-    if (this.renderScheduled) return;
-    this.renderScheduled = true;
-    requestAnimationFrame(() => {
-      this.renderScheduled = false;
-      this.render();
-    });
   }
 
   render() {
