@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    feed::{AddedDelay, unix_micros},
+    feed::{FeedSettings, unix_micros},
     meter::{ClientReport, FeedGauges, MeterSnapshot, Transport, WindowSample, encode_prometheus},
     server::{AppState, error::ApiError, faults::FaultState},
 };
@@ -31,17 +31,13 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
     Ok(HttpResponse::Ok().json(json!({ "status": "ok", "last_seq": state.hub.last_seq() })))
 }
 
+/// The feed as the stats show it: its position and buffer, and every live setting as is.
 #[derive(Serialize)]
 pub struct FeedStats {
     pub last_seq: u64,
-    pub rate_hz: f64,
     pub buffer: usize,
-    pub payload_bytes: usize,
-    pub paused: bool,
-    pub added_delay_ms: AddedDelay,
-    pub longpoll_max_ms: u64,
-    pub poll_interval_ms: u64,
-    pub poll_interval_suggestion: u64,
+    #[serde(flatten)]
+    pub settings: FeedSettings,
 }
 
 #[derive(Serialize)]
@@ -54,19 +50,12 @@ pub struct Stats {
 }
 
 pub fn stats(state: &AppState) -> Stats {
-    let settings = state.settings.borrow().clone();
     Stats {
         meter: state.meter.snapshot(),
         feed: FeedStats {
             last_seq: state.hub.last_seq(),
-            rate_hz: settings.rate_hz,
             buffer: state.hub.capacity(),
-            payload_bytes: settings.payload_bytes,
-            paused: settings.paused,
-            added_delay_ms: settings.added_delay_ms,
-            longpoll_max_ms: settings.longpoll_max_ms,
-            poll_interval_ms: settings.poll_interval_ms,
-            poll_interval_suggestion: settings.poll_interval_suggestion,
+            settings: state.settings.borrow().clone(),
         },
         faults: Transport::ALL
             .into_iter()
