@@ -1,9 +1,10 @@
 //! The HTTP server: shared state, the listener, and the socket tap under every connection.
 //!
 //! pushlab builds its actix server by hand (actix-server + actix-http's HTTP/1 service) rather
-//! than with `HttpServer`, for one reason: to wrap each accepted `TcpStream` in a [`TappedStream`]
-//! so that the meter counts real bytes on the wire (under TLS when it is on). Routing and
-//! handlers are plain actix-web.
+//! than with `HttpServer`, for two reasons: to wrap each accepted `TcpStream` in a
+//! [`TappedStream`], so that the meter counts real bytes on the wire (under TLS when it is on),
+//! and to give WebSocket endpoints their stream once the handshake is answered ([`upgrade`]).
+//! Routing and handlers are plain actix-web.
 
 pub mod error;
 pub mod faults;
@@ -12,12 +13,13 @@ pub mod origin;
 mod stream;
 pub mod tap;
 pub mod tls;
+pub mod upgrade;
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_http::{HttpService, KeepAlive, error::DispatchError};
 use actix_server::Server;
-use actix_service::{ServiceFactoryExt, fn_service, map_config};
+use actix_service::{ServiceFactory, ServiceFactoryExt, fn_service, map_config};
 use actix_web::{App, dev::AppConfig, middleware::from_fn, web};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -29,7 +31,7 @@ use crate::{
     meter::Meter,
 };
 use faults::Faults;
-use stream::ClientStream;
+pub use stream::ClientStream;
 pub use tap::TappedStream;
 
 /// Everything a handler may need, built once and shared by all workers (never per worker: each
@@ -86,6 +88,29 @@ pub const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
 
 /// Time a client has to complete the TLS handshake before its connection is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The actix-web app of one worker: every route, behind the middleware that every request
+/// crosses. The last wrap runs first: the tap must see every request.
+fn app(
+    data: web::Data<AppState>,
+) -> impl ServiceFactory<
+    actix_http::Request,
+    Config = (),
+    Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody + 'static>,
+    Error = actix_web::Error,
+    InitError = (),
+> + 'static {
+    map_config(
+        App::new()
+            .app_data(data)
+            .configure(error::extractor_configs)
+            .configure(crate::routes::routes)
+            .wrap(from_fn(faults::refuse_guard))
+            .wrap(from_fn(origin::origin_guard))
+            .wrap(from_fn(metered::tap_and_count)),
+        |_| AppConfig::default(),
+    )
+}
 
 /// Starts serving `listener`, over TLS when `tls` is given. The returned server is a future
 /// that ends when stopped.
@@ -151,17 +176,9 @@ pub fn serve(
                     .on_connect_ext(|io: &ClientStream, ext| {
                         ext.insert(io.tap());
                     })
-                    .h1(map_config(
-                        App::new()
-                            .app_data(data.clone())
-                            .configure(error::extractor_configs)
-                            .configure(crate::routes::routes)
-                            // The last wrap runs first: the tap must see every request.
-                            .wrap(from_fn(faults::refuse_guard))
-                            .wrap(from_fn(origin::origin_guard))
-                            .wrap(from_fn(metered::tap_and_count)),
-                        |_| AppConfig::default(),
-                    )),
+                    // WebSocket handshakes go through the same app, then own their stream.
+                    .upgrade(upgrade::service(app(data.clone())))
+                    .h1(app(data.clone())),
             )
         })
         .map(|builder| builder.run())

@@ -3,40 +3,37 @@
 //! Subprotocol `pushlab.json` (the default) sends each event's JSON as a text frame;
 //! `pushlab.bin` sends the binary layout of `Event::binary`. `?since=S` resumes.
 //!
-//! The hot path: the response body itself follows the hub and writes each event's frame,
-//! encoded once at publish and shared by every client (see [`Follower`]); a second task,
-//! [`listen`], reads the client. No channel and no per-client encoding stand between a publish
-//! and the socket. Close codes: 1001 on shutdown or silence, 1003 for a binary
-//! message (the feed speaks JSON text), and the guard's codes for RFC 6455 violations. An
-//! instructor's drop ends the connection with no close frame at all (the client sees 1006), and
-//! an added delay holds each event back until its publish time plus the delay.
+//! The hot path: one task per connection (the connection's own, see `server::upgrade`) follows
+//! the hub and writes each event's frame, encoded once at publish and shared by every client,
+//! straight to the socket; the same task reads the client. No channel and no per-client
+//! encoding stand between a publish and the socket. Close codes: 1001 on shutdown or silence,
+//! 1003 for a binary message (the feed speaks JSON text), and the guard's codes for RFC 6455
+//! violations. An instructor's drop ends the connection with no close frame at all (the client
+//! sees 1006), and an added delay holds each event back until its publish time plus the delay.
 
-use std::{future::poll_fn, pin::Pin, sync::Arc};
+use std::sync::Arc;
 
 use actix_web::{
     HttpRequest, HttpResponse,
-    body::{BoxBody, MessageBody},
     web::{self, Bytes, BytesMut},
 };
 use actix_ws::{CloseCode, CloseReason};
 use bytestring::ByteString;
-use futures_util::{FutureExt, stream};
 use serde::Deserialize;
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
 use super::{
     chat::{ChatPost, publish_chat},
-    network::{added_delay, dropped_error},
+    network::added_delay,
     since::{cursor_or_now, missed_notice},
 };
 use crate::{
     feed::{Batch, Hub},
     meter::{ConnectionGuard, Transport},
-    server::{AppState, error::ApiError},
+    server::{AppState, ClientStream, error::ApiError},
     ws::{
-        FIN_TEXT, Incoming, Outgoing, Socket, SocketEvent, choose_subprotocol, open_socket,
-        record_handshake, server_frame,
+        FIN_TEXT, Incoming, Socket, SocketEvent, accept, choose_subprotocol, record_handshake,
+        server_frame,
     },
 };
 
@@ -71,7 +68,6 @@ pub fn inspect_tag(tag: &Option<String>) -> Result<Option<String>, ApiError> {
 
 pub async fn feed_socket(
     req: HttpRequest,
-    payload: web::Payload,
     state: web::Data<AppState>,
     query: web::Query<SocketQuery>,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -81,116 +77,64 @@ pub async fn feed_socket(
     let cursor = cursor_or_now(query.since, state.hub.last_seq());
     state.hub.since(cursor, 0).map_err(ApiError::from)?;
 
-    let (response, socket) = open_socket(&req, payload, protocol, &state.config).await?;
+    let feed_state = state.clone().into_inner();
+    let response = accept(&req, protocol, &state.config, move |socket| {
+        Follower::new(feed_state, cursor, binary).follow(socket)
+    })?;
     let connection = state.connection_id();
     if tag.is_some() {
         state
             .handshakes
             .push(record_handshake(&req, &response, connection, tag, protocol));
     }
-    // The response body actix-ws made carries the socket's control frames (pongs, pings,
-    // replies, the close); the feed's frames are merged into it below, without a channel.
-    let (head, control) = response.into_parts();
-    let state = state.into_inner();
-    actix_web::rt::spawn(listen(state.clone(), socket));
-    let follower = Follower {
-        hub: state.hub.clone(),
-        wake: state.hub.subscribe(),
-        dropped: state.faults.drop_token(Transport::Ws),
-        _open: state.meter.connection(Transport::Ws),
-        state,
-        control,
-        cursor,
-        binary,
-        feeding: true,
-        held_until: None,
-    };
-    let body = stream::unfold(follower, |mut f| async move {
-        let chunk = f.next_chunk().await?;
-        Some((chunk, f))
-    });
-    Ok(head
-        .set_body(actix_web::body::BodyStream::new(body))
-        .map_into_boxed_body())
+    Ok(response)
 }
 
-/// The client's side of the feed socket: chat messages, pings, the close handshake, and the
-/// shutdown's 1001. Its replies go out through the session, as control frames of the body.
-async fn listen(state: Arc<AppState>, mut socket: Socket) {
-    let reason = loop {
-        tokio::select! {
-            _ = state.shutdown.cancelled() => {
-                break Some(CloseReason { code: CloseCode::Away, description: Some("server shutting down".into()) });
-            }
-            event = socket.next() => match event {
-                SocketEvent::Sent(_) => {}
-                SocketEvent::Received(Incoming::Text(text)) => {
-                    if let Some(reply) = chat_from_socket(&state, &text) {
-                        socket.queue(Outgoing::Text(reply, None));
-                    }
-                }
-                SocketEvent::Received(Incoming::Binary(_)) => {
-                    break Some(CloseReason {
-                        code: CloseCode::Unsupported,
-                        description: Some("the feed socket takes JSON text messages, not binary".into()),
-                    });
-                }
-                SocketEvent::Closing(reason) => break reason,
-                SocketEvent::Gone => return,
-            },
-        }
-    };
-    socket.close(reason).await;
-}
-
-/// The feed socket's response body: the control frames of the session first, then the feed's
-/// frames, read from the hub with a cursor each time the connection can take more bytes. A slow
-/// client therefore lags in the replay buffer instead of growing a queue, and is told
-/// `{"type":"missed",...}` if it falls out of it. One task per connection does all the sending.
+/// One feed socket's reading of the hub: a cursor, moved each time the connection has taken
+/// everything written so far. A slow client therefore lags in the replay buffer instead of
+/// growing a queue, and is told `{"type":"missed",...}` if it falls out of it.
 struct Follower {
     state: Arc<AppState>,
     hub: Hub,
     wake: watch::Receiver<u64>,
-    dropped: CancellationToken,
-    control: BoxBody,
     cursor: u64,
     binary: bool,
-    /// False after shutdown (the listener is sending 1001) or once the hub is gone.
+    /// False once the hub is gone.
     feeding: bool,
     /// When the first event held back by an added delay may leave.
     held_until: Option<tokio::time::Instant>,
     _open: ConnectionGuard,
 }
 
-type Chunk = Result<Bytes, Box<dyn std::error::Error>>;
-
 impl Follower {
-    /// The next bytes to write, `None` once the close frame went out (or the client is gone),
-    /// or an error to break the connection off (an instructor's drop).
-    async fn next_chunk(&mut self) -> Option<Chunk> {
-        loop {
-            if self.dropped.is_cancelled() {
-                return Some(Err(Box::new(dropped_error())));
+    fn new(state: Arc<AppState>, cursor: u64, binary: bool) -> Follower {
+        Follower {
+            hub: state.hub.clone(),
+            wake: state.hub.subscribe(),
+            _open: state.meter.connection(Transport::Ws),
+            state,
+            cursor,
+            binary,
+            feeding: true,
+            held_until: None,
+        }
+    }
+
+    /// The connection's whole life: events out, chat in, until a close, a drop or the end.
+    async fn follow(mut self, mut socket: Socket<ClientStream>) {
+        // Made once: a fresh wait on a shared token per event would lock its list each time.
+        let dropped = self
+            .state
+            .faults
+            .drop_token(Transport::Ws)
+            .cancelled_owned();
+        let shutdown = self.state.shutdown.clone().cancelled_owned();
+        tokio::pin!(dropped, shutdown);
+        let reason = loop {
+            if self.feeding && socket.outbox_is_empty() {
+                self.refill(&mut socket);
             }
-            // Control frames go before data: a pong or a close must not wait behind the feed.
-            if let Some(ready) =
-                poll_fn(|cx| Pin::new(&mut self.control).poll_next(cx)).now_or_never()
-            {
-                return ready;
-            }
-            if self.feeding {
-                // Mark the current seq as seen before reading: a publish after this wakes us.
-                self.wake.borrow_and_update();
-                // The cursor only moves forward from a checked value: never ahead of the feed.
-                let Ok(mut batch) = self.hub.since(self.cursor, REFILL_EVENTS) else {
-                    self.feeding = false;
-                    continue;
-                };
-                self.held_until = batch.hold_back(added_delay(&self.state, Transport::Ws));
-                if !batch.is_empty() {
-                    return Some(Ok(self.frames(&batch)));
-                }
-            }
+            let waiting = self.feeding && socket.outbox_is_empty();
             let held_until = self.held_until;
             let held = async move {
                 match held_until {
@@ -198,15 +142,47 @@ impl Follower {
                     None => std::future::pending().await,
                 }
             };
-            let feeding = self.feeding;
             tokio::select! {
                 biased;
-                control = poll_fn(|cx| Pin::new(&mut self.control).poll_next(cx)) => return control,
-                _ = self.dropped.cancelled() => return Some(Err(Box::new(dropped_error()))),
-                changed = self.wake.changed(), if feeding => if changed.is_err() { self.feeding = false },
-                _ = held, if feeding => {}
-                _ = self.state.shutdown.cancelled(), if feeding => self.feeding = false,
+                // An instructor's drop: the socket goes without a close frame (the client sees 1006).
+                _ = &mut dropped => return,
+                _ = &mut shutdown => break Some(CloseReason {
+                    code: CloseCode::Away,
+                    description: Some("server shutting down".into()),
+                }),
+                event = socket.next() => match event {
+                    SocketEvent::Flushed => {}
+                    SocketEvent::Received(Incoming::Text(text)) => {
+                        if let Some(reply) = chat_from_socket(&self.state, &text) {
+                            socket.send(&Incoming::Text(reply));
+                        }
+                    }
+                    SocketEvent::Received(Incoming::Binary(_)) => break Some(CloseReason {
+                        code: CloseCode::Unsupported,
+                        description: Some("the feed socket takes JSON text messages, not binary".into()),
+                    }),
+                    SocketEvent::Closing(reason) => break reason,
+                    SocketEvent::Gone => return,
+                },
+                changed = self.wake.changed(), if waiting => if changed.is_err() { self.feeding = false },
+                _ = held, if waiting => {}
             }
+        };
+        socket.close(reason).await;
+    }
+
+    /// Queues the events after the cursor that may leave now (at most [`REFILL_EVENTS`]).
+    fn refill(&mut self, socket: &mut Socket<ClientStream>) {
+        // Mark the current seq as seen before reading: a publish after this wakes us.
+        self.wake.borrow_and_update();
+        // The cursor only moves forward from a checked value: never ahead of the feed.
+        let Ok(mut batch) = self.hub.since(self.cursor, REFILL_EVENTS) else {
+            self.feeding = false;
+            return;
+        };
+        self.held_until = batch.hold_back(added_delay(&self.state, Transport::Ws));
+        if !batch.is_empty() {
+            socket.send_frame(self.frames(&batch));
         }
     }
 

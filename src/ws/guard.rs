@@ -1,4 +1,4 @@
-//! The RFC 6455 guard: checks every frame a client sends before actix-ws decodes it.
+//! The RFC 6455 guard: checks every frame a client sends before it is decoded.
 //!
 //! actix-http's decoder is sound on most rules but (a) buffers a whole announced frame before it
 //! checks the size limit, so a client announcing 2^62 bytes could make us buffer without end, and
@@ -15,17 +15,7 @@
 //!
 //! Bytes before the violating frame are passed on; nothing after it is.
 
-use std::{
-    cell::RefCell,
-    pin::Pin,
-    rc::Rc,
-    task::{Context, Poll},
-};
-
-use actix_http::error::PayloadError;
-use actix_web::web::Bytes;
-use actix_ws::{CloseCode, CloseReason};
-use futures_core::Stream;
+use actix_http::ws::{CloseCode, CloseReason};
 
 /// The first violation found on a connection: the close code and reason to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,9 +39,6 @@ impl Violation {
         }
     }
 }
-
-/// Where the guard leaves the violation for the session task to read.
-pub type ViolationSlot = Rc<RefCell<Option<Violation>>>;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Message {
@@ -325,67 +312,6 @@ fn check_close_payload(payload: &[u8]) -> Result<(), Violation> {
             std::str::from_utf8(&payload[2..])
                 .map(|_| ())
                 .map_err(|_| Violation::new(CloseCode::Invalid, "close reason is not valid UTF-8"))
-        }
-    }
-}
-
-/// The client's byte stream, passed through a [`FrameGuard`].
-pub struct GuardedPayload<S> {
-    inner: S,
-    guard: FrameGuard,
-    violation: ViolationSlot,
-    /// Set once a violation is found: the stream then ends with an error.
-    stopped: bool,
-}
-
-impl<S> GuardedPayload<S> {
-    pub fn new(inner: S, max_message: usize) -> (Self, ViolationSlot) {
-        let slot = ViolationSlot::default();
-        let guarded = GuardedPayload {
-            inner,
-            guard: FrameGuard::new(max_message),
-            violation: slot.clone(),
-            stopped: false,
-        };
-        (guarded, slot)
-    }
-}
-
-impl<S> Stream for GuardedPayload<S>
-where
-    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
-{
-    type Item = Result<Bytes, PayloadError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.stopped {
-            let reason = self
-                .violation
-                .borrow()
-                .as_ref()
-                .map(|v| v.reason.clone())
-                .unwrap_or_default();
-            return Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                reason,
-            )))));
-        }
-        match Pin::new(&mut self.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => match self.guard.check(&chunk) {
-                Ok(()) => Poll::Ready(Some(Ok(chunk))),
-                Err((sound, violation)) => {
-                    tracing::debug!(?violation, "websocket client broke RFC 6455");
-                    *self.violation.borrow_mut() = Some(violation);
-                    self.stopped = true;
-                    if sound > 0 {
-                        Poll::Ready(Some(Ok(chunk.slice(..sound))))
-                    } else {
-                        cx.waker().wake_by_ref();
-                        Poll::Pending
-                    }
-                }
-            },
-            other => other,
         }
     }
 }

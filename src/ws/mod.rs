@@ -1,5 +1,8 @@
 //! WebSocket plumbing shared by the feed socket (`/ws`) and the echo socket (`/ws/echo`):
-//! the RFC 6455 guard, subprotocol choice, the handshake log, and the connection loop pieces.
+//! the handshake and its log, the RFC 6455 guard, frames in and out, and the connection itself.
+//!
+//! pushlab speaks the protocol on the stream itself (see `server::upgrade`): actix-http parses
+//! each frame, the guard checks it first, and [`Socket`] writes frames straight to the socket.
 //!
 //! Endpoints live in `transport::ws` and `transport::echo`; they decide what to send and what a
 //! message means. This module decides how frames are checked, sent, pinged and closed.
@@ -7,6 +10,7 @@
 mod frame;
 mod guard;
 mod handshake;
+mod inbound;
 mod socket;
 
 pub use frame::{FIN_BINARY, FIN_TEXT, client_frame, server_frame};
@@ -14,4 +18,5 @@ pub use guard::{FrameGuard, Violation};
 pub use handshake::{
     HandshakeLog, HandshakeRecord, accept_key, choose_subprotocol, record_handshake,
 };
-pub use socket::{Incoming, Outgoing, Socket, SocketEvent, open_socket};
+pub use inbound::Incoming;
+pub use socket::{Limits, Socket, SocketEvent, accept};

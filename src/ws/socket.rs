@@ -1,116 +1,163 @@
-//! One WebSocket connection: its guarded input, its bounded outbox, pings and the close.
+//! One WebSocket connection on a stream pushlab owns: its guarded input, its outbox, pings, and
+//! the close handshake.
 //!
-//! [`Socket::next`] is the heart of every connection loop. It waits, at once, for a client
-//! message, the heartbeat, and room to send the front of the outbox, and tells the endpoint what
-//! happened. Every wait in it is cancel-safe, so endpoints can `select!` it against the hub and
-//! the shutdown token. Bounds: the outbox holds at most [`MAX_OUTBOX`] messages; while it is full
-//! the client's input is not read (TCP pushes back on the client), and a client silent for the
-//! timeout is closed with 1001.
+//! [`Socket::next`] is the heart of every connection loop. In one poll it writes what is queued
+//! (control frames before data), hands over what the client said, keeps the heartbeat, and reads
+//! more. It is a plain poll function, hence cancel-safe: endpoints `select!` it against the hub
+//! and the shutdown token. Bounds: while [`MAX_OUTBOX`] frames wait to be written the client's
+//! input is not read (TCP pushes back on a client that sends without reading); a client silent
+//! for the timeout is closed with 1001; a close waits at most [`CLOSE_GRACE`] for the client.
 
 use std::{
     collections::VecDeque,
-    sync::Arc,
+    future::poll_fn,
+    io::{self, IoSlice},
+    pin::Pin,
+    task::{Context, Poll, ready},
     time::{Duration, Instant},
 };
 
-use actix_http::Payload as DevPayload;
+use actix_http::ws::{CloseCode, CloseReason, Parser};
 use actix_web::{
-    FromRequest, HttpRequest, HttpResponse,
+    HttpRequest, HttpResponse,
     http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL},
-    web::{self, Bytes},
 };
-use actix_ws::{
-    AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError, Session,
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::{
+    frame::{FIN_BINARY, FIN_TEXT, server_frame},
+    inbound::{Inbound, Incoming, Received},
 };
-use bytestring::ByteString;
+use crate::{
+    config::Config,
+    server::{ClientStream, upgrade::Takeover},
+};
 
-use super::guard::{GuardedPayload, ViolationSlot};
-use crate::{config::Config, feed::Event};
-
-/// Most messages waiting to be sent on one connection.
+/// Most frames waiting to be written on one connection before its input stops being read.
 pub const MAX_OUTBOX: usize = 64;
+/// How long a close may take: writing what is queued, waiting for the client's close frame, and
+/// the TCP shutdown. A client that does not take part is cut off after this.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Bytes read from the socket at a time, into a buffer on the stack (client input is small).
+const READ_CHUNK: usize = 4096;
+/// Most frames handed to one vectored write.
+const WRITE_SLICES: usize = 16;
+/// FIN + ping and FIN + pong.
+const FIN_PING: u8 = 0x89;
+const FIN_PONG: u8 = 0x8A;
 
-/// Something to send. Events carry their `Event` so that the hand-off can be measured.
-pub enum Outgoing {
-    Text(ByteString, Option<Arc<Event>>),
-    Binary(Bytes, Option<Arc<Event>>),
+/// The bounds of one connection, from the command line.
+#[derive(Clone, Copy)]
+pub struct Limits {
+    pub max_message: usize,
+    pub heartbeat: Duration,
+    /// A client that has sent nothing (not even a pong) for this long is closed with 1001.
+    pub timeout: Duration,
 }
 
-/// A data message from the client (control frames are handled here).
-pub enum Incoming {
-    Text(ByteString),
-    Binary(Bytes),
+impl Limits {
+    pub fn of(config: &Config) -> Limits {
+        Limits {
+            max_message: config.max_message_bytes,
+            heartbeat: config.heartbeat_interval(),
+            timeout: config.client_timeout(),
+        }
+    }
+}
+
+/// Completes the opening handshake: the 101 answer (with `protocol`, if one was chosen), whose
+/// stream `run` gets as a [`Socket`] once the answer is written (see `server::upgrade`). A bad
+/// handshake is refused with actix-http's 400 and its reason.
+pub fn accept<F, Fut>(
+    req: &HttpRequest,
+    protocol: Option<&'static str>,
+    config: &Config,
+    run: F,
+) -> Result<HttpResponse, actix_web::Error>
+where
+    F: FnOnce(Socket<ClientStream>) -> Fut + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    let mut answer = actix_http::ws::handshake(req.head())?;
+    if let Some(protocol) = protocol {
+        answer.insert_header((SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol)));
+    }
+    let mut response = HttpResponse::from(answer.finish()).map_into_boxed_body();
+    let limits = Limits::of(config);
+    response
+        .extensions_mut()
+        .insert(Takeover::new(move |io, already_read| {
+            run(Socket::new(io, &already_read, limits))
+        }));
+    Ok(response)
 }
 
 pub enum SocketEvent {
     Received(Incoming),
-    /// The front of the outbox was handed to the connection.
-    Sent(Option<Arc<Event>>),
-    /// The connection must end; send this close frame (RFC 6455 §5.5.1 reply, or a failure code).
+    /// Everything queued has been handed to the kernel: the endpoint may queue more.
+    Flushed,
+    /// The connection must end; send this close frame (the RFC 6455 §5.5.1 reply to the client's
+    /// close, a violation's code, or the heartbeat's 1001).
     Closing(Option<CloseReason>),
     /// The client is gone without a close frame: nothing more can be sent.
     Gone,
 }
 
-/// What woke [`Socket::next`], handled once every borrow of the wait is released.
-enum Step {
-    Received(Option<Result<AggregatedMessage, ProtocolError>>),
-    Heartbeat,
-    Sent(Result<Option<Option<Arc<Event>>>, actix_ws::Closed>),
-}
-
-pub struct Socket {
-    session: Session,
-    incoming: AggregatedMessageStream,
-    violation: ViolationSlot,
+pub struct Socket<IO> {
+    io: IO,
+    inbound: Inbound,
+    outbox: VecDeque<Bytes>,
+    /// Bytes of the front frame already written: control frames may only go in before it if 0.
+    written: usize,
+    /// Only the latest ping is answered (RFC 6455 §5.5.3).
+    pong_due: Option<Bytes>,
+    ping_due: bool,
+    /// Data was queued since the last [`SocketEvent::Flushed`].
+    unflushed: bool,
     heartbeat: tokio::time::Interval,
     last_heard: Instant,
     timeout: Duration,
-    outbox: VecDeque<Outgoing>,
-    /// Control frames go before data; only the latest ping is answered (RFC 6455 §5.5.3).
-    pong_due: Option<Bytes>,
-    ping_due: bool,
+    /// Our close frame is queued: no other frame may follow it.
+    close_sent: bool,
 }
 
-/// Completes the upgrade: checks frames through the guard and answers with `protocol`.
-pub async fn open_socket(
-    req: &HttpRequest,
-    payload: web::Payload,
-    protocol: Option<&'static str>,
-    config: &Config,
-) -> Result<(HttpResponse, Socket), actix_web::Error> {
-    let (guarded, violation) = GuardedPayload::new(payload.into_inner(), config.max_message_bytes);
-    let stream: actix_http::BoxedPayloadStream = Box::pin(guarded);
-    let mut raw = DevPayload::Stream { payload: stream };
-    let payload = web::Payload::from_request(req, &mut raw).await?;
-    let (mut response, session, stream) = actix_ws::handle(req, payload)?;
-    if let Some(protocol) = protocol {
-        response
-            .headers_mut()
-            .insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol));
+impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
+    /// A socket on `io`, whose client already sent `already_read` (bytes after the handshake).
+    pub fn new(io: IO, already_read: &[u8], limits: Limits) -> Socket<IO> {
+        let mut inbound = Inbound::new(limits.max_message);
+        inbound.push(already_read);
+        let interval = limits.heartbeat;
+        let mut heartbeat =
+            tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Socket {
+            io,
+            inbound,
+            outbox: VecDeque::new(),
+            written: 0,
+            pong_due: None,
+            ping_due: false,
+            unflushed: false,
+            heartbeat,
+            last_heard: Instant::now(),
+            timeout: limits.timeout,
+            close_sent: false,
+        }
     }
-    let incoming = stream
-        .max_frame_size(config.max_message_bytes)
-        .aggregate_continuations()
-        .max_continuation_size(config.max_message_bytes);
-    let interval = config.heartbeat_interval();
-    let socket = Socket {
-        session,
-        incoming,
-        violation,
-        heartbeat: tokio::time::interval_at(tokio::time::Instant::now() + interval, interval),
-        last_heard: Instant::now(),
-        timeout: config.client_timeout(),
-        outbox: VecDeque::new(),
-        pong_due: None,
-        ping_due: false,
-    };
-    Ok((response, socket))
-}
 
-impl Socket {
-    pub fn queue(&mut self, message: Outgoing) {
-        self.outbox.push_back(message);
+    /// Queues a frame encoded beforehand (the feed's shared frames).
+    pub fn send_frame(&mut self, frame: Bytes) {
+        self.outbox.push_back(frame);
+        self.unflushed = true;
+    }
+
+    pub fn send(&mut self, message: &Incoming) {
+        let frame = match message {
+            Incoming::Text(text) => server_frame(FIN_TEXT, text.as_bytes()).0,
+            Incoming::Binary(bytes) => server_frame(FIN_BINARY, bytes).0,
+        };
+        self.send_frame(frame);
     }
 
     pub fn outbox_is_empty(&self) -> bool {
@@ -119,123 +166,134 @@ impl Socket {
 
     /// Waits for the next thing the endpoint must know about.
     pub async fn next(&mut self) -> SocketEvent {
+        poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<SocketEvent> {
         loop {
-            let step = {
-                let Socket {
-                    session,
-                    incoming,
-                    outbox,
-                    pong_due,
-                    ping_due,
-                    heartbeat,
-                    ..
-                } = self;
-                let can_send = pong_due.is_some() || *ping_due || !outbox.is_empty();
-                let can_read = outbox.len() < MAX_OUTBOX;
-                tokio::select! {
-                    message = incoming.recv(), if can_read => Step::Received(message),
-                    _ = heartbeat.tick() => Step::Heartbeat,
-                    sent = send_front(session, outbox, pong_due, ping_due), if can_send => Step::Sent(sent),
+            match self.poll_write(cx) {
+                Poll::Ready(Err(_)) => return Poll::Ready(SocketEvent::Gone),
+                Poll::Ready(Ok(())) if self.unflushed => {
+                    self.unflushed = false;
+                    return Poll::Ready(SocketEvent::Flushed);
                 }
-            };
-            match step {
-                Step::Received(message) => {
-                    self.last_heard = Instant::now();
-                    match message {
-                        None => return SocketEvent::Gone,
-                        Some(Ok(AggregatedMessage::Text(text))) => {
-                            return SocketEvent::Received(Incoming::Text(text));
-                        }
-                        Some(Ok(AggregatedMessage::Binary(bytes))) => {
-                            return SocketEvent::Received(Incoming::Binary(bytes));
-                        }
-                        Some(Ok(AggregatedMessage::Ping(bytes))) => self.pong_due = Some(bytes),
-                        Some(Ok(AggregatedMessage::Pong(_))) => {}
-                        Some(Ok(AggregatedMessage::Close(reason))) => {
-                            // Echo the client's code, as RFC 6455 §5.5.1 suggests; no code, no code.
-                            let reply = reason.map(|r| CloseReason {
-                                code: r.code,
-                                description: None,
-                            });
-                            return SocketEvent::Closing(reply);
-                        }
-                        Some(Err(err)) => return SocketEvent::Closing(Some(self.failure(err))),
-                    }
+                _ => {}
+            }
+            match self.inbound.next() {
+                Some(Received::Message(message)) => {
+                    return Poll::Ready(SocketEvent::Received(message));
                 }
-                Step::Heartbeat => {
-                    if self.last_heard.elapsed() > self.timeout {
-                        return SocketEvent::Closing(Some(CloseReason {
-                            code: CloseCode::Away,
-                            description: Some(format!(
-                                "no answer to pings for {} s",
-                                self.timeout.as_secs()
-                            )),
-                        }));
-                    }
-                    self.ping_due = true;
+                Some(Received::Ping(payload)) => {
+                    self.pong_due = Some(payload);
+                    continue;
                 }
-                Step::Sent(Err(actix_ws::Closed)) => return SocketEvent::Gone,
-                Step::Sent(Ok(Some(event))) => return SocketEvent::Sent(event),
-                Step::Sent(Ok(None)) => {} // a control frame went out
+                Some(Received::Pong) => continue,
+                Some(Received::Close(reason)) => {
+                    // Echo the client's code, as RFC 6455 §5.5.1 suggests; no code, no code.
+                    let reply = reason.map(|r| CloseReason {
+                        code: r.code,
+                        description: None,
+                    });
+                    return Poll::Ready(SocketEvent::Closing(reply));
+                }
+                Some(Received::Violation(reason)) => {
+                    return Poll::Ready(SocketEvent::Closing(Some(reason)));
+                }
+                None => {}
+            }
+            if self.heartbeat.poll_tick(cx).is_ready() {
+                if self.last_heard.elapsed() > self.timeout {
+                    return Poll::Ready(SocketEvent::Closing(Some(CloseReason {
+                        code: CloseCode::Away,
+                        description: Some(format!(
+                            "no answer to pings for {} s",
+                            self.timeout.as_secs()
+                        )),
+                    })));
+                }
+                self.ping_due = true;
+                continue;
+            }
+            if self.inbound.ended() || self.outbox.len() >= MAX_OUTBOX {
+                return Poll::Pending;
+            }
+            match ready!(self.poll_read(cx)) {
+                Ok(0) | Err(_) => return Poll::Ready(SocketEvent::Gone),
+                Ok(_) => self.last_heard = Instant::now(),
             }
         }
     }
 
-    /// The close code for a decoding error: the guard's precise verdict when it has one.
-    fn failure(&self, err: ProtocolError) -> CloseReason {
-        if let Some(violation) = self.violation.borrow().as_ref() {
-            return violation.close_reason();
-        }
-        let (code, text) = match &err {
-            ProtocolError::Overflow => (CloseCode::Size, "message too large".to_owned()),
-            ProtocolError::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                (CloseCode::Invalid, "invalid data".to_owned())
+    /// Reads what the client sent into `inbound`; `Ok(0)` at the end of the stream. The chunk
+    /// lives on the stack of this call only, never in a connection's future.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let mut chunk = [0u8; READ_CHUNK];
+        let mut buf = ReadBuf::new(&mut chunk);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+        self.inbound.push(buf.filled());
+        Poll::Ready(Ok(buf.filled().len()))
+    }
+
+    /// Writes the outbox until it is empty or the socket is full. Control frames go in at the
+    /// next frame boundary, before the data.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            if self.written == 0 && !self.close_sent {
+                if let Some(payload) = self.pong_due.take() {
+                    self.outbox.push_front(server_frame(FIN_PONG, &payload).0);
+                }
+                if std::mem::take(&mut self.ping_due) {
+                    self.outbox.push_front(server_frame(FIN_PING, b"").0);
+                }
             }
-            other => (CloseCode::Protocol, other.to_string()),
+            if self.outbox.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
+            let mut count = 0;
+            for (i, frame) in self.outbox.iter().take(WRITE_SLICES).enumerate() {
+                let skip = if i == 0 { self.written } else { 0 };
+                slices[i] = IoSlice::new(&frame[skip..]);
+                count += 1;
+            }
+            let mut n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            while n > 0 {
+                let front = self.outbox.front().map_or(0, |f| f.len()) - self.written;
+                if n < front {
+                    self.written += n;
+                    break;
+                }
+                n -= front;
+                self.written = 0;
+                self.outbox.pop_front();
+            }
+        }
+    }
+
+    /// Sends `reason` as the close frame (if any) and ends the connection: at once after the
+    /// client's close or a violation (RFC 6455 §7.1.7: nothing more is read from a client that
+    /// broke the protocol), after the client's close reply otherwise (§7.1.1: the server closes
+    /// the TCP connection once both close frames crossed). Bounded by [`CLOSE_GRACE`].
+    pub async fn close(mut self, reason: Option<CloseReason>) {
+        let mut frame = BytesMut::new();
+        Parser::write_close(&mut frame, reason, false);
+        self.send_frame(frame.freeze());
+        self.close_sent = true;
+        let ending = async {
+            poll_fn(|cx| self.poll_write(cx)).await?;
+            while !self.inbound.ended() {
+                // Data that crosses our close is dropped; the client's close frame ends the wait.
+                if poll_fn(|cx| self.poll_read(cx)).await? == 0 {
+                    break;
+                }
+                while self.inbound.next().is_some() {}
+            }
+            poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await
         };
-        CloseReason {
-            code,
-            description: Some(text),
-        }
+        // Err or timeout: the client is gone or does not take part; dropping the stream ends it.
+        let _ = tokio::time::timeout(CLOSE_GRACE, ending).await;
     }
-
-    /// Sends `reason` as the close frame (if any) and ends the connection.
-    pub async fn close(self, reason: Option<CloseReason>) {
-        // Err means the connection is already gone: nothing left to tell the client.
-        let _ = self.session.close(reason).await;
-    }
-}
-
-/// Sends one pending control frame, else the front of the outbox. `Ok(Some(event))` for a data
-/// message (with its event, if it is one), `Ok(None)` for a control frame. Cancel-safe: an item
-/// leaves its queue only once actix-ws has taken it.
-async fn send_front(
-    session: &mut Session,
-    outbox: &mut VecDeque<Outgoing>,
-    pong_due: &mut Option<Bytes>,
-    ping_due: &mut bool,
-) -> Result<Option<Option<Arc<Event>>>, actix_ws::Closed> {
-    if let Some(payload) = pong_due.as_ref() {
-        session.pong(payload).await?;
-        *pong_due = None;
-        return Ok(None);
-    }
-    if *ping_due {
-        session.ping(b"").await?;
-        *ping_due = false;
-        return Ok(None);
-    }
-    let event = match outbox.front() {
-        Some(Outgoing::Text(text, event)) => {
-            session.text(text.clone()).await?;
-            event.clone()
-        }
-        Some(Outgoing::Binary(bytes, event)) => {
-            session.binary(bytes.clone()).await?;
-            event.clone()
-        }
-        None => return Ok(None),
-    };
-    outbox.pop_front();
-    Ok(Some(event))
 }

@@ -370,6 +370,13 @@ impl RawConn {
 
     /// Sends a WebSocket upgrade for `path` with extra headers; returns the response head.
     pub async fn upgrade(&mut self, path: &str, extra: &[(&str, &str)]) -> (u16, String) {
+        let req = self.upgrade_request(path, extra);
+        self.send(req.as_bytes()).await;
+        self.read_head().await
+    }
+
+    /// The upgrade request for `path`, with the RFC 6455 example key and `extra` headers.
+    pub fn upgrade_request(&self, path: &str, extra: &[(&str, &str)]) -> String {
         let mut headers = vec![
             ("Upgrade", "websocket"),
             ("Connection", "Upgrade"),
@@ -382,8 +389,7 @@ impl RawConn {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
         req.push_str("\r\n");
-        self.send(req.as_bytes()).await;
-        self.read_head().await
+        req
     }
 
     /// Sends one masked client frame.

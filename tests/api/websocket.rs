@@ -182,6 +182,42 @@ async fn each_violation_closes_with_its_rfc_6455_code() {
 }
 
 #[tokio::test]
+async fn frames_sent_with_the_handshake_are_not_lost() {
+    let app = spawn_app().await;
+    let mut conn = app.conn().await;
+    // One write: the upgrade and a first message, as a client that does not wait for the 101.
+    let mut bytes = conn.upgrade_request("/ws/echo", &[]).into_bytes();
+    bytes.extend(crate::helpers::client_frame(0x81, "déjà là".as_bytes()));
+    conn.send(&bytes).await;
+    assert_eq!(conn.read_head().await.0, 101);
+    assert_eq!(
+        conn.read_frame().await,
+        (0x81, "déjà là".as_bytes().to_vec())
+    );
+}
+
+#[tokio::test]
+async fn a_refused_upgrade_gets_its_answer_and_the_connection_closes() {
+    let app = spawn_app().await;
+    let mut conn = app.conn().await;
+    let (status, head) = conn.upgrade("/ws?since=soon", &[]).await;
+    assert_eq!(status, 400, "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    let body = String::from_utf8(conn.read_more().await.unwrap_or_default()).unwrap();
+    assert!(
+        body.contains("since"),
+        "the answer says what is wrong: {body}"
+    );
+    assert!(
+        conn.closed_by_server().await,
+        "no keep-alive after a refused upgrade"
+    );
+}
+
+#[tokio::test]
 async fn a_client_close_is_echoed_and_the_connection_ends() {
     let app = spawn_app().await;
     let mut conn = app.conn().await;

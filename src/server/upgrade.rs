@@ -1,0 +1,145 @@
+//! Upgraded connections: a WebSocket endpoint takes its TCP (or TLS) stream from actix-http.
+//!
+//! actix-http hands every `Upgrade: websocket` request, with the connection itself, to this
+//! service instead of its own dispatcher. The request still goes through the whole actix-web app
+//! (middleware included: the tap's turn, request counting, Origin, refuse), so an endpoint
+//! decides as any handler does. When its answer is `101 Switching Protocols` carrying a
+//! [`Takeover`], the head is written and the endpoint gets the stream, with any bytes the client
+//! already sent; the dispatcher's buffers are freed. Any other answer is written as it is, and
+//! the connection closes (a refused upgrade does not become a keep-alive connection).
+//!
+//! Why own the stream: under actix-ws a socket kept the dispatcher's two 8 KiB buffers, a body
+//! task and a channel for its whole life; a feed socket that writes its shared frames itself
+//! needs none of them (BENCHMARKS.md, "RSS per idle connection").
+
+use std::{
+    future::{Future, poll_fn},
+    pin::Pin,
+    rc::Rc,
+};
+
+use actix_codec::{Framed, FramedParts};
+use actix_http::{
+    ConnectionType, Request, Response, StatusCode,
+    body::{BodySize, MessageBody},
+    h1,
+};
+use actix_service::{Service, ServiceFactory, fn_factory, fn_service};
+use actix_web::{dev::ServiceResponse, web::BytesMut};
+use futures_util::future::LocalBoxFuture;
+
+use super::ClientStream;
+
+/// What a WebSocket handler attaches to its 101 answer: the endpoint's life on the stream.
+pub struct Takeover(Box<dyn FnOnce(ClientStream, BytesMut) -> LocalBoxFuture<'static, ()>>);
+
+impl Takeover {
+    /// `run` gets the stream once the 101 is written, and the bytes already read from it.
+    pub fn new<F, Fut>(run: F) -> Takeover
+    where
+        F: FnOnce(ClientStream, BytesMut) -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        Takeover(Box::new(move |io, read| Box::pin(run(io, read))))
+    }
+}
+
+type Connection = Framed<ClientStream, h1::Codec>;
+type Upgrade = (Request, Connection);
+type Outgoing = h1::Message<(Response<()>, BodySize)>;
+
+/// Encodes `item` (a response head or a body chunk) and writes it out.
+async fn send(framed: &mut Connection, item: Outgoing) -> std::io::Result<()> {
+    Pin::new(&mut *framed).write(item)?;
+    poll_fn(|cx| Pin::new(&mut *framed).flush::<Outgoing>(cx)).await
+}
+
+/// The upgrade service of one worker, serving requests through its own instance of `app`.
+pub fn service<F, B>(
+    app: F,
+) -> impl ServiceFactory<Upgrade, Config = (), Response = (), Error = actix_web::Error, InitError = ()>
+where
+    F: ServiceFactory<
+            Request,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+    B: MessageBody + 'static,
+{
+    let app = Rc::new(app);
+    fn_factory(move || {
+        let app = app.clone();
+        async move {
+            let app = Rc::new(app.new_service(()).await?);
+            Ok(fn_service(move |(req, framed): Upgrade| {
+                let app = app.clone();
+                async move { upgrade(&*app, req, framed).await }
+            }))
+        }
+    })
+}
+
+/// Serves one upgrade request: the endpoint's takeover, or its answer and the end of the
+/// connection.
+async fn upgrade<S, B>(
+    app: &S,
+    req: Request,
+    mut framed: Connection,
+) -> Result<(), actix_web::Error>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    let response: Response<_> = match app.call(req).await {
+        Ok(response) => Response::from(response).map_into_boxed_body(),
+        Err(err) => Response::from(err),
+    };
+    let (mut head, body) = response.into_parts();
+    let takeover = head.extensions_mut().remove::<Takeover>();
+    let io_error = |e: std::io::Error| actix_web::error::ErrorInternalServerError(e);
+    match takeover {
+        Some(Takeover(run)) if head.status() == StatusCode::SWITCHING_PROTOCOLS => {
+            send(&mut framed, h1::Message::Item((head, BodySize::None)))
+                .await
+                .map_err(io_error)?;
+            let FramedParts {
+                io,
+                read_buf,
+                write_buf,
+                ..
+            } = framed.into_parts();
+            // The read buffer may hold the client's first frames; the write buffer is empty
+            // after the send above. Both are the dispatcher's 8 KiB allocations: freed here,
+            // not kept for the life of the socket.
+            let already_read = BytesMut::from(&read_buf[..]);
+            drop((read_buf, write_buf));
+            run(io, already_read).await;
+            // The body ends the request's turn in the tap: only now, so that every frame the
+            // socket read and wrote was counted to its transport.
+            drop(body);
+        }
+        _ => {
+            head.head_mut().set_connection_type(ConnectionType::Close);
+            let size = body.size();
+            send(&mut framed, h1::Message::Item((head, size)))
+                .await
+                .map_err(io_error)?;
+            let mut body = std::pin::pin!(body);
+            while let Some(chunk) = poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+                let chunk = chunk.map_err(|e| io_error(std::io::Error::other(e.to_string())))?;
+                send(&mut framed, h1::Message::Chunk(Some(chunk)))
+                    .await
+                    .map_err(io_error)?;
+            }
+            send(&mut framed, h1::Message::Chunk(None))
+                .await
+                .map_err(io_error)?;
+            poll_fn(|cx| Pin::new(&mut framed).close::<Outgoing>(cx))
+                .await
+                .map_err(io_error)?;
+        }
+    }
+    Ok(())
+}
