@@ -228,6 +228,24 @@ async fn a_client_close_is_echoed_and_the_connection_ends() {
 }
 
 #[tokio::test]
+async fn after_its_own_close_the_server_waits_for_the_client_close_then_ends() {
+    let app = spawn_app().await;
+    let mut conn = app.conn().await;
+    assert_eq!(conn.upgrade("/ws", &[]).await.0, 101);
+    conn.send_frame(0x82, b"\x01").await; // binary on the feed: the server closes with 1003
+    assert_eq!(conn.read_close().await.0, 1003);
+    // RFC 6455 §7.1.1: the TCP connection stays open for the client's close frame. (A bounded
+    // look for an early end: the server's own wait is 2 s, and the client is not told to hurry.)
+    let early = tokio::time::timeout(std::time::Duration::from_millis(300), conn.read_more()).await;
+    assert!(
+        early.is_err(),
+        "the server ended the connection before the client's close: {early:?}"
+    );
+    conn.send_frame(0x88, &[0x03, 0xeb]).await; // 1003 back
+    assert!(conn.closed_by_server().await);
+}
+
+#[tokio::test]
 async fn a_bad_chat_on_the_socket_gets_an_error_message_and_the_socket_stays() {
     let app = spawn_app().await;
     let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
