@@ -25,19 +25,23 @@ use actix_http::{
     h1,
 };
 use actix_service::{Service, ServiceFactory, fn_factory, fn_service};
-use actix_web::{dev::ServiceResponse, web::BytesMut};
+use actix_web::dev::ServiceResponse;
 use futures_util::future::LocalBoxFuture;
 
 use super::ClientStream;
 
 /// What a WebSocket handler attaches to its 101 answer: the endpoint's life on the stream.
-pub struct Takeover(Box<dyn FnOnce(ClientStream, BytesMut) -> LocalBoxFuture<'static, ()>>);
+pub struct Takeover(Box<StartEndpoint>);
+
+/// Starts the endpoint on the stream and the bytes already read; its future is the socket's life.
+type StartEndpoint = dyn FnOnce(ClientStream, &[u8]) -> LocalBoxFuture<'static, ()>;
 
 impl Takeover {
-    /// `run` gets the stream once the 101 is written, and the bytes already read from it.
+    /// `run` gets the stream once the 101 is written, and the bytes already read from it (to
+    /// take in before it returns its future: the buffer holding them is freed then).
     pub fn new<F, Fut>(run: F) -> Takeover
     where
-        F: FnOnce(ClientStream, BytesMut) -> Fut + 'static,
+        F: FnOnce(ClientStream, &[u8]) -> Fut + 'static,
         Fut: Future<Output = ()> + 'static,
     {
         Takeover(Box::new(move |io, read| Box::pin(run(io, read))))
@@ -111,11 +115,11 @@ where
                 ..
             } = framed.into_parts();
             // The read buffer may hold the client's first frames; the write buffer is empty
-            // after the send above. Both are the dispatcher's 8 KiB allocations: freed here,
-            // not kept for the life of the socket.
-            let already_read = BytesMut::from(&read_buf[..]);
+            // after the send above. Both are the dispatcher's 8 KiB allocations: freed once
+            // the endpoint has taken those frames, not kept for the life of the socket.
+            let endpoint = run(io, &read_buf);
             drop((read_buf, write_buf));
-            run(io, already_read).await;
+            endpoint.await;
             // The body ends the request's turn in the tap: only now, so that every frame the
             // socket read and wrote was counted to its transport.
             drop(body);

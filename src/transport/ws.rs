@@ -28,11 +28,11 @@ use super::{
     since::{cursor_or_now, missed_notice},
 };
 use crate::{
-    feed::{Batch, Hub},
+    feed::Batch,
     meter::{ConnectionGuard, Transport},
     server::{AppState, ClientStream, error::ApiError},
     ws::{
-        FIN_TEXT, Incoming, Socket, SocketEvent, accept, choose_subprotocol, record_handshake,
+        FIN_TEXT, Message, Socket, SocketEvent, accept, choose_subprotocol, record_handshake,
         server_frame,
     },
 };
@@ -95,7 +95,6 @@ pub async fn feed_socket(
 /// growing a queue, and is told `{"type":"missed",...}` if it falls out of it.
 struct Follower {
     state: Arc<AppState>,
-    hub: Hub,
     wake: watch::Receiver<u64>,
     cursor: u64,
     binary: bool,
@@ -109,7 +108,6 @@ struct Follower {
 impl Follower {
     fn new(state: Arc<AppState>, cursor: u64, binary: bool) -> Follower {
         Follower {
-            hub: state.hub.clone(),
             wake: state.hub.subscribe(),
             _open: state.meter.connection(Transport::Ws),
             state,
@@ -152,12 +150,12 @@ impl Follower {
                 }),
                 event = socket.next() => match event {
                     SocketEvent::Flushed => {}
-                    SocketEvent::Received(Incoming::Text(text)) => {
+                    SocketEvent::Received(Message::Text(text)) => {
                         if let Some(reply) = chat_from_socket(&self.state, &text) {
-                            socket.send(&Incoming::Text(reply));
+                            socket.send(&Message::Text(reply));
                         }
                     }
-                    SocketEvent::Received(Incoming::Binary(_)) => break Some(CloseReason {
+                    SocketEvent::Received(Message::Binary(_)) => break Some(CloseReason {
                         code: CloseCode::Unsupported,
                         description: Some("the feed socket takes JSON text messages, not binary".into()),
                     }),
@@ -176,7 +174,7 @@ impl Follower {
         // Mark the current seq as seen before reading: a publish after this wakes us.
         self.wake.borrow_and_update();
         // The cursor only moves forward from a checked value: never ahead of the feed.
-        let Ok(mut batch) = self.hub.since(self.cursor, REFILL_EVENTS) else {
+        let Ok(mut batch) = self.state.hub.since(self.cursor, REFILL_EVENTS) else {
             self.feeding = false;
             return;
         };

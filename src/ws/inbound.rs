@@ -14,9 +14,9 @@ use bytestring::ByteString;
 
 use super::guard::FrameGuard;
 
-/// A data message from the client.
+/// A data message: what a client sends, and what the echo sends back.
 #[derive(Debug, PartialEq)]
-pub enum Incoming {
+pub enum Message {
     Text(ByteString),
     Binary(Bytes),
 }
@@ -24,7 +24,7 @@ pub enum Incoming {
 /// One thing the client said, in the order it said it.
 #[derive(Debug, PartialEq)]
 pub enum Received {
-    Message(Incoming),
+    Message(Message),
     Ping(Bytes),
     Pong,
     /// The client's close frame, with its code and reason if it gave one.
@@ -142,7 +142,7 @@ impl Inbound {
     fn message_done(&mut self, opcode: OpCode, payload: BytesMut) {
         let message = if opcode == OpCode::Text {
             match ByteString::try_from(payload.freeze()) {
-                Ok(text) => Incoming::Text(text),
+                Ok(text) => Message::Text(text),
                 Err(_) => {
                     // The guard checks UTF-8 as fragments arrive; this is the last line.
                     return self.end(Received::Violation(CloseReason {
@@ -152,7 +152,7 @@ impl Inbound {
                 }
             }
         } else {
-            Incoming::Binary(payload.freeze())
+            Message::Binary(payload.freeze())
         };
         self.ready.push_back(Received::Message(message));
     }
@@ -196,8 +196,8 @@ mod tests {
             meaning(&bytes),
             vec![
                 Received::Ping(Bytes::from_static(b"p")),
-                Received::Message(Incoming::Text("fragmentée".into())),
-                Received::Message(Incoming::Binary(Bytes::from_static(&[1, 2]))),
+                Received::Message(Message::Text("fragmentée".into())),
+                Received::Message(Message::Binary(Bytes::from_static(&[1, 2]))),
             ]
         );
     }
@@ -211,7 +211,7 @@ mod tests {
         );
         let broken = [frame(0x81, b"ok"), frame(0xC1, b"x"), frame(0x81, b"late")].concat();
         let got = meaning(&broken);
-        assert_eq!(got[0], Received::Message(Incoming::Text("ok".into())));
+        assert_eq!(got[0], Received::Message(Message::Text("ok".into())));
         assert!(matches!(&got[1], Received::Violation(r) if r.code == CloseCode::Protocol));
         assert_eq!(got.len(), 2);
     }

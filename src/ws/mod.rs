@@ -14,9 +14,8 @@ mod inbound;
 mod socket;
 
 pub use frame::{FIN_BINARY, FIN_TEXT, client_frame, server_frame};
-pub use guard::{FrameGuard, Violation};
 pub use handshake::{
     HandshakeLog, HandshakeRecord, accept_key, choose_subprotocol, record_handshake,
 };
-pub use inbound::Incoming;
-pub use socket::{Limits, Socket, SocketEvent, accept};
+pub use inbound::Message;
+pub use socket::{Socket, SocketEvent, accept};

@@ -27,7 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::{
     frame::{FIN_BINARY, FIN_TEXT, server_frame},
-    inbound::{Inbound, Incoming, Received},
+    inbound::{Inbound, Message, Received},
 };
 use crate::{
     config::Config,
@@ -88,13 +88,13 @@ where
     response
         .extensions_mut()
         .insert(Takeover::new(move |io, already_read| {
-            run(Socket::new(io, &already_read, limits))
+            run(Socket::new(io, already_read, limits))
         }));
     Ok(response)
 }
 
 pub enum SocketEvent {
-    Received(Incoming),
+    Received(Message),
     /// Everything queued has been handed to the kernel: the endpoint may queue more.
     Flushed,
     /// The connection must end; send this close frame (the RFC 6455 §5.5.1 reply to the client's
@@ -152,10 +152,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
         self.unflushed = true;
     }
 
-    pub fn send(&mut self, message: &Incoming) {
+    pub fn send(&mut self, message: &Message) {
         let frame = match message {
-            Incoming::Text(text) => server_frame(FIN_TEXT, text.as_bytes()).0,
-            Incoming::Binary(bytes) => server_frame(FIN_BINARY, bytes).0,
+            Message::Text(text) => server_frame(FIN_TEXT, text.as_bytes()).0,
+            Message::Binary(bytes) => server_frame(FIN_BINARY, bytes).0,
         };
         self.send_frame(frame);
     }
