@@ -6,28 +6,19 @@
 // EventSource gives up (an HTTP error), this client retries itself with backoff and ?since=.
 // Bytes are estimates: the page never sees the records, only the events inside them.
 
-import { Backoff } from "./backoff.js";
 import { t } from "./i18n.js";
-import { feedRestarted } from "./resume.js";
+import { PushClient } from "./push-client.js";
 import { sseRecordBytes, sseResponseHeadBytes } from "./wire-estimates.js";
 
 /** Event kinds the feed sends today; EventSource only dispatches named events to listeners. */
 const KINDS = ["tick", "chat"];
 
-export class SseClient {
+export class SseClient extends PushClient {
   constructor(panel, reporter) {
-    this.panel = panel;
-    this.reporter = reporter;
-    this.lastSeq = null;
+    super(panel, reporter);
     this.source = null;
     this.everOpened = false;
     this.failed = false;
-    this.backoff = new Backoff();
-    panel.onPause((paused) => (paused ? this.close() : this.open({ resuming: true })));
-  }
-
-  run() {
-    this.open({ resuming: false });
   }
 
   open({ resuming }) {
@@ -81,20 +72,11 @@ export class SseClient {
     }
     // CLOSED: EventSource gave up (an HTTP error status, or not an event stream).
     source.close();
-    if (await feedRestarted(this.lastSeq)) {
-      this.lastSeq = null;
-      this.panel.showNotice(t("notice.restarted"));
-    }
-    const delay = this.backoff.next();
     this.panel.showError(t("error.sse_refused"));
-    this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
-    this.retryTimer = setTimeout(() => {
-      if (!this.panel.paused) this.open({ resuming: true });
-    }, delay);
+    await this.retryLater();
   }
 
-  close() {
-    clearTimeout(this.retryTimer);
+  disconnect() {
     this.source?.close();
     this.source = null;
   }

@@ -6,26 +6,17 @@
 // from RFC 6455 (the page sees messages, not frames); the handshake request's size is the real
 // one, read back from the server's handshake log.
 
-import { Backoff } from "./backoff.js";
 import { t } from "./i18n.js";
-import { feedRestarted } from "./resume.js";
+import { PushClient } from "./push-client.js";
 import { frameSize } from "./frames.js";
 import { requestHeadBytes, switchingProtocolsHead, utf8Length } from "./wire-estimates.js";
 
-export class WsClient {
+export class WsClient extends PushClient {
   constructor(panel, reporter) {
-    this.panel = panel;
-    this.reporter = reporter;
-    this.lastSeq = null;
+    super(panel, reporter);
     this.socket = null;
     /** A socket closed on us (not on purpose): the next open is a reconnection, and counted. */
     this.lost = false;
-    this.backoff = new Backoff();
-    panel.onPause((paused) => (paused ? this.close() : this.open({ resuming: true })));
-  }
-
-  run() {
-    this.open({ resuming: false });
   }
 
   open({ resuming }) {
@@ -93,19 +84,10 @@ export class WsClient {
     if (socket !== this.socket) return; // an old socket, closed on purpose (pause)
     this.lost = true;
     this.panel.showError(t("error.ws_closed", { code: close.code, reason: close.reason || t("error.no_reason") }));
-    if (await feedRestarted(this.lastSeq)) {
-      this.lastSeq = null;
-      this.panel.showNotice(t("notice.restarted"));
-    }
-    const delay = this.backoff.next();
-    this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
-    this.retryTimer = setTimeout(() => {
-      if (!this.panel.paused) this.open({ resuming: true });
-    }, delay);
+    await this.retryLater();
   }
 
-  close() {
-    clearTimeout(this.retryTimer);
+  disconnect() {
     const socket = this.socket;
     this.socket = null;
     socket?.close(1000, "paused");
