@@ -11,9 +11,12 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    feed::{FeedSettings, unix_micros},
-    meter::{ClientReport, FeedGauges, MeterSnapshot, Transport, WindowSample, encode_prometheus},
-    server::{AppState, error::ApiError, faults::FaultState},
+    error::ApiError,
+    feed::unix_micros,
+    meter::{ClientReport, FeedGauges, MeterSnapshot, WindowSample, encode_prometheus},
+    network::FaultState,
+    state::{AppState, Settings},
+    transport_kind::Transport,
 };
 
 /// `GET /api/time`: the server clock, for clients estimating their offset (Cristian's method).
@@ -37,7 +40,7 @@ pub struct FeedStats {
     pub last_seq: u64,
     pub buffer: usize,
     #[serde(flatten)]
-    pub settings: FeedSettings,
+    pub settings: Settings,
 }
 
 #[derive(Serialize)]
@@ -55,7 +58,7 @@ pub fn stats(state: &AppState) -> Stats {
         feed: FeedStats {
             last_seq: state.hub.last_seq(),
             buffer: state.hub.capacity(),
-            settings: state.settings.borrow().clone(),
+            settings: state.settings(),
         },
         faults: Transport::ALL
             .into_iter()
@@ -124,10 +127,9 @@ pub async fn stats_stream(state: web::Data<AppState>) -> HttpResponse {
 
 /// `GET /metrics`: Prometheus text exposition.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let settings = state.settings.borrow().clone();
     let gauges = FeedGauges {
         last_seq: state.hub.last_seq(),
-        rate_hz: settings.rate_hz,
+        rate_hz: state.feed_settings.borrow().rate_hz,
         buffer: state.hub.capacity(),
     };
     HttpResponse::Ok()
@@ -140,9 +142,7 @@ pub async fn client_metrics(
     state: web::Data<AppState>,
     report: web::Json<ClientReport>,
 ) -> Result<HttpResponse, ApiError> {
-    let (transport, latencies) = report
-        .validate()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let (transport, latencies) = report.validate()?;
     state.meter.client_latencies(transport, &latencies);
     Ok(HttpResponse::Accepted().json(json!({ "recorded": latencies.len() })))
 }
@@ -156,8 +156,5 @@ pub async fn handshake(
         .handshakes
         .find(&tag)
         .map(|record| HttpResponse::Ok().json(record))
-        .ok_or_else(|| ApiError {
-            status: actix_web::http::StatusCode::NOT_FOUND,
-            message: format!("no handshake tagged {tag}"),
-        })
+        .ok_or_else(|| ApiError::not_found(format!("no handshake tagged {tag}")))
 }

@@ -7,6 +7,15 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::Args;
 
+/// Highest generator rate, in events per second (flag and instructor alike).
+pub const MAX_RATE_HZ: f64 = 1000.0;
+/// Largest replay buffer accepted, in events: a bound on memory, about 64 MiB at the largest payload.
+pub const MAX_BUFFER: usize = 65_536;
+/// Largest padding added to generated events, in bytes.
+pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
+/// Bounds of the long-poll hold cap, in milliseconds (a hold a client asks for is shortened to it).
+pub const LONGPOLL_CAP_MS: std::ops::RangeInclusive<u64> = 100..=300_000;
+
 /// What `pushlab serve` needs to run. Every field is a flag with an environment fallback.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -112,22 +121,19 @@ impl Config {
 
     /// Checks the values a flag parser cannot: a bad value stops the start with a clear message.
     pub fn validate(&self) -> Result<(), String> {
-        if !(0.0..=crate::feed::MAX_RATE_HZ).contains(&self.rate) || self.rate.is_nan() {
+        if !(0.0..=MAX_RATE_HZ).contains(&self.rate) || self.rate.is_nan() {
             return Err(format!(
                 "--rate must be between 0 and {} events per second",
-                crate::feed::MAX_RATE_HZ
+                MAX_RATE_HZ
             ));
         }
-        if !(1..=crate::feed::MAX_BUFFER).contains(&self.buffer) {
-            return Err(format!(
-                "--buffer must be between 1 and {}",
-                crate::feed::MAX_BUFFER
-            ));
+        if !(1..=MAX_BUFFER).contains(&self.buffer) {
+            return Err(format!("--buffer must be between 1 and {}", MAX_BUFFER));
         }
         if self.max_message_bytes < 125 {
             return Err("--max-message-bytes must be at least 125".into());
         }
-        let cap = crate::feed::LONGPOLL_CAP_MS;
+        let cap = LONGPOLL_CAP_MS;
         if !cap.contains(&self.longpoll_max_ms) {
             return Err(format!(
                 "--longpoll-max-ms must be between {} and {}",

@@ -11,10 +11,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::{
-    api::stats,
-    feed::unix_micros,
-    meter::{Transport, WindowSample},
-    server::AppState,
+    api::stats, feed::unix_micros, meter::WindowSample, state::AppState, transport_kind::Transport,
 };
 
 /// The window's CSV header, one row per second and transport.

@@ -1,18 +1,22 @@
 //! pushlab: one live feed, five ways to follow it, and a meter that compares them.
 //!
-//! # Layout
+//! # Layout, from the bottom up (each part imports only parts above it in this list;
+//! `tests/architecture.rs` fails on an edge that goes the other way)
 //!
-//! - [`config`]: every knob, from flags and `PUSHLAB_*` variables.
-//! - [`feed`]: events, the [`feed::Hub`] that numbers and keeps them, the tick generator.
+//! - [`config`], [`error`], [`lang`], [`sessions`], [`transport_kind`], [`telemetry`]: every
+//!   knob and its bounds, the HTTP error, the pages' language, the console's sessions, the five
+//!   transports' names and paths, logging. They import nothing of pushlab.
+//! - [`ws`]: RFC 6455 as a library (frames, guard, reassembly, handshake, the socket).
+//! - [`feed`]: events (each encoded once, at publish), the [`feed::Hub`], the generator.
+//! - [`meter`]: requests, bytes, deliveries, delays; `/api/stats` and `/metrics` figures.
+//! - [`network`]: what the instructor simulates: added delays, caps, faults, the throttle.
+//! - [`state`]: the shared [`state::AppState`] and the live settings.
+//! - [`admin`]: who is the instructor, and the controls behind the token.
 //! - [`transport`]: classic page, short poll, long poll, SSE, WebSocket (and chat, echo);
 //!   thin adapters from the hub to a wire format.
-//! - [`ws`]: WebSocket plumbing: the RFC 6455 guard, handshake details, the connection loop.
-//! - [`meter`]: requests, bytes, deliveries, delays; `/api/stats` and `/metrics`.
-//! - [`server`]: shared state, the actix server, the socket tap that counts bytes on the wire.
-//! - [`admin`]: the instructor's console, its login, and the controls behind the token.
-//! - [`api`], [`export`], [`pages`], [`routes`]: the remaining endpoints, the downloads for lab
-//!   reports, the HTML pages, the route table.
-//! - [`bench`]: `pushlab bench`, simulated clients per transport and the comparison table.
+//! - [`api`], [`export`], [`pages`]: the other endpoints, the downloads, the HTML pages.
+//! - [`server`]: the edge: listener, TLS, the byte tap, the upgrade hand-off, middleware.
+//! - [`routes`], this file and `main.rs`: the app's assembly; [`bench`]: `pushlab bench`.
 //!
 //! [`Application::build`] is the one entry: `main` and the tests start the same server.
 
@@ -20,14 +24,20 @@ pub mod admin;
 pub mod api;
 pub mod bench;
 pub mod config;
+pub mod error;
 pub mod export;
 pub mod feed;
+pub mod lang;
 pub mod meter;
+pub mod network;
 pub mod pages;
 pub mod routes;
 pub mod server;
+pub mod sessions;
+pub mod state;
 pub mod telemetry;
 pub mod transport;
+pub mod transport_kind;
 pub mod ws;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -36,7 +46,7 @@ use actix_server::{Server, ServerHandle};
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
-use server::AppState;
+use state::AppState;
 
 /// A built server: bound, with its background tasks running, not yet awaited.
 pub struct Application {
@@ -79,12 +89,13 @@ impl Application {
             listener,
             state.clone(),
             tls.as_ref().map(|t| t.config.clone()),
+            routes::routes,
         )?;
 
         tokio::spawn(feed::run_generator(
             state.hub.clone(),
             state.ticks.clone(),
-            state.settings.subscribe(),
+            state.feed_settings.subscribe(),
             state.shutdown.clone(),
         ));
         tokio::spawn(tick_every_second(state.clone()));

@@ -8,8 +8,11 @@ use serde_json::json;
 
 use super::require_admin;
 use crate::{
-    feed::{MAX_BURST, SettingsUpdate},
-    server::{AppState, error::ApiError, faults::FaultRequest},
+    error::ApiError,
+    feed::MAX_BURST,
+    network::FaultRequest,
+    state::{AppState, SettingsUpdate},
+    transport_kind::Transport,
 };
 
 /// `GET /api/admin/settings`.
@@ -18,7 +21,7 @@ pub async fn get_settings(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&req, &state)?;
-    Ok(HttpResponse::Ok().json(&*state.settings.borrow()))
+    Ok(HttpResponse::Ok().json(state.settings()))
 }
 
 /// `PUT /api/admin/settings`: a partial update, applied to every client at once.
@@ -28,13 +31,10 @@ pub async fn put_settings(
     update: web::Json<SettingsUpdate>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&req, &state)?;
-    let current = state.settings.borrow().clone();
-    let next = current
-        .updated(&update)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    tracing::info!(before = ?current, after = ?next, "settings changed");
-    state.settings.send_replace(next.clone());
-    Ok(HttpResponse::Ok().json(next))
+    let before = state.settings();
+    let after = state.update_settings(&update)?;
+    tracing::info!(?before, ?after, "settings changed");
+    Ok(HttpResponse::Ok().json(after))
 }
 
 /// `POST /api/admin/reset`: zero the stats.
@@ -64,14 +64,14 @@ pub async fn burst(
             "count must be from 1 to {MAX_BURST}"
         )));
     }
-    let padding = state.settings.borrow().payload_bytes;
+    let padding = state.feed_settings.borrow().payload_bytes;
     state.ticks.burst(&state.hub, body.count, padding);
     tracing::info!(count = body.count, "burst published");
     Ok(HttpResponse::Ok()
         .json(json!({ "published": body.count, "last_seq": state.hub.last_seq() })))
 }
 
-/// `POST /api/admin/fault`: drop, slow, refuse or clear one transport (see `server::faults`).
+/// `POST /api/admin/fault`: drop, slow, refuse or clear one transport (see `network::faults`).
 pub async fn fault(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -79,12 +79,9 @@ pub async fn fault(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&req, &state)?;
     // The connections a drop reaches are those open now (read before they start closing).
-    let open_before = crate::meter::Transport::parse(body.transport_name())
-        .map_or(0, |t| state.meter.open_connections(t));
-    let transport = state
-        .faults
-        .apply(&body)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let open_before =
+        Transport::parse(body.transport_name()).map_or(0, |t| state.meter.open_connections(t));
+    let transport = state.faults.apply(&body)?;
     tracing::warn!(fault = ?*body, "fault injected");
     let mut answer = json!({
         "transport": transport.as_str(),

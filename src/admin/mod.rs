@@ -1,9 +1,10 @@
-//! The instructor's side: who is the instructor ([`auth`]), the console page and the login form that sets its
-//! cookie ([`console`]), and the controls behind the token ([`controls`]): settings, reset, burst
-//! and fault injection.
+//! The instructor's side of the API: who is the instructor ([`auth`]: the Bearer token or the
+//! console's session cookie) and the controls behind the token ([`controls`]): settings, reset,
+//! burst and fault injection. (The console page itself is `pages::console`.)
+//!
+//! Reads and changes the shared state; imports nothing of the transports, pages or server.
 
 pub mod auth;
-pub mod console;
 pub mod controls;
 
-pub use auth::{Sessions, is_admin, require_admin};
+pub use auth::{is_admin, require_admin};

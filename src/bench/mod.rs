@@ -171,7 +171,7 @@ fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
     config.max_connections = MAX_CLIENTS * 2;
     // Large enough that no client can fall out of it during a phase at this rate.
     let events = args.rate * (args.ramp + args.duration + GRACE.as_secs() + 10) as f64 * 2.0;
-    config.buffer = (events as usize).clamp(1024, crate::feed::MAX_BUFFER);
+    config.buffer = (events as usize).clamp(1024, crate::config::MAX_BUFFER);
     let embedded = Embedded::start(config)?;
     Ok(Target {
         addr: embedded.addr,
@@ -193,7 +193,10 @@ async fn last_seq(addr: SocketAddr) -> anyhow::Result<u64> {
 /// Pauses or resumes the feed, so that a phase ends on a known last seq.
 async fn set_paused(args: &BenchArgs, target: &Target, paused: bool) -> anyhow::Result<()> {
     if let Some(embedded) = &target.embedded {
-        embedded.state.settings.send_modify(|s| s.paused = paused);
+        embedded
+            .state
+            .feed_settings
+            .send_modify(|s| s.paused = paused);
         return Ok(());
     }
     let Some(token) = &args.admin_token else {

@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-use crate::{Application, Config, Stopper, server::AppState};
+use crate::{Application, Config, Stopper, state::AppState};
 
 /// Linux reports CPU time in clock ticks of 1/100 s (USER_HZ, fixed at 100 on Linux).
 const TICKS_PER_SECOND: u64 = 100;

@@ -76,7 +76,7 @@ pub async fn run_generator(
                     if ours_changed(&settings, &current) {
                         break; // new rate, payload or pause: start a new schedule
                     }
-                    continue; // a delay or poll setting: the schedule stays
+                    continue; // the same values sent again: the schedule stays
                 }
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep_until(next) => {}
@@ -97,7 +97,7 @@ pub async fn run_generator(
 }
 
 fn ours_changed(settings: &watch::Receiver<FeedSettings>, current: &FeedSettings) -> bool {
-    settings.borrow().generator_view() != current.generator_view()
+    *settings.borrow() != *current
 }
 
 fn next_value(value: f64) -> f64 {

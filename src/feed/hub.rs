@@ -85,6 +85,12 @@ pub struct AheadOfFeed {
     pub last_seq: u64,
 }
 
+impl From<AheadOfFeed> for crate::error::ApiError {
+    fn from(err: AheadOfFeed) -> Self {
+        crate::error::ApiError::bad_request(err.to_string())
+    }
+}
+
 impl Hub {
     /// A hub keeping the last `capacity` events (at least one).
     pub fn new(capacity: usize) -> Hub {

@@ -31,6 +31,12 @@ pub enum ClientReportError {
     Value(i64),
 }
 
+impl From<ClientReportError> for crate::error::ApiError {
+    fn from(err: ClientReportError) -> Self {
+        crate::error::ApiError::bad_request(err.to_string())
+    }
+}
+
 impl ClientReport {
     /// The transport and the latencies to record, or why the report is refused.
     pub fn validate(&self) -> Result<(Transport, Vec<u64>), ClientReportError> {

@@ -4,12 +4,14 @@
 //! Bytes are not reported by transports at all: the server's socket tap counts them as they cross
 //! the socket (see `server::tap`). The meter owns totals since the last reset, a 60-second window,
 //! and the export to JSON and Prometheus; it never decides what a transport sends.
+//!
+//! Imports only the feed (an event's publish time) and `transport_kind`: nothing of the
+//! transports, the server or the pages.
 
 mod client_report;
 mod histogram;
 mod prometheus;
 mod shard;
-mod transport;
 mod window;
 
 use std::{
@@ -26,10 +28,9 @@ use serde::Serialize;
 pub use client_report::{ClientReport, ClientReportError, MAX_REPORT_LATENCIES};
 pub use histogram::{MAX_LATENCY_US, Summary, new_histogram as new_latency_histogram, summarize};
 pub use prometheus::{FeedGauges, encode_prometheus};
-pub use transport::Transport;
 pub use window::{WINDOW_SECONDS, WindowSample};
 
-use crate::feed::Event;
+use crate::{feed::Event, transport_kind::Transport};
 use histogram::{new_histogram, record};
 use shard::{Counter, PerThread};
 use window::Window;

@@ -18,8 +18,8 @@ use actix_web::{
     web::{self, Bytes},
 };
 
-use super::{AppState, tap::ConnTap};
-use crate::meter::Transport;
+use super::tap::ConnTap;
+use crate::{state::AppState, transport_kind::Transport};
 
 pub async fn tap_and_count(
     req: ServiceRequest,

@@ -1,15 +1,16 @@
-//! The HTTP server: shared state, the listener, and the socket tap under every connection.
+//! The server's edge: the listener, TLS, the socket tap under every connection, the upgrade
+//! hand-off, and the middleware every request crosses (metering, Origin, refuse faults).
 //!
 //! pushlab builds its actix server by hand (actix-server + actix-http's HTTP/1 service) rather
 //! than with `HttpServer`, for two reasons: to wrap each accepted `TcpStream` in a
 //! [`TappedStream`], so that the meter counts real bytes on the wire (under TLS when it is on),
 //! and to give WebSocket endpoints their stream once the handshake is answered ([`upgrade`]).
-//! Routing and handlers are plain actix-web.
+//! Routing and handlers are plain actix-web: [`serve`] receives the route table from the app's
+//! assembly (`routes.rs`) and imports no handler.
 
-pub mod error;
-pub mod faults;
 mod metered;
 pub mod origin;
+mod refuse;
 mod stream;
 pub mod tap;
 pub mod tls;
@@ -21,62 +22,10 @@ use actix_http::{HttpService, KeepAlive, error::DispatchError};
 use actix_server::Server;
 use actix_service::{ServiceFactory, ServiceFactoryExt, fn_service, map_config};
 use actix_web::{App, dev::AppConfig, middleware::from_fn, web};
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
-use crate::{
-    admin::Sessions,
-    config::Config,
-    feed::{FeedSettings, Hub, TickSource},
-    meter::Meter,
-};
-use faults::Faults;
+use crate::{error, state::AppState};
 pub use stream::ClientStream;
 pub use tap::TappedStream;
-
-/// Everything a handler may need, built once and shared by all workers (never per worker: each
-/// worker building its own would split the hub and the counters into copies).
-pub struct AppState {
-    pub config: Config,
-    pub hub: Hub,
-    pub meter: Arc<Meter>,
-    pub settings: watch::Sender<FeedSettings>,
-    /// The generator's walk, shared with the instructor's burst.
-    pub ticks: Arc<TickSource>,
-    pub faults: Arc<Faults>,
-    pub admin_sessions: Sessions,
-    /// Cancelled on Ctrl-C/SIGTERM: every streaming task and held long poll ends on it.
-    pub shutdown: CancellationToken,
-    pub admin_token: String,
-    /// Numbers connections for logs and the protocol inspector (never random).
-    pub next_connection_id: std::sync::atomic::AtomicU64,
-    pub handshakes: crate::transport::HandshakeLog,
-}
-
-impl AppState {
-    pub fn new(config: Config, admin_token: String) -> AppState {
-        let settings = FeedSettings::initial(config.rate, config.longpoll_max_ms);
-        AppState {
-            ticks: Default::default(),
-            faults: Default::default(),
-            admin_sessions: Default::default(),
-            hub: Hub::new(config.buffer),
-            meter: Arc::new(Meter::with_recording(!config.no_meter)),
-            settings: watch::channel(settings).0,
-            shutdown: CancellationToken::new(),
-            admin_token,
-            next_connection_id: Default::default(),
-            handshakes: Default::default(),
-            config,
-        }
-    }
-
-    pub fn connection_id(&self) -> u64 {
-        self.next_connection_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            + 1
-    }
-}
 
 /// How long an idle keep-alive connection stays open: long enough that a poll every few seconds
 /// reuses its connection, as a browser would.
@@ -93,6 +42,7 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// crosses. The last wrap runs first: the tap must see every request.
 fn app(
     data: web::Data<AppState>,
+    routes: Routes,
 ) -> impl ServiceFactory<
     actix_http::Request,
     Config = (),
@@ -104,20 +54,24 @@ fn app(
         App::new()
             .app_data(data)
             .configure(error::extractor_configs)
-            .configure(crate::routes::routes)
-            .wrap(from_fn(faults::refuse_guard))
+            .configure(routes)
+            .wrap(from_fn(refuse::refuse_guard))
             .wrap(from_fn(origin::origin_guard))
             .wrap(from_fn(metered::tap_and_count)),
         |_| AppConfig::default(),
     )
 }
 
-/// Starts serving `listener`, over TLS when `tls` is given. The returned server is a future
-/// that ends when stopped.
+/// The route table the app's assembly hands the server (every handler, every path).
+pub type Routes = fn(&mut web::ServiceConfig);
+
+/// Starts serving `routes` on `listener`, over TLS when `tls` is given. The returned server is a
+/// future that ends when stopped.
 pub fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     tls: Option<Arc<rustls::ServerConfig>>,
+    routes: Routes,
 ) -> std::io::Result<Server> {
     let workers = state
         .config
@@ -131,7 +85,7 @@ pub fn serve(
         .max_concurrent_connections(per_worker_connections)
         .backlog(4096)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .disable_signals() // lib.rs handles signals: streams must be told before the stop
+        .disable_signals() // main.rs handles signals: streams must be told before the stop
         .listen("pushlab", listener, move || {
             let meter = state.meter.clone();
             let faults = state.faults.clone();
@@ -177,8 +131,8 @@ pub fn serve(
                         ext.insert(io.tap());
                     })
                     // WebSocket handshakes go through the same app, then own their stream.
-                    .upgrade(upgrade::service(app(data.clone())))
-                    .h1(app(data.clone())),
+                    .upgrade(upgrade::service(app(data.clone(), routes)))
+                    .h1(app(data.clone(), routes)),
             )
         })
         .map(|builder| builder.run())

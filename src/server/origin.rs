@@ -14,7 +14,7 @@ use actix_web::{
     web,
 };
 
-use super::{AppState, error::ApiError};
+use crate::{error::ApiError, state::AppState};
 
 /// Refuses (403) upgrades and state-changing requests whose `Origin` is neither this host nor
 /// one of `--allowed-origin`.

@@ -11,7 +11,7 @@
 //!   given to that request when it starts;
 //! - bytes written after a response body ended (the final chunk, a flush) belong to that response.
 //!
-//! The tap is also where a "slow" fault (see `faults.rs`) holds writes to a transport's clients
+//! The tap is also where a "slow" fault (see `network::faults`) holds writes to a transport's clients
 //! to a byte rate: below actix, so every transport is slowed the same way a slow reader would.
 //!
 //! A client that pipelines (sends request N+1 before response N ended) would have the head of
@@ -28,8 +28,8 @@ use std::{
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::faults::{Faults, Throttle};
-use crate::meter::{Meter, Transport};
+use crate::network::{Faults, Throttle};
+use crate::{meter::Meter, transport_kind::Transport};
 
 /// Who owns the bytes of a connection right now.
 #[derive(Debug, Clone, Copy, PartialEq)]

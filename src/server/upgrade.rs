@@ -12,11 +12,7 @@
 //! task and a channel for its whole life; a feed socket that writes its shared frames itself
 //! needs none of them (BENCHMARKS.md, "RSS per idle connection").
 
-use std::{
-    future::{Future, poll_fn},
-    pin::Pin,
-    rc::Rc,
-};
+use std::{future::poll_fn, pin::Pin, rc::Rc};
 
 use actix_codec::{Framed, FramedParts};
 use actix_http::{
@@ -26,27 +22,9 @@ use actix_http::{
 };
 use actix_service::{Service, ServiceFactory, fn_factory, fn_service};
 use actix_web::dev::ServiceResponse;
-use futures_util::future::LocalBoxFuture;
 
 use super::ClientStream;
-
-/// What a WebSocket handler attaches to its 101 answer: the endpoint's life on the stream.
-pub struct Takeover(Box<StartEndpoint>);
-
-/// Starts the endpoint on the stream and the bytes already read; its future is the socket's life.
-type StartEndpoint = dyn FnOnce(ClientStream, &[u8]) -> LocalBoxFuture<'static, ()>;
-
-impl Takeover {
-    /// `run` gets the stream once the 101 is written, and the bytes already read from it (to
-    /// take in before it returns its future: the buffer holding them is freed then).
-    pub fn new<F, Fut>(run: F) -> Takeover
-    where
-        F: FnOnce(ClientStream, &[u8]) -> Fut + 'static,
-        Fut: Future<Output = ()> + 'static,
-    {
-        Takeover(Box::new(move |io, read| Box::pin(run(io, read))))
-    }
-}
+use crate::ws::Takeover;
 
 type Connection = Framed<ClientStream, h1::Codec>;
 type Upgrade = (Request, Connection);
@@ -101,10 +79,10 @@ where
         Err(err) => Response::from(err),
     };
     let (mut head, body) = response.into_parts();
-    let takeover = head.extensions_mut().remove::<Takeover>();
+    let takeover = head.extensions_mut().remove::<Takeover<ClientStream>>();
     let io_error = |e: std::io::Error| actix_web::error::ErrorInternalServerError(e);
     match takeover {
-        Some(Takeover(run)) if head.status() == StatusCode::SWITCHING_PROTOCOLS => {
+        Some(takeover) if head.status() == StatusCode::SWITCHING_PROTOCOLS => {
             send(&mut framed, h1::Message::Item((head, BodySize::None)))
                 .await
                 .map_err(io_error)?;
@@ -117,7 +95,7 @@ where
             // The read buffer may hold the client's first frames; the write buffer is empty
             // after the send above. Both are the dispatcher's 8 KiB allocations: freed once
             // the endpoint has taken those frames, not kept for the life of the socket.
-            let endpoint = run(io, &read_buf);
+            let endpoint = takeover.start(io, &read_buf);
             drop((read_buf, write_buf));
             endpoint.await;
             // The body ends the request's turn in the tap: only now, so that every frame the

@@ -8,11 +8,13 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::{
-    feed::{Event, Hub, Kind},
-    server::{AppState, error::ApiError},
-};
 use std::sync::Arc;
+
+use crate::{
+    error::ApiError,
+    feed::{Event, Hub, Kind},
+    state::AppState,
+};
 
 pub const MAX_AUTHOR_CHARS: usize = 32;
 pub const MAX_TEXT_CHARS: usize = 500;
@@ -40,6 +42,12 @@ pub enum ChatError {
     TooLong { field: &'static str, max: usize },
     #[error("{field} must not contain control characters")]
     Control { field: &'static str },
+}
+
+impl From<ChatError> for ApiError {
+    fn from(err: ChatError) -> Self {
+        ApiError::bad_request(err.to_string())
+    }
 }
 
 impl ChatPost {
@@ -77,10 +85,7 @@ pub async fn post_chat(
     state: web::Data<AppState>,
     post: web::Json<ChatPost>,
 ) -> Result<HttpResponse, ApiError> {
-    let message = post
-        .into_inner()
-        .validate()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let message = post.into_inner().validate()?;
     let event = publish_chat(&state.hub, &message);
     Ok(HttpResponse::Created()
         .content_type("application/json")

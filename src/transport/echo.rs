@@ -5,38 +5,48 @@
 //! slides' example (`chat`, `superchat`) are accepted, so students can watch a negotiation.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use actix_ws::{CloseCode, CloseReason};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
-use super::ws::{SocketQuery, inspect_tag};
+use super::handshake::{SocketQuery, inspect_tag, note_handshake, socket_limits};
 use crate::{
-    server::{AppState, ClientStream},
-    ws::{Socket, SocketEvent, accept, choose_subprotocol, record_handshake},
+    state::AppState,
+    ws::{CloseCode, CloseReason, Socket, SocketEvent, accept, choose_subprotocol},
 };
 
 pub const SUBPROTOCOLS: [&str; 2] = ["chat", "superchat"];
 
-pub async fn echo_socket(
+/// The echo endpoint, over the server's stream type `IO` (chosen by the route table).
+pub async fn echo_socket<IO>(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<SocketQuery>,
-) -> Result<HttpResponse, actix_web::Error> {
+) -> Result<HttpResponse, actix_web::Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + 'static,
+{
     let protocol = choose_subprotocol(&req, &SUBPROTOCOLS)?;
     let tag = inspect_tag(&query.inspect)?;
     let shutdown = state.shutdown.clone();
-    let response = accept(&req, protocol, &state.config, |socket| {
-        echo(socket, shutdown)
-    })?;
-    let connection = state.connection_id();
-    if tag.is_some() {
-        state
-            .handshakes
-            .push(record_handshake(&req, &response, connection, tag, protocol));
-    }
+    let span = tracing::debug_span!("echo", connection = tracing::field::Empty);
+    let life = span.clone();
+    let response = accept(
+        &req,
+        protocol,
+        socket_limits(&state),
+        move |socket: Socket<IO>| echo(socket, shutdown).instrument(life),
+    )?;
+    let connection = note_handshake(&state, &req, &response, tag, protocol);
+    span.record("connection", connection);
     Ok(response)
 }
 
-async fn echo(mut socket: Socket<ClientStream>, shutdown: CancellationToken) {
+async fn echo<IO: AsyncRead + AsyncWrite + Unpin>(
+    mut socket: Socket<IO>,
+    shutdown: CancellationToken,
+) {
+    tracing::debug!("open");
     let reason = loop {
         tokio::select! {
             _ = shutdown.cancelled() => {
@@ -46,9 +56,13 @@ async fn echo(mut socket: Socket<ClientStream>, shutdown: CancellationToken) {
                 SocketEvent::Received(message) => socket.send(&message),
                 SocketEvent::Flushed => {}
                 SocketEvent::Closing(reason) => break reason,
-                SocketEvent::Gone => return,
+                SocketEvent::Gone => {
+                    tracing::debug!("gone without a close frame");
+                    return;
+                }
             },
         }
     };
+    tracing::debug!(?reason, "closing");
     socket.close(reason).await;
 }

@@ -10,14 +10,12 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::{
-    network::{broken_response, hold_answer},
-    poll::answer,
-    since::cursor_or_now,
-};
+use super::{answer::answer, cursor::cursor_or_now};
 use crate::{
-    meter::Transport,
-    server::{AppState, error::ApiError},
+    error::ApiError,
+    network::{broken_response, hold_answer},
+    state::AppState,
+    transport_kind::Transport,
 };
 
 /// Hold time when the client does not say (PROTOCOL.md), under typical proxies' 30 s idle cut.
@@ -37,7 +35,7 @@ pub async fn long_poll(
     let _open = state.meter.connection(Transport::LongPoll);
     let cursor = cursor_or_now(query.since, state.hub.last_seq());
     // The bound: a longer hold than the instructor's cap is shortened to it, not refused.
-    let cap = state.settings.borrow().longpoll_max_ms;
+    let cap = state.network.borrow().longpoll_max_ms;
     let hold = Duration::from_millis(query.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(cap));
     let until = tokio::time::Instant::now() + hold;
     let dropped = state.faults.drop_token(Transport::LongPoll);
@@ -54,6 +52,6 @@ pub async fn long_poll(
     if dropped.is_cancelled() {
         return Ok(broken_response());
     }
-    hold_answer(&state, Transport::LongPoll).await;
+    hold_answer(state.added_delay(Transport::LongPoll), &state.shutdown).await;
     Ok(answer(&state, Transport::LongPoll, &batch))
 }

@@ -15,18 +15,13 @@ use actix_web::{
     web::{self, Bytes},
 };
 use futures_util::stream;
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    network::dropped_error,
-    since::{SinceQuery, cursor_or_now, missed_notice},
+    cursor::{SinceQuery, cursor_or_now},
+    follower::Follower,
 };
-use crate::{
-    feed::{FeedSettings, Hub},
-    meter::{ConnectionGuard, Meter, Transport},
-    server::{AppState, error::ApiError},
-};
+use crate::{error::ApiError, network::dropped_error, state::AppState, transport_kind::Transport};
 
 /// A comment line this often keeps proxies and browsers from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -56,42 +51,33 @@ pub async fn sse(
     let cursor = cursor_or_now(since, state.hub.last_seq());
     state.hub.since(cursor, 0)?; // refuse a cursor ahead of the feed before answering 200
 
-    let follower = Follower {
-        hub: state.hub.clone(),
-        meter: state.meter.clone(),
-        cursor,
-        wake: state.hub.subscribe(),
+    let stream = EventStream {
+        follower: Follower::new(&state, Transport::Sse, cursor),
         shutdown: state.shutdown.clone(),
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
         greeted: false,
-        settings: state.settings.subscribe(),
         dropped: state.faults.drop_token(Transport::Sse),
-        _open: state.meter.connection(Transport::Sse),
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(stream::unfold(follower, |mut f| async move {
-            let chunk = f.next_chunk().await?;
-            Some((chunk, f))
+        .streaming(stream::unfold(stream, |mut s| async move {
+            let chunk = s.next_chunk().await?;
+            Some((chunk, s))
         })))
 }
 
-struct Follower {
-    hub: Hub,
-    meter: std::sync::Arc<Meter>,
-    cursor: u64,
-    wake: watch::Receiver<u64>,
+/// One SSE response: the follower's deliveries as event records, with keep-alives between.
+struct EventStream {
+    follower: Follower,
     shutdown: CancellationToken,
     keep_alive: tokio::time::Interval,
     greeted: bool,
-    settings: watch::Receiver<FeedSettings>,
     dropped: CancellationToken,
-    _open: ConnectionGuard,
 }
 
-impl Follower {
+impl EventStream {
     /// The next bytes to write, `None` to end the stream (shutdown), or an error to break the
     /// connection off (a drop).
     async fn next_chunk(&mut self) -> Option<Result<Bytes, std::io::Error>> {
@@ -106,36 +92,22 @@ impl Follower {
             if self.dropped.is_cancelled() {
                 return Some(Err(dropped_error()));
             }
-            // Mark the current seq as seen before reading: a publish after this line wakes us.
-            self.wake.borrow_and_update();
-            // The cursor was checked at the start and only moves forward: never ahead.
-            let mut batch = self.hub.since(self.cursor, MAX_EVENTS_PER_CHUNK).ok()?;
-            let delay = self.settings.borrow().added_delay_ms.of(Transport::Sse);
-            let held_until = batch.hold_back(delay);
-            if !batch.is_empty() {
+            if let Some(delivery) = self.follower.take(MAX_EVENTS_PER_CHUNK) {
                 let mut chunk = Vec::new();
-                if batch.missed > 0 {
-                    let notice = missed_notice(batch.missed, batch.events.first(), batch.last_seq);
+                if let Some(notice) = delivery.missed_notice {
                     chunk
                         .extend_from_slice(format!("event: missed\ndata: {notice}\n\n").as_bytes());
-                    self.meter.missed(Transport::Sse, batch.missed);
                 }
-                for event in &batch.events {
+                for event in &delivery.events {
                     chunk.extend_from_slice(event.sse_record());
                 }
-                self.meter.delivered(Transport::Sse, &batch.events);
-                self.cursor = batch.next_cursor(self.cursor);
                 return Some(Ok(Bytes::from(chunk)));
             }
-            let held = async {
-                match held_until {
-                    Some(due) => tokio::time::sleep_until(due).await,
-                    None => std::future::pending().await,
-                }
-            };
+            if !self.follower.is_feeding() {
+                return None;
+            }
             tokio::select! {
-                changed = self.wake.changed() => if changed.is_err() { return None },
-                _ = held => {}
+                _ = self.follower.ready() => {}
                 _ = self.keep_alive.tick() => return Some(Ok(Bytes::from_static(b": keep-alive\n\n"))),
                 _ = self.shutdown.cancelled() => return None,
                 _ = self.dropped.cancelled() => return Some(Err(dropped_error())),

@@ -11,7 +11,7 @@ use base64::Engine;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
 
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 
 /// The GUID of RFC 6455 §1.3, appended to the client's key.
 pub const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

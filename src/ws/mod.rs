@@ -1,21 +1,24 @@
-//! WebSocket plumbing shared by the feed socket (`/ws`) and the echo socket (`/ws/echo`):
-//! the handshake and its log, the RFC 6455 guard, frames in and out, and the connection itself.
+//! RFC 6455, as a library: frames out ([`frame`]), the guard that checks frames in, inbound
+//! reassembly, the opening handshake's computation and its log, the hand-off of the stream after
+//! the 101 ([`Takeover`]), and [`Socket`], one connection over any `AsyncRead + AsyncWrite`.
 //!
-//! pushlab speaks the protocol on the stream itself (see `server::upgrade`): actix-http parses
-//! each frame, the guard checks it first, and [`Socket`] writes frames straight to the socket.
-//!
-//! Endpoints live in `transport::ws` and `transport::echo`; they decide what to send and what a
-//! message means. This module decides how frames are checked, sent, pinged and closed.
+//! It decides how frames are checked, sent, pinged and closed; the endpoints (`transport::ws`,
+//! `transport::echo`) decide what to send and what a message means. It imports only `error`
+//! (a refused handshake is an `ApiError`): nothing of the feed, the transports, the server or
+//! the pages, so that the feed can encode each event's frame once, at publish.
 
 mod frame;
 mod guard;
 mod handshake;
 mod inbound;
 mod socket;
+mod takeover;
 
+pub use actix_http::ws::{CloseCode, CloseReason};
 pub use frame::{FIN_BINARY, FIN_TEXT, client_frame, server_frame};
 pub use handshake::{
     HandshakeLog, HandshakeRecord, accept_key, choose_subprotocol, record_handshake,
 };
 pub use inbound::Message;
-pub use socket::{Socket, SocketEvent, accept};
+pub use socket::{Limits, Socket, SocketEvent, accept};
+pub use takeover::Takeover;

@@ -28,10 +28,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::{
     frame::{FIN_BINARY, FIN_TEXT, server_frame},
     inbound::{Inbound, Message, Received},
-};
-use crate::{
-    config::Config,
-    server::{ClientStream, upgrade::Takeover},
+    takeover::Takeover,
 };
 
 /// Most frames waiting to be written on one connection before its input stops being read.
@@ -47,36 +44,30 @@ const WRITE_SLICES: usize = 16;
 const FIN_PING: u8 = 0x89;
 const FIN_PONG: u8 = 0x8A;
 
-/// The bounds of one connection, from the command line.
-#[derive(Clone, Copy)]
+/// The bounds of one connection (the endpoint fills them from the command line).
+#[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// Largest message accepted from the client, in bytes; a larger one closes with 1009.
     pub max_message: usize,
+    /// Time between two pings.
     pub heartbeat: Duration,
     /// A client that has sent nothing (not even a pong) for this long is closed with 1001.
     pub timeout: Duration,
 }
 
-impl Limits {
-    pub fn of(config: &Config) -> Limits {
-        Limits {
-            max_message: config.max_message_bytes,
-            heartbeat: config.heartbeat_interval(),
-            timeout: config.client_timeout(),
-        }
-    }
-}
-
 /// Completes the opening handshake: the 101 answer (with `protocol`, if one was chosen), whose
-/// stream `run` gets as a [`Socket`] once the answer is written (see `server::upgrade`). A bad
+/// stream `run` gets as a [`Socket`] once the answer is written (the server finds the
+/// [`Takeover`] on the answer and hands the stream over). A bad
 /// handshake is refused with actix-http's 400 and its reason.
-pub fn accept<F, Fut>(
+pub fn accept<IO, F, Fut>(
     req: &HttpRequest,
     protocol: Option<&'static str>,
-    config: &Config,
+    limits: Limits,
     run: F,
 ) -> Result<HttpResponse, actix_web::Error>
 where
-    F: FnOnce(Socket<ClientStream>) -> Fut + 'static,
+    IO: AsyncRead + AsyncWrite + Unpin + 'static,
+    F: FnOnce(Socket<IO>) -> Fut + 'static,
     Fut: std::future::Future<Output = ()> + 'static,
 {
     let mut answer = actix_http::ws::handshake(req.head())?;
@@ -84,7 +75,6 @@ where
         answer.insert_header((SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol)));
     }
     let mut response = HttpResponse::from(answer.finish()).map_into_boxed_body();
-    let limits = Limits::of(config);
     response
         .extensions_mut()
         .insert(Takeover::new(move |io, already_read| {

@@ -6,7 +6,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use pushlab::{Application, Config, Stopper, server::AppState};
+use pushlab::{Application, Config, Stopper, state::AppState};
 use serde_json::Value;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},

@@ -1,7 +1,12 @@
-//! The fixed set of compared transports, and which requests belong to which.
+//! The fixed set of compared transports, their names and their paths.
 //!
-//! This is the only place that maps a URL to a transport: the byte tap, the request counters and
-//! the Prometheus labels all use it, so a route can never be counted under two names.
+//! This is the only place that maps a transport to its URL and back: the route table registers
+//! each transport at [`Transport::path`], and the byte tap, the request counters and the
+//! Prometheus labels find a request's transport with [`Transport::for_path`]; so a route can
+//! never be counted under two names, and renaming one moves its metering with it. The front
+//! end's list (`static/js/…/transports.js`) is checked against this one by a test.
+//!
+//! At the bottom of the house: imports nothing of pushlab.
 
 use serde::Serialize;
 
@@ -16,6 +21,9 @@ pub enum Transport {
     Sse,
     Ws,
 }
+
+/// The classic page's form post: part of the classic transport, at its own path.
+pub const CLASSIC_CHAT_PATH: &str = "/classic/chat";
 
 impl Transport {
     pub const ALL: [Transport; 5] = [
@@ -36,6 +44,17 @@ impl Transport {
         }
     }
 
+    /// Where a client follows the feed with this transport (PROTOCOL.md "The transports").
+    pub fn path(self) -> &'static str {
+        match self {
+            Transport::Classic => "/classic",
+            Transport::Poll => "/api/poll",
+            Transport::LongPoll => "/api/longpoll",
+            Transport::Sse => "/api/sse",
+            Transport::Ws => "/ws",
+        }
+    }
+
     pub fn index(self) -> usize {
         self as usize
     }
@@ -47,14 +66,10 @@ impl Transport {
     /// The transport a request path belongs to; `None` for everything that is not compared
     /// (pages, static files, the stats stream, chat posts, the echo socket, admin).
     pub fn for_path(path: &str) -> Option<Transport> {
-        match path {
-            "/classic" | "/classic/chat" => Some(Transport::Classic),
-            "/api/poll" => Some(Transport::Poll),
-            "/api/longpoll" => Some(Transport::LongPoll),
-            "/api/sse" => Some(Transport::Sse),
-            "/ws" => Some(Transport::Ws),
-            _ => None,
+        if path == CLASSIC_CHAT_PATH {
+            return Some(Transport::Classic);
         }
+        Transport::ALL.into_iter().find(|t| t.path() == path)
     }
 }
 
@@ -67,8 +82,13 @@ mod tests {
         for t in Transport::ALL {
             assert_eq!(Transport::parse(t.as_str()), Some(t));
             assert_eq!(Transport::ALL[t.index()], t);
+            assert_eq!(Transport::for_path(t.path()), Some(t));
         }
         assert_eq!(Transport::for_path("/ws"), Some(Transport::Ws));
+        assert_eq!(
+            Transport::for_path("/classic/chat"),
+            Some(Transport::Classic)
+        );
         assert_eq!(Transport::for_path("/ws/echo"), None);
         assert_eq!(Transport::for_path("/api/stats"), None);
         assert_eq!(Transport::for_path("/static/js/ws.js"), None);

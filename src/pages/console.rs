@@ -1,7 +1,7 @@
 //! `/admin`: the instructor's console page, or its login form for a visitor without a session.
 //!
 //! `POST /admin/login` checks the token typed in the form and sets the session cookie (see
-//! [`super::auth`]); a wrong token answers 401 with the form again and says why. `POST
+//! `admin::auth`); a wrong token answers 401 with the form again and says why. `POST
 //! /admin/logout` ends the session. The console's controls then call `/api/admin/*` with the
 //! cookie, exactly as a script would with the Bearer token.
 
@@ -9,10 +9,10 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::auth::{COOKIE_NAME, constant_time_eq, expired_cookie, is_admin, session_cookie};
+use super::{Lang, PageQuery, html, page_lang, with_vary};
 use crate::{
-    pages::{PageQuery, html, page_lang, with_vary},
-    server::AppState,
+    admin::auth::{COOKIE_NAME, constant_time_eq, expired_cookie, is_admin, session_cookie},
+    state::AppState,
 };
 
 #[derive(Template)]
@@ -51,7 +51,7 @@ pub async fn login(
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> HttpResponse {
-    let lang = crate::pages::Lang::choose(form.lang.as_deref(), None).code();
+    let lang = Lang::choose(form.lang.as_deref(), None).code();
     if !constant_time_eq(form.token.trim().as_bytes(), state.admin_token.as_bytes()) {
         tracing::warn!(peer = ?req.peer_addr(), "admin login refused: wrong token");
         let page = AdminPage {

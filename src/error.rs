@@ -2,7 +2,10 @@
 //!
 //! Handlers return `Result<_, ApiError>`; extractor failures (bad query, bad JSON, wrong content
 //! type, oversize body) are turned into the same shape by the configs in [`extractor_configs`].
-//! A 500 keeps its cause in the log and shows the client an opaque message.
+//! Domain errors (`ChatError`, `FeedSettingsError`, `AheadOfFeed`, …) become an `ApiError`
+//! through a `From` written beside each of them, so a handler only says `?`.
+//!
+//! At the bottom of the house: imports nothing of pushlab.
 
 use actix_web::{
     HttpResponse, ResponseError,
@@ -22,6 +25,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, message)
+    }
+
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
@@ -72,12 +86,6 @@ impl ResponseError for ApiError {
             ));
         }
         response.json(json!({ "error": self.message }))
-    }
-}
-
-impl From<crate::feed::AheadOfFeed> for ApiError {
-    fn from(err: crate::feed::AheadOfFeed) -> Self {
-        ApiError::bad_request(err.to_string())
     }
 }
 

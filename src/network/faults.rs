@@ -10,6 +10,9 @@
 //!
 //! Each fault belongs to one transport and ends by itself (drop at once, the others after their
 //! duration) or with `clear`.
+//!
+//! This module keeps the faults in force; the socket tap applies a slow fault ([`Throttle`]), the
+//! server's edge middleware answers a refusal, and each transport watches its drop token.
 
 use std::{
     future::Future,
@@ -22,19 +25,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{
-    Error, HttpResponse,
-    body::{EitherBody, MessageBody},
-    dev::{ServiceRequest, ServiceResponse},
-    http::header,
-    middleware::Next,
-    web,
-};
+use actix_web::{HttpResponse, web::Bytes};
+use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::AppState;
-use crate::meter::Transport;
+use crate::transport_kind::Transport;
 
 /// Longest a slow or refuse fault may last: a forgotten fault must not outlive the lesson.
 pub const MAX_FAULT_SECS: u64 = 600;
@@ -85,6 +81,12 @@ pub enum FaultError {
     Seconds,
     #[error("bytes_per_sec must be at least {MIN_SLOW_BYTES_PER_SEC}")]
     Rate,
+}
+
+impl From<FaultError> for crate::error::ApiError {
+    fn from(err: FaultError) -> Self {
+        crate::error::ApiError::bad_request(err.to_string())
+    }
 }
 
 /// The faults of one transport.
@@ -251,30 +253,20 @@ impl Faults {
     }
 }
 
-/// Middleware: answers `503` + `Retry-After` to the requests of a transport being refused.
-/// It runs inside the counting middleware, so refused requests still count as requests.
-pub async fn refuse_guard(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let refusing = Transport::for_path(req.path()).and_then(|t| {
-        let state = req.app_data::<web::Data<AppState>>()?;
-        Some((t, state.faults.refusing(t)?))
-    });
-    let Some((transport, left)) = refusing else {
-        return Ok(next.call(req).await?.map_into_left_body());
-    };
-    let secs = left.as_secs_f64().ceil() as u64;
-    let response = HttpResponse::ServiceUnavailable()
-        .insert_header((header::RETRY_AFTER, secs.to_string()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({
-            "error": format!(
-                "{} is refusing new connections for {secs} more s (a fault injected by the instructor)",
-                transport.as_str()
-            )
-        }));
-    Ok(req.into_response(response).map_into_right_body())
+/// The error a dropped stream ends with: actix then closes the connection without finishing
+/// the response, which is what a client sees when the network goes away.
+pub fn dropped_error() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "connection dropped by the instructor (fault injection)",
+    )
+}
+
+/// A response that breaks off after its head: the answer of a request caught by a drop.
+pub fn broken_response() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .streaming(stream::once(async { Err::<Bytes, _>(dropped_error()) }))
 }
 
 /// A token bucket holding one connection's writes to a slow fault's rate.

@@ -1,0 +1,125 @@
+//! The HTML pages (askama templates) and the static files they load: the dashboard (`/`), the
+//! protocol inspector (`/protocol`), the guided experiments (`/lab`), the instructor's console
+//! (`/admin`, [`console`]) and `/static/...`.
+//!
+//! A page only chooses its language ([`Lang`]) and fills in a few numbers; every label lives in
+//! the templates and the string tables of `static/js/`, and the live parts are ES modules.
+//! Pages sit at the top of the house, beside the API: they may read the state and ask `admin`
+//! who is the instructor; nothing below imports them. (The classic page is a transport: its
+//! view lives with it, in `transport::classic`.)
+
+pub mod console;
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use askama::Template;
+use serde::Deserialize;
+
+pub use crate::lang::Lang;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    lang: Option<String>,
+}
+
+/// The page's language: `?lang=`, else `Accept-Language`, else English.
+pub fn page_lang(req: &HttpRequest, query: &PageQuery) -> Lang {
+    Lang::of_request(req, query.lang.as_deref())
+}
+
+/// The dashboard: five panels, the charts, the cost table.
+#[derive(Template)]
+#[template(path = "index.html")]
+struct DashboardPage {
+    lang: &'static str,
+    last_seq: u64,
+    rate_hz: f64,
+}
+
+/// The protocol inspector: the handshake and the frames of the student's own connection.
+#[derive(Template)]
+#[template(path = "protocol.html")]
+struct ProtocolPage {
+    lang: &'static str,
+}
+
+/// The guided experiments; an instructor (console cookie) also gets one-click "apply" buttons.
+#[derive(Template)]
+#[template(path = "lab.html")]
+struct LabPage {
+    lang: &'static str,
+    instructor: bool,
+}
+
+pub fn pages(cfg: &mut web::ServiceConfig) {
+    let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+    cfg.route("/", web::get().to(dashboard))
+        .route("/protocol", web::get().to(protocol))
+        .route("/lab", web::get().to(lab))
+        .service(actix_files::Files::new("/static", static_dir).prefer_utf8(true))
+        .default_service(web::to(not_found));
+}
+
+async fn dashboard(
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = DashboardPage {
+        lang: page_lang(&req, &query).code(),
+        last_seq: state.hub.last_seq(),
+        rate_hz: state.feed_settings.borrow().rate_hz,
+    };
+    with_vary(html(page.render()))
+}
+
+async fn protocol(req: HttpRequest, query: web::Query<PageQuery>) -> HttpResponse {
+    let page = ProtocolPage {
+        lang: page_lang(&req, &query).code(),
+    };
+    with_vary(html(page.render()))
+}
+
+async fn lab(
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let page = LabPage {
+        lang: page_lang(&req, &query).code(),
+        instructor: crate::admin::is_admin(&req, &state),
+    };
+    let mut response = with_vary(html(page.render()));
+    // The page differs for the instructor: it must not be cached and shown to a student.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store, private"),
+    );
+    response
+}
+
+/// The same URL answers in two languages: caches must key on `Accept-Language`.
+pub fn with_vary(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static("accept-language"),
+    );
+    response
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(serde_json::json!({ "error": "no such page or endpoint" }))
+}
+
+pub fn html(rendered: Result<String, askama::Error>) -> HttpResponse {
+    match rendered {
+        Ok(body) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            HttpResponse::InternalServerError().body("the page could not be rendered")
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The shared state every handler may read, built once and shared by all workers, and the live
+//! settings as the instructor sees them (the feed's and the simulated network's, side by side).
+//!
+//! Sits above the parts it holds (config, feed, meter, network, sessions, the handshake log) and
+//! below everything that serves a request: transports, pages, the API, the server's edge.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering::Relaxed},
+};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::Config,
+    error::ApiError,
+    feed::{FeedSettings, FeedUpdate, Hub, TickSource},
+    meter::Meter,
+    network::{AddedDelayUpdate, Faults, NetworkSettings, NetworkUpdate},
+    sessions::Sessions,
+    transport_kind::Transport,
+    ws::HandshakeLog,
+};
+
+/// Everything a handler may need, built once and shared by all workers (never per worker: each
+/// worker building its own would split the hub and the counters into copies).
+pub struct AppState {
+    pub config: Config,
+    pub hub: Hub,
+    pub meter: Arc<Meter>,
+    /// The feed's settings (rate, payload, pause): the generator follows them.
+    pub feed_settings: watch::Sender<FeedSettings>,
+    /// The simulated network's settings (added delays, long-poll cap, poll interval).
+    pub network: watch::Sender<NetworkSettings>,
+    /// The generator's walk, shared with the instructor's burst.
+    pub ticks: Arc<TickSource>,
+    pub faults: Arc<Faults>,
+    pub admin_sessions: Sessions,
+    /// Cancelled on Ctrl-C/SIGTERM: every streaming task and held long poll ends on it.
+    pub shutdown: CancellationToken,
+    pub admin_token: String,
+    /// Numbers connections for logs and the protocol inspector (never random).
+    pub next_connection_id: AtomicU64,
+    pub handshakes: HandshakeLog,
+}
+
+impl AppState {
+    pub fn new(config: Config, admin_token: String) -> AppState {
+        AppState {
+            ticks: Default::default(),
+            faults: Default::default(),
+            admin_sessions: Default::default(),
+            hub: Hub::new(config.buffer),
+            meter: Arc::new(Meter::with_recording(!config.no_meter)),
+            feed_settings: watch::channel(FeedSettings::initial(config.rate)).0,
+            network: watch::channel(NetworkSettings::initial(config.longpoll_max_ms)).0,
+            shutdown: CancellationToken::new(),
+            admin_token,
+            next_connection_id: Default::default(),
+            handshakes: Default::default(),
+            config,
+        }
+    }
+
+    pub fn connection_id(&self) -> u64 {
+        self.next_connection_id.fetch_add(1, Relaxed) + 1
+    }
+
+    /// The added delay of `transport` now (the instructor's simulated latency).
+    pub fn added_delay(&self, transport: Transport) -> std::time::Duration {
+        self.network.borrow().added_delay_ms.of(transport)
+    }
+
+    /// Every live setting, as `GET /api/admin/settings` and the stats show them.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            feed: self.feed_settings.borrow().clone(),
+            network: self.network.borrow().clone(),
+        }
+    }
+
+    /// Applies a partial update to every client at once; a refused update changes nothing (both
+    /// halves are checked before either is sent).
+    pub fn update_settings(&self, update: &SettingsUpdate) -> Result<Settings, ApiError> {
+        let before = self.settings();
+        let after = Settings {
+            feed: before.feed.updated(&update.feed())?,
+            network: before.network.updated(&update.network())?,
+        };
+        self.feed_settings.send_if_modified(|s| {
+            let changed = *s != after.feed;
+            *s = after.feed.clone();
+            changed
+        });
+        self.network.send_replace(after.network.clone());
+        Ok(after)
+    }
+}
+
+/// The feed's and the network's settings in one flat object (PROTOCOL.md: `rate_hz`,
+/// `payload_bytes`, `paused`, `added_delay_ms`, `longpoll_max_ms`, `poll_interval_ms`, …).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Settings {
+    #[serde(flatten)]
+    pub feed: FeedSettings,
+    #[serde(flatten)]
+    pub network: NetworkSettings,
+}
+
+/// `PUT /api/admin/settings`: a partial update; absent fields keep their value.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsUpdate {
+    pub rate_hz: Option<f64>,
+    pub payload_bytes: Option<usize>,
+    pub paused: Option<bool>,
+    pub added_delay_ms: Option<AddedDelayUpdate>,
+    pub longpoll_max_ms: Option<u64>,
+    pub poll_interval_ms: Option<u64>,
+}
+
+impl SettingsUpdate {
+    fn feed(&self) -> FeedUpdate {
+        FeedUpdate {
+            rate_hz: self.rate_hz,
+            payload_bytes: self.payload_bytes,
+            paused: self.paused,
+        }
+    }
+
+    fn network(&self) -> NetworkUpdate {
+        NetworkUpdate {
+            added_delay_ms: self.added_delay_ms,
+            longpoll_max_ms: self.longpoll_max_ms,
+            poll_interval_ms: self.poll_interval_ms,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The answer of a poll and a long poll: `{"events":[...],"last_seq":N,"missed":K}`, and what
+//! the meter learns from it. Shared by both polling transports, so they count alike.
+
+use actix_web::{HttpResponse, http::header};
+
+use crate::{feed::Batch, state::AppState, transport_kind::Transport};
+
+/// Records the hand-off of `batch` (delivered, missed, or an empty answer) and writes the JSON.
+pub fn answer(state: &AppState, transport: Transport, batch: &Batch) -> HttpResponse {
+    state.meter.delivered(transport, &batch.events);
+    state.meter.missed(transport, batch.missed);
+    if batch.events.is_empty() {
+        state.meter.empty(transport);
+    }
+    HttpResponse::Ok()
+        .content_type("application/json")
+        // Every poll must reach the server: a cached answer would hide events.
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(batch_json(batch))
+}
+
+/// The body of a poll or long-poll answer, built from the events' pre-encoded JSON without
+/// serializing any event again.
+pub fn batch_json(batch: &Batch) -> String {
+    let size: usize = batch.events.iter().map(|e| e.json().len() + 1).sum();
+    let mut body = String::with_capacity(size + 64);
+    body.push_str("{\"events\":[");
+    for (i, event) in batch.events.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(event.json());
+    }
+    body.push_str(&format!(
+        "],\"last_seq\":{},\"missed\":{}}}",
+        batch.last_seq, batch.missed
+    ));
+    body
+}

@@ -1,0 +1,167 @@
+//! The classic page as the reader sees it: the askama template `classic.html`, its rows, and
+//! the URLs it reloads and redirects to. Counts nothing (that is the transport's job, in
+//! `mod.rs`); every label is in the template, in both languages.
+
+use std::sync::Arc;
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+};
+use askama::Template;
+
+use crate::{
+    feed::{Event, Kind, unix_micros},
+    lang::Lang,
+    transport::chat::{MAX_AUTHOR_CHARS, MAX_TEXT_CHARS},
+};
+
+/// What a render needs beyond the feed: the view's settings and what the reader typed.
+pub struct View {
+    pub refresh: Option<u32>,
+    /// The last seq this reader saw (from the reload URL), when valid.
+    pub seen: Option<u64>,
+    /// `?lang=` when it names a language we speak (kept in the reload and redirect URLs).
+    lang_param: Option<&'static str>,
+    lang: Lang,
+    pub error: Option<String>,
+    pub author: String,
+    pub text: String,
+}
+
+impl View {
+    pub fn new(
+        req: &HttpRequest,
+        refresh: Option<u32>,
+        seen: Option<u64>,
+        lang_param: Option<String>,
+        error: Option<String>,
+    ) -> View {
+        View {
+            refresh,
+            seen,
+            lang: Lang::of_request(req, lang_param.as_deref()),
+            lang_param: Lang::known_code(lang_param.as_deref()),
+            error,
+            author: String::new(),
+            text: String::new(),
+        }
+    }
+}
+
+/// One line of the page: the event's seq, times and what it says (a tick's value, or a chat's
+/// author and text, kept apart so the page can isolate their directions).
+pub struct Row {
+    pub seq: u64,
+    /// Publish time (Unix µs), for the dashboard's latency of this panel.
+    pub ts: u64,
+    pub time: String,
+    pub age: String,
+    pub kind: &'static str,
+    pub value: Option<String>,
+    pub author: Option<String>,
+    pub text: Option<String>,
+    pub fresh: bool,
+}
+
+#[derive(Template)]
+#[template(path = "classic.html")]
+struct ClassicPage {
+    fr: bool,
+    lang_param: Option<&'static str>,
+    rows: Vec<Row>,
+    refresh: Option<u32>,
+    reload_url: String,
+    last_seq: u64,
+    error: Option<String>,
+    author: String,
+    text: String,
+    max_author: usize,
+    max_text: usize,
+}
+
+/// `/classic` with the view's parameters (a known language only: it is echoed into `Location`).
+pub fn page_url(refresh: Option<u32>, seen: Option<u64>, lang: Option<&str>) -> String {
+    let mut params = Vec::new();
+    if let Some(r) = refresh {
+        params.push(format!("refresh={r}"));
+    }
+    if let Some(s) = seen {
+        params.push(format!("seen={s}"));
+    }
+    if let Some(l) = lang {
+        params.push(format!("lang={l}"));
+    }
+    if params.is_empty() {
+        "/classic".into()
+    } else {
+        format!("/classic?{}", params.join("&"))
+    }
+}
+
+/// The whole page, newest event first; 400 when it carries an error for the reader.
+pub fn render(view: View, events: &[Arc<Event>], last_seq: u64) -> HttpResponse {
+    let now = unix_micros();
+    let rows = events
+        .iter()
+        .rev()
+        .map(|e| row(e, now, view.seen.is_some_and(|s| e.seq > s)))
+        .collect();
+    let status = if view.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = ClassicPage {
+        fr: view.lang == Lang::Fr,
+        reload_url: page_url(view.refresh, Some(last_seq), view.lang_param),
+        lang_param: view.lang_param,
+        rows,
+        refresh: view.refresh,
+        last_seq,
+        error: view.error,
+        author: view.author,
+        text: view.text,
+        max_author: MAX_AUTHOR_CHARS,
+        max_text: MAX_TEXT_CHARS,
+    };
+    match page.render() {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::VARY, "accept-language"))
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "classic page failed to render");
+            HttpResponse::InternalServerError().body("the page could not be rendered")
+        }
+    }
+}
+
+fn row(event: &Event, now_us: u64, fresh: bool) -> Row {
+    let json: serde_json::Value = serde_json::from_str(event.json()).unwrap_or_default();
+    let data = &json["data"];
+    let text_of = |field: &str| data[field].as_str().map(str::to_owned);
+    let (value, author, text) = match event.kind {
+        Kind::Tick => (Some(data["value"].to_string()), None, None),
+        Kind::Chat => (None, text_of("author"), text_of("text")),
+    };
+    let secs = event.ts_us / 1_000_000;
+    Row {
+        seq: event.seq,
+        ts: event.ts_us,
+        time: format!(
+            "{:02}:{:02}:{:02}.{:03}",
+            (secs / 3600) % 24,
+            (secs / 60) % 60,
+            secs % 60,
+            (event.ts_us / 1000) % 1000
+        ),
+        age: format!("{:.1} s", now_us.saturating_sub(event.ts_us) as f64 / 1e6),
+        kind: event.kind.as_str(),
+        value,
+        author,
+        text,
+        fresh,
+    }
+}

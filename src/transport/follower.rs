@@ -1,0 +1,119 @@
+//! Following the hub from a cursor: the one algorithm every push transport (SSE, WebSocket) runs.
+//!
+//! A [`Follower`] owns the cursor, the wake-up, the instructor's added delay (events are held
+//! back until their publish time plus the delay), the `missed` notice when the cursor fell out of
+//! the replay buffer, and the counting of what it hands over. The transport only asks for the
+//! next [`Delivery`] when its connection can take more bytes, and chooses the encoding: a slow
+//! reader therefore lags in the replay buffer instead of queueing copies of its own.
+
+use std::sync::Arc;
+
+use tokio::{sync::watch, time::Instant};
+
+use crate::{
+    feed::{Event, Hub},
+    meter::{ConnectionGuard, Meter},
+    network::NetworkSettings,
+    state::AppState,
+    transport_kind::Transport,
+};
+
+/// What leaves now: a notice of events lost to the buffer, if any, then events oldest first.
+pub struct Delivery {
+    /// `{"type":"missed","missed":K,"resume_seq":S,"last_seq":N}` when K > 0 events are lost.
+    pub missed_notice: Option<String>,
+    pub events: Vec<Arc<Event>>,
+}
+
+pub struct Follower {
+    hub: Hub,
+    meter: Arc<Meter>,
+    network: watch::Receiver<NetworkSettings>,
+    transport: Transport,
+    wake: watch::Receiver<u64>,
+    /// The last seq handed over (or skipped as missed): never ahead of the feed.
+    cursor: u64,
+    /// When the first event held back by an added delay may leave.
+    held_until: Option<Instant>,
+    /// False once the hub is gone (the server is stopping).
+    feeding: bool,
+    _open: ConnectionGuard,
+}
+
+impl Follower {
+    /// Follows the feed from `cursor` (checked by the caller: not ahead of the feed); counts an
+    /// open connection of `transport` until dropped.
+    pub fn new(state: &AppState, transport: Transport, cursor: u64) -> Follower {
+        Follower {
+            hub: state.hub.clone(),
+            meter: state.meter.clone(),
+            network: state.network.subscribe(),
+            transport,
+            wake: state.hub.subscribe(),
+            cursor,
+            held_until: None,
+            feeding: true,
+            _open: state.meter.connection(transport),
+        }
+    }
+
+    /// The events after the cursor that may leave now, at most `limit`, counted as delivered
+    /// (and the lost ones as missed); `None` when there is nothing to send yet (then wait on
+    /// [`Follower::ready`]). The cursor moves past what is returned.
+    pub fn take(&mut self, limit: usize) -> Option<Delivery> {
+        // Mark the current seq as seen before reading: a publish after this line wakes us.
+        self.wake.borrow_and_update();
+        // The cursor only moves forward from a checked value: never ahead of the feed.
+        let Ok(mut batch) = self.hub.since(self.cursor, limit) else {
+            self.feeding = false;
+            return None;
+        };
+        let delay = self.network.borrow().added_delay_ms.of(self.transport);
+        self.held_until = batch.hold_back(delay);
+        if batch.is_empty() {
+            return None;
+        }
+        let missed_notice = (batch.missed > 0).then(|| {
+            self.meter.missed(self.transport, batch.missed);
+            missed_notice(batch.missed, batch.events.first(), batch.last_seq)
+        });
+        self.meter.delivered(self.transport, &batch.events);
+        self.cursor = batch.next_cursor(self.cursor);
+        Some(Delivery {
+            missed_notice,
+            events: batch.events,
+        })
+    }
+
+    /// Resolves when [`Follower::take`] may have something: a publish, or the due time of an
+    /// event held back by the added delay. Cancel-safe (for `select!`). Never resolves once the
+    /// feed has ended ([`Follower::is_feeding`] is then false).
+    pub async fn ready(&mut self) {
+        if !self.feeding {
+            return std::future::pending().await;
+        }
+        let held = async {
+            match self.held_until {
+                Some(due) => tokio::time::sleep_until(due).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            changed = self.wake.changed() => if changed.is_err() { self.feeding = false },
+            _ = held => {}
+        }
+    }
+
+    /// False once the hub is gone: nothing more will come.
+    pub fn is_feeding(&self) -> bool {
+        self.feeding
+    }
+}
+
+/// The notice sent on a stream when events the client needed have left the buffer.
+pub fn missed_notice(missed: u64, resumed_at: Option<&Arc<Event>>, last_seq: u64) -> String {
+    let resume = resumed_at.map_or(last_seq + 1, |e| e.seq);
+    format!(
+        "{{\"type\":\"missed\",\"missed\":{missed},\"resume_seq\":{resume},\"last_seq\":{last_seq}}}"
+    )
+}

@@ -1,0 +1,63 @@
+//! What both WebSocket endpoints (`/ws` and `/ws/echo`) do around the opening handshake: read
+//! their query, keep the handshake for the protocol inspector when the page tagged it, and give
+//! each socket its limits from the command line.
+
+use actix_web::HttpRequest;
+use serde::Deserialize;
+
+use crate::{
+    error::ApiError,
+    state::AppState,
+    ws::{Limits, record_handshake},
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocketQuery {
+    pub since: Option<u64>,
+    /// A tag chosen by the protocol inspector page, to find this handshake again.
+    pub inspect: Option<String>,
+}
+
+/// Checks a `?inspect=` tag: 1 to 64 letters, digits or dashes, plain enough to put in a URL.
+pub fn inspect_tag(tag: &Option<String>) -> Result<Option<String>, ApiError> {
+    match tag {
+        None => Ok(None),
+        Some(t)
+            if (1..=64).contains(&t.len())
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            Ok(Some(t.clone()))
+        }
+        Some(_) => Err(ApiError::bad_request(
+            "inspect must be 1 to 64 letters, digits or dashes",
+        )),
+    }
+}
+
+/// The bounds of a socket: `--max-message-bytes`, the heartbeat and the silence timeout.
+pub fn socket_limits(state: &AppState) -> Limits {
+    Limits {
+        max_message: state.config.max_message_bytes,
+        heartbeat: state.config.heartbeat_interval(),
+        timeout: state.config.client_timeout(),
+    }
+}
+
+/// Numbers the accepted connection and, when the page tagged it, keeps its handshake for the
+/// inspector. Returns the connection's number (for its logs).
+pub fn note_handshake(
+    state: &AppState,
+    req: &HttpRequest,
+    response: &actix_web::HttpResponse,
+    tag: Option<String>,
+    protocol: Option<&str>,
+) -> u64 {
+    let connection = state.connection_id();
+    if tag.is_some() {
+        state
+            .handshakes
+            .push(record_handshake(req, response, connection, tag, protocol));
+    }
+    connection
+}
