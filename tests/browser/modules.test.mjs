@@ -5,8 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { sha1 } from "../../static/js/sha1.js";
-import { frameHeader, frameSize, headerSize, maskPayload } from "../../static/js/frames.js";
+import { sha1 } from "../../static/js/pages/inspector/sha1.js";
+import { frameHeader, frameSize, headerSize, maskPayload } from "../../static/js/wire/frames.js";
 
 test("the JavaScript SHA-1 agrees with node:crypto, across block boundaries", () => {
   for (const text of ["", "abc", "x".repeat(55), "x".repeat(56), "x".repeat(64), "é".repeat(200)]) {
@@ -38,7 +38,7 @@ test("a masked client frame matches RFC 6455 §5.7's example", () => {
 });
 
 test("the rate slider's ladder maps rates to the nearest step and back", async () => {
-  const { RATE_STEPS, rateOfStep, stepOfRate } = await import("../../static/js/rate-steps.js");
+  const { RATE_STEPS, rateOfStep, stepOfRate } = await import("../../static/js/pages/console/rate-steps.js");
   assert.equal(RATE_STEPS[0], 0);
   assert.equal(RATE_STEPS.at(-1), 1000, "the server's highest rate is on the slider");
   for (let step = 0; step < RATE_STEPS.length; step++) assert.equal(stepOfRate(rateOfStep(step)), step);
@@ -51,10 +51,10 @@ test("the rate slider's ladder maps rates to the nearest step and back", async (
 });
 
 test("every text exists in English and French, once, with the same {placeholders}", async () => {
-  const { COMMON_STRINGS } = await import("../../static/js/strings.js");
-  const { CONSOLE_STRINGS } = await import("../../static/js/strings-console.js");
-  const { LAB_STRINGS } = await import("../../static/js/strings-lab.js");
-  const files = { "strings.js": COMMON_STRINGS, "strings-console.js": CONSOLE_STRINGS, "strings-lab.js": LAB_STRINGS };
+  const { COMMON_STRINGS } = await import("../../static/js/strings/common.js");
+  const { CONSOLE_STRINGS } = await import("../../static/js/strings/console.js");
+  const { LAB_STRINGS } = await import("../../static/js/strings/lab.js");
+  const files = { "strings/common.js": COMMON_STRINGS, "strings/console.js": CONSOLE_STRINGS, "strings/lab.js": LAB_STRINGS };
   const seen = new Map();
   const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
   for (const [file, strings] of Object.entries(files)) {
