@@ -22,33 +22,49 @@ setUpChrome();
 
 const $ = (id) => document.getElementById(id);
 
-if ($("console")) {
-  await startConsole();
-} else {
-  // The login form: the token field is the only thing to do here.
-  document.querySelector('#login input[name="token"]')?.focus();
+/** The console: inputs filled from the server, each control wired, then kept in step live. */
+async function startConsole() {
+  const inputs = findInputs();
+  const faultTable = new FaultTable($("fault-table"));
+  const liveSettings = new LiveSettings($("live-settings"));
+  const form = new SettingsForm(inputs);
+  await loadSettings(form);
+  wireFeedControls(form, inputs);
+  wireNetworkControls(form, inputs);
+  wireCounterControls(inputs);
+  followServer(form, { liveSettings, faultTable });
 }
 
-async function startConsole() {
-  const consoleError = $("console-error");
-  const report = (name) => new ControlReport(document.querySelector(`[data-control="${name}"]`));
-  const inputs = {
+/** The console's inputs by role; the per-transport delay boxes are built here. */
+function findInputs() {
+  return {
     rateSlider: $("rate-slider"),
     rate: $("rate-number"),
     payload: $("payload"),
     longpollCap: $("longpoll-cap"),
     pollInterval: $("poll-interval"),
     burstCount: $("burst-count"),
+    pause: $("pause"),
+    delays: buildDelayInputs($("delay-controls")),
   };
-  const delayInputs = buildDelayInputs($("delay-controls"));
-  const pauseButton = $("pause");
-  const faultTable = new FaultTable($("fault-table"));
-  const liveSettings = new LiveSettings($("live-settings"));
-  let current = null;
+}
+
+/** The report next to the control marked data-control="name". */
+function report(name) {
+  return new ControlReport(document.querySelector(`[data-control="${name}"]`));
+}
+
+/** The inputs as a view of the server's settings, and the one way to change them. */
+class SettingsForm {
+  constructor(inputs) {
+    this.inputs = inputs;
+    this.current = null;
+  }
 
   /** Puts the server's settings into every input, except the one being edited. */
-  function show(settings) {
-    current = settings;
+  show(settings) {
+    const { inputs } = this;
+    this.current = settings;
     const set = (input, value) => {
       if (document.activeElement !== input) input.value = String(value);
     };
@@ -61,33 +77,47 @@ async function startConsole() {
     set(inputs.payload, settings.payload_bytes);
     set(inputs.longpollCap, settings.longpoll_max_ms);
     set(inputs.pollInterval, settings.poll_interval_ms);
-    for (const id of TRANSPORT_IDS) set(delayInputs[id].input, settings.added_delay_ms[id]);
-    pauseButton.setAttribute("aria-pressed", String(settings.paused));
-    pauseButton.textContent = t(settings.paused ? "admin.resume_feed" : "admin.pause_feed");
+    for (const id of TRANSPORT_IDS) set(inputs.delays[id].input, settings.added_delay_ms[id]);
+    inputs.pause.setAttribute("aria-pressed", String(settings.paused));
+    inputs.pause.textContent = t(settings.paused ? "admin.resume_feed" : "admin.pause_feed");
   }
 
   /** Sends one partial update and reports it next to `control`. */
-  async function apply(control, partial) {
+  async apply(control, partial) {
     const settings = await control.run(() => putSettings(partial));
-    if (settings) show(settings);
+    if (settings) this.show(settings);
   }
 
-  /** The input's value as a number, or a refusal shown next to it (nothing is sent). */
-  function numberOf(input, control, { integer = true } = {}) {
-    const value = Number(input.value);
-    const ok = input.value.trim() !== "" && Number.isFinite(value) && (!integer || Number.isInteger(value));
-    if (!ok) control.fail({ message: t(integer ? "control.whole_number" : "control.number"), status: 0 });
-    return ok ? value : null;
+  /** On change, sends the input's number as `toPartial(number)`; a non-number is refused in place. */
+  sendOnChange(input, control, toPartial, options) {
+    input.addEventListener("change", () => {
+      const value = numberOf(input, control, options);
+      if (value != null) this.apply(control, toPartial(value));
+    });
   }
+}
 
+/** The input's value as a number, or a refusal shown next to it (nothing is sent). */
+function numberOf(input, control, { integer = true } = {}) {
+  const value = Number(input.value);
+  const ok = input.value.trim() !== "" && Number.isFinite(value) && (!integer || Number.isInteger(value));
+  if (!ok) control.fail({ message: t(integer ? "control.whole_number" : "control.number"), status: 0 });
+  return ok ? value : null;
+}
+
+/** The server's settings into the form, or why they could not be read (the session may be over). */
+async function loadSettings(form) {
   try {
-    show(await getSettings());
+    form.show(await getSettings());
   } catch (error) {
-    consoleError.textContent = error.status === 401
+    $("console-error").textContent = error.status === 401
       ? t("control.session_over", { why: error.message })
       : t("admin.error.load", { why: error.message });
   }
+}
 
+/** The feed's card: rate (slider and box), payload size, pause. */
+function wireFeedControls(form, inputs) {
   // The rate: the slider moves on a 1-2-5 ladder (shown in the box while dragging, sent on
   // release); the box sends any exact rate.
   const rateControl = report("rate");
@@ -97,21 +127,27 @@ async function startConsole() {
     inputs.rate.value = String(rate);
     inputs.rateSlider.setAttribute("aria-valuetext", rateText(rate));
   });
-  inputs.rateSlider.addEventListener("change", () => apply(rateControl, { rate_hz: rateOfStep(Number(inputs.rateSlider.value)) }));
-  inputs.rate.addEventListener("change", () => {
-    const rate = numberOf(inputs.rate, rateControl, { integer: false });
-    if (rate != null) apply(rateControl, { rate_hz: rate });
-  });
+  inputs.rateSlider.addEventListener("change", () => form.apply(rateControl, { rate_hz: rateOfStep(Number(inputs.rateSlider.value)) }));
+  form.sendOnChange(inputs.rate, rateControl, (rate) => ({ rate_hz: rate }), { integer: false });
 
-  const payloadControl = report("payload");
-  inputs.payload.addEventListener("change", () => {
-    const bytes = numberOf(inputs.payload, payloadControl);
-    if (bytes != null) apply(payloadControl, { payload_bytes: bytes });
-  });
+  form.sendOnChange(inputs.payload, report("payload"), (bytes) => ({ payload_bytes: bytes }));
 
   const pauseControl = report("pause");
-  pauseButton.addEventListener("click", () => apply(pauseControl, { paused: !(current?.paused ?? false) }));
+  inputs.pause.addEventListener("click", () => form.apply(pauseControl, { paused: !(form.current?.paused ?? false) }));
+}
 
+/** The simulated network's card: added delay per transport, long-poll cap, suggested poll interval. */
+function wireNetworkControls(form, inputs) {
+  for (const id of TRANSPORT_IDS) {
+    const { input, control } = inputs.delays[id];
+    form.sendOnChange(input, control, (ms) => ({ added_delay_ms: { [id]: ms } }));
+  }
+  form.sendOnChange(inputs.longpollCap, report("longpoll-cap"), (ms) => ({ longpoll_max_ms: ms }));
+  form.sendOnChange(inputs.pollInterval, report("poll-interval"), (ms) => ({ poll_interval_ms: ms }));
+}
+
+/** Actions that change no setting: publish a burst of events, reset the counters. */
+function wireCounterControls(inputs) {
   const burstControl = report("burst");
   $("burst").addEventListener("click", () => {
     const count = numberOf(inputs.burstCount, burstControl);
@@ -124,29 +160,13 @@ async function startConsole() {
   const resetControl = report("reset");
   $("reset").addEventListener("click", () =>
     resetControl.run(() => resetStats(), (_answer, time) => t("admin.reset_done", { time })));
+}
 
-  for (const id of TRANSPORT_IDS) {
-    const { input, control } = delayInputs[id];
-    input.addEventListener("change", () => {
-      const ms = numberOf(input, control);
-      if (ms != null) apply(control, { added_delay_ms: { [id]: ms } });
-    });
-  }
-
-  const capControl = report("longpoll-cap");
-  inputs.longpollCap.addEventListener("change", () => {
-    const ms = numberOf(inputs.longpollCap, capControl);
-    if (ms != null) apply(capControl, { longpoll_max_ms: ms });
-  });
-
-  const intervalControl = report("poll-interval");
-  inputs.pollInterval.addEventListener("change", () => {
-    const ms = numberOf(inputs.pollInterval, intervalControl);
-    if (ms != null) apply(intervalControl, { poll_interval_ms: ms });
-  });
-
-  // The server's side, live: what every dashboard shows, and the console's inputs kept in step
-  // (another console, a script with the token, or a lab "Apply" may change settings too).
+/**
+ * The server's side, live: what every dashboard shows, and the console's inputs kept in step
+ * (another console, a script with the token, or a lab "Apply" may change settings too).
+ */
+function followServer(form, { liveSettings, faultTable }) {
   const statsState = $("stats-state");
   const lastSeq = $("last-seq");
   const openConnections = $("open-connections");
@@ -161,7 +181,7 @@ async function startConsole() {
         .map((id) => `${t(`transport.${id}`)} ${formatCount(stats.transports[id]?.connections_active)}`)
         .join(" · ");
       const { last_seq: _seq, buffer: _buffer, ...settings } = stats.feed;
-      show(settings);
+      form.show(settings);
     },
     onState: (state) => {
       statsState.textContent = state === "open" ? "" : t(`error.stats_${state}`);
@@ -183,4 +203,12 @@ function buildDelayInputs(container) {
     inputs[id] = { input, control: new ControlReport(box) };
   }
   return inputs;
+}
+
+// Started last: the class and constants above exist only once the module has run down to here.
+if ($("console")) {
+  await startConsole();
+} else {
+  // The login form: the token field is the only thing to do here.
+  document.querySelector('#login input[name="token"]')?.focus();
 }

@@ -22,17 +22,43 @@ const ROWS = ["request_head", "response_head", "framing", "payload", "total", "p
 const cell = (bytes, source) => ({ bytes, source });
 
 export async function measureWire(table, note, { record }) {
+  const answers = await fetchOneEventFiveWays();
+  const meanHead = meanRequestHeads(answers.stats);
+  const columns = wireColumns(answers, meanHead, record);
+  drawTable(table, columns, answers.event.seq);
+
+  const { emptyPoll } = answers;
+  const emptyHead = responseHead(emptyPoll, "application/json");
+  note.textContent = t("proto.wire.empty_poll", {
+    bytes: formatBytes(emptyPoll.bodyBytes + emptyHead.bytes),
+    request: formatBytes(meanHead("poll").bytes),
+  });
+}
+
+/**
+ * The same event as each request/response transport answers it (measured), an empty short poll,
+ * and the server's totals once it has counted at least one SSE request head.
+ */
+async function fetchOneEventFiveWays() {
   const { event, eventJson, poll } = await pollOneEvent();
   const longpoll = await measuredFetch(`/api/longpoll?since=${event.seq - 1}&timeout_ms=1000`);
   const classic = await measuredFetch(`/classic?seen=${event.seq - 1}`);
   const emptyPoll = await measuredFetch("/api/poll");
   await openSseBriefly(); // so the server has counted at least one SSE request head
   const stats = await (await fetch("/api/stats", { cache: "no-store" })).json();
-  const meanHead = (id) => {
+  return { event, eventJson, poll, longpoll, classic, emptyPoll, stats };
+}
+
+/** The mean request head the server counted for a transport (a page cannot see its own). */
+function meanRequestHeads(stats) {
+  return (id) => {
     const s = stats.transports[id];
     return s && s.requests > 0 ? cell(Math.round(s.bytes_in / s.requests), "server") : cell(null, "estimate");
   };
+}
 
+/** One column of cells per transport (see ROWS), each with how the page knows it. */
+function wireColumns({ event, eventJson, poll, longpoll, classic }, meanHead, record) {
   const payload = utf8Length(eventJson);
   const row = classicRow(classic.text, event.seq);
   const rowBytes = row ? utf8Length(row) : 0;
@@ -77,13 +103,7 @@ export async function measureWire(table, note, { record }) {
     const c = columns[id];
     c.total = sum([c.request_head, c.response_head, c.framing, c.payload]);
   }
-  drawTable(table, columns, event.seq);
-
-  const emptyHead = responseHead(emptyPoll, "application/json");
-  note.textContent = t("proto.wire.empty_poll", {
-    bytes: formatBytes(emptyPoll.bodyBytes + emptyHead.bytes),
-    request: formatBytes(meanHead("poll").bytes),
-  });
+  return columns;
 }
 
 /** A short poll that returns exactly one event (a new one may slip in: then ask again). */
