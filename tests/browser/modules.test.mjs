@@ -1,10 +1,12 @@
 // modules.test.mjs — the page modules that need no browser, run in Node: the SHA-1 fallback
 // (used when a classroom opens pushlab over plain http on the teacher's address, where
-// crypto.subtle does not exist) and the RFC 6455 frame headers the protocol page draws.
+// crypto.subtle does not exist), the RFC 6455 frame headers the protocol page draws, the rate
+// ladder, the string tables, and the transport list's plain one-line-per-transport form.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { sha1 } from "../../static/js/pages/inspector/sha1.js";
 import { frameHeader, frameSize, headerSize, maskPayload } from "../../static/js/wire/frames.js";
 
@@ -65,4 +67,12 @@ test("every text exists in English and French, once, with the same {placeholders
       assert.deepEqual(placeholders(entry.fr), placeholders(entry.en), `${key} (${file}) fills the same values in both`);
     }
   }
+});
+
+test("transports.js lists one plain line per transport, as a test without a JavaScript parser reads it", async () => {
+  const { TRANSPORTS } = await import("../../static/js/shared/transports.js");
+  const source = readFileSync(new URL("../../static/js/shared/transports.js", import.meta.url), "utf8");
+  const lines = [...source.matchAll(/^\s*\{ id: "([a-z]+)", path: "([^"]+)" \},$/gm)].map(([, id, path]) => ({ id, path }));
+  assert.deepEqual(lines, TRANSPORTS, "each entry on its own line, `{ id: \"…\", path: \"…\" },`, nothing computed");
+  assert.deepEqual(TRANSPORTS.map(({ id }) => id), ["classic", "poll", "longpoll", "sse", "ws"], "the server's order");
 });

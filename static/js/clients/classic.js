@@ -9,6 +9,7 @@
 
 import { lang, t } from "../shared/i18n.js";
 import { el } from "../shared/dom.js";
+import { transportPath } from "../shared/transports.js";
 import { Backoff } from "./backoff.js";
 import { nowMicros } from "../measures/latency.js";
 import { receivedBytes } from "../measures/resource-bytes.js";
@@ -55,7 +56,8 @@ export class ClassicClient {
     // The page inside speaks the dashboard's language, whatever the browser's preference.
     params.set("lang", lang);
     const query = params.toString();
-    return query ? `/classic?${query}` : "/classic";
+    const path = transportPath("classic");
+    return query ? `${path}?${query}` : path;
   }
 
   load() {

@@ -6,10 +6,11 @@
 
 import { PollingLoop } from "./polling-loop.js";
 import { Backoff, sleep } from "./backoff.js";
+import { transportPath } from "../shared/transports.js";
 
 export class LongPollClient extends PollingLoop {
   constructor(panel, reporter, { timeoutMs }) {
-    super(panel, reporter, "/api/longpoll");
+    super(panel, reporter, transportPath("longpoll"));
     this.timeoutMs = timeoutMs;
     this.earlyEmpty = new Backoff({ firstMs: 250, maxMs: 5000 });
   }

@@ -6,10 +6,11 @@
 
 import { PollingLoop } from "./polling-loop.js";
 import { sleep } from "./backoff.js";
+import { transportPath } from "../shared/transports.js";
 
 export class PollClient extends PollingLoop {
   constructor(panel, reporter, { intervalMs }) {
-    super(panel, reporter, "/api/poll");
+    super(panel, reporter, transportPath("poll"));
     this.intervalMs = intervalMs;
   }
 

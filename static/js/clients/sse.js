@@ -7,6 +7,7 @@
 // are estimates: the page never sees the records, only the events inside them.
 
 import { t } from "../shared/i18n.js";
+import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
 import { sseRecordBytes, sseResponseHeadBytes } from "../wire/estimates.js";
 
@@ -22,7 +23,8 @@ export class SseClient extends PushClient {
   }
 
   open({ resuming }) {
-    const url = this.lastSeq == null ? "/api/sse" : `/api/sse?since=${this.lastSeq}`;
+    const path = transportPath("sse");
+    const url = this.lastSeq == null ? path : `${path}?since=${this.lastSeq}`;
     const source = new EventSource(url);
     this.source = source;
     this.resuming = resuming;

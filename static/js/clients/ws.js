@@ -7,6 +7,7 @@
 // back from the server's handshake log.
 
 import { t } from "../shared/i18n.js";
+import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
 import { frameSize } from "../wire/frames.js";
 import { requestHeadBytes, switchingProtocolsHead, utf8Length } from "../wire/estimates.js";
@@ -23,7 +24,7 @@ export class WsClient extends PushClient {
     const tag = `dash-${Math.random().toString(36).slice(2, 10)}`;
     const afterSeq = this.lastSeq;
     const since = afterSeq == null ? "" : `&since=${afterSeq}`;
-    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws?inspect=${tag}${since}`;
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${transportPath("ws")}?inspect=${tag}${since}`;
     const socket = new WebSocket(url);
     this.socket = socket;
     this.panel.countRequest();

@@ -6,6 +6,7 @@
 import { el } from "../../shared/dom.js";
 import { t } from "../../shared/i18n.js";
 import { formatCount } from "../../shared/format.js";
+import { transportPath } from "../../shared/transports.js";
 import { requestHeadBytes, switchingProtocolsHead, utf8Length } from "../../wire/estimates.js";
 
 /** Header names the slides talk about: drawn highlighted. */
@@ -34,7 +35,7 @@ export async function fetchHandshake(tag) {
  */
 export async function inspectHandshake(view) {
   const tag = randomTag("inspect");
-  const socket = new WebSocket(socketUrl(`/ws?inspect=${tag}`), ["pushlab.json", "pushlab.bin"]);
+  const socket = new WebSocket(socketUrl(`${transportPath("ws")}?inspect=${tag}`), ["pushlab.json", "pushlab.bin"]);
   const firstMessage = new Promise((resolve) => {
     socket.addEventListener("message", (message) => resolve(message.data), { once: true });
   });

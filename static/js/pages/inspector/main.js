@@ -5,6 +5,7 @@
 
 import { setUpChrome } from "../../shared/page-chrome.js";
 import { t } from "../../shared/i18n.js";
+import { transportPath } from "../../shared/transports.js";
 import { inspectHandshake, randomTag, socketUrl } from "./handshake.js";
 import { RFC_EXAMPLE_KEY, showAccept } from "./accept.js";
 import { decodeBinaryEvent, drawFrame, drawLengthForms } from "./frames.js";
@@ -84,7 +85,7 @@ function showFrames({ socket, firstMessage }) {
 function showBinaryFrame() {
   const container = $("frame-binary");
   container.textContent = t("proto.frames.waiting");
-  const socket = new WebSocket(socketUrl(`/ws?inspect=${randomTag("binary")}`), ["pushlab.bin"]);
+  const socket = new WebSocket(socketUrl(`${transportPath("ws")}?inspect=${randomTag("binary")}`), ["pushlab.bin"]);
   socket.binaryType = "arraybuffer";
   socket.onmessage = (message) => {
     if (!(message.data instanceof ArrayBuffer)) return; // a text notice (missed), not an event

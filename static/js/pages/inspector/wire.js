@@ -11,7 +11,7 @@
 import { el } from "../../shared/dom.js";
 import { t } from "../../shared/i18n.js";
 import { formatBytes } from "../../shared/format.js";
-import { TRANSPORT_IDS } from "../../shared/transports.js";
+import { TRANSPORT_IDS, transportPath } from "../../shared/transports.js";
 import { frameSize } from "../../wire/frames.js";
 import { HEADER_STAND_IN_BYTES } from "../../measures/resource-bytes.js";
 import { plainResponseHeadBytes, requestHeadBytes, sseRecordBytes, sseResponseHeadBytes, switchingProtocolsHead, utf8Length } from "../../wire/estimates.js";
@@ -41,9 +41,9 @@ export async function measureWire(table, note, { record }) {
  */
 async function fetchOneEventFiveWays() {
   const { event, eventJson, poll } = await pollOneEvent();
-  const longpoll = await measuredFetch(`/api/longpoll?since=${event.seq - 1}&timeout_ms=1000`);
-  const classic = await measuredFetch(`/classic?seen=${event.seq - 1}`);
-  const emptyPoll = await measuredFetch("/api/poll");
+  const longpoll = await measuredFetch(`${transportPath("longpoll")}?since=${event.seq - 1}&timeout_ms=1000`);
+  const classic = await measuredFetch(`${transportPath("classic")}?seen=${event.seq - 1}`);
+  const emptyPoll = await measuredFetch(transportPath("poll"));
   await openSseBriefly(); // so the server has counted at least one SSE request head
   const stats = await (await fetch("/api/stats", { cache: "no-store" })).json();
   return { event, eventJson, poll, longpoll, classic, emptyPoll, stats };
@@ -111,7 +111,7 @@ async function pollOneEvent() {
   for (let attempt = 0; attempt < 5; attempt++) {
     const health = await (await fetch("/healthz", { cache: "no-store" })).json();
     if (health.last_seq === 0) throw new Error(t("proto.wire.no_event"));
-    const poll = await measuredFetch(`/api/poll?since=${health.last_seq - 1}`);
+    const poll = await measuredFetch(`${transportPath("poll")}?since=${health.last_seq - 1}`);
     const answer = JSON.parse(poll.text);
     if (answer.events.length === 1) return { event: answer.events[0], eventJson: exactEventJson(poll.text), poll };
   }
@@ -153,7 +153,7 @@ function responseHead(measured, contentType) {
 
 function openSseBriefly() {
   return new Promise((resolve) => {
-    const source = new EventSource("/api/sse");
+    const source = new EventSource(transportPath("sse"));
     const done = () => {
       source.close();
       resolve();
