@@ -1,12 +1,14 @@
 // modules.test.mjs — the page modules that need no browser, run in Node: the SHA-1 fallback
 // (used when a classroom opens pushlab over plain http on the teacher's address, where
-// crypto.subtle does not exist) and the RFC 6455 frame headers the protocol page draws.
+// crypto.subtle does not exist), the RFC 6455 frame headers the protocol page draws, the rate
+// ladder, the string tables, and the transport list's plain one-line-per-transport form.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { sha1 } from "../../static/js/sha1.js";
-import { frameHeader, frameSize, headerSize, maskPayload } from "../../static/js/frames.js";
+import { readFileSync } from "node:fs";
+import { sha1 } from "../../static/js/pages/inspector/sha1.js";
+import { frameHeader, frameSize, headerSize, maskPayload } from "../../static/js/wire/frames.js";
 
 test("the JavaScript SHA-1 agrees with node:crypto, across block boundaries", () => {
   for (const text of ["", "abc", "x".repeat(55), "x".repeat(56), "x".repeat(64), "é".repeat(200)]) {
@@ -38,7 +40,7 @@ test("a masked client frame matches RFC 6455 §5.7's example", () => {
 });
 
 test("the rate slider's ladder maps rates to the nearest step and back", async () => {
-  const { RATE_STEPS, rateOfStep, stepOfRate } = await import("../../static/js/rate-steps.js");
+  const { RATE_STEPS, rateOfStep, stepOfRate } = await import("../../static/js/pages/console/rate-steps.js");
   assert.equal(RATE_STEPS[0], 0);
   assert.equal(RATE_STEPS.at(-1), 1000, "the server's highest rate is on the slider");
   for (let step = 0; step < RATE_STEPS.length; step++) assert.equal(stepOfRate(rateOfStep(step)), step);
@@ -51,10 +53,10 @@ test("the rate slider's ladder maps rates to the nearest step and back", async (
 });
 
 test("every text exists in English and French, once, with the same {placeholders}", async () => {
-  const { COMMON_STRINGS } = await import("../../static/js/strings.js");
-  const { CONSOLE_STRINGS } = await import("../../static/js/strings-console.js");
-  const { LAB_STRINGS } = await import("../../static/js/strings-lab.js");
-  const files = { "strings.js": COMMON_STRINGS, "strings-console.js": CONSOLE_STRINGS, "strings-lab.js": LAB_STRINGS };
+  const { COMMON_STRINGS } = await import("../../static/js/strings/common.js");
+  const { CONSOLE_STRINGS } = await import("../../static/js/strings/console.js");
+  const { LAB_STRINGS } = await import("../../static/js/strings/lab.js");
+  const files = { "strings/common.js": COMMON_STRINGS, "strings/console.js": CONSOLE_STRINGS, "strings/lab.js": LAB_STRINGS };
   const seen = new Map();
   const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
   for (const [file, strings] of Object.entries(files)) {
@@ -65,4 +67,12 @@ test("every text exists in English and French, once, with the same {placeholders
       assert.deepEqual(placeholders(entry.fr), placeholders(entry.en), `${key} (${file}) fills the same values in both`);
     }
   }
+});
+
+test("transports.js lists one plain line per transport, as a test without a JavaScript parser reads it", async () => {
+  const { TRANSPORTS } = await import("../../static/js/shared/transports.js");
+  const source = readFileSync(new URL("../../static/js/shared/transports.js", import.meta.url), "utf8");
+  const lines = [...source.matchAll(/^\s*\{ id: "([a-z]+)", path: "([^"]+)" \},$/gm)].map(([, id, path]) => ({ id, path }));
+  assert.deepEqual(lines, TRANSPORTS, "each entry on its own line, `{ id: \"…\", path: \"…\" },`, nothing computed");
+  assert.deepEqual(TRANSPORTS.map(({ id }) => id), ["classic", "poll", "longpoll", "sse", "ws"], "the server's order");
 });

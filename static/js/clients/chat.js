@@ -1,0 +1,31 @@
+// clients/chat.js — posting a chat message over HTTP (POST /api/chat), for the panels without a
+// channel of their own back to the server (short poll, long poll, SSE).
+
+import { t } from "../shared/i18n.js";
+
+/** Publishes a chat message; throws an Error carrying the server's reason when refused. */
+export async function postChat(author, text) {
+  let response;
+  try {
+    response = await fetch("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ author, text }),
+    });
+  } catch {
+    throw new Error(t("error.network"));
+  }
+  if (!response.ok) throw new Error(await serverReason(response));
+  return response.json();
+}
+
+/** The `error` of a pushlab JSON error body, or the HTTP status when there is none. */
+export async function serverReason(response) {
+  try {
+    const body = await response.json();
+    if (body && typeof body.error === "string") return body.error;
+  } catch {
+    // not JSON: fall through to the status
+  }
+  return `HTTP ${response.status}`;
+}

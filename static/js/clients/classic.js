@@ -1,0 +1,189 @@
+// clients/classic.js — the classic request/response page, inside an iframe: /classic?refresh=S is a
+// whole HTML page built by the server, reloaded every S seconds by <meta http-equiv="refresh">,
+// and its chat is the page's own form (POST, 303 redirect, full reload).
+//
+// This module only watches the iframe: after each load it reads the page's rows (tr[data-seq])
+// to count what was new, empty or missed, measures the page's bytes (its navigation timing),
+// and restarts the reloads if a load failed. Nothing in the iframe is changed but the author
+// field, prefilled with the dashboard's name.
+
+import { lang, t } from "../shared/i18n.js";
+import { el } from "../shared/dom.js";
+import { transportPath } from "../shared/transports.js";
+import { Backoff } from "./backoff.js";
+import { nowMicros } from "../measures/latency.js";
+import { receivedBytes } from "../measures/resource-bytes.js";
+
+/** Extra time allowed for a reload before the page is reloaded by hand. */
+const WATCHDOG_GRACE_MS = 5000;
+
+export class ClassicClient {
+  constructor(panel, reporter, { refreshSeconds, getAuthor, getOffset }) {
+    this.panel = panel;
+    this.reporter = reporter;
+    this.refreshSeconds = refreshSeconds;
+    this.getAuthor = getAuthor;
+    this.getOffset = getOffset;
+    this.lastSeen = null;
+    this.formSent = false;
+    this.loads = 0;
+    /** A load failed: the next good one is a reconnection, and counted. */
+    this.lost = false;
+    this.backoff = new Backoff({ firstMs: 1000 });
+    this.iframe = el("iframe", { class: "classic-frame", title: t("classic.frame_title") });
+    this.iframe.addEventListener("load", () => this.onLoad());
+    panel.slot.append(this.iframe);
+    panel.onPause((paused) => {
+      this.resuming = !paused; // the next load says how much was missed meanwhile
+      this.load();
+    });
+  }
+
+  run() {
+    this.load();
+  }
+
+  setRefreshSeconds(seconds) {
+    this.refreshSeconds = seconds;
+    if (!this.panel.paused) this.load();
+  }
+
+  /** The page's address; paused, it has no refresh and stays as it is, like any classic page. */
+  url() {
+    const params = new URLSearchParams();
+    if (!this.panel.paused) params.set("refresh", this.refreshSeconds);
+    if (this.lastSeen != null) params.set("seen", this.lastSeen);
+    // The page inside speaks the dashboard's language, whatever the browser's preference.
+    params.set("lang", lang);
+    const query = params.toString();
+    const path = transportPath("classic");
+    return query ? `${path}?${query}` : path;
+  }
+
+  load() {
+    this.iframe.src = this.url();
+    this.armWatchdog();
+  }
+
+  armWatchdog() {
+    clearTimeout(this.watchdog);
+    if (this.panel.paused) return;
+    this.watchdog = setTimeout(() => {
+      this.panel.showError(t("error.classic_stalled"));
+      this.load();
+    }, this.refreshSeconds * 1000 + WATCHDOG_GRACE_MS);
+  }
+
+  onLoad() {
+    let page = null;
+    try {
+      page = this.iframe.contentDocument; // null for the browser's own error page
+    } catch {
+      page = null;
+    }
+    if (!page) {
+      this.failed(t("error.network"));
+      return;
+    }
+    // The empty document an iframe holds before its first navigation: not a load of ours.
+    if (page.location.href === "about:blank") return;
+    const rows = [...page.querySelectorAll("tr[data-seq]")];
+    if (!page.querySelector("table")) {
+      this.failed(t("error.classic_not_page"));
+      return;
+    }
+    this.loads += 1;
+    this.iframe.dataset.loads = String(this.loads);
+    this.countTraffic();
+    if (this.lost) this.panel.reconnected(this.lastSeen);
+    this.lost = false;
+    this.readRows(rows);
+    const refused = page.querySelector(".error")?.textContent.trim();
+    if (refused) this.panel.showError(t("error.classic_refused", { why: refused }));
+    else if (this.loads > 1) this.panel.clearError();
+    this.hookForm(page);
+    this.backoff.reset();
+    this.armWatchdog();
+  }
+
+  countTraffic() {
+    const navigation = this.iframe.contentWindow.performance.getEntriesByType("navigation")[0];
+    // A form post is two requests (POST /classic/chat, then the 303's GET /classic).
+    this.panel.countRequest();
+    if (this.formSent) this.panel.countRequest();
+    this.formSent = false;
+    if (navigation) {
+      const { bytes, measured } = receivedBytes(navigation, "text/html; charset=utf-8");
+      this.panel.setBytesKnowledge("down", measured ? "measured" : "estimate");
+      this.panel.addBytesDown(bytes);
+    }
+  }
+
+  readRows(rows) {
+    const seqs = rows.map((row) => Number(row.dataset.seq));
+    let previous = this.lastSeen;
+    if (previous != null && seqs.length && Math.max(...seqs) < previous) {
+      // The feed went backwards: the server restarted and numbers from 1 again.
+      this.panel.showNotice(t("notice.restarted"));
+      previous = null;
+    }
+    this.lastSeen = seqs.length ? Math.max(previous ?? 0, ...seqs) : previous;
+    if (previous == null) {
+      // A first load shows history, not news: like the server, count nothing delivered.
+      this.panel.setState(this.panel.paused ? "paused" : "open");
+      return;
+    }
+    const fresh = rows.filter((row) => Number(row.dataset.seq) > previous).reverse();
+    if (fresh.length === 0) this.panel.countEmpty();
+    const oldestShown = Math.min(...seqs);
+    const missed = fresh.length && oldestShown > previous + 1 ? oldestShown - previous - 1 : 0;
+    if (missed) this.panel.countMissed(missed);
+    for (const row of fresh) {
+      const event = this.eventOfRow(row);
+      if (event) this.panel.deliver(event, this.reporter.record(event));
+    }
+    if (this.panel.paused) this.panel.setState("paused");
+    else if (missed || this.resuming) this.panel.setState("resumed", { missed });
+    else if (this.panel.state !== "resumed") this.panel.setState("open");
+    this.resuming = false;
+  }
+
+  /** The row's event: `ts` from the row's `data-ts` (µs), else rebuilt from its clock column. */
+  eventOfRow(row) {
+    const cell = (name) => row.querySelector(`.${name}`)?.textContent.trim() ?? "";
+    const nowUs = nowMicros() + (this.getOffset()?.offsetUs ?? 0);
+    const ts = row.dataset.ts ? Number(row.dataset.ts) : tsOfClock(cell("time"), nowUs);
+    if (ts == null) return null;
+    return { seq: Number(row.dataset.seq), ts, kind: cell("kind"), data: { text: cell("content") } };
+  }
+
+  hookForm(page) {
+    const form = page.querySelector("form");
+    if (!form) return;
+    const author = form.querySelector('input[name="author"]');
+    if (author && !author.value) author.value = this.getAuthor();
+    form.addEventListener("submit", () => (this.formSent = true));
+  }
+
+  failed(message) {
+    this.lost = true;
+    this.panel.showError(message);
+    const delay = this.backoff.next();
+    this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.load(), delay);
+  }
+}
+
+/** "14:03:07.123" (UTC) → Unix µs, taking the day of `nowUs` (or the day before, past midnight). */
+export function tsOfClock(text, nowUs) {
+  const match = /^(\d\d):(\d\d):(\d\d)\.(\d{3})$/.exec(text);
+  if (!match) return null;
+  const [hours, minutes, seconds, millis] = match.slice(1).map(Number);
+  const msOfDay = ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis;
+  const nowMs = nowUs / 1000;
+  const day = 86_400_000;
+  let ts = Math.floor(nowMs / day) * day + msOfDay;
+  if (ts > nowMs + day / 2) ts -= day;
+  return ts * 1000;
+}

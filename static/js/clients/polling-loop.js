@@ -1,0 +1,125 @@
+// clients/polling-loop.js — what short polling and long polling share: ask, deliver, ask again.
+//
+// A subclass says which URL to ask (poll.js: answered at once; longpoll.js: held by the
+// server) and how long to wait before asking again. This loop keeps the `since` cursor,
+// counts requests and empty answers, measures received bytes (PerformanceResourceTiming),
+// shows failures in the panel and retries with backoff.
+
+import { Backoff, sleep } from "./backoff.js";
+import { t } from "../shared/i18n.js";
+import { feedRestarted } from "./resume.js";
+import { receivedBytes, watchResources } from "../measures/resource-bytes.js";
+import { serverReason } from "./chat.js";
+
+class AnswerError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export class PollingLoop {
+  constructor(panel, reporter, path) {
+    this.panel = panel;
+    this.reporter = reporter;
+    this.path = path;
+    this.since = null;
+    this.paused = false;
+    this.recovering = false;
+    /** A request failed (not a pause): the next answer is a reconnection, and counted. */
+    this.lost = false;
+    this.backoff = new Backoff();
+    this.controller = null;
+    this.wakeUp = null;
+    watchResources(path, (entry) => {
+      const { bytes, measured } = receivedBytes(entry, "application/json");
+      panel.setBytesKnowledge("down", measured ? "measured" : "estimate");
+      panel.addBytesDown(bytes);
+    });
+    panel.onPause((paused) => this.setPaused(paused));
+  }
+
+  /** The address of the next request (a subclass adds its own parameters). */
+  url() {
+    return this.since == null ? this.path : `${this.path}?since=${this.since}`;
+  }
+
+  /**
+   * Waits before the next request; `signal` aborts the wait when the panel is paused.
+   * `answer` is the answer just handled and `elapsedMs` how long it took to come.
+   */
+  async pauseBetween(_signal, _answer, _elapsedMs) {}
+
+  setPaused(paused) {
+    this.paused = paused;
+    if (paused) {
+      this.controller?.abort();
+    } else {
+      this.recovering = true; // the first answer after a pause says how much was missed
+      this.panel.setState("connecting");
+      this.wakeUp?.();
+    }
+  }
+
+  async run() {
+    for (;;) {
+      if (this.paused) await new Promise((resolve) => (this.wakeUp = resolve));
+      this.controller = new AbortController();
+      const signal = this.controller.signal;
+      try {
+        this.panel.countRequest();
+        const asked = performance.now();
+        const answer = await this.ask(signal);
+        this.handle(answer);
+        await this.pauseBetween(signal, answer, performance.now() - asked);
+      } catch (error) {
+        if (signal.aborted) continue; // paused on purpose: not a failure
+        await this.recover(error);
+      }
+    }
+  }
+
+  async ask(signal) {
+    let response;
+    try {
+      response = await fetch(this.url(), { cache: "no-store", signal });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new AnswerError(t("error.network"), 0);
+    }
+    if (!response.ok) throw new AnswerError(await serverReason(response), response.status);
+    return response.json();
+  }
+
+  handle(answer) {
+    // Before delivering, so that the panel compares the first event with the seq asked after.
+    if (this.lost) this.panel.reconnected(this.since);
+    this.lost = false;
+    if (answer.events.length === 0) this.panel.countEmpty();
+    for (const event of answer.events) this.panel.deliver(event, this.reporter.record(event));
+    if (answer.missed > 0) this.panel.countMissed(answer.missed);
+    if (this.recovering) {
+      this.panel.setState("resumed", { missed: answer.missed });
+      this.panel.clearError();
+      this.recovering = false;
+    } else if (this.panel.state !== "resumed") {
+      this.panel.setState("open");
+    }
+    this.since = answer.last_seq;
+    this.backoff.reset();
+  }
+
+  async recover(error) {
+    if (error.status === 400 && (await feedRestarted(this.since))) {
+      this.since = null;
+      this.panel.showNotice(t("notice.restarted"));
+      return;
+    }
+    this.recovering = true;
+    this.lost = true;
+    this.panel.showError(error.message);
+    const delay = this.backoff.next();
+    this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
+    await sleep(delay);
+  }
+}

@@ -1,0 +1,85 @@
+// clients/sse.js — Server-Sent Events: one GET /api/sse kept open; the server writes each event as
+// an `id:` / `event:` / `data:` record.
+//
+// EventSource reconnects by itself (after the stream's `retry: 2000`) and sends Last-Event-ID, so
+// the server resumes where the stream stopped and says `event: missed` if it cannot. When
+// EventSource gives up (an HTTP error), this client retries itself with backoff and ?since=. Bytes
+// are estimates: the page never sees the records, only the events inside them.
+
+import { t } from "../shared/i18n.js";
+import { transportPath } from "../shared/transports.js";
+import { PushClient } from "./push-client.js";
+import { sseRecordBytes, sseResponseHeadBytes } from "../wire/estimates.js";
+
+/** Event kinds the feed sends today; EventSource only dispatches named events to listeners. */
+const KINDS = ["tick", "chat"];
+
+export class SseClient extends PushClient {
+  constructor(panel, reporter) {
+    super(panel, reporter);
+    this.source = null;
+    this.everOpened = false;
+    this.failed = false;
+  }
+
+  open({ resuming }) {
+    const path = transportPath("sse");
+    const url = this.lastSeq == null ? path : `${path}?since=${this.lastSeq}`;
+    const source = new EventSource(url);
+    this.source = source;
+    this.resuming = resuming;
+    this.panel.countRequest();
+    this.panel.setState("connecting");
+
+    source.onopen = () => {
+      // After a failure the stream resumes after the last id seen: EventSource sent it as
+      // Last-Event-ID by itself, or this client as ?since= (the same seq either way).
+      if (this.failed) this.panel.reconnected(this.lastSeq);
+      this.panel.addBytesDown(sseResponseHeadBytes());
+      if (this.resuming || this.failed) this.panel.setState("resumed", { missed: 0 });
+      else this.panel.setState("open");
+      if (this.failed) this.panel.clearError();
+      this.failed = false;
+      this.resuming = false;
+      this.everOpened = true;
+      this.backoff.reset();
+    };
+    for (const kind of KINDS) {
+      source.addEventListener(kind, (message) => this.receive(message));
+    }
+    source.addEventListener("missed", (message) => {
+      const notice = JSON.parse(message.data);
+      this.panel.countMissed(notice.missed);
+      this.panel.setState("resumed", { missed: notice.missed });
+    });
+    source.onerror = () => this.onError(source);
+  }
+
+  receive(message) {
+    this.panel.addBytesDown(sseRecordBytes(message.lastEventId, message.type, message.data));
+    const event = JSON.parse(message.data);
+    this.lastSeq = event.seq;
+    this.panel.deliver(event, this.reporter.record(event));
+  }
+
+  async onError(source) {
+    if (source !== this.source) return;
+    this.failed = true;
+    if (source.readyState === EventSource.CONNECTING) {
+      // The browser retries by itself, with Last-Event-ID: that retry is one more request.
+      this.panel.showError(t("error.sse_lost"));
+      this.panel.setState("reconnecting", { seconds: "2.0" });
+      this.panel.countRequest();
+      return;
+    }
+    // CLOSED: EventSource gave up (an HTTP error status, or not an event stream).
+    source.close();
+    this.panel.showError(t("error.sse_refused"));
+    await this.retryLater();
+  }
+
+  disconnect() {
+    this.source?.close();
+    this.source = null;
+  }
+}

@@ -1,0 +1,96 @@
+// clients/ws.js — WebSocket push: one GET /ws upgraded to a WebSocket; each event arrives as one
+// text frame (subprotocol pushlab.json), and a chat goes back up the same socket as a text frame.
+//
+// On close the client reconnects with backoff and ?since=<last seq>, so nothing is lost: the server
+// replays from its buffer or sends {"type":"missed"}. Frame bytes are estimates rebuilt from RFC
+// 6455 (the page sees messages, not frames); the handshake request's size is the real one, read
+// back from the server's handshake log.
+
+import { t } from "../shared/i18n.js";
+import { transportPath } from "../shared/transports.js";
+import { PushClient } from "./push-client.js";
+import { frameSize } from "../wire/frames.js";
+import { requestHeadBytes, switchingProtocolsHead, utf8Length } from "../wire/estimates.js";
+
+export class WsClient extends PushClient {
+  constructor(panel, reporter) {
+    super(panel, reporter);
+    this.socket = null;
+    /** A socket closed on us (not on purpose): the next open is a reconnection, and counted. */
+    this.lost = false;
+  }
+
+  open({ resuming }) {
+    const tag = `dash-${Math.random().toString(36).slice(2, 10)}`;
+    const afterSeq = this.lastSeq;
+    const since = afterSeq == null ? "" : `&since=${afterSeq}`;
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${transportPath("ws")}?inspect=${tag}${since}`;
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    this.panel.countRequest();
+    if (!resuming) this.panel.setState("connecting");
+
+    socket.onopen = () => {
+      if (this.lost) this.panel.reconnected(afterSeq);
+      this.lost = false;
+      this.panel.setState(resuming ? "resumed" : "open", { missed: 0 });
+      this.panel.clearError();
+      this.backoff.reset();
+      this.countHandshake(tag, socket.protocol);
+    };
+    socket.onmessage = (message) => this.receive(message.data);
+    socket.onclose = (close) => this.onClose(socket, close);
+  }
+
+  /** The upgrade's bytes: the request as the server logged it, the 101 answer rebuilt. */
+  async countHandshake(tag, protocol) {
+    try {
+      const response = await fetch(`/api/handshake/${tag}`, { cache: "no-store" });
+      if (!response.ok) return;
+      const record = await response.json();
+      this.panel.addBytesUp(requestHeadBytes(record));
+      this.panel.addBytesDown(utf8Length(switchingProtocolsHead(record.accept, protocol)));
+    } catch {
+      // The handshake's bytes are a detail: the feed itself is not affected.
+    }
+  }
+
+  receive(data) {
+    if (typeof data !== "string") {
+      this.panel.showError(t("error.ws_binary"));
+      return;
+    }
+    this.panel.addBytesDown(frameSize(utf8Length(data), false));
+    const message = JSON.parse(data);
+    if (message.type === "missed") {
+      this.panel.countMissed(message.missed);
+      this.panel.setState("resumed", { missed: message.missed });
+    } else if (message.type === "error") {
+      this.panel.showError(t("error.ws_refused", { why: message.error }));
+    } else if (typeof message.seq === "number") {
+      this.lastSeq = message.seq;
+      this.panel.deliver(message, this.reporter.record(message));
+    }
+  }
+
+  /** Sends a chat up the socket: it comes back to everyone (us included) as an event. */
+  sendChat(author, text) {
+    if (this.socket?.readyState !== WebSocket.OPEN) throw new Error(t("error.ws_not_open"));
+    const frame = JSON.stringify({ type: "chat", author, text });
+    this.socket.send(frame);
+    this.panel.addBytesUp(frameSize(utf8Length(frame), true));
+  }
+
+  async onClose(socket, close) {
+    if (socket !== this.socket) return; // an old socket, closed on purpose (pause)
+    this.lost = true;
+    this.panel.showError(t("error.ws_closed", { code: close.code, reason: close.reason || t("error.no_reason") }));
+    await this.retryLater();
+  }
+
+  disconnect() {
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(1000, "paused");
+  }
+}

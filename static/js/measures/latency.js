@@ -1,0 +1,72 @@
+// measures/latency.js — end-to-end latency as a browser sees it, reported to the server.
+//
+// The server stamps each event with `ts` (its clock, Unix µs). The browser's clock is not the
+// server's, so first we estimate the offset between them with Cristian's method: ask
+// `/api/time` several times, and trust the round trip that was fastest, assuming the server
+// read its clock halfway through it. Then latency = (our clock + offset) - event.ts.
+// Latencies are sent in batches to `POST /api/client-metrics`, which folds them into the
+// `client_latency_us` histogram of the transport.
+
+/** Microseconds on a clock that runs like the wall clock but never jumps (performance.now). */
+export function nowMicros() {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/**
+ * Cristian's method: `rounds` requests to /api/time; the fastest round trip gives the offset.
+ * Returns { offsetUs, rttUs }: add offsetUs to our clock to read the server's.
+ */
+export async function estimateOffset(rounds = 8) {
+  let best = null;
+  for (let i = 0; i < rounds; i++) {
+    const sent = nowMicros();
+    const response = await fetch("/api/time", { cache: "no-store" });
+    const { ts } = await response.json();
+    const received = nowMicros();
+    const rttUs = received - sent;
+    if (best === null || rttUs < best.rttUs) {
+      best = { offsetUs: ts + rttUs / 2 - received, rttUs };
+    }
+  }
+  return best;
+}
+
+/** Collects latencies of one transport and posts them in batches (at most 1000, the server's bound). */
+export class LatencyReporter {
+  constructor(transport, offset, { batch = 50, everyMs = 2000 } = {}) {
+    this.transport = transport;
+    this.offset = offset;
+    this.pending = [];
+    this.batch = Math.min(batch, 1000);
+    this.timer = setInterval(() => this.flush(), everyMs);
+  }
+
+  /** Records the latency of an event received now; returns it in µs. */
+  record(event) {
+    // A fast loopback delivery can come out a few µs negative from the offset's own error
+    // (± half the round trip): that is clamped to 0 here; the server refuses negative values.
+    const latency = Math.max(0, Math.round(nowMicros() + this.offset.offsetUs - event.ts));
+    this.pending.push(latency);
+    if (this.pending.length >= this.batch) this.flush();
+    return latency;
+  }
+
+  async flush() {
+    if (this.pending.length === 0) return;
+    const latencies_us = this.pending.splice(0, 1000);
+    try {
+      await fetch("/api/client-metrics", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ transport: this.transport, latencies_us, offset_us: Math.round(this.offset.offsetUs) }),
+      });
+    } catch (error) {
+      console.warn("client metrics not sent", error);
+    }
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    this.flush();
+  }
+}

@@ -1,0 +1,147 @@
+// pages/lab/figures.js — the lab's "you and the class" table: per transport, one row of what this
+// page received (its own client of that transport) above one row of the server's totals for every
+// client. The same metrics side by side: requests per second, requests, events, empty answers,
+// missed events, bytes received per event, latency p50.
+//
+// A LabRow offers a transport client the same calls as a dashboard panel
+// (pages/dashboard/panel.js): deliver(), countRequest(), setState(), reconnected()..., so the
+// dashboard's clients run here unchanged.
+
+import { el } from "../../shared/dom.js";
+import { t } from "../../shared/i18n.js";
+import { formatBytes, formatCount, formatDecimal, formatMicros } from "../../shared/format.js";
+import { OwnCounts } from "../../measures/own-counts.js";
+import { LatencyHistogram } from "../../measures/percentiles.js";
+import { Recovery } from "../../measures/recovery.js";
+
+/** "you" requests per second are averaged over this window (the server's are per second). */
+const RATE_WINDOW_MS = 10_000;
+
+const COLUMNS = ["rps", "requests", "delivered", "empty", "missed", "bytes", "latency"];
+
+/** The table's head; rows are added by each LabRow. */
+export function buildFiguresTable(table) {
+  table.append(el("thead", {}, el("tr", {},
+    el("th", { scope: "col" }, t("lab.col.transport")),
+    el("th", { scope: "col" }, ""),
+    ...COLUMNS.map((column) => el("th", { scope: "col", class: "num", title: t(`lab.col.${column}.help`) }, t(`lab.col.${column}`))))));
+  const body = el("tbody");
+  table.append(body);
+  return body;
+}
+
+export class LabRow extends OwnCounts {
+  /** body: the table's tbody; slot: where a client may put an element of its own (classic's iframe). */
+  constructor(body, transport, slot) {
+    super();
+    this.transport = transport;
+    this.slot = slot;
+    this.paused = false; // the lab has no pause button: its clients always follow the feed
+    this.downKnowledge = "measured";
+    this.latency = new LatencyHistogram();
+    this.recovery = new Recovery();
+    this.requestTimes = [];
+    this.startedAt = performance.now();
+    this.server = null;
+    this.serverRate = null;
+
+    this.badge = el("span", { class: "state", role: "status", dataset: { state: "connecting" } }, t("state.connecting"));
+    this.recoveryLine = el("span", { class: "recovery small", title: t("recovery.help") });
+    this.problem = el("span", { class: "problem small" });
+    this.cells = { you: {}, class: {} };
+    const cellsOf = (who) => COLUMNS.map((column) => (this.cells[who][column] = el("td", { class: "num" }, "–")));
+
+    this.element = el("tr", { class: `you transport-${transport}`, dataset: { transport, who: "you" } },
+      el("th", { scope: "rowgroup", rowspan: "2", class: "transport-cell" },
+        el("span", { class: "name" }, el("span", { class: "swatch", "aria-hidden": "true" }), " ", t(`transport.${transport}`)),
+        " ", this.badge, el("br"), this.recoveryLine, this.problem),
+      el("th", { scope: "row", class: "who" }, t("lab.who.you")),
+      ...cellsOf("you"));
+    this.classRow = el("tr", { class: `class transport-${transport}`, dataset: { transport, who: "class" } },
+      el("th", { scope: "row", class: "who" }, t("lab.who.class")),
+      ...cellsOf("class"));
+    body.append(this.element, this.classRow);
+    this.render();
+  }
+
+  // The calls a transport client makes (see pages/dashboard/panel.js for their meaning).
+  onPause() {}
+  onSend() {}
+  get state() {
+    return this.badge.dataset.state;
+  }
+  setState(state, vars = {}) {
+    clearTimeout(this.resumedTimer);
+    this.badge.dataset.state = state;
+    this.badge.textContent = t(`state.${state}`, vars);
+    if (state === "resumed") this.resumedTimer = setTimeout(() => this.setState("open"), 10_000);
+  }
+  showError(message) {
+    this.problem.textContent = message;
+  }
+  clearError() {
+    this.problem.textContent = "";
+  }
+  showNotice(message) {
+    this.problem.textContent = message;
+  }
+  setBytesKnowledge(direction, knowledge) {
+    if (direction === "down") this.downKnowledge = knowledge;
+  }
+  countRequest() {
+    this.requestTimes.push(performance.now()); // for requests per second
+    super.countRequest();
+  }
+  deliver(event, latencyUs) {
+    this.mine.delivered += 1;
+    this.recovery.delivered(event.seq);
+    this.latency.record(latencyUs);
+    this.scheduleRender();
+  }
+  reconnected(afterSeq) {
+    this.recovery.reconnected(afterSeq);
+    this.scheduleRender();
+  }
+
+  /** The server's totals for this transport, and its latest one-second sample. */
+  setServerTotals(totals, sample) {
+    this.server = totals;
+    this.serverRate = sample?.requests_per_s ?? null;
+    this.scheduleRender();
+  }
+
+  /** Requests per second of this page over the last few seconds. */
+  myRate() {
+    const now = performance.now();
+    while (this.requestTimes.length && now - this.requestTimes[0] > RATE_WINDOW_MS) this.requestTimes.shift();
+    const span = Math.min(RATE_WINDOW_MS, now - this.startedAt);
+    return span < 1000 ? null : this.requestTimes.length / (span / 1000);
+  }
+
+  render() {
+    const mine = this.mine;
+    const you = this.cells.you;
+    you.rps.textContent = formatDecimal(this.myRate());
+    you.requests.textContent = formatCount(mine.requests);
+    you.delivered.textContent = formatCount(mine.delivered);
+    you.empty.textContent = formatCount(mine.empty);
+    you.missed.textContent = formatCount(mine.missed);
+    you.bytes.textContent = mine.delivered > 0 ? formatBytes(Math.round(mine.bytesDown / mine.delivered)) : "–";
+    you.bytes.classList.toggle("estimate", this.downKnowledge === "estimate" && mine.delivered > 0);
+    you.bytes.title = t(`bytes.${this.downKnowledge}`);
+    you.latency.textContent = formatMicros(this.latency.percentile(50));
+
+    const server = this.server;
+    const them = this.cells.class;
+    them.rps.textContent = formatDecimal(this.serverRate);
+    them.requests.textContent = formatCount(server?.requests);
+    them.delivered.textContent = formatCount(server?.delivered);
+    them.empty.textContent = formatCount(server?.empty);
+    them.missed.textContent = formatCount(server?.missed);
+    them.bytes.textContent = server?.delivered > 0 ? formatBytes(Math.round(server.bytes_out / server.delivered)) : "–";
+    them.latency.textContent = server?.client_latency_us?.count > 0 ? formatMicros(server.client_latency_us.p50) : "–";
+
+    this.recoveryLine.textContent = this.recovery.text();
+    this.recovery.describeInto(this.element.dataset);
+  }
+}

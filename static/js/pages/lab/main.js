@@ -1,0 +1,77 @@
+// pages/lab/main.js — the page at /lab: the six guided experiments (experiments.js) beside a table
+// of this student's own figures and the class's (figures.js).
+//
+// The page follows the feed itself, five ways, with the dashboard's own clients
+// (clients/feed-clients.js), so "you" is measured here and needs no other tab; "class" is the
+// server's totals from /api/stats/stream. The short-poll client adopts the instructor's suggested
+// interval, as on the dashboard (live/poll-suggestion.js).
+
+import { setUpChrome } from "../../shared/page-chrome.js";
+import { lang, t } from "../../shared/i18n.js";
+import { TRANSPORT_IDS } from "../../shared/transports.js";
+import { estimateOffset } from "../../measures/latency.js";
+import { createClients } from "../../clients/feed-clients.js";
+import { followStats } from "../../live/stats-stream.js";
+import { LiveSettings } from "../../live/settings.js";
+import { PollSuggestion } from "../../live/poll-suggestion.js";
+import { LabRow, buildFiguresTable } from "./figures.js";
+import { renderExperiments } from "./experiments.js";
+
+setUpChrome();
+
+const $ = (id) => document.getElementById(id);
+const instructor = $("experiments").dataset.instructor === "true";
+$("role-note").textContent = t(instructor ? "lab.instructor_note" : "lab.student_note");
+const showInEffect = renderExperiments($("experiments"), { instructor, lang });
+
+const body = buildFiguresTable($("figures-table"));
+const rows = Object.fromEntries(TRANSPORT_IDS.map((id) => [id, new LabRow(body, id, $("classic-slot"))]));
+
+const offset = { offsetUs: 0, rttUs: 0 };
+try {
+  Object.assign(offset, await estimateOffset());
+} catch (error) {
+  $("page-error").textContent = t("error.offset", { why: error.message });
+}
+
+const pollInput = $("poll-interval");
+const clients = createClients(rows, offset, {
+  classicRefreshSeconds: 3,
+  pollIntervalMs: Number(pollInput.value),
+  longpollTimeoutMs: 10_000,
+  getAuthor: () => t("dash.default_author"),
+});
+const pollNote = $("poll-note");
+const pollSuggestion = new PollSuggestion({
+  input: pollInput,
+  apply: (ms) => clients.poll.setIntervalMs(ms),
+  describe: (text) => (pollNote.textContent = text),
+});
+pollInput.addEventListener("change", () => {
+  const ms = Number(pollInput.value);
+  const ok = Number.isInteger(ms) && ms >= Number(pollInput.min) && ms <= Number(pollInput.max);
+  pollInput.setAttribute("aria-invalid", String(!ok));
+  $("controls-error").textContent = ok ? "" : t("error.control", { min: pollInput.min, max: pollInput.max });
+  if (ok) pollSuggestion.studentChose(ms);
+});
+for (const client of Object.values(clients)) client.run();
+
+// "you" requests per second move even when nothing arrives.
+setInterval(() => Object.values(rows).forEach((row) => row.scheduleRender()), 1000);
+
+const liveSettings = new LiveSettings($("live-settings"));
+const statsState = $("stats-state");
+followStats({
+  onWindow: () => {},
+  onStats: (stats) => {
+    for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], stats.sample?.transports?.[id]);
+    if (stats.feed) {
+      liveSettings.update(stats.feed, stats.faults);
+      pollSuggestion.serverSays(stats.feed.poll_interval_ms, stats.feed.poll_interval_suggestion);
+      showInEffect(stats.feed);
+    }
+  },
+  onState: (state) => {
+    statsState.textContent = state === "open" ? "" : t(`error.stats_${state}`);
+  },
+});
