@@ -218,13 +218,13 @@ fn the_front_end_lists_the_transports_of_the_server() {
     let static_js = Path::new(env!("CARGO_MANIFEST_DIR")).join("static/js");
     let file = find_file(&static_js, "transports.js").expect("static/js has a transports.js");
     let text = fs::read_to_string(&file).unwrap();
-    // Entries read `{ id: "poll", path: "/api/poll" }`.
+    // Entries are lines that read `{ id: "poll", path: "/api/poll" },`.
     let listed: Vec<(String, String)> = text
-        .split("{ id: \"")
-        .skip(1)
-        .filter_map(|entry| {
+        .lines()
+        .filter_map(|line| {
+            let entry = line.trim().strip_prefix("{ id: \"")?;
             let (id, rest) = entry.split_once('"')?;
-            let path = rest.split_once("path: \"")?.1.split_once('"')?.0;
+            let path = rest.strip_prefix(", path: \"")?.split_once('"')?.0;
             Some((id.to_owned(), path.to_owned()))
         })
         .collect();
