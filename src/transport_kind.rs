@@ -91,6 +91,6 @@ mod tests {
         );
         assert_eq!(Transport::for_path("/ws/echo"), None);
         assert_eq!(Transport::for_path("/api/stats"), None);
-        assert_eq!(Transport::for_path("/static/js/ws.js"), None);
+        assert_eq!(Transport::for_path("/static/js/clients/ws.js"), None);
     }
 }

@@ -4,6 +4,9 @@
 //! transport. A phase: read the feed's last seq, connect the clients (ramped, all from that
 //! seq), measure for `--duration` seconds, pause the feed, let every client catch up, stop them,
 //! and add up their tallies. Everything is bounded: clients, seconds, and the grace period.
+//!
+//! Above the whole server (it starts the embedded one through `Application`); its clients know
+//! only the wire contract, so it imports nothing of the transports or the server's edge.
 
 mod clients;
 mod plot;

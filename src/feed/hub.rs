@@ -111,13 +111,26 @@ impl Hub {
 
     /// Numbers, timestamps, encodes and stores one event, then wakes every follower.
     pub fn publish(&self, kind: Kind, data: &serde_json::Value) -> Arc<Event> {
+        self.publish_at(kind, data, Instant::now())
+    }
+
+    /// [`Hub::publish`] of an event that was published at `published_at` on the monotonic clock
+    /// (at or before now): delivery delays are measured from there. For events that were born
+    /// elsewhere before they reached this hub, and for tests that need an event of a known age
+    /// without waiting for it.
+    pub fn publish_at(
+        &self,
+        kind: Kind,
+        data: &serde_json::Value,
+        published_at: Instant,
+    ) -> Arc<Event> {
         let event = {
             let mut ring = self.inner.ring.write().unwrap_or_else(|e| e.into_inner());
             let seq = ring.last_seq + 1;
             // Wall clock for people; never earlier than the previous event, so that `ts` stays
             // ordered like `seq` even if the system clock is stepped back.
             let ts_us = unix_micros().max(ring.last_ts_us);
-            let event = Arc::new(Event::new(seq, ts_us, kind, data, Instant::now()));
+            let event = Arc::new(Event::new(seq, ts_us, kind, data, published_at));
             if ring.events.len() == ring.capacity {
                 // The bound of the replay buffer: the oldest event leaves; followers that still
                 // needed it will be told how many they missed.

@@ -45,7 +45,7 @@ impl ClientReport {
         if self.latencies_us.is_empty() || self.latencies_us.len() > MAX_REPORT_LATENCIES {
             return Err(ClientReportError::BatchSize);
         }
-        // Negative values are refused: the client routine (static/js/latency.js) clamps the
+        // Negative values are refused: the client routine (static/js/measures/latency.js) clamps the
         // clock-offset noise of a fast loopback delivery to 0 itself, so a negative value here
         // means a broken client, and it shows up as an error instead of bending the figures.
         let values = self

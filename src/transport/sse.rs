@@ -51,7 +51,10 @@ pub async fn sse(
     let cursor = cursor_or_now(since, state.hub.last_seq());
     state.hub.since(cursor, 0)?; // refuse a cursor ahead of the feed before answering 200
 
+    let span = tracing::debug_span!("sse", connection = state.connection_id(), cursor);
+    tracing::debug!(parent: &span, resumed = since.is_some(), "open");
     let stream = EventStream {
+        span,
         follower: Follower::new(&state, Transport::Sse, cursor),
         shutdown: state.shutdown.clone(),
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
@@ -70,11 +73,20 @@ pub async fn sse(
 
 /// One SSE response: the follower's deliveries as event records, with keep-alives between.
 struct EventStream {
+    /// This connection's span: its open and close are logged at debug level.
+    span: tracing::Span,
     follower: Follower,
     shutdown: CancellationToken,
     keep_alive: tokio::time::Interval,
     greeted: bool,
     dropped: CancellationToken,
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        // However the stream ends: shutdown, a drop, or the client going away.
+        tracing::debug!(parent: &self.span, "closed");
+    }
 }
 
 impl EventStream {

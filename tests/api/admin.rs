@@ -168,9 +168,7 @@ fn seconds_per_event(events: &[(Value, Instant)]) -> f64 {
 #[tokio::test]
 async fn a_rate_change_changes_the_rate_clients_observe() {
     let app = spawn_app().await; // rate 0: the test sets every rate
-    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
-        .await
-        .unwrap();
+    let mut socket = app.websocket("/ws").await;
     app.until_followers(1).await;
     app.set(r#"{"rate_hz":10}"#).await;
     let slow = receive(&mut socket, 6).await;
@@ -193,9 +191,7 @@ async fn a_rate_change_changes_the_rate_clients_observe() {
 #[tokio::test]
 async fn an_added_delay_shows_in_the_delivery_delay() {
     let app = spawn_app().await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
-        .await
-        .unwrap();
+    let mut socket = app.websocket("/ws").await;
     app.until_followers(1).await;
     let settings = app.set(r#"{"added_delay_ms":{"ws":300,"poll":200}}"#).await;
     assert_eq!(settings["added_delay_ms"]["ws"], 300);
@@ -220,9 +216,7 @@ async fn an_added_delay_shows_in_the_delivery_delay() {
 #[tokio::test]
 async fn a_burst_reaches_a_client_whole_and_in_order() {
     let app = spawn_app().await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
-        .await
-        .unwrap();
+    let mut socket = app.websocket("/ws").await;
     app.until_followers(1).await;
     let first = app.state.hub.last_seq() + 1;
     let res = app
@@ -244,7 +238,7 @@ async fn the_long_poll_cap_and_the_poll_interval_are_live_settings() {
     app.set(r#"{"longpoll_max_ms":150,"poll_interval_ms":2500}"#)
         .await;
     // Asked to hold 30 s, the poll is answered (empty) at the new cap; PATIENCE bounds the wait.
-    let res = app.get_json("/api/longpoll?timeout_ms=30000").await;
+    let res = app.long_poll("timeout_ms=30000").await;
     assert_eq!(res["events"], serde_json::json!([]));
     let feed = &app.stats().await["feed"];
     assert_eq!(feed["longpoll_max_ms"], 150);
@@ -346,7 +340,7 @@ async fn bad_controls_get_a_clear_400_and_change_nothing() {
 async fn exports_download_the_window_and_the_histograms() {
     let app = spawn_app().await;
     app.publish_chats(2).await;
-    app.get_json("/api/poll?since=0").await;
+    app.poll("since=0").await;
     app.state.meter.tick();
 
     // HEAD, for download managers: a head and no body (so only the head is read).

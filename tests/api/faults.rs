@@ -5,7 +5,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::helpers::{PATIENCE, spawn_app};
+use crate::helpers::{PATIENCE, next_json, spawn_app};
 
 fn seq(event: &Value) -> u64 {
     event["seq"].as_u64().unwrap()
@@ -14,15 +14,11 @@ fn seq(event: &Value) -> u64 {
 #[tokio::test]
 async fn a_dropped_websocket_gets_no_close_frame_and_resumes_with_nothing_missed() {
     let app = spawn_app().await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws?since=0"))
-        .await
-        .unwrap();
+    let mut socket = app.websocket("/ws?since=0").await;
     app.publish_chats(3).await;
     let mut last = 0;
     while last < 3 {
-        if let Some(Ok(Message::Text(text))) = socket.next().await {
-            last = seq(&serde_json::from_str(&text).unwrap());
-        }
+        last = seq(&next_json(&mut socket).await);
     }
     let answer = app.fault(r#"{"kind":"drop","transport":"ws"}"#).await;
     assert_eq!(answer["dropped"], 1);
@@ -38,15 +34,10 @@ async fn a_dropped_websocket_gets_no_close_frame_and_resumes_with_nothing_missed
     }
 
     app.publish_chats(4).await; // published while the client was away
-    let (mut again, _) = tokio_tungstenite::connect_async(app.ws_url(&format!("/ws?since={last}")))
-        .await
-        .unwrap();
+    let mut again = app.websocket(&format!("/ws?since={last}")).await;
     let mut seqs = Vec::new();
     while seqs.len() < 4 {
-        let Some(Ok(Message::Text(text))) = again.next().await else {
-            panic!("resumed socket ended");
-        };
-        let event: Value = serde_json::from_str(&text).unwrap();
+        let event = next_json(&mut again).await;
         assert_ne!(
             event["type"], "missed",
             "the buffer covered the gap: {event}"
@@ -108,7 +99,7 @@ async fn a_dropped_long_poll_breaks_off_and_the_next_poll_gets_what_it_missed() 
     );
 
     app.publish_chats(2).await;
-    let res = app.get_json("/api/longpoll?since=0&timeout_ms=5000").await;
+    let res = app.long_poll("since=0&timeout_ms=5000").await;
     assert_eq!(res["events"].as_array().unwrap().len(), 2);
     assert_eq!(res["missed"], 0);
 }
@@ -137,7 +128,7 @@ async fn a_refused_transport_answers_503_with_retry_after_and_the_others_carry_o
         404,
         "only the route"
     );
-    let longpoll = app.get_json("/api/longpoll?timeout_ms=1").await;
+    let longpoll = app.long_poll("timeout_ms=1").await;
     assert_eq!(longpoll["events"], serde_json::json!([]));
     let stats = app.stats().await;
     assert!(stats["faults"]["poll"]["refusing_s"].as_u64().unwrap() >= 29);
@@ -161,9 +152,7 @@ async fn a_slow_transport_lags_behind_a_fast_one_and_loses_nothing() {
     app.set(r#"{"payload_bytes":1000}"#).await;
     let mut slow = app.sse("/api/sse", &[]).await;
     slow.records(0).await;
-    let (mut fast, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
-        .await
-        .unwrap();
+    let mut fast = app.websocket("/ws").await;
     app.until_followers(2).await;
     app.fault(r#"{"kind":"slow","transport":"sse","bytes_per_sec":2000,"seconds":600}"#)
         .await;

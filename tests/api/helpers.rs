@@ -16,6 +16,28 @@ use tokio::{
 /// Upper bound on any single wait in the tests: a test that hangs fails instead.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
+/// A WebSocket client connection (tungstenite).
+pub type WebSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text message of `socket` as JSON, skipping pings; fails after [`PATIENCE`].
+pub async fn next_json(socket: &mut WebSocket) -> Value {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let message = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("a message in time")
+            .expect("the socket is open")
+            .expect("a well-formed frame");
+        match message {
+            Message::Text(text) => return serde_json::from_str(&text).expect("JSON text"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a text message, got {other:?}"),
+        }
+    }
+}
+
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
     pub state: Arc<AppState>,
@@ -52,6 +74,51 @@ impl TestApp {
 
     pub fn ws_url(&self, path: &str) -> String {
         format!("ws://{}{}", self.addr, path)
+    }
+
+    /// Opens a WebSocket on `path` (`/ws?since=3`, `/ws/echo`) with tungstenite, a client that
+    /// knows only RFC 6455; fails the test if the handshake does not succeed.
+    pub async fn websocket(&self, path: &str) -> WebSocket {
+        self.websocket_with(path, &[]).await.0
+    }
+
+    /// [`TestApp::websocket`] with extra handshake headers (e.g. `Sec-WebSocket-Protocol`);
+    /// also returns the 101 answer.
+    pub async fn websocket_with(
+        &self,
+        path: &str,
+        headers: &[(&'static str, &str)],
+    ) -> (
+        WebSocket,
+        tokio_tungstenite::tungstenite::handshake::client::Response,
+    ) {
+        use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
+        let mut request = self.ws_url(path).into_client_request().unwrap();
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("the handshake is answered in time")
+            .unwrap_or_else(|e| panic!("WebSocket {path} refused: {e}"))
+    }
+
+    /// `GET /api/poll` with `query` (e.g. `since=3`, or empty); must answer 200.
+    pub async fn poll(&self, query: &str) -> Value {
+        self.get_json(&format!("/api/poll?{query}")).await
+    }
+
+    /// `GET /api/longpoll` with `query` (e.g. `since=3&timeout_ms=500`); must answer 200.
+    pub async fn long_poll(&self, query: &str) -> Value {
+        self.get_json(&format!("/api/longpoll?{query}")).await
+    }
+
+    /// `POST /api/chat` with this author and text (the raw answer, whatever its status).
+    pub async fn post_chat(&self, author: &str, text: &str) -> Response {
+        let body = serde_json::json!({ "author": author, "text": text }).to_string();
+        self.conn().await.post_json("/api/chat", &body).await
     }
 
     /// Publishes `n` chat events through `POST /api/chat`; returns their seqs.

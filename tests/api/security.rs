@@ -64,7 +64,7 @@ async fn a_foreign_origin_is_refused_and_the_same_host_is_not() {
         .await;
     assert_eq!(res.status, 201);
     assert_eq!(
-        app.get_json("/api/poll?since=0").await["last_seq"],
+        app.poll("since=0").await["last_seq"],
         1,
         "only the same-host post was published"
     );

@@ -4,7 +4,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{PATIENCE, TestApp, spawn_app, spawn_with};
+use crate::helpers::{PATIENCE, TestApp, next_json, spawn_app, spawn_with};
 
 async fn poll_events(app: &TestApp, path: &str) -> Value {
     app.get_json(path).await
@@ -30,19 +30,10 @@ async fn sse_collect(
 }
 
 async fn ws_collect(app: &TestApp, path: &str, count: usize) -> Vec<Value> {
-    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url(path))
-        .await
-        .expect("ws connects");
+    let mut socket = app.websocket(path).await;
     let mut out = Vec::new();
     while out.len() < count {
-        let message = tokio::time::timeout(PATIENCE, socket.next())
-            .await
-            .expect("in time")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(text) = message {
-            out.push(serde_json::from_str(&text).unwrap());
-        }
+        out.push(next_json(&mut socket).await);
     }
     out
 }
@@ -186,7 +177,7 @@ async fn a_long_poll_times_out_empty_and_the_hold_is_capped() {
     let app = spawn_with(|c| c.longpoll_max_ms = 200).await;
     let started = std::time::Instant::now();
     // Asks for an hour; the server's cap (200 ms here) answers first.
-    let res = app.get_json("/api/longpoll?timeout_ms=3600000").await;
+    let res = app.long_poll("timeout_ms=3600000").await;
     assert_eq!(res["events"], Value::Array(vec![]));
     assert!(
         started.elapsed().as_secs() < 60,
@@ -199,9 +190,7 @@ async fn a_long_poll_times_out_empty_and_the_hold_is_capped() {
 async fn a_chat_posted_through_any_transport_appears_on_all() {
     let app = spawn_app().await;
     // WebSocket
-    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws?since=0"))
-        .await
-        .unwrap();
+    let mut socket = app.websocket("/ws?since=0").await;
     futures_util::SinkExt::send(
         &mut socket,
         Message::text(r#"{"type":"chat","author":"ws","text":"par websocket"}"#),
@@ -215,9 +204,7 @@ async fn a_chat_posted_through_any_transport_appears_on_all() {
         .await;
     assert_eq!(res.status, 303);
     // JSON API (what the polling and SSE panels use)
-    let res = conn
-        .post_json("/api/chat", r#"{"author":"api","text":"par fetch"}"#)
-        .await;
+    let res = app.post_chat("api", "par fetch").await;
     assert_eq!(res.status, 201);
 
     let texts = |events: &Value| -> Vec<String> {
@@ -293,9 +280,7 @@ async fn a_slow_websocket_client_lags_without_slowing_others_and_is_told_what_it
     // The slow client upgrades, then reads nothing while the feed runs ahead.
     let mut slow = app.conn().await;
     assert_eq!(slow.upgrade("/ws", &[]).await.0, 101);
-    let (mut fast, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
-        .await
-        .unwrap();
+    let mut fast = app.websocket("/ws").await;
     app.until_followers(2).await;
 
     const EVENTS: u64 = 400;

@@ -1,7 +1,7 @@
 //! The WebSocket endpoints against RFC 6455: handshake, subprotocols, echo, close codes.
 
 use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{PATIENCE, spawn_app, spawn_with};
 
@@ -59,12 +59,9 @@ async fn the_first_offered_supported_subprotocol_is_chosen() {
 async fn pushlab_bin_sends_the_documented_binary_layout() {
     let app = spawn_app().await;
     app.publish_chats(1).await;
-    let mut request = app.ws_url("/ws?since=0").into_client_request().unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("pushlab.bin"),
-    );
-    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut socket, response) = app
+        .websocket_with("/ws?since=0", &[("sec-websocket-protocol", "pushlab.bin")])
+        .await;
     assert_eq!(response.headers()["sec-websocket-protocol"], "pushlab.bin");
     let Message::Binary(frame) = tokio::time::timeout(PATIENCE, socket.next())
         .await
@@ -80,16 +77,14 @@ async fn pushlab_bin_sends_the_documented_binary_layout() {
     assert_eq!(&frame[17..17 + kind_len], b"chat");
     let data: serde_json::Value = serde_json::from_slice(&frame[17 + kind_len..]).unwrap();
     assert_eq!(data["text"], "message 0");
-    let poll = app.get_json("/api/poll?since=0").await;
+    let poll = app.poll("since=0").await;
     assert_eq!(poll["events"][0]["ts"].as_u64(), Some(ts));
 }
 
 #[tokio::test]
 async fn echo_returns_text_binary_and_reassembled_fragments() {
     let app = spawn_app().await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws/echo"))
-        .await
-        .unwrap();
+    let mut socket = app.websocket("/ws/echo").await;
     socket.send(Message::text("salut")).await.unwrap();
     socket
         .send(Message::binary(vec![0u8, 1, 2, 255]))
@@ -248,9 +243,7 @@ async fn after_its_own_close_the_server_waits_for_the_client_close_then_ends() {
 #[tokio::test]
 async fn a_bad_chat_on_the_socket_gets_an_error_message_and_the_socket_stays() {
     let app = spawn_app().await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws"))
-        .await
-        .unwrap();
+    let mut socket = app.websocket("/ws").await;
     socket
         .send(Message::text(r#"{"type":"chat","author":"","text":"x"}"#))
         .await
