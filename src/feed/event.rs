@@ -56,6 +56,7 @@ struct WireEvent<'a> {
 
 impl Event {
     pub(super) fn new(
+        epoch: &str,
         seq: u64,
         ts_us: u64,
         kind: Kind,
@@ -71,7 +72,7 @@ impl Event {
         // Serializing a struct of plain fields and a `Value` cannot fail.
         let json = serde_json::to_string(&wire).expect("an event always serializes");
         let sse = Bytes::from(format!(
-            "id: {seq}\nevent: {}\ndata: {json}\n\n",
+            "id: {epoch}:{seq}\nevent: {}\ndata: {json}\n\n",
             kind.as_str()
         ));
         // Frames are encoded once here, not once per client: a fan-out to 10,000 sockets
@@ -109,7 +110,8 @@ impl Event {
         &self.json
     }
 
-    /// The complete Server-Sent Events record: `id`, `event` and `data` lines and the blank line.
+    /// The complete Server-Sent Events record: `id: <epoch>:<seq>` (an `EventSource` sends the
+    /// id back as `Last-Event-ID`, and keeps nothing else), `event`, `data` and the blank line.
     pub fn sse_record(&self) -> &Bytes {
         &self.sse
     }
@@ -146,14 +148,21 @@ mod tests {
     #[test]
     fn encodings_agree_on_the_event() {
         let data = serde_json::json!({"author": "ana", "text": "salut"});
-        let event = Event::new(43, 1_763_683_200_125_001, Kind::Chat, &data, Instant::now());
+        let event = Event::new(
+            "5eed",
+            43,
+            1_763_683_200_125_001,
+            Kind::Chat,
+            &data,
+            Instant::now(),
+        );
         assert_eq!(
             &**event.json(),
             r#"{"seq":43,"ts":1763683200125001,"kind":"chat","data":{"author":"ana","text":"salut"}}"#
         );
         assert_eq!(
             event.sse_record().as_ref(),
-            format!("id: 43\nevent: chat\ndata: {}\n\n", &**event.json()).as_bytes()
+            format!("id: 5eed:43\nevent: chat\ndata: {}\n\n", &**event.json()).as_bytes()
         );
         let bin = event.binary();
         assert_eq!(u64::from_be_bytes(bin[0..8].try_into().unwrap()), 43);

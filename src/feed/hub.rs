@@ -4,6 +4,10 @@
 //! holds only a cursor, the last `seq` it has seen, as in rumqttd's commit log. A slow follower
 //! therefore never slows the publisher or the others, and costs no memory of its own: if it falls
 //! behind the ring, the next read tells it how many events it `missed` and resumes at the oldest kept.
+//!
+//! Each run of the feed has an [`epoch`](Hub::epoch), a short random id: `seq` numbers restart
+//! with a new run, so a resume names the run it comes from and the hub never invents a
+//! continuation across runs ([`Hub::resume`]; PROTOCOL.md "Runs of the feed").
 
 use std::{
     collections::VecDeque,
@@ -22,6 +26,8 @@ pub struct Hub {
 }
 
 struct Inner {
+    /// This run's id: new at each start of a hub.
+    epoch: Arc<str>,
     /// A std `RwLock`, not tokio's: it is held for microseconds and never across an `.await`.
     /// Followers read it concurrently; only `publish` writes.
     ring: RwLock<Ring>,
@@ -77,6 +83,27 @@ impl Batch {
     }
 }
 
+/// Where a follower starts, as [`Hub::resume`] decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Start {
+    /// Follow events with `seq` > this.
+    pub cursor: u64,
+    /// Set when the client's resume did not belong to this run: it must drop what it knew.
+    pub reset: Option<Reset>,
+}
+
+/// The notice of a new run, sent before its events (PROTOCOL.md: `"reset": {"epoch": <new>,
+/// "previous_epoch": <E or null>}`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reset {
+    pub epoch: String,
+    /// The run the client resumed from, when it said.
+    pub previous_epoch: Option<String>,
+}
+
+/// How many characters an epoch may have when a client sends one back (ours have 8).
+pub const MAX_EPOCH_CHARS: usize = 64;
+
 /// A client asked for events after a `seq` that was never published (e.g. after a server restart).
 #[derive(Debug, Clone, Copy, thiserror::Error, PartialEq)]
 #[error("since={since} is ahead of the feed, whose last seq is {last_seq}")]
@@ -92,12 +119,19 @@ impl From<AheadOfFeed> for crate::error::ApiError {
 }
 
 impl Hub {
-    /// A hub keeping the last `capacity` events (at least one).
+    /// A hub keeping the last `capacity` events (at least one), for a new run with a random
+    /// epoch (8 hex digits: 32 random bits).
     pub fn new(capacity: usize) -> Hub {
+        Hub::with_epoch(capacity, &format!("{:08x}", rand::random::<u32>()))
+    }
+
+    /// A hub for the run `epoch` (a broker names its stream's run once for all servers).
+    pub fn with_epoch(capacity: usize, epoch: &str) -> Hub {
         let capacity = capacity.max(1);
         let (last_seq, _) = watch::channel(0);
         Hub {
             inner: Arc::new(Inner {
+                epoch: Arc::from(epoch),
                 ring: RwLock::new(Ring {
                     events: VecDeque::with_capacity(capacity),
                     capacity,
@@ -130,7 +164,14 @@ impl Hub {
             // Wall clock for people; never earlier than the previous event, so that `ts` stays
             // ordered like `seq` even if the system clock is stepped back.
             let ts_us = unix_micros().max(ring.last_ts_us);
-            let event = Arc::new(Event::new(seq, ts_us, kind, data, published_at));
+            let event = Arc::new(Event::new(
+                &self.inner.epoch,
+                seq,
+                ts_us,
+                kind,
+                data,
+                published_at,
+            ));
             if ring.events.len() == ring.capacity {
                 // The bound of the replay buffer: the oldest event leaves; followers that still
                 // needed it will be told how many they missed.
@@ -171,6 +212,43 @@ impl Hub {
             last_seq: ring.last_seq,
             missed,
         })
+    }
+
+    /// This run's id.
+    pub fn epoch(&self) -> &Arc<str> {
+        &self.inner.epoch
+    }
+
+    /// Where a client resuming with `since` (events after it) from the run `epoch` starts.
+    ///
+    /// - no `since`: from now, whatever the epoch (the client claims no continuation);
+    /// - `since` of this run (the epoch matches or was not given) and not ahead of the feed:
+    ///   from `since`;
+    /// - another run's epoch, or a `since` ahead of the feed (the client saw a run that has
+    ///   ended: a restart): a [`Reset`], then this run's events from the oldest still buffered
+    ///   (those the buffer lost count as missed). A continuation is never invented.
+    pub fn resume(&self, since: Option<u64>, epoch: Option<&str>) -> Start {
+        let last_seq = self.last_seq();
+        let Some(since) = since else {
+            return Start {
+                cursor: last_seq,
+                reset: None,
+            };
+        };
+        let same_run = epoch.is_none_or(|e| *e == *self.inner.epoch);
+        if same_run && since <= last_seq {
+            return Start {
+                cursor: since,
+                reset: None,
+            };
+        }
+        Start {
+            cursor: 0,
+            reset: Some(Reset {
+                epoch: self.inner.epoch.to_string(),
+                previous_epoch: epoch.map(str::to_owned),
+            }),
+        }
     }
 
     /// The newest events, up to `count`, oldest first (for pages that show recent history).
@@ -296,6 +374,29 @@ mod tests {
             }
         );
         assert!(hub.since(3, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_resume_from_another_run_or_ahead_of_the_feed_is_a_reset() {
+        let hub = hub_with(4, 10); // keeps 7..=10
+        let epoch = hub.epoch().to_string();
+        assert_eq!(hub.resume(None, Some("old")).cursor, 10);
+        assert_eq!(hub.resume(Some(8), None).reset, None);
+        assert_eq!(hub.resume(Some(8), Some(&epoch)).cursor, 8);
+        let other = hub.resume(Some(8), Some("old"));
+        assert_eq!(other.cursor, 0);
+        let reset = other.reset.unwrap();
+        assert_eq!(&*reset.epoch, epoch.as_str());
+        assert_eq!(reset.previous_epoch.as_deref(), Some("old"));
+        let ahead = hub.resume(Some(11), None);
+        assert_eq!(
+            (ahead.cursor, ahead.reset.unwrap().previous_epoch),
+            (0, None)
+        );
+        // After a reset the client gets this run from the oldest kept, the rest counted missed.
+        let batch = hub.since(0, usize::MAX).unwrap();
+        assert_eq!((batch.events[0].seq, batch.missed), (7, 6));
+        assert_ne!(Hub::new(4).epoch(), Hub::new(4).epoch());
     }
 
     #[tokio::test]

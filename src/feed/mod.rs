@@ -12,5 +12,5 @@ mod settings;
 
 pub use event::{Event, Kind, binary_layout_doc};
 pub use generator::{MAX_BURST, TickSource, run_generator};
-pub use hub::{AheadOfFeed, Batch, Hub, unix_micros};
+pub use hub::{AheadOfFeed, Batch, Hub, MAX_EPOCH_CHARS, Reset, Start, unix_micros};
 pub use settings::{FeedSettings, FeedSettingsError, FeedUpdate};

@@ -58,6 +58,7 @@ struct TransportMeter {
     delivered: Counter,
     empty: Counter,
     missed: Counter,
+    abandoned: Counter,
     bytes_in: Counter,
     bytes_out: Counter,
     delay: PerThread<Latencies>,
@@ -76,6 +77,7 @@ impl Default for TransportMeter {
             delivered: Counter::default(),
             empty: Counter::default(),
             missed: Counter::default(),
+            abandoned: Counter::default(),
             bytes_in: Counter::default(),
             bytes_out: Counter::default(),
             delay: PerThread::default(),
@@ -112,6 +114,10 @@ pub struct TransportStats {
     pub delivered: u64,
     pub empty: u64,
     pub missed: u64,
+    /// Held requests (long polls, classic pages under an added delay) and streams (SSE) whose
+    /// client closed the connection before the server answered or ended them: neither an
+    /// empty answer nor an open connection.
+    pub abandoned: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
     /// `(bytes_in + bytes_out) / delivered`, headers and framing included; 0 before any delivery.
@@ -131,6 +137,30 @@ pub struct MeterSnapshot {
 pub struct ConnectionGuard {
     meter: std::sync::Arc<Meter>,
     transport: Transport,
+}
+
+/// An answer owed to a client that is being held (a long poll, a delayed page, an SSE stream).
+/// Dropped before [`Owed::settled`], it counts the request as abandoned: the server stopped
+/// holding it because its client had gone (actix drops a handler whose client closed).
+pub struct Owed {
+    meter: std::sync::Arc<Meter>,
+    transport: Transport,
+    settled: bool,
+}
+
+impl Owed {
+    /// The server answered or ended it: not abandoned.
+    pub fn settled(mut self) {
+        self.settled = true;
+    }
+}
+
+impl Drop for Owed {
+    fn drop(&mut self) {
+        if !self.settled && self.meter.enabled {
+            self.meter.of(self.transport).abandoned.add(1);
+        }
+    }
 }
 
 impl Drop for ConnectionGuard {
@@ -182,6 +212,15 @@ impl Meter {
         ConnectionGuard {
             meter: self.clone(),
             transport,
+        }
+    }
+
+    /// An answer now owed to a held client: abandoned unless [`Owed::settled`].
+    pub fn owed(self: &std::sync::Arc<Self>, transport: Transport) -> Owed {
+        Owed {
+            meter: self.clone(),
+            transport,
+            settled: false,
         }
     }
 
@@ -257,6 +296,7 @@ impl Meter {
                 &meter.delivered,
                 &meter.empty,
                 &meter.missed,
+                &meter.abandoned,
                 &meter.bytes_in,
                 &meter.bytes_out,
             ] {
@@ -300,6 +340,7 @@ impl Meter {
             delivered,
             empty: m.empty.get(),
             missed: m.missed.get(),
+            abandoned: m.abandoned.get(),
             bytes_in,
             bytes_out,
             bytes_per_event,

@@ -60,7 +60,7 @@ pub fn encode_prometheus(meter: &Meter, feed: FeedGauges) -> String {
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         type Field = fn(&super::TransportStats) -> u64;
-        let counters: [(&str, &str, Option<Unit>, Field); 8] = [
+        let counters: [(&str, &str, Option<Unit>, Field); 9] = [
             (
                 "requests",
                 "HTTP requests received (a WebSocket or SSE connection is one)",
@@ -84,6 +84,12 @@ impl Collector for Scrape {
                 "Answers that carried no event",
                 None,
                 |s| s.empty,
+            ),
+            (
+                "abandoned",
+                "Held requests and streams whose client left before the server ended them",
+                None,
+                |s| s.abandoned,
             ),
             (
                 "events_missed",

@@ -93,7 +93,12 @@ pub fn serve(
             let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
             let http_service = HttpService::build()
                 .keep_alive(KeepAlive::Timeout(KEEP_ALIVE))
-                .client_request_timeout(REQUEST_HEAD_TIMEOUT);
+                .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+                // A client that closes its side while a request is held (a long poll, an SSE
+                // stream, a delayed page) has gone: browsers and curl never half-close. Ending
+                // the connection at its FIN drops the handler at once, so a reload or a killed
+                // curl leaves no phantom held for its whole timeout (counted as abandoned).
+                .h1_allow_half_closed(false);
             // `secure` makes requests report the https scheme.
             let http_service = if tls.is_some() {
                 http_service.secure()

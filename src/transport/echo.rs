@@ -9,7 +9,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::handshake::{SocketQuery, inspect_tag, note_handshake, socket_limits};
+use super::{
+    cursor::QueryParams,
+    handshake::{inspect_tag, note_handshake, socket_limits},
+};
 use crate::{
     state::AppState,
     ws::{CloseCode, CloseReason, Socket, SocketEvent, accept, choose_subprotocol},
@@ -21,13 +24,12 @@ pub const SUBPROTOCOLS: [&str; 2] = ["chat", "superchat"];
 pub async fn echo_socket<IO>(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<SocketQuery>,
 ) -> Result<HttpResponse, actix_web::Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     let protocol = choose_subprotocol(&req, &SUBPROTOCOLS)?;
-    let tag = inspect_tag(&query.inspect)?;
+    let tag = inspect_tag(&QueryParams::of(&req)?)?;
     let shutdown = state.shutdown.clone();
     let span = tracing::debug_span!("echo", connection = tracing::field::Empty);
     let life = span.clone();

@@ -3,31 +3,24 @@
 //! each socket its limits from the command line.
 
 use actix_web::HttpRequest;
-use serde::Deserialize;
 
+use super::cursor::QueryParams;
 use crate::{
     error::ApiError,
     state::AppState,
     ws::{Limits, record_handshake},
 };
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SocketQuery {
-    pub since: Option<u64>,
-    /// A tag chosen by the protocol inspector page, to find this handshake again.
-    pub inspect: Option<String>,
-}
-
-/// Checks a `?inspect=` tag: 1 to 64 letters, digits or dashes, plain enough to put in a URL.
-pub fn inspect_tag(tag: &Option<String>) -> Result<Option<String>, ApiError> {
-    match tag {
+/// The `?inspect=` tag a page of the protocol inspector chose, to find this handshake again:
+/// 1 to 64 letters, digits or dashes, plain enough to put in a URL.
+pub fn inspect_tag(params: &QueryParams) -> Result<Option<String>, ApiError> {
+    match params.get(&["inspect"]) {
         None => Ok(None),
         Some(t)
             if (1..=64).contains(&t.len())
                 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
         {
-            Ok(Some(t.clone()))
+            Ok(Some(t.to_owned()))
         }
         Some(_) => Err(ApiError::bad_request(
             "inspect must be 1 to 64 letters, digits or dashes",

@@ -1,5 +1,7 @@
 //! Long polling: `GET /api/longpoll?since=S&timeout_ms=T` is held until an event after S exists,
-//! then answered at once; after T ms it is answered empty.
+//! then answered at once; after T ms it is answered empty. A client that closes its connection
+//! while held is noticed at once (the server does not keep half-closed connections) and counted
+//! as abandoned.
 //!
 //! The wait is one `Hub::wait_since`: a publish wakes every held poll, no loop re-checks a timer.
 //! On shutdown held polls are answered (empty) so that clients are not left hanging; on an
@@ -7,10 +9,12 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{answer::answer, cursor::cursor_or_now};
+use super::{
+    answer::answer,
+    cursor::{QueryParams, Resume},
+};
 use crate::{
     error::ApiError,
     network::{broken_response, hold_answer},
@@ -21,22 +25,27 @@ use crate::{
 /// Hold time when the client does not say (PROTOCOL.md), under typical proxies' 30 s idle cut.
 pub const DEFAULT_TIMEOUT_MS: u64 = 25_000;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LongPollQuery {
-    since: Option<u64>,
-    timeout_ms: Option<u64>,
-}
-
+/// `?since=S&epoch=E&timeout_ms=T` (see `cursor` for the aliases clients use).
 pub async fn long_poll(
+    req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<LongPollQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let _open = state.meter.connection(Transport::LongPoll);
-    let cursor = cursor_or_now(query.since, state.hub.last_seq());
+    let params = QueryParams::of(&req)?;
+    let resume = Resume::of(&req, &params)?;
+    let asked = params.number("timeout_ms")?.unwrap_or(DEFAULT_TIMEOUT_MS);
+    // Dropped unanswered (the client closed while held: actix drops this future), it counts
+    // as abandoned, not as an empty answer.
+    let owed = state.meter.owed(Transport::LongPoll);
+    let start = state.hub.resume(resume.since, resume.epoch.as_deref());
     // The bound: a longer hold than the instructor's cap is shortened to it, not refused.
     let cap = state.network.borrow().longpoll_max_ms;
-    let hold = Duration::from_millis(query.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS).min(cap));
+    // A reset is news in itself: answered at once, even if the new run has no event yet.
+    let hold = if start.reset.is_some() {
+        Duration::ZERO
+    } else {
+        Duration::from_millis(asked.min(cap))
+    };
     let until = tokio::time::Instant::now() + hold;
     let dropped = state.faults.drop_token(Transport::LongPoll);
     let stop = async {
@@ -47,11 +56,18 @@ pub async fn long_poll(
     };
     let batch = state
         .hub
-        .wait_since(cursor, usize::MAX, until, stop)
+        .wait_since(start.cursor, usize::MAX, until, stop)
         .await?;
     if dropped.is_cancelled() {
+        owed.settled();
         return Ok(broken_response());
     }
     hold_answer(state.added_delay(Transport::LongPoll), &state.shutdown).await;
-    Ok(answer(&state, Transport::LongPoll, &batch))
+    owed.settled();
+    Ok(answer(
+        &state,
+        Transport::LongPoll,
+        &batch,
+        start.reset.as_ref(),
+    ))
 }

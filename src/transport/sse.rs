@@ -1,5 +1,5 @@
 //! Server-Sent Events: `GET /api/sse` keeps one response open and writes each event as
-//! `id: <seq>` / `event: <kind>` / `data: <event json>`.
+//! `id: <epoch>:<seq>` / `event: <kind>` / `data: <event json>` (WHATWG HTML §9.2).
 //!
 //! The stream is a cursor on the hub: it is polled only when the connection can take more bytes,
 //! so a slow reader falls behind in the replay buffer instead of queueing copies, and is told
@@ -18,10 +18,13 @@ use futures_util::stream;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    cursor::{SinceQuery, cursor_or_now},
+    cursor::{QueryParams, Resume},
     follower::Follower,
 };
-use crate::{error::ApiError, network::dropped_error, state::AppState, transport_kind::Transport};
+use crate::{
+    error::ApiError, meter::Owed, network::dropped_error, state::AppState,
+    transport_kind::Transport,
+};
 
 /// A comment line this often keeps proxies and browsers from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -30,36 +33,32 @@ const RETRY_MS: u64 = 2000;
 /// Most events written in one chunk; the rest follow in the next poll of the stream.
 const MAX_EVENTS_PER_CHUNK: usize = 256;
 
-pub async fn sse(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<SinceQuery>,
-) -> Result<HttpResponse, ApiError> {
-    // A reconnecting EventSource sends the last id it saw: it wins over the URL's `since`.
-    let since = match req.headers().get("last-event-id") {
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(|| {
-                    ApiError::bad_request("Last-Event-ID must be a seq (a whole number)")
-                })?,
-        ),
-        None => query.since,
-    };
-    let cursor = cursor_or_now(since, state.hub.last_seq());
-    state.hub.since(cursor, 0)?; // refuse a cursor ahead of the feed before answering 200
-
-    let span = tracing::debug_span!("sse", connection = state.connection_id(), cursor);
-    tracing::debug!(parent: &span, resumed = since.is_some(), "open");
+/// `GET /api/sse`, resumed from `Last-Event-ID` (what a reconnecting `EventSource` sends), its
+/// polyfills' `lastEventId`, or `?since=S&epoch=E` (see `cursor`).
+pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let resume = Resume::of(&req, &QueryParams::of(&req)?)?;
+    let start = state.hub.resume(resume.since, resume.epoch.as_deref());
+    let span = tracing::debug_span!(
+        "sse",
+        connection = state.connection_id(),
+        cursor = start.cursor
+    );
+    tracing::debug!(parent: &span, resumed = resume.since.is_some(), reset = start.reset.is_some(), "open");
+    // Before any event: `retry:` for EventSource, and the notice of a new run if the client
+    // resumed from another one (an EventSource keeps only the last id, so it needs telling).
+    let mut greeting = format!("retry: {RETRY_MS}\n\n");
+    if let Some(reset) = &start.reset {
+        let json = serde_json::to_string(reset).unwrap_or_default();
+        greeting.push_str(&format!("event: reset\ndata: {json}\n\n"));
+    }
     let stream = EventStream {
         span,
-        follower: Follower::new(&state, Transport::Sse, cursor),
+        follower: Follower::new(&state, Transport::Sse, start.cursor),
         shutdown: state.shutdown.clone(),
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
-        greeted: false,
+        greeting: Some(Bytes::from(greeting)),
         dropped: state.faults.drop_token(Transport::Sse),
+        owed: Some(state.meter.owed(Transport::Sse)),
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -78,14 +77,19 @@ struct EventStream {
     follower: Follower,
     shutdown: CancellationToken,
     keep_alive: tokio::time::Interval,
-    greeted: bool,
+    /// What goes first, once.
+    greeting: Option<Bytes>,
     dropped: CancellationToken,
+    /// Settled when the server ends the stream (shutdown, a drop fault); still owed when the
+    /// stream is dropped because its client left: abandoned.
+    owed: Option<Owed>,
 }
 
 impl Drop for EventStream {
     fn drop(&mut self) {
         // However the stream ends: shutdown, a drop, or the client going away.
-        tracing::debug!(parent: &self.span, "closed");
+        let by_client = self.owed.is_some();
+        tracing::debug!(parent: &self.span, by_client, "closed");
     }
 }
 
@@ -93,16 +97,15 @@ impl EventStream {
     /// The next bytes to write, `None` to end the stream (shutdown), or an error to break the
     /// connection off (a drop).
     async fn next_chunk(&mut self) -> Option<Result<Bytes, std::io::Error>> {
-        if !self.greeted {
-            self.greeted = true;
-            return Some(Ok(Bytes::from(format!("retry: {RETRY_MS}\n\n"))));
+        if let Some(greeting) = self.greeting.take() {
+            return Some(Ok(greeting));
         }
         loop {
             if self.shutdown.is_cancelled() {
-                return None;
+                return self.end(None);
             }
             if self.dropped.is_cancelled() {
-                return Some(Err(dropped_error()));
+                return self.end(Some(Err(dropped_error())));
             }
             if let Some(delivery) = self.follower.take(MAX_EVENTS_PER_CHUNK) {
                 let mut chunk = Vec::new();
@@ -116,14 +119,22 @@ impl EventStream {
                 return Some(Ok(Bytes::from(chunk)));
             }
             if !self.follower.is_feeding() {
-                return None;
+                return self.end(None);
             }
             tokio::select! {
                 _ = self.follower.ready() => {}
                 _ = self.keep_alive.tick() => return Some(Ok(Bytes::from_static(b": keep-alive\n\n"))),
-                _ = self.shutdown.cancelled() => return None,
-                _ = self.dropped.cancelled() => return Some(Err(dropped_error())),
+                _ = self.shutdown.cancelled() => return self.end(None),
+                _ = self.dropped.cancelled() => return self.end(Some(Err(dropped_error()))),
             }
         }
+    }
+
+    /// The server ends the stream (`None`: its last chunk; an error: cut off): not abandoned.
+    fn end<T>(&mut self, last: Option<T>) -> Option<T> {
+        if let Some(owed) = self.owed.take() {
+            owed.settled();
+        }
+        last
     }
 }

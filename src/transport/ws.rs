@@ -24,12 +24,12 @@ use tracing::Instrument;
 
 use super::{
     chat::{ChatPost, publish_chat},
-    cursor::cursor_or_now,
+    cursor::{QueryParams, Resume},
     follower::{Delivery, Follower},
-    handshake::{SocketQuery, inspect_tag, note_handshake, socket_limits},
+    handshake::{inspect_tag, note_handshake, socket_limits},
 };
 use crate::{
-    error::ApiError,
+    feed::Start,
     state::AppState,
     transport_kind::Transport,
     ws::{
@@ -47,29 +47,34 @@ const REFILL_EVENTS: usize = 48;
 pub async fn feed_socket<IO>(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<SocketQuery>,
 ) -> Result<HttpResponse, actix_web::Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin + 'static,
 {
     let protocol = choose_subprotocol(&req, &SUBPROTOCOLS)?;
     let binary = protocol == Some("pushlab.bin");
-    let tag = inspect_tag(&query.inspect)?;
-    let cursor = cursor_or_now(query.since, state.hub.last_seq());
-    state.hub.since(cursor, 0).map_err(ApiError::from)?;
+    let params = QueryParams::of(&req)?;
+    let tag = inspect_tag(&params)?;
+    let resume = Resume::of(&req, &params)?;
+    let start = state.hub.resume(resume.since, resume.epoch.as_deref());
 
     let feed_state = state.clone().into_inner();
-    let span = tracing::debug_span!("ws", connection = tracing::field::Empty, cursor, binary);
+    let span = tracing::debug_span!(
+        "ws",
+        connection = tracing::field::Empty,
+        cursor = start.cursor,
+        reset = start.reset.is_some(),
+        binary
+    );
     let life = span.clone();
-    let response = accept(
-        &req,
-        protocol,
-        socket_limits(&state),
-        move |socket: Socket<IO>| {
-            let follower = Follower::new(&feed_state, Transport::Ws, cursor);
-            follow(feed_state, follower, binary, socket).instrument(life)
-        },
-    )?;
+    let limits = socket_limits(&state);
+    let response = accept(&req, protocol, limits, move |mut socket: Socket<IO>| {
+        for text in greetings(&feed_state, &start) {
+            socket.send(&Message::Text(text));
+        }
+        let follower = Follower::new(&feed_state, Transport::Ws, start.cursor);
+        follow(feed_state, follower, binary, socket).instrument(life)
+    })?;
     let connection = note_handshake(&state, &req, &response, tag, protocol);
     span.record("connection", connection);
     Ok(response)
@@ -129,6 +134,28 @@ async fn follow<IO: AsyncRead + AsyncWrite + Unpin>(
     };
     tracing::debug!(?reason, "closing");
     socket.close(reason).await;
+}
+
+/// The first message of every feed socket, `{"type":"hello","epoch":E,"last_seq":N}` (the run
+/// the client follows), then `{"type":"reset","epoch":..,"previous_epoch":..}` when it resumed
+/// from another run (PROTOCOL.md "Runs of the feed").
+fn greetings(state: &AppState, start: &Start) -> Vec<ByteString> {
+    let hello = serde_json::json!({
+        "type": "hello",
+        "epoch": &**state.hub.epoch(),
+        "last_seq": state.hub.last_seq(),
+    });
+    let reset = start.reset.as_ref().map(|reset| {
+        serde_json::json!({
+            "type": "reset",
+            "epoch": &*reset.epoch,
+            "previous_epoch": reset.previous_epoch,
+        })
+    });
+    std::iter::once(hello)
+        .chain(reset)
+        .map(|message| ByteString::from(message.to_string()))
+        .collect()
 }
 
 /// A delivery's frames: the events' shared frames, after a `missed` notice if any.

@@ -168,7 +168,7 @@ fn seconds_per_event(events: &[(Value, Instant)]) -> f64 {
 #[tokio::test]
 async fn a_rate_change_changes_the_rate_clients_observe() {
     let app = spawn_app().await; // rate 0: the test sets every rate
-    let mut socket = app.websocket("/ws").await;
+    let mut socket = app.feed_socket("/ws").await;
     app.until_followers(1).await;
     app.set(r#"{"rate_hz":10}"#).await;
     let slow = receive(&mut socket, 6).await;
@@ -191,7 +191,7 @@ async fn a_rate_change_changes_the_rate_clients_observe() {
 #[tokio::test]
 async fn an_added_delay_shows_in_the_delivery_delay() {
     let app = spawn_app().await;
-    let mut socket = app.websocket("/ws").await;
+    let mut socket = app.feed_socket("/ws").await;
     app.until_followers(1).await;
     let settings = app.set(r#"{"added_delay_ms":{"ws":300,"poll":200}}"#).await;
     assert_eq!(settings["added_delay_ms"]["ws"], 300);
@@ -216,7 +216,7 @@ async fn an_added_delay_shows_in_the_delivery_delay() {
 #[tokio::test]
 async fn a_burst_reaches_a_client_whole_and_in_order() {
     let app = spawn_app().await;
-    let mut socket = app.websocket("/ws").await;
+    let mut socket = app.feed_socket("/ws").await;
     app.until_followers(1).await;
     let first = app.state.hub.last_seq() + 1;
     let res = app

@@ -36,22 +36,6 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
         ),
         (
             "GET",
-            "/api/poll?since=99",
-            vec![],
-            vec![],
-            400,
-            "ahead of the feed",
-        ),
-        (
-            "GET",
-            "/api/poll?sinse=1",
-            vec![],
-            vec![],
-            400,
-            "unknown field",
-        ),
-        (
-            "GET",
             "/api/longpoll?timeout_ms=soon",
             vec![],
             vec![],
@@ -73,19 +57,6 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             vec![],
             400,
             "Last-Event-ID",
-        ),
-        (
-            "GET",
-            "/ws?since=99",
-            vec![
-                ("Upgrade", "websocket"),
-                ("Connection", "Upgrade"),
-                ("Sec-WebSocket-Version", "13"),
-                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-            ],
-            vec![],
-            400,
-            "ahead of the feed",
         ),
         (
             "GET",

@@ -5,7 +5,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::helpers::{PATIENCE, next_json, spawn_app};
+use crate::helpers::{PATIENCE, next_json, seq_of_id, spawn_app};
 
 fn seq(event: &Value) -> u64 {
     event["seq"].as_u64().unwrap()
@@ -14,7 +14,7 @@ fn seq(event: &Value) -> u64 {
 #[tokio::test]
 async fn a_dropped_websocket_gets_no_close_frame_and_resumes_with_nothing_missed() {
     let app = spawn_app().await;
-    let mut socket = app.websocket("/ws?since=0").await;
+    let mut socket = app.feed_socket("/ws?since=0").await;
     app.publish_chats(3).await;
     let mut last = 0;
     while last < 3 {
@@ -34,7 +34,7 @@ async fn a_dropped_websocket_gets_no_close_frame_and_resumes_with_nothing_missed
     }
 
     app.publish_chats(4).await; // published while the client was away
-    let mut again = app.websocket(&format!("/ws?since={last}")).await;
+    let mut again = app.feed_socket(&format!("/ws?since={last}")).await;
     let mut seqs = Vec::new();
     while seqs.len() < 4 {
         let event = next_json(&mut again).await;
@@ -71,7 +71,7 @@ async fn a_dropped_event_stream_is_cut_off_and_resumes_from_last_event_id() {
         .iter()
         .map(|(id, _, _)| id.clone().unwrap())
         .collect();
-    assert_eq!(ids, ["3", "4", "5"]);
+    assert_eq!(ids, [app.sse_id(3), app.sse_id(4), app.sse_id(5)]);
 }
 
 #[tokio::test]
@@ -152,7 +152,7 @@ async fn a_slow_transport_lags_behind_a_fast_one_and_loses_nothing() {
     app.set(r#"{"payload_bytes":1000}"#).await;
     let mut slow = app.sse("/api/sse", &[]).await;
     slow.records(0).await;
-    let mut fast = app.websocket("/ws").await;
+    let mut fast = app.feed_socket("/ws").await;
     app.until_followers(2).await;
     app.fault(r#"{"kind":"slow","transport":"sse","bytes_per_sec":2000,"seconds":600}"#)
         .await;
@@ -182,7 +182,7 @@ async fn a_slow_transport_lags_behind_a_fast_one_and_loses_nothing() {
         .iter()
         .map(|(id, event, _)| {
             assert_ne!(event, "missed");
-            id.as_ref().unwrap().parse().unwrap()
+            seq_of_id(id.as_deref().unwrap())
         })
         .collect();
     assert_eq!(slow_seqs, (first..first + 40).collect::<Vec<_>>());

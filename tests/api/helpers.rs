@@ -68,6 +68,11 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// The SSE id of `seq` in this run: `<epoch>:<seq>`.
+    pub fn sse_id(&self, seq: u64) -> String {
+        format!("{}:{seq}", self.state.hub.epoch())
+    }
+
     pub fn host(&self) -> String {
         self.addr.to_string()
     }
@@ -80,6 +85,16 @@ impl TestApp {
     /// knows only RFC 6455; fails the test if the handshake does not succeed.
     pub async fn websocket(&self, path: &str) -> WebSocket {
         self.websocket_with(path, &[]).await.0
+    }
+
+    /// Opens the feed socket (`/ws?since=3`) and reads its first message, the hello that names
+    /// the run (checked against the hub): the socket is then where events begin.
+    pub async fn feed_socket(&self, path: &str) -> WebSocket {
+        let mut socket = self.websocket(path).await;
+        let hello = next_json(&mut socket).await;
+        assert_eq!(hello["type"], "hello", "{hello}");
+        assert_eq!(hello["epoch"], &**self.state.hub.epoch(), "{hello}");
+        socket
     }
 
     /// [`TestApp::websocket`] with extra handshake headers (e.g. `Sec-WebSocket-Protocol`);
@@ -496,6 +511,12 @@ pub fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The seq of an SSE id `<epoch>:<seq>`.
+pub fn seq_of_id(id: &str) -> u64 {
+    let (_, seq) = id.rsplit_once(':').expect("an id <epoch>:<seq>");
+    seq.parse().expect("a whole seq")
 }
 
 /// Parses SSE records from text: (id, event, data) for each record with data.

@@ -7,6 +7,7 @@ mod bench;
 mod faults;
 mod helpers;
 mod meter;
+mod resume;
 mod security;
 mod shutdown;
 mod tls;

@@ -3,7 +3,7 @@
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{PATIENCE, spawn_app, spawn_with};
+use crate::helpers::{PATIENCE, next_json, spawn_app, spawn_with};
 
 #[tokio::test]
 async fn the_handshake_answers_the_rfc_example_key() {
@@ -63,6 +63,8 @@ async fn pushlab_bin_sends_the_documented_binary_layout() {
         .websocket_with("/ws?since=0", &[("sec-websocket-protocol", "pushlab.bin")])
         .await;
     assert_eq!(response.headers()["sec-websocket-protocol"], "pushlab.bin");
+    // The hello names the run in JSON text under either subprotocol; events follow in binary.
+    assert_eq!(next_json(&mut socket).await["type"], "hello");
     let Message::Binary(frame) = tokio::time::timeout(PATIENCE, socket.next())
         .await
         .unwrap()
@@ -243,7 +245,7 @@ async fn after_its_own_close_the_server_waits_for_the_client_close_then_ends() {
 #[tokio::test]
 async fn a_bad_chat_on_the_socket_gets_an_error_message_and_the_socket_stays() {
     let app = spawn_app().await;
-    let mut socket = app.websocket("/ws").await;
+    let mut socket = app.feed_socket("/ws").await;
     socket
         .send(Message::text(r#"{"type":"chat","author":"","text":"x"}"#))
         .await

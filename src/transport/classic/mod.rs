@@ -21,11 +21,12 @@ const EVENTS_SHOWN: usize = 30;
 /// Bounds of `?refresh=S`, in seconds.
 const REFRESH_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
 
+/// `?refresh=S&seen=N&epoch=E&lang=L`; other parameters (a cache buster, a tracker) are ignored.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ClassicQuery {
     refresh: Option<u32>,
     seen: Option<u64>,
+    epoch: Option<String>,
     lang: Option<String>,
 }
 
@@ -35,6 +36,7 @@ pub struct ClassicChatForm {
     text: String,
     refresh: Option<u32>,
     seen: Option<u64>,
+    epoch: Option<String>,
     lang: Option<String>,
 }
 
@@ -44,12 +46,17 @@ pub async fn classic_page(
     query: Result<web::Query<ClassicQuery>, actix_web::Error>,
 ) -> HttpResponse {
     let _open = state.meter.connection(Transport::Classic);
-    // The added delay holds the page before it is built (the request "arrives" late).
+    // The added delay holds the page before it is built (the request "arrives" late); a reader
+    // who leaves meanwhile abandoned it.
+    let owed = state.meter.owed(Transport::Classic);
     hold_answer(state.added_delay(Transport::Classic), &state.shutdown).await;
+    owed.settled();
     let view = match query {
         Ok(q) => {
             let q = q.into_inner();
-            View::new(&req, q.refresh, q.seen, q.lang, None)
+            let mut view = View::new(&req, q.refresh, q.seen, q.lang, None);
+            view.epoch = q.epoch;
+            view
         }
         Err(e) => View::new(
             &req,
@@ -82,15 +89,15 @@ pub async fn classic_chat(
     match post.validate() {
         Ok(message) => {
             publish_chat(&state.hub, &message);
+            // The reader's `seen` belongs to the run its page showed: the next load decides.
+            let location = page_url(
+                form.refresh,
+                form.seen,
+                form.epoch.as_deref().filter(|e| **e == **state.hub.epoch()),
+                Lang::known_code(form.lang.as_deref()),
+            );
             HttpResponse::SeeOther()
-                .insert_header((
-                    header::LOCATION,
-                    page_url(
-                        form.refresh,
-                        form.seen,
-                        Lang::known_code(form.lang.as_deref()),
-                    ),
-                ))
+                .insert_header((header::LOCATION, location))
                 .finish()
         }
         // The page comes back with what was typed, so nothing is lost.
@@ -116,9 +123,14 @@ fn show(state: &AppState, mut view: View) -> HttpResponse {
     }
     let events = state.hub.latest(EVENTS_SHOWN);
     let last_seq = events.last().map_or(state.hub.last_seq(), |e| e.seq);
-    // A `seen` ahead of the feed (an old tab after a restart) counts as a first load; an error
-    // page delivers nothing.
-    view.seen = view.seen.filter(|s| *s <= last_seq && view.error.is_none());
+    // A page of another run (the server restarted since it was rendered), or a `seen` ahead of
+    // the feed, is a first load of this run, and the page says why; an error page delivers
+    // nothing.
+    let start = state.hub.resume(view.seen, view.epoch.as_deref());
+    view.restarted = start.reset.is_some().then(|| view.epoch.clone()).flatten();
+    view.seen = view
+        .seen
+        .filter(|_| start.reset.is_none() && view.error.is_none());
     if let Some(seen) = view.seen {
         let new: Vec<_> = events.iter().filter(|e| e.seq > seen).cloned().collect();
         state.meter.delivered(Transport::Classic, &new);
@@ -131,5 +143,5 @@ fn show(state: &AppState, mut view: View) -> HttpResponse {
             .meter
             .missed(Transport::Classic, oldest_shown.saturating_sub(seen + 1));
     }
-    view::render(view, &events, last_seq)
+    view::render(view, &events, last_seq, state.hub.epoch())
 }

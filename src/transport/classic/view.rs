@@ -21,6 +21,10 @@ pub struct View {
     pub refresh: Option<u32>,
     /// The last seq this reader saw (from the reload URL), when valid.
     pub seen: Option<u64>,
+    /// The run that `seen` belongs to (from the reload URL).
+    pub epoch: Option<String>,
+    /// The run the reader's page showed, when the server has restarted since.
+    pub restarted: Option<String>,
     /// `?lang=` when it names a language we speak (kept in the reload and redirect URLs).
     lang_param: Option<&'static str>,
     lang: Lang,
@@ -40,6 +44,8 @@ impl View {
         View {
             refresh,
             seen,
+            epoch: None,
+            restarted: None,
             lang: Lang::of_request(req, lang_param.as_deref()),
             lang_param: Lang::known_code(lang_param.as_deref()),
             error,
@@ -73,6 +79,9 @@ struct ClassicPage {
     refresh: Option<u32>,
     reload_url: String,
     last_seq: u64,
+    epoch: String,
+    /// The previous run's epoch, when the server restarted since the reader's last load.
+    restarted: Option<String>,
     error: Option<String>,
     author: String,
     text: String,
@@ -80,14 +89,23 @@ struct ClassicPage {
     max_text: usize,
 }
 
-/// `/classic` with the view's parameters (a known language only: it is echoed into `Location`).
-pub fn page_url(refresh: Option<u32>, seen: Option<u64>, lang: Option<&str>) -> String {
+/// `/classic` with the view's parameters (a known language only: it is echoed into `Location`;
+/// the epoch is always the hub's own).
+pub fn page_url(
+    refresh: Option<u32>,
+    seen: Option<u64>,
+    epoch: Option<&str>,
+    lang: Option<&str>,
+) -> String {
     let mut params = Vec::new();
     if let Some(r) = refresh {
         params.push(format!("refresh={r}"));
     }
     if let Some(s) = seen {
         params.push(format!("seen={s}"));
+    }
+    if let Some(e) = epoch {
+        params.push(format!("epoch={e}"));
     }
     if let Some(l) = lang {
         params.push(format!("lang={l}"));
@@ -100,7 +118,7 @@ pub fn page_url(refresh: Option<u32>, seen: Option<u64>, lang: Option<&str>) -> 
 }
 
 /// The whole page, newest event first; 400 when it carries an error for the reader.
-pub fn render(view: View, events: &[Arc<Event>], last_seq: u64) -> HttpResponse {
+pub fn render(view: View, events: &[Arc<Event>], last_seq: u64, epoch: &str) -> HttpResponse {
     let now = unix_micros();
     let rows = events
         .iter()
@@ -114,8 +132,10 @@ pub fn render(view: View, events: &[Arc<Event>], last_seq: u64) -> HttpResponse 
     };
     let page = ClassicPage {
         fr: view.lang == Lang::Fr,
-        reload_url: page_url(view.refresh, Some(last_seq), view.lang_param),
+        reload_url: page_url(view.refresh, Some(last_seq), Some(epoch), view.lang_param),
         lang_param: view.lang_param,
+        epoch: epoch.to_owned(),
+        restarted: view.restarted,
         rows,
         refresh: view.refresh,
         last_seq,

@@ -32,7 +32,6 @@ export class LongPollClient extends PollingLoop {
   }
 
   url() {
-    const since = this.since == null ? "" : `since=${this.since}&`;
-    return `${this.path}?${since}timeout_ms=${this.timeoutMs}`;
+    return `${this.path}?${this.resumeQuery()}timeout_ms=${this.timeoutMs}`;
   }
 }

@@ -7,7 +7,7 @@
 
 import { Backoff, sleep } from "./backoff.js";
 import { t } from "../shared/i18n.js";
-import { feedRestarted } from "./resume.js";
+import { announceRestart, epochParam } from "./resume.js";
 import { receivedBytes, watchResources } from "../measures/resource-bytes.js";
 import { serverReason } from "./chat.js";
 
@@ -24,6 +24,8 @@ export class PollingLoop {
     this.reporter = reporter;
     this.path = path;
     this.since = null;
+    /** The run `since` belongs to, as the last answer named it. */
+    this.epoch = null;
     this.paused = false;
     this.recovering = false;
     /** A request failed (not a pause): the next answer is a reconnection, and counted. */
@@ -41,7 +43,12 @@ export class PollingLoop {
 
   /** The address of the next request (a subclass adds its own parameters). */
   url() {
-    return this.since == null ? this.path : `${this.path}?since=${this.since}`;
+    return `${this.path}?${this.resumeQuery()}`;
+  }
+
+  /** `since=S&epoch=E&`, or "" before the first answer. */
+  resumeQuery() {
+    return this.since == null ? "" : `since=${this.since}${epochParam(this.epoch)}&`;
   }
 
   /**
@@ -95,6 +102,8 @@ export class PollingLoop {
     // Before delivering, so that the panel compares the first event with the seq asked after.
     if (this.lost) this.panel.reconnected(this.since);
     this.lost = false;
+    if (answer.reset) announceRestart(this.panel, answer.reset);
+    this.epoch = answer.epoch;
     if (answer.events.length === 0) this.panel.countEmpty();
     for (const event of answer.events) this.panel.deliver(event, this.reporter.record(event));
     if (answer.missed > 0) this.panel.countMissed(answer.missed);
@@ -110,11 +119,6 @@ export class PollingLoop {
   }
 
   async recover(error) {
-    if (error.status === 400 && (await feedRestarted(this.since))) {
-      this.since = null;
-      this.panel.showNotice(t("notice.restarted"));
-      return;
-    }
     this.recovering = true;
     this.lost = true;
     this.panel.showError(error.message);

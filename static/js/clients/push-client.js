@@ -5,14 +5,14 @@
 // `retryLater()` when the connection failed.
 
 import { Backoff } from "./backoff.js";
-import { t } from "../shared/i18n.js";
-import { feedRestarted } from "./resume.js";
 
 export class PushClient {
   constructor(panel, reporter) {
     this.panel = panel;
     this.reporter = reporter;
     this.lastSeq = null;
+    /** The run lastSeq belongs to (the server names it): sent back, so a restart is told apart. */
+    this.epoch = null;
     this.backoff = new Backoff();
     panel.onPause((paused) => (paused ? this.close() : this.open({ resuming: true })));
   }
@@ -22,14 +22,10 @@ export class PushClient {
   }
 
   /**
-   * After a failure: forgets a seq that a restarted server never sent (a resume from it would be
-   * refused), then reopens after the next backoff delay unless the panel was paused meanwhile.
+   * After a failure: reopens after the next backoff delay unless the panel was paused meanwhile,
+   * resuming from the last seq and its run (a restarted server answers with a reset).
    */
   async retryLater() {
-    if (await feedRestarted(this.lastSeq)) {
-      this.lastSeq = null;
-      this.panel.showNotice(t("notice.restarted"));
-    }
     const delay = this.backoff.next();
     this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
     this.retryTimer = setTimeout(() => {

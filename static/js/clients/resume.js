@@ -1,17 +1,19 @@
-// clients/resume.js — after a failure, can a client still resume from the last seq it saw?
+// clients/resume.js — the run of the feed a client follows (its epoch), and what a reset means.
 //
-// Not if the server restarted: its feed starts again from seq 1, and a `since` ahead of the
-// feed is refused (400). EventSource and WebSocket hide that 400 from the page, so every
-// client asks /healthz, which tells the feed's last seq.
+// Each start of the server begins a new run, whose seq numbers start again at 1. A client sends
+// its run back with its `since` (?since=S&epoch=E; an SSE id carries it as <epoch>:<seq>), and
+// a server whose run is another one answers with a reset before its own events: the client then
+// drops what it knew instead of taking the new run's seq 3 for the old run's seq 3.
 
-export async function feedRestarted(lastSeq) {
-  if (lastSeq == null) return false;
-  try {
-    const response = await fetch("/healthz", { cache: "no-store" });
-    if (!response.ok) return false;
-    const health = await response.json();
-    return health.last_seq < lastSeq;
-  } catch {
-    return false; // the server is not there yet: keep the seq and retry later
-  }
+import { t } from "../shared/i18n.js";
+
+/** The epoch parameter to add to a resume, "" before the server named its run. */
+export function epochParam(epoch) {
+  return epoch ? `&epoch=${encodeURIComponent(epoch)}` : "";
+}
+
+/** A reset `{epoch, previous_epoch}` arrived: the panel says the server restarted. */
+export function announceRestart(panel, reset) {
+  const vars = { from: reset.previous_epoch ?? "?", to: reset.epoch };
+  panel.showNotice(t("notice.restarted", vars));
 }

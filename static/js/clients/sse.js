@@ -3,12 +3,14 @@
 //
 // EventSource reconnects by itself (after the stream's `retry: 2000`) and sends Last-Event-ID, so
 // the server resumes where the stream stopped and says `event: missed` if it cannot. When
-// EventSource gives up (an HTTP error), this client retries itself with backoff and ?since=. Bytes
+// EventSource gives up (an HTTP error), this client retries itself with backoff and
+// ?lastEventId=<epoch>:<seq>. After a restart the server sends `event: reset` first. Bytes
 // are estimates: the page never sees the records, only the events inside them.
 
 import { t } from "../shared/i18n.js";
 import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
+import { announceRestart } from "./resume.js";
 import { sseRecordBytes, sseResponseHeadBytes } from "../wire/estimates.js";
 
 /** Event kinds the feed sends today; EventSource only dispatches named events to listeners. */
@@ -24,7 +26,8 @@ export class SseClient extends PushClient {
 
   open({ resuming }) {
     const path = transportPath("sse");
-    const url = this.lastSeq == null ? path : `${path}?since=${this.lastSeq}`;
+    // The last id is `<epoch>:<seq>`: sent back whole, it names the run as well as the seq.
+    const url = this.lastId == null ? path : `${path}?lastEventId=${encodeURIComponent(this.lastId)}`;
     const source = new EventSource(url);
     this.source = source;
     this.resuming = resuming;
@@ -47,6 +50,7 @@ export class SseClient extends PushClient {
     for (const kind of KINDS) {
       source.addEventListener(kind, (message) => this.receive(message));
     }
+    source.addEventListener("reset", (message) => announceRestart(this.panel, JSON.parse(message.data)));
     source.addEventListener("missed", (message) => {
       const notice = JSON.parse(message.data);
       this.panel.countMissed(notice.missed);
@@ -59,6 +63,7 @@ export class SseClient extends PushClient {
     this.panel.addBytesDown(sseRecordBytes(message.lastEventId, message.type, message.data));
     const event = JSON.parse(message.data);
     this.lastSeq = event.seq;
+    this.lastId = message.lastEventId;
     this.panel.deliver(event, this.reporter.record(event));
   }
 

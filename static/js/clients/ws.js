@@ -1,14 +1,16 @@
 // clients/ws.js — WebSocket push: one GET /ws upgraded to a WebSocket; each event arrives as one
 // text frame (subprotocol pushlab.json), and a chat goes back up the same socket as a text frame.
 //
-// On close the client reconnects with backoff and ?since=<last seq>, so nothing is lost: the server
-// replays from its buffer or sends {"type":"missed"}. Frame bytes are estimates rebuilt from RFC
+// The first message names the run (`{"type":"hello","epoch":...}`). On close the client reconnects
+// with backoff and ?since=<last seq>&epoch=<run>, so nothing is lost: the server replays from its
+// buffer or sends {"type":"missed"}, or {"type":"reset"} if it restarted meanwhile. Frame bytes are estimates rebuilt from RFC
 // 6455 (the page sees messages, not frames); the handshake request's size is the real one, read
 // back from the server's handshake log.
 
 import { t } from "../shared/i18n.js";
 import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
+import { announceRestart, epochParam } from "./resume.js";
 import { frameSize } from "../wire/frames.js";
 import { requestHeadBytes, switchingProtocolsHead, utf8Length } from "../wire/estimates.js";
 
@@ -23,7 +25,7 @@ export class WsClient extends PushClient {
   open({ resuming }) {
     const tag = `dash-${Math.random().toString(36).slice(2, 10)}`;
     const afterSeq = this.lastSeq;
-    const since = afterSeq == null ? "" : `&since=${afterSeq}`;
+    const since = afterSeq == null ? "" : `&since=${afterSeq}${epochParam(this.epoch)}`;
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${transportPath("ws")}?inspect=${tag}${since}`;
     const socket = new WebSocket(url);
     this.socket = socket;
@@ -62,7 +64,11 @@ export class WsClient extends PushClient {
     }
     this.panel.addBytesDown(frameSize(utf8Length(data), false));
     const message = JSON.parse(data);
-    if (message.type === "missed") {
+    if (message.type === "hello") {
+      this.epoch = message.epoch; // the run this socket follows
+    } else if (message.type === "reset") {
+      announceRestart(this.panel, message);
+    } else if (message.type === "missed") {
       this.panel.countMissed(message.missed);
       this.panel.setState("resumed", { missed: message.missed });
     } else if (message.type === "error") {

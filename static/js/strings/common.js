@@ -122,7 +122,7 @@ export const COMMON_STRINGS = {
   "error.control": { en: "Choose a whole number from {min} to {max}.", fr: "Choisissez un nombre entier de {min} à {max}." },
   "error.stats_reconnecting": { en: "Server statistics: connection lost, reconnecting…", fr: "Statistiques du serveur : connexion perdue, reconnexion…" },
   "error.stats_failed": { en: "Server statistics: the stream was refused; reload the page.", fr: "Statistiques du serveur : flux refusé ; rechargez la page." },
-  "notice.restarted": { en: "The server restarted: its feed starts again from seq 1, so this client starts from now.", fr: "Le serveur a redémarré : son flux repart de seq 1, ce client repart donc de maintenant." },
+  "notice.restarted": { en: "The server restarted: a new run of the feed began (run {from} → {to}). Its seq numbers start again at 1; nothing is inferred across runs.", fr: "Le serveur a redémarré : une nouvelle série d'événements a commencé (série {from} → {to}). Ses numéros seq repartent de 1 ; rien n'est déduit d'une série à l'autre." },
   "classic.frame_title": { en: "The classic page, reloaded by itself", fr: "La page classique, qui se recharge toute seule" },
 
   // What the instructor set, as every page shows it (live/settings.js).
