@@ -29,7 +29,7 @@ pub use clients::Client;
 use clients::{Shared, Tally, run_client};
 pub use plot::plot_cdf;
 pub use report::{Row, print_csv, print_table};
-pub use system::{Embedded, ServerProcess, raise_open_files};
+pub use system::{CpuTime, Embedded, ServerProcess, raise_open_files};
 
 use crate::Config;
 
@@ -260,7 +260,7 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     shared
         .measure_from
         .store(last_seq(target.addr).await?, Relaxed);
-    let cpu_start = target.process.and_then(|p| p.cpu_ms());
+    let cpu_start = target.process.and_then(|p| p.cpu());
     let started = Instant::now();
     let bar = progress_bar(quiet, transport, args.duration, "s measured");
     for _ in 0..args.duration {
@@ -270,7 +270,7 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     }
     bar.finish_and_clear();
     set_paused(args, target, true).await?;
-    let cpu_end = target.process.and_then(|p| p.cpu_ms());
+    let cpu_end = target.process.and_then(|p| p.cpu());
     let seconds = started.elapsed().as_secs_f64();
     let end = last_seq(target.addr).await?;
 
@@ -334,7 +334,7 @@ fn summarize(
     since: u64,
     end: u64,
     tallies: &[Tally],
-    cpu: Option<(u64, u64)>,
+    cpu: Option<(CpuTime, CpuTime)>,
     rss: Option<(u64, u64)>,
     seconds: f64,
 ) -> Row {
@@ -354,6 +354,8 @@ fn summarize(
         bytes_per_event: 0.0,
         latency_us: Default::default(),
         server_cpu_ms_per_1000_events: None,
+        server_user_ms_per_1000_events: None,
+        server_kernel_ms_per_1000_events: None,
         server_rss_kib_per_connection: None,
         seconds,
         loopback_rtt_us: 0,
@@ -380,9 +382,14 @@ fn summarize(
     // CPU over the measurement window, per event delivered in it (events published after the
     // clients connected, times the clients).
     let measured_events = latency.len();
+    // User and kernel time apart: on loopback the kernel's share is mostly the cost of sending,
+    // the user share what the server itself does per event.
     if let (Some((start, stop)), true) = (cpu, measured_events > 0) {
-        row.server_cpu_ms_per_1000_events =
-            Some((stop - start) as f64 * 1000.0 / measured_events as f64);
+        let used = start.until(stop);
+        let per_1000 = |ms: u64| ms as f64 * 1000.0 / measured_events as f64;
+        row.server_cpu_ms_per_1000_events = Some(per_1000(used.total_ms()));
+        row.server_user_ms_per_1000_events = Some(per_1000(used.user_ms));
+        row.server_kernel_ms_per_1000_events = Some(per_1000(used.kernel_ms));
     }
     if let Some((before, after)) = rss {
         row.server_rss_kib_per_connection =

@@ -23,8 +23,12 @@ pub struct Row {
     pub bytes_per_event: f64,
     /// End-to-end latency of events published after every client had connected.
     pub latency_us: Summary,
-    /// Server CPU per 1000 delivered events (embedded server or `--server-pid`).
+    /// Server CPU per 1000 delivered events (embedded server or `--server-pid`): user + kernel.
     pub server_cpu_ms_per_1000_events: Option<f64>,
+    /// The user-space part of it (utime).
+    pub server_user_ms_per_1000_events: Option<f64>,
+    /// The kernel part of it (stime): system calls, on loopback mostly the sends.
+    pub server_kernel_ms_per_1000_events: Option<f64>,
     /// Server resident memory added per connection (`--server-pid` only).
     pub server_rss_kib_per_connection: Option<f64>,
     pub seconds: f64,
@@ -39,7 +43,7 @@ pub struct Row {
 
 pub fn print_table(rows: &[Row]) {
     println!(
-        "{:<9} {:>7} {:>10} {:>10} {:>5} {:>5} {:>7} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9}",
+        "{:<9} {:>7} {:>10} {:>10} {:>5} {:>5} {:>7} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9} {:>6} {:>6}",
         "transport",
         "clients",
         "expected",
@@ -54,12 +58,14 @@ pub fn print_table(rows: &[Row]) {
         "p99 ms",
         "max ms",
         "errors",
-        "cpu/1k ev"
+        "cpu/1k ev",
+        "user",
+        "kernel"
     );
     for r in rows {
         let ms = |us: u64| format!("{:.2}", us as f64 / 1000.0);
         println!(
-            "{:<9} {:>7} {:>10} {:>10} {:>5} {:>5} {:>7} {:>9} {:>7.0} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9}",
+            "{:<9} {:>7} {:>10} {:>10} {:>5} {:>5} {:>7} {:>9} {:>7.0} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9} {:>6} {:>6}",
             r.transport,
             format!("{}/{}", r.connected, r.clients),
             r.expected,
@@ -76,6 +82,10 @@ pub fn print_table(rows: &[Row]) {
             r.errors,
             r.server_cpu_ms_per_1000_events
                 .map_or("-".into(), |c| format!("{c:.1} ms")),
+            r.server_user_ms_per_1000_events
+                .map_or("-".into(), |c| format!("{c:.1}")),
+            r.server_kernel_ms_per_1000_events
+                .map_or("-".into(), |c| format!("{c:.1}")),
         );
     }
     if let Some(rtt) = rows.first().map(|r| r.loopback_rtt_us) {
@@ -94,13 +104,14 @@ pub fn print_table(rows: &[Row]) {
 pub fn print_csv(rows: &[Row]) {
     println!(
         "transport,clients,connected,expected,received,gaps,duplicates,missed,requests,empty,errors,\
-         bytes_per_event,p50_us,p90_us,p99_us,max_us,server_cpu_ms_per_1000_events,server_rss_kib_per_connection,seconds,\
-         loopback_rtt_us,p50_over_rtt"
+         bytes_per_event,p50_us,p90_us,p99_us,max_us,server_cpu_ms_per_1000_events,\
+         server_user_ms_per_1000_events,server_kernel_ms_per_1000_events,server_rss_kib_per_connection,\
+         seconds,loopback_rtt_us,p50_over_rtt"
     );
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
     for r in rows {
         println!(
-            "{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{},{:.1},{},{:.1}",
+            "{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{},{},{},{:.1},{},{:.1}",
             r.transport,
             r.clients,
             r.connected,
@@ -118,6 +129,8 @@ pub fn print_csv(rows: &[Row]) {
             r.latency_us.p99,
             r.latency_us.max,
             opt(r.server_cpu_ms_per_1000_events),
+            opt(r.server_user_ms_per_1000_events),
+            opt(r.server_kernel_ms_per_1000_events),
             opt(r.server_rss_kib_per_connection),
             r.seconds,
             r.loopback_rtt_us,

@@ -17,22 +17,54 @@ pub enum ServerProcess {
     Pid(u32),
 }
 
+/// CPU time a process has used so far, split as `/proc/PID/stat` reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuTime {
+    /// Time in user space (utime), in milliseconds.
+    pub user_ms: u64,
+    /// Time in the kernel on the process's behalf (stime), in milliseconds: system calls,
+    /// and on loopback most of the cost of sending.
+    pub kernel_ms: u64,
+}
+
+impl CpuTime {
+    pub fn total_ms(self) -> u64 {
+        self.user_ms + self.kernel_ms
+    }
+
+    /// The time used between `self` (earlier) and `later`.
+    pub fn until(self, later: CpuTime) -> CpuTime {
+        CpuTime {
+            user_ms: later.user_ms.saturating_sub(self.user_ms),
+            kernel_ms: later.kernel_ms.saturating_sub(self.kernel_ms),
+        }
+    }
+
+    fn add(self, other: CpuTime) -> CpuTime {
+        CpuTime {
+            user_ms: self.user_ms + other.user_ms,
+            kernel_ms: self.kernel_ms + other.kernel_ms,
+        }
+    }
+}
+
 impl ServerProcess {
-    /// CPU time used so far (user + system), in milliseconds; `None` when unreadable.
-    pub fn cpu_ms(self) -> Option<u64> {
+    /// CPU time used so far, user and kernel apart; `None` when unreadable.
+    pub fn cpu(self) -> Option<CpuTime> {
         match self {
-            ServerProcess::Pid(pid) => ticks_of(&format!("/proc/{pid}/stat")).map(to_ms),
+            ServerProcess::Pid(pid) => cpu_of(&format!("/proc/{pid}/stat")),
             ServerProcess::Embedded => {
-                let mut ticks = 0;
+                let mut total = CpuTime::default();
                 for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
                     let comm =
                         std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
                     // actix names its threads "actix-rt|system:N|arbiter:M" and "actix-server ...".
                     if comm.starts_with("actix") || comm.starts_with("pushlab-server") {
-                        ticks += ticks_of(&task.path().join("stat").to_string_lossy()).unwrap_or(0);
+                        let stat = task.path().join("stat");
+                        total = total.add(cpu_of(&stat.to_string_lossy()).unwrap_or_default());
                     }
                 }
-                Some(to_ms(ticks))
+                Some(total)
             }
         }
     }
@@ -55,13 +87,22 @@ fn to_ms(ticks: u64) -> u64 {
     ticks * 1000 / TICKS_PER_SECOND
 }
 
-/// utime + stime from a `stat` file (fields 14 and 15, after the parenthesised name).
-fn ticks_of(path: &str) -> Option<u64> {
+/// utime and stime from a `stat` file (fields 14 and 15, after the parenthesised name).
+fn cpu_of(path: &str) -> Option<CpuTime> {
     let stat = std::fs::read_to_string(path).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
+    parse_stat(&stat)
+}
+
+fn parse_stat(stat: &str) -> Option<CpuTime> {
+    // The name may hold spaces and parentheses: the fields start after the last ')'.
+    let after_name = stat.get(stat.rfind(')')? + 2..)?;
     let fields: Vec<&str> = after_name.split(' ').collect();
     // After the name, field 3 is index 0: utime (14) is index 11, stime (15) index 12.
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    let ticks = |index: usize| fields.get(index)?.parse::<u64>().ok();
+    Some(CpuTime {
+        user_ms: to_ms(ticks(11)?),
+        kernel_ms: to_ms(ticks(12)?),
+    })
 }
 
 /// Raises the open-file limit to its hard maximum; returns the limit now in force.
@@ -115,5 +156,42 @@ impl Embedded {
         if let Some(thread) = self.thread.take() {
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utime_and_stime_are_read_apart_after_an_awkward_name() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+        let stat = "4242 (bun (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 123 45 0 0 20 0 5 0";
+        assert_eq!(
+            parse_stat(stat),
+            Some(CpuTime {
+                user_ms: 1230,
+                kernel_ms: 450
+            })
+        );
+        assert_eq!(parse_stat("4242 (truncated"), None);
+    }
+
+    #[test]
+    fn this_process_cpu_time_grows_in_user_space_when_it_spins() {
+        let me = ServerProcess::Pid(std::process::id());
+        let before = me.cpu().expect("own /proc stat");
+        // Spin until user time shows (ticks of 10 ms), for at most 5 s of a busy machine.
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        let mut used = CpuTime::default();
+        while used.user_ms == 0 && start.elapsed() < std::time::Duration::from_secs(5) {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
+            used = before.until(me.cpu().expect("own /proc stat"));
+        }
+        assert!(used.user_ms > 0, "{used:?}");
+        assert_eq!(used.total_ms(), used.user_ms + used.kernel_ms);
     }
 }
