@@ -277,12 +277,28 @@ async fn the_classic_page_reloads_itself_and_redirects_after_a_post() {
         res.header("location"),
         Some(format!("/classic?refresh=3&seen=2&epoch={epoch}"))
     );
+    // A mistake is explained in the page's language.
+    let res = app.conn().await.get("/classic?refresh=0&lang=fr").await;
+    assert_eq!(res.status, 400);
+    assert!(
+        res.text().contains("choisissez de 1 à 3600 secondes"),
+        "{}",
+        res.text()
+    );
     // A page of a run that has ended (the server restarted since): said so, delivers nothing.
     let before = app.stats().await["transports"]["classic"]["delivered"].clone();
-    let old = app.conn().await.get("/classic?seen=1&epoch=0ld").await.text();
+    let old = app
+        .conn()
+        .await
+        .get("/classic?seen=1&epoch=0ld")
+        .await
+        .text();
     assert!(old.contains("The server restarted"), "{old}");
     assert!(old.contains("<code>0ld</code>"), "{old}");
-    assert_eq!(app.stats().await["transports"]["classic"]["delivered"], before);
+    assert_eq!(
+        app.stats().await["transports"]["classic"]["delivered"],
+        before
+    );
 }
 
 #[tokio::test]

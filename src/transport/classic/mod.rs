@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::chat::{ChatPost, publish_chat};
 use crate::{lang::Lang, network::hold_answer, state::AppState, transport_kind::Transport};
-use view::{View, page_url};
+use view::{PageError, View, page_url};
 
 /// Events shown on the page.
 const EVENTS_SHOWN: usize = 30;
@@ -63,7 +63,7 @@ pub async fn classic_page(
             None,
             None,
             None,
-            Some(format!("invalid address: {e}")),
+            Some(PageError::Address(e.to_string())),
         ),
     };
     show(&state, view)
@@ -78,7 +78,7 @@ pub async fn classic_chat(
     let form = match form {
         Ok(form) => form.into_inner(),
         Err(e) => {
-            let error = format!("the form could not be read: {e}");
+            let error = PageError::Form(e.to_string());
             return show(&state, View::new(&req, None, None, None, Some(error)));
         }
     };
@@ -102,7 +102,13 @@ pub async fn classic_chat(
         }
         // The page comes back with what was typed, so nothing is lost.
         Err(e) => {
-            let mut view = View::new(&req, form.refresh, None, form.lang, Some(e.to_string()));
+            let mut view = View::new(
+                &req,
+                form.refresh,
+                None,
+                form.lang,
+                Some(PageError::Chat(e.to_string())),
+            );
             view.author = form.author;
             view.text = form.text;
             show(&state, view)
@@ -115,10 +121,10 @@ fn show(state: &AppState, mut view: View) -> HttpResponse {
     if let Some(r) = view.refresh.filter(|r| !REFRESH_RANGE.contains(r)) {
         view.refresh = None;
         view.seen = None;
-        view.error = Some(format!(
-            "refresh={r}: choose {} to {} seconds",
-            REFRESH_RANGE.start(),
-            REFRESH_RANGE.end()
+        view.error = Some(PageError::Refresh(
+            r,
+            *REFRESH_RANGE.start(),
+            *REFRESH_RANGE.end(),
         ));
     }
     let events = state.hub.latest(EVENTS_SHOWN);

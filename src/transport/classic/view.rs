@@ -16,6 +16,19 @@ use crate::{
     transport::chat::{MAX_AUTHOR_CHARS, MAX_TEXT_CHARS},
 };
 
+/// What went wrong for the reader, shown above the form (the sentences are in the template, in
+/// both languages; the detail is the parser's or the chat rule's own words).
+pub enum PageError {
+    /// The page's address could not be read.
+    Address(String),
+    /// The chat form could not be read.
+    Form(String),
+    /// `?refresh=` outside its bounds (the value, the bounds in seconds).
+    Refresh(u32, u32, u32),
+    /// The chat message broke a rule (nothing was published; what was typed comes back).
+    Chat(String),
+}
+
 /// What a render needs beyond the feed: the view's settings and what the reader typed.
 pub struct View {
     pub refresh: Option<u32>,
@@ -28,7 +41,7 @@ pub struct View {
     /// `?lang=` when it names a language we speak (kept in the reload and redirect URLs).
     lang_param: Option<&'static str>,
     lang: Lang,
-    pub error: Option<String>,
+    pub error: Option<PageError>,
     pub author: String,
     pub text: String,
 }
@@ -39,7 +52,7 @@ impl View {
         refresh: Option<u32>,
         seen: Option<u64>,
         lang_param: Option<String>,
-        error: Option<String>,
+        error: Option<PageError>,
     ) -> View {
         View {
             refresh,
@@ -82,7 +95,7 @@ struct ClassicPage {
     epoch: String,
     /// The previous run's epoch, when the server restarted since the reader's last load.
     restarted: Option<String>,
-    error: Option<String>,
+    error: Option<PageError>,
     author: String,
     text: String,
     max_author: usize,
