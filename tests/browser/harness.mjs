@@ -32,12 +32,15 @@ export const CHROMIUM_ARGS = [
 ];
 export const VIEWPORT = { width: 1680, height: 1050 };
 
-/** Starts the real server on a free port (rate 5/s plus `extraArgs`); resolves once it printed its URL. */
-export function startServer(extraArgs = []) {
+/**
+ * Starts the real server on a free port (rate 5/s plus `extraArgs`), or at `bind` (to restart a
+ * server where its clients know it); resolves once it printed its URL.
+ */
+export function startServer(extraArgs = [], { bind = "127.0.0.1:0" } = {}) {
   if (!existsSync(SERVER_BINARY)) {
     throw new Error(`${SERVER_BINARY} is missing: run \`cargo build\` first`);
   }
-  const child = spawn(SERVER_BINARY, ["--bind", "127.0.0.1:0", "--rate", "5", ...extraArgs], {
+  const child = spawn(SERVER_BINARY, ["--bind", bind, "--rate", "5", ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RUST_LOG: "pushlab=warn" },
   });

@@ -13,6 +13,7 @@ import { transportPath } from "../shared/transports.js";
 import { Backoff } from "./backoff.js";
 import { nowMicros } from "../measures/latency.js";
 import { receivedBytes } from "../measures/resource-bytes.js";
+import { announceRestart } from "./resume.js";
 
 /** Extra time allowed for a reload before the page is reloaded by hand. */
 const WATCHDOG_GRACE_MS = 5000;
@@ -53,6 +54,8 @@ export class ClassicClient {
     const params = new URLSearchParams();
     if (!this.panel.paused) params.set("refresh", this.refreshSeconds);
     if (this.lastSeen != null) params.set("seen", this.lastSeen);
+    // The run `seen` belongs to: a restarted server then says so instead of guessing.
+    if (this.lastSeen != null && this.epoch) params.set("epoch", this.epoch);
     // The page inside speaks the dashboard's language, whatever the browser's preference.
     params.set("lang", lang);
     const query = params.toString();
@@ -97,6 +100,7 @@ export class ClassicClient {
     this.countTraffic();
     if (this.lost) this.panel.reconnected(this.lastSeen);
     this.lost = false;
+    this.readRun(page);
     this.readRows(rows);
     const refused = page.querySelector(".error")?.textContent.trim();
     if (refused) this.panel.showError(t("error.classic_refused", { why: refused }));
@@ -119,14 +123,19 @@ export class ClassicClient {
     }
   }
 
+  /** The run the page shows (its form carries the epoch): a new one means a restart. */
+  readRun(page) {
+    const epoch = page.querySelector('input[name="epoch"]')?.value ?? null;
+    if (epoch && this.epoch && epoch !== this.epoch) {
+      announceRestart(this.panel, { epoch, previous_epoch: this.epoch });
+      this.lastSeen = null; // the old run's seq says nothing about this one
+    }
+    if (epoch) this.epoch = epoch;
+  }
+
   readRows(rows) {
     const seqs = rows.map((row) => Number(row.dataset.seq));
-    let previous = this.lastSeen;
-    if (previous != null && seqs.length && Math.max(...seqs) < previous) {
-      // The feed went backwards: the server restarted and numbers from 1 again.
-      this.panel.showNotice(t("notice.restarted"));
-      previous = null;
-    }
+    const previous = this.lastSeen;
     this.lastSeen = seqs.length ? Math.max(previous ?? 0, ...seqs) : previous;
     if (previous == null) {
       // A first load shows history, not news: like the server, count nothing delivered.

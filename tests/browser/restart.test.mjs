@@ -1,0 +1,82 @@
+// restart.test.mjs — the instructor restarts pushlab mid-class: every dashboard panel and the
+// classic page say that a new run of the feed began, and the panels follow the new run.
+//
+// The server is stopped (SIGTERM) and a new one started on the same address, as an instructor
+// would; the page is never reloaded. Each panel's client resumes with its old seq and epoch, and
+// the new server answers with a reset (PROTOCOL.md "Runs of the feed").
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { FEW_SECONDS, adminApi, launchBrowser, openPage, pageBugs, screenshot, startServer, stopServer } from "./harness.mjs";
+
+const PUSH_AND_POLL = ["poll", "longpoll", "sse", "ws"];
+const panel = (transport) => `.panel[data-transport="${transport}"]`;
+
+let server;
+let browser;
+
+before(async () => {
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await stopServer(server);
+});
+
+/** The highest seq a panel's feed list shows. */
+async function newestSeq(page, transport) {
+  return page.evaluate(
+    (selector) => Math.max(0, ...[...document.querySelectorAll(selector)].map((li) => Number(li.dataset.seq))),
+    `${panel(transport)} .feed li[data-seq]`,
+  );
+}
+
+test("a restart is shown as a new run by every panel and the classic page, and the feed goes on", async () => {
+  let url;
+  ({ child: server, url } = await startServer(["--admin-token", "restart-test"]));
+  const context = await browser.newContext();
+  const { page, problems } = await openPage(context, `${url}/?lang=en`);
+  await page.waitForSelector(`${panel("ws")} .state[data-state="open"]`, { timeout: FEW_SECONDS });
+  // Let the first run get ahead (seq well above what the new run will reach during the test).
+  assert.equal((await adminApi(url, "restart-test", "POST", "/api/admin/burst", { count: 80 })).status, 200);
+  for (const transport of PUSH_AND_POLL) {
+    await page.waitForFunction(
+      ([selector]) => [...document.querySelectorAll(selector)].some((li) => Number(li.dataset.seq) > 60),
+      [`${panel(transport)} .feed li[data-seq]`],
+      { timeout: FEW_SECONDS * 2 },
+    );
+  }
+  const before = Object.fromEntries(await Promise.all(PUSH_AND_POLL.map(async (t) => [t, await newestSeq(page, t)])));
+
+  await stopServer(server);
+  ({ child: server } = await startServer([], { bind: new URL(url).host }));
+
+  for (const transport of ["classic", ...PUSH_AND_POLL]) {
+    // "… (run <old> → <new>)": the notice names both runs.
+    await page.waitForFunction(
+      (selector) => /restarted.*\(run [0-9a-f]+ → [0-9a-f]+\)/.test(document.querySelector(selector)?.textContent ?? ""),
+      `${panel(transport)} .notice`,
+      { timeout: FEW_SECONDS * 2 },
+    );
+    if (transport === "classic") continue;
+    // The new run's events arrive: low seqs again, at the top of the list.
+    await page.waitForFunction(
+      ([selector, old]) => {
+        const first = document.querySelector(selector);
+        return first && Number(first.dataset.seq) < old;
+      },
+      [`${panel(transport)} .feed li[data-seq]`, before[transport]],
+      { timeout: FEW_SECONDS },
+    );
+  }
+  // The classic page says so on its next reload (its reload URL carries the old run's epoch).
+  await page
+    .frameLocator(`${panel("classic")} iframe`)
+    .locator(".restart")
+    .first()
+    .waitFor({ timeout: FEW_SECONDS });
+  await screenshot(page, "dashboard-after-restart.png");
+  assert.deepEqual(pageBugs(problems), []);
+  await context.close();
+});
