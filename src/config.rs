@@ -57,6 +57,12 @@ pub struct Config {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// Seconds a client may read nothing while the server has bytes for it (its socket refuses
+    /// every byte) before its connection is closed and counted (`closed_unwritable`): bounds what
+    /// a stalled SSE or WebSocket reader holds.
+    #[arg(long, env = "PUSHLAB_UNWRITABLE_TIMEOUT_SECS", default_value_t = 30)]
+    pub unwritable_timeout_secs: u64,
+
     /// Most connections served at once; further clients wait in the accept queue.
     #[arg(long, env = "PUSHLAB_MAX_CONNECTIONS", default_value_t = 25_000)]
     pub max_connections: usize,
@@ -96,6 +102,7 @@ impl Config {
             heartbeat_secs: 5,
             allowed_origins: Vec::new(),
             max_connections: 25_000,
+            unwritable_timeout_secs: 30,
             workers: Some(2),
             tls_cert: None,
             tls_key: None,
@@ -140,6 +147,9 @@ impl Config {
                 cap.start(),
                 cap.end()
             ));
+        }
+        if !(1..=3600).contains(&self.unwritable_timeout_secs) {
+            return Err("--unwritable-timeout-secs must be from 1 to 3600".into());
         }
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());

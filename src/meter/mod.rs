@@ -59,6 +59,7 @@ struct TransportMeter {
     empty: Counter,
     missed: Counter,
     abandoned: Counter,
+    closed_unwritable: Counter,
     bytes_in: Counter,
     bytes_out: Counter,
     delay: PerThread<Latencies>,
@@ -78,6 +79,7 @@ impl Default for TransportMeter {
             empty: Counter::default(),
             missed: Counter::default(),
             abandoned: Counter::default(),
+            closed_unwritable: Counter::default(),
             bytes_in: Counter::default(),
             bytes_out: Counter::default(),
             delay: PerThread::default(),
@@ -118,6 +120,9 @@ pub struct TransportStats {
     /// client closed the connection before the server answered or ended them: neither an
     /// empty answer nor an open connection.
     pub abandoned: u64,
+    /// Connections the server closed because their client read nothing (the socket refused
+    /// every byte) for `--unwritable-timeout-secs`: the bound on what a stalled reader holds.
+    pub closed_unwritable: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
     /// `(bytes_in + bytes_out) / delivered`, headers and framing included; 0 before any delivery.
@@ -256,6 +261,11 @@ impl Meter {
         self.of(transport).empty.add(1);
     }
 
+    /// A connection closed because its client stayed unwritable too long.
+    pub fn closed_unwritable(&self, transport: Transport) {
+        self.of(transport).closed_unwritable.add(1);
+    }
+
     /// Events a client asked for that had already left the replay buffer.
     pub fn missed(&self, transport: Transport, count: u64) {
         if count > 0 {
@@ -297,6 +307,7 @@ impl Meter {
                 &meter.empty,
                 &meter.missed,
                 &meter.abandoned,
+                &meter.closed_unwritable,
                 &meter.bytes_in,
                 &meter.bytes_out,
             ] {
@@ -341,6 +352,7 @@ impl Meter {
             empty: m.empty.get(),
             missed: m.missed.get(),
             abandoned: m.abandoned.get(),
+            closed_unwritable: m.closed_unwritable.get(),
             bytes_in,
             bytes_out,
             bytes_per_event,

@@ -60,7 +60,7 @@ pub fn encode_prometheus(meter: &Meter, feed: FeedGauges) -> String {
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         type Field = fn(&super::TransportStats) -> u64;
-        let counters: [(&str, &str, Option<Unit>, Field); 9] = [
+        let counters: [(&str, &str, Option<Unit>, Field); 10] = [
             (
                 "requests",
                 "HTTP requests received (a WebSocket or SSE connection is one)",
@@ -90,6 +90,12 @@ impl Collector for Scrape {
                 "Held requests and streams whose client left before the server ended them",
                 None,
                 |s| s.abandoned,
+            ),
+            (
+                "closed_unwritable",
+                "Connections closed because their client read nothing for the unwritable timeout",
+                None,
+                |s| s.closed_unwritable,
             ),
             (
                 "events_missed",

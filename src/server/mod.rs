@@ -89,6 +89,7 @@ pub fn serve(
         .listen("pushlab", listener, move || {
             let meter = state.meter.clone();
             let faults = state.faults.clone();
+            let unwritable = Duration::from_secs(state.config.unwritable_timeout_secs);
             let data = data.clone();
             let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
             let http_service = HttpService::build()
@@ -109,7 +110,7 @@ pub fn serve(
                 let peer = io.peer_addr().ok();
                 // Delivery latency matters more than packet count here: no Nagle delay.
                 let _ = io.set_nodelay(true);
-                let tapped = TappedStream::new(io, meter.clone(), faults.clone());
+                let tapped = TappedStream::new(io, meter.clone(), faults.clone(), unwritable);
                 let acceptor = acceptor.clone();
                 async move {
                     let stream = match acceptor {

@@ -19,11 +19,13 @@
 
 use std::{
     cell::RefCell,
+    future::Future,
     io,
     pin::Pin,
     rc::Rc,
     sync::Arc,
     task::{Context, Poll},
+    time::Duration,
 };
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -97,21 +99,24 @@ impl ConnTap {
         }
     }
 
-    /// The byte rate writes are held to now: a slow fault on the transport being served.
-    fn slow_rate(&self) -> Option<u64> {
-        match self.state.borrow().turn {
-            Turn::Serving(Some(t)) => self.faults.slow_rate(t),
-            _ => None,
+    /// The transport that owns what is written now: the request being served, or the one whose
+    /// response just ended (actix writes a whole short answer after its body has ended).
+    fn writer(&self) -> Option<Transport> {
+        let state = self.state.borrow();
+        match state.turn {
+            Turn::Serving(transport) => transport,
+            Turn::Idle => state.previous,
         }
     }
 
+    /// The byte rate writes are held to now: a slow fault on the transport being written, so
+    /// that it holds polling answers (written after their turn) as well as streams.
+    fn slow_rate(&self) -> Option<u64> {
+        self.writer().and_then(|t| self.faults.slow_rate(t))
+    }
+
     fn wrote(&self, bytes: usize) {
-        let state = self.state.borrow();
-        let owner = match state.turn {
-            Turn::Serving(transport) => transport,
-            Turn::Idle => state.previous,
-        };
-        if let Some(t) = owner {
+        if let Some(t) = self.writer() {
             self.meter.bytes_out(t, bytes as u64);
         }
     }
@@ -122,19 +127,70 @@ pub struct TappedStream<S> {
     inner: S,
     tap: Rc<ConnTap>,
     throttle: Throttle,
+    /// How long the socket may refuse every byte (its client reads nothing) before the
+    /// connection is closed: the bound on how long a stalled client holds its buffers.
+    unwritable_timeout: Duration,
+    /// Armed when a write found the socket full; reset by any byte written.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<S> TappedStream<S> {
-    pub fn new(inner: S, meter: Arc<Meter>, faults: Arc<Faults>) -> Self {
+    pub fn new(
+        inner: S,
+        meter: Arc<Meter>,
+        faults: Arc<Faults>,
+        unwritable_timeout: Duration,
+    ) -> Self {
         TappedStream {
             inner,
             tap: Rc::new(ConnTap::new(meter, faults)),
             throttle: Throttle::default(),
+            unwritable_timeout,
+            stalled: None,
         }
     }
 
     pub fn tap(&self) -> Rc<ConnTap> {
         self.tap.clone()
+    }
+
+    /// What the socket answered a write: bytes written disarm the stall timer; a full socket
+    /// arms it, and once it has been full for the whole timeout the write fails (`TimedOut`),
+    /// which ends the connection (actix drops it; a WebSocket sees its stream gone).
+    fn watch_stall(
+        &mut self,
+        poll: Poll<io::Result<usize>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        match poll {
+            Poll::Pending => {
+                let timeout = self.unwritable_timeout;
+                let stalled = self
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if stalled.as_mut().poll(cx).is_ready() {
+                    self.stalled = None;
+                    if let Some(t) = self.tap.writer() {
+                        self.tap.meter.closed_unwritable(t);
+                    }
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "the client read nothing for {} s: connection closed",
+                            timeout.as_secs()
+                        ),
+                    )));
+                }
+                Poll::Pending
+            }
+            Poll::Ready(Ok(written)) => {
+                if written > 0 {
+                    self.stalled = None;
+                }
+                Poll::Ready(Ok(written))
+            }
+            other => other,
+        }
     }
 }
 
@@ -174,7 +230,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
                 self.throttle.spent(written);
             }
         }
-        poll
+        self.watch_stall(poll, cx)
     }
 
     fn poll_write_vectored(
@@ -194,7 +250,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
         if let Poll::Ready(Ok(written)) = poll {
             self.tap.wrote(written);
         }
-        poll
+        self.watch_stall(poll, cx)
     }
 
     fn is_write_vectored(&self) -> bool {

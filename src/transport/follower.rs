@@ -18,6 +18,11 @@ use crate::{
     transport_kind::Transport,
 };
 
+/// Most event bytes (their JSON) one delivery hands a connection: what a stream client holds of
+/// its own beyond the shared replay buffer, whatever the payload size the instructor sets. A
+/// single larger event still goes, alone (its frames are shared, not copied).
+pub const MAX_DELIVERY_BYTES: usize = 64 * 1024;
+
 /// What leaves now: a notice of events lost to the buffer, if any, then events oldest first.
 pub struct Delivery {
     /// `{"type":"missed","missed":K,"resume_seq":S,"last_seq":N}` when K > 0 events are lost.
@@ -57,9 +62,10 @@ impl Follower {
         }
     }
 
-    /// The events after the cursor that may leave now, at most `limit`, counted as delivered
-    /// (and the lost ones as missed); `None` when there is nothing to send yet (then wait on
-    /// [`Follower::ready`]). The cursor moves past what is returned.
+    /// The events after the cursor that may leave now, at most `limit` and at most
+    /// [`MAX_DELIVERY_BYTES`] of them (at least one), counted as delivered (and the lost ones as
+    /// missed); `None` when there is nothing to send yet (then wait on [`Follower::ready`]). The
+    /// cursor moves past what is returned.
     pub fn take(&mut self, limit: usize) -> Option<Delivery> {
         // Mark the current seq as seen before reading: a publish after this line wakes us.
         self.wake.borrow_and_update();
@@ -70,6 +76,7 @@ impl Follower {
         };
         let delay = self.network.borrow().added_delay_ms.of(self.transport);
         self.held_until = batch.hold_back(delay);
+        keep_within_bytes(&mut batch.events, MAX_DELIVERY_BYTES);
         if batch.is_empty() {
             return None;
         }
@@ -110,10 +117,49 @@ impl Follower {
     }
 }
 
+/// Keeps the first events whose JSON adds up to at most `max_bytes`, and always the first one.
+fn keep_within_bytes(events: &mut Vec<Arc<Event>>, max_bytes: usize) {
+    let mut total = 0;
+    let keep = events
+        .iter()
+        .position(|event| {
+            total += event.json().len();
+            total > max_bytes
+        })
+        .map_or(events.len(), |over| over.max(1));
+    events.truncate(keep);
+}
+
 /// The notice sent on a stream when events the client needed have left the buffer.
 pub fn missed_notice(missed: u64, resumed_at: Option<&Arc<Event>>, last_seq: u64) -> String {
     let resume = resumed_at.map_or(last_seq + 1, |e| e.seq);
     format!(
         "{{\"type\":\"missed\",\"missed\":{missed},\"resume_seq\":{resume},\"last_seq\":{last_seq}}}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::Kind;
+
+    #[test]
+    fn a_delivery_is_bounded_in_bytes_and_never_empty() {
+        let hub = Hub::new(64);
+        for _ in 0..10 {
+            hub.publish(
+                Kind::Tick,
+                &serde_json::json!({ "pad": "x".repeat(20_000) }),
+            );
+        }
+        let mut events = hub.since(0, usize::MAX).unwrap().events;
+        keep_within_bytes(&mut events, MAX_DELIVERY_BYTES);
+        assert_eq!(events.len(), 3); // 3 × ~20 KB fit in 64 KiB, 4 do not
+        let mut huge = vec![hub.publish(
+            Kind::Tick,
+            &serde_json::json!({ "pad": "y".repeat(100_000) }),
+        )];
+        keep_within_bytes(&mut huge, MAX_DELIVERY_BYTES);
+        assert_eq!(huge.len(), 1, "a single larger event still goes");
+    }
 }

@@ -108,6 +108,10 @@ impl EventStream {
                 return self.end(Some(Err(dropped_error())));
             }
             if let Some(delivery) = self.follower.take(MAX_EVENTS_PER_CHUNK) {
+                if let (None, [event]) = (&delivery.missed_notice, delivery.events.as_slice()) {
+                    // The common case: the event's shared record, no copy.
+                    return Some(Ok(event.sse_record().clone()));
+                }
                 let mut chunk = Vec::new();
                 if let Some(notice) = delivery.missed_notice {
                     chunk

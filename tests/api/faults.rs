@@ -188,3 +188,33 @@ async fn a_slow_transport_lags_behind_a_fast_one_and_loses_nothing() {
     assert_eq!(slow_seqs, (first..first + 40).collect::<Vec<_>>());
     assert_eq!(fast_seqs, slow_seqs);
 }
+
+#[tokio::test]
+async fn a_slow_fault_holds_polling_answers_too() {
+    let app = spawn_app().await;
+    // About 5 KB of events: at 4000 B/s the answer takes more than a second to leave.
+    let text = "x".repeat(400);
+    for _ in 0..10 {
+        assert_eq!(app.post_chat("slow", &text).await.status, 201);
+    }
+    app.state.ticks.burst(&app.state.hub, 10, 0);
+    let quick = std::time::Instant::now();
+    let full = app.poll("since=0").await;
+    assert_eq!(full["events"].as_array().unwrap().len(), 20);
+    let unslowed = quick.elapsed();
+    app.fault(r#"{"kind":"slow","transport":"poll","bytes_per_sec":4000,"seconds":60}"#)
+        .await;
+    let slowed = std::time::Instant::now();
+    let again = app.poll("since=0").await;
+    assert_eq!(again["events"], full["events"]);
+    let took = slowed.elapsed();
+    // The throttle lets a tenth of a second's worth through at once, then 4000 B/s.
+    assert!(
+        took >= std::time::Duration::from_millis(1000),
+        "a slowed poll answer of 5 KB took {took:?} (unslowed {unslowed:?})"
+    );
+    // The other transports are not slowed.
+    let other = std::time::Instant::now();
+    app.long_poll("since=0").await;
+    assert!(other.elapsed() < took / 2);
+}

@@ -79,7 +79,8 @@ async fn a_scripted_exchange_is_counted_to_the_byte() {
     while sse_records(&text).len() < 10 {
         text.push_str(&String::from_utf8(sse.read_chunk().await.unwrap()).unwrap());
     }
-    for _ in 0..10 {
+    // The hello that names the run, then the ten events.
+    for _ in 0..=10 {
         let (first, _) = ws.read_frame().await;
         assert_eq!(first, 0x81);
     }

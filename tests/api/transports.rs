@@ -390,3 +390,47 @@ async fn the_classic_page_speaks_french_when_asked_and_keeps_it_across_the_redir
         Some("/classic?refresh=3&seen=0&lang=fr")
     );
 }
+
+#[tokio::test]
+async fn a_stream_client_that_reads_nothing_is_closed_after_the_unwritable_timeout_and_counted() {
+    let app = spawn_with(|c| {
+        c.unwritable_timeout_secs = 1;
+        c.buffer = 4096;
+    })
+    .await;
+    // An SSE client and a WebSocket client that never read, and one that reads.
+    let mut sse = app.conn().await;
+    sse.send(b"GET /api/sse HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut ws = app.conn().await;
+    ws.send(ws.upgrade_request("/ws", &[]).as_bytes()).await;
+    let mut reader = app.feed_socket("/ws").await;
+    app.until_followers(3).await;
+    // 64 KiB events, as the console allows: enough to fill every socket buffer on the way.
+    app.set(r#"{"payload_bytes":65536}"#).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut published = 0u64;
+    loop {
+        app.state.ticks.burst(&app.state.hub, 8, 65_536);
+        published += 8;
+        // The reader keeps up, whatever the stalled ones do.
+        while next_json(&mut reader).await["seq"].as_u64() != Some(published) {}
+        let stats = app.stats().await;
+        let closed = |t: &str| {
+            stats["transports"][t]["closed_unwritable"]
+                .as_u64()
+                .unwrap()
+        };
+        if closed("sse") == 1 && closed("ws") == 1 {
+            assert_eq!(stats["transports"]["sse"]["connections_active"], 0);
+            assert_eq!(
+                stats["transports"]["ws"]["connections_active"], 1,
+                "the reader stays"
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{stats}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Closed for good: what was left in the socket buffers arrives, then the end.
+    while ws.read_more().await.is_some() {}
+}
