@@ -39,6 +39,9 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
 pub struct FeedStats {
     pub last_seq: u64,
     pub buffer: usize,
+    /// The generator's rate as measured over the last seconds (events/s), beside the `rate_hz`
+    /// it was asked for.
+    pub measured_rate_hz: f64,
     #[serde(flatten)]
     pub settings: Settings,
 }
@@ -58,6 +61,7 @@ pub fn stats(state: &AppState) -> Stats {
         feed: FeedStats {
             last_seq: state.hub.last_seq(),
             buffer: state.hub.capacity(),
+            measured_rate_hz: state.ticks.measured_rate_hz(),
             settings: state.settings(),
         },
         faults: Transport::ALL

@@ -151,7 +151,10 @@ async fn tick_every_second(state: Arc<AppState>) {
     ticker.tick().await; // the first tick is immediate
     loop {
         tokio::select! {
-            _ = ticker.tick() => { state.meter.tick(); }
+            _ = ticker.tick() => {
+                state.meter.tick();
+                state.ticks.sample_rate();
+            }
             _ = state.shutdown.cancelled() => return,
         }
     }

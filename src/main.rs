@@ -53,7 +53,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .max(1);
     let mut config = config;
     if config.max_connections > fits {
-        tracing::info!(
+        // Arithmetic for the curious, not the first thing an instructor reads: debug level.
+        tracing::debug!(
             open_files,
             max_connections = fits,
             "serving at most this many connections at once: the open-file limit allows no more"

@@ -99,6 +99,58 @@ impl AppState {
     }
 }
 
+impl Settings {
+    /// What changed from `before` to `self`, as people say it: `rate 2 → 20 events/s`.
+    pub fn changes_since(&self, before: &Settings) -> Vec<String> {
+        let mut changes = Vec::new();
+        let (f, b) = (&self.feed, &before.feed);
+        if f.rate_hz != b.rate_hz {
+            changes.push(format!("rate {} → {} events/s", b.rate_hz, f.rate_hz));
+        }
+        if f.payload_bytes != b.payload_bytes {
+            changes.push(format!(
+                "payload {} → {} bytes",
+                b.payload_bytes, f.payload_bytes
+            ));
+        }
+        if f.paused != b.paused {
+            changes.push(
+                if f.paused {
+                    "feed paused"
+                } else {
+                    "feed resumed"
+                }
+                .to_owned(),
+            );
+        }
+        let (n, b) = (&self.network, &before.network);
+        for t in Transport::ALL {
+            let (was, now) = (b.added_delay_ms.of(t), n.added_delay_ms.of(t));
+            if was != now {
+                changes.push(format!(
+                    "added delay on {} {} → {} ms",
+                    t.as_str(),
+                    was.as_millis(),
+                    now.as_millis()
+                ));
+            }
+        }
+        if n.longpoll_max_ms != b.longpoll_max_ms {
+            changes.push(format!(
+                "long-poll hold cap {} → {} ms",
+                b.longpoll_max_ms, n.longpoll_max_ms
+            ));
+        }
+        if n.poll_interval_suggestion != b.poll_interval_suggestion {
+            changes.push(format!(
+                "suggested poll interval {} → {} ms",
+                b.poll_interval_ms, n.poll_interval_ms
+            ));
+        }
+        changes
+    }
+}
+
 /// The feed's and the network's settings in one flat object (PROTOCOL.md: `rate_hz`,
 /// `payload_bytes`, `paused`, `added_delay_ms`, `longpoll_max_ms`, `poll_interval_ms`, …).
 #[derive(Debug, Clone, PartialEq, Serialize)]

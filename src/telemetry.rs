@@ -2,6 +2,8 @@
 //!
 //! Called once by `main`; tests stay silent unless `TEST_LOG` is set.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt};
 
 /// Default filter when `RUST_LOG` is unset: pushlab's own events, and warnings from actix.
@@ -11,9 +13,11 @@ pub fn init() {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     // A second call (tests) keeps the first subscriber.
+    // Colour escapes only for a terminal: a log file or a pipe gets plain text.
     let _ = fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 

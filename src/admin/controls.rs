@@ -33,7 +33,9 @@ pub async fn put_settings(
     require_admin(&req, &state)?;
     let before = state.settings();
     let after = state.update_settings(&update)?;
-    tracing::info!(?before, ?after, "settings changed");
+    for change in after.changes_since(&before) {
+        tracing::info!("instructor: {change}");
+    }
     Ok(HttpResponse::Ok().json(after))
 }
 
@@ -41,7 +43,7 @@ pub async fn put_settings(
 pub async fn reset(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&req, &state)?;
     state.meter.reset();
-    tracing::info!("stats reset");
+    tracing::info!("instructor: stats reset to zero");
     Ok(HttpResponse::Ok().json(json!({ "reset": true })))
 }
 
@@ -66,7 +68,7 @@ pub async fn burst(
     }
     let padding = state.feed_settings.borrow().payload_bytes;
     state.ticks.burst(&state.hub, body.count, padding);
-    tracing::info!(count = body.count, "burst published");
+    tracing::info!("instructor: burst of {} events published", body.count);
     Ok(HttpResponse::Ok()
         .json(json!({ "published": body.count, "last_seq": state.hub.last_seq() })))
 }
@@ -82,7 +84,7 @@ pub async fn fault(
     let open_before =
         Transport::parse(body.transport_name()).map_or(0, |t| state.meter.open_connections(t));
     let transport = state.faults.apply(&body)?;
-    tracing::warn!(fault = ?*body, "fault injected");
+    tracing::warn!("instructor: {}", *body);
     let mut answer = json!({
         "transport": transport.as_str(),
         "faults": state.faults.state(transport),

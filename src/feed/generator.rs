@@ -3,7 +3,14 @@
 //! It schedules ticks on the monotonic clock from a fixed start, so the rate does not drift with
 //! the time each publish takes, and it re-reads the settings the moment an instructor changes them.
 
-use std::{sync::Mutex, time::Duration};
+use std::{
+    collections::VecDeque,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering::Relaxed},
+    },
+    time::Duration,
+};
 
 use serde_json::json;
 use tokio::{sync::watch, time::Instant};
@@ -15,16 +22,28 @@ use super::{FeedSettings, Hub, Kind};
 /// `missed`, and this keeps one click from flooding a room.
 pub const MAX_BURST: usize = 10_000;
 
+/// How far behind its schedule the generator catches up by publishing the ticks it owes at once;
+/// a longer stall (the machine froze) skips them instead of publishing a burst.
+const MAX_CATCH_UP: Duration = Duration::from_millis(250);
+/// The window over which the published rate is measured, in one-second samples.
+const RATE_WINDOW_SAMPLES: usize = 5;
+
 /// The tick values: a bounded random walk around 100, so the values look like a live quote.
 /// Shared by the generator and the instructor's burst, so a burst continues the same curve.
 pub struct TickSource {
     value: Mutex<f64>,
+    /// Ticks the generator has published (bursts excluded), for the measured rate.
+    scheduled: AtomicU64,
+    /// (when, scheduled ticks then), one sample a second, the last [`RATE_WINDOW_SAMPLES`].
+    samples: Mutex<VecDeque<(std::time::Instant, u64)>>,
 }
 
 impl Default for TickSource {
     fn default() -> Self {
         TickSource {
             value: Mutex::new(100.0),
+            scheduled: AtomicU64::new(0),
+            samples: Mutex::new(VecDeque::with_capacity(RATE_WINDOW_SAMPLES + 1)),
         }
     }
 }
@@ -38,6 +57,28 @@ impl TickSource {
             *value
         };
         hub.publish(Kind::Tick, &tick_data(value, padding));
+    }
+
+    /// Takes the once-a-second sample of the generator's count (the server's ticker calls it).
+    pub fn sample_rate(&self) {
+        let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        samples.push_back((std::time::Instant::now(), self.scheduled.load(Relaxed)));
+        if samples.len() > RATE_WINDOW_SAMPLES {
+            samples.pop_front();
+        }
+    }
+
+    /// The rate the generator actually kept over the last few seconds, in events per second
+    /// (0 until two samples exist). Shown beside the rate asked for.
+    pub fn measured_rate_hz(&self) -> f64 {
+        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        match (samples.front(), samples.back()) {
+            (Some((t0, n0)), Some((t1, n1))) if t1 > t0 => {
+                let rate = (n1 - n0) as f64 / t1.duration_since(*t0).as_secs_f64();
+                (rate * 10.0).round() / 10.0
+            }
+            _ => 0.0,
+        }
     }
 
     /// Publishes `count` ticks at once (an instructor's burst), bounded by [`MAX_BURST`].
@@ -84,13 +125,18 @@ pub async fn run_generator(
             if settings.has_changed().unwrap_or(true) && ours_changed(&settings, &current) {
                 break; // changed while we slept: apply before publishing
             }
-            ticks.publish(&hub, current.payload_bytes);
-            next += period;
-            // If the machine stalled for more than a period, skip the lost ticks instead of
-            // publishing a burst: the rate students see stays the rate that was asked.
+            // Every tick that is due: the timer wakes at millisecond granularity, so at high
+            // rates one wake-up owes several ticks (publishing one per wake-up halved 1000/s).
             let now = Instant::now();
-            if next < now {
-                next = now + period;
+            // A stall longer than the catch-up bound (the machine froze) skips the lost ticks
+            // instead of publishing a burst: the rate students see stays the rate asked for.
+            if now.duration_since(next) > MAX_CATCH_UP {
+                next = now;
+            }
+            while next <= now {
+                ticks.publish(&hub, current.payload_bytes);
+                ticks.scheduled.fetch_add(1, Relaxed);
+                next += period;
             }
         }
     }

@@ -58,6 +58,24 @@ pub enum FaultRequest {
     },
 }
 
+impl std::fmt::Display for FaultRequest {
+    /// As people say it: `slow sse to 2000 B/s for 60 s`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultRequest::Drop { transport } => write!(f, "drop every {transport} connection"),
+            FaultRequest::Slow {
+                transport,
+                bytes_per_sec,
+                seconds,
+            } => write!(f, "slow {transport} to {bytes_per_sec} B/s for {seconds} s"),
+            FaultRequest::Refuse { transport, seconds } => {
+                write!(f, "refuse new {transport} requests for {seconds} s")
+            }
+            FaultRequest::Clear { transport } => write!(f, "clear the faults of {transport}"),
+        }
+    }
+}
+
 impl FaultRequest {
     pub fn transport_name(&self) -> &str {
         match self {

@@ -393,3 +393,27 @@ async fn exports_download_the_window_and_the_histograms() {
     let stats = app.get_json("/api/export/stats.json").await;
     assert_eq!(stats["transports"]["poll"]["delivered"], 2);
 }
+
+#[tokio::test]
+async fn the_generator_keeps_the_highest_rate_the_console_allows_and_the_stats_measure_it() {
+    let app = spawn_app().await;
+    let max = pushlab::config::MAX_RATE_HZ;
+    app.set(&format!(r#"{{"rate_hz":{max}}}"#)).await;
+    let start = app.state.hub.last_seq();
+    let began = std::time::Instant::now();
+    // Two seconds' worth of ticks at the maximum rate, awaited as they are published.
+    let mut wake = app.state.hub.subscribe();
+    while app.state.hub.last_seq() < start + 2 * max as u64 {
+        tokio::time::timeout(PATIENCE, wake.changed())
+            .await
+            .expect("ticks keep coming")
+            .unwrap();
+    }
+    let rate = (2.0 * max) / began.elapsed().as_secs_f64();
+    // Timer wake-ups are rounded to a millisecond: one tick per wake-up gave ~486/s for 1000.
+    assert!(rate > 0.8 * max, "asked {max}/s, published {rate:.0}/s");
+    let feed = &app.stats().await["feed"];
+    assert_eq!(feed["rate_hz"], max);
+    let measured = feed["measured_rate_hz"].as_f64().unwrap();
+    assert!(measured > 0.8 * max, "measured_rate_hz {measured}: {feed}");
+}
