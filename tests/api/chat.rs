@@ -376,3 +376,55 @@ async fn a_report_cannot_claim_more_or_longer_latencies_than_the_feed_could_give
     assert_eq!(figures["count"], 10 + grace as u64);
     assert!(figures["max"].as_u64().unwrap() < 1000, "{figures}");
 }
+
+#[tokio::test]
+async fn bytes_that_are_no_text_are_refused_on_every_transport() {
+    let app = spawn_app().await;
+    // An escaped lone surrogate is no character: JSON, the socket and the form all refuse it.
+    let res = app
+        .conn()
+        .await
+        .post_json("/api/chat", r#"{"author":"ana","text":"\ud800"}"#)
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    let mut socket = feed_socket(&app, LOCALHOST).await;
+    let answer = via_socket(
+        &app,
+        &mut socket,
+        r#"{"type":"chat","author":"ana","text":"\ud800"}"#,
+    )
+    .await;
+    assert_eq!(answer["type"], "error", "{answer}");
+    let res = app
+        .conn()
+        .await
+        .post_classic_chat(b"author=ana&text=%ED%A0%80")
+        .await;
+    assert_eq!(res.status, 400);
+    // Raw bytes that are not UTF-8: a 400 on HTTP, close 1007 on the socket (RFC 6455 §8.1).
+    let res = app
+        .conn()
+        .await
+        .request(
+            "POST",
+            "/api/chat",
+            &[("Content-Type", "application/json")],
+            b"{\"author\":\"ana\",\"text\":\"caf\xe9\"}",
+        )
+        .await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    let res = app
+        .conn()
+        .await
+        .post_classic_chat(b"author=ana&text=caf%E9")
+        .await;
+    assert_eq!(res.status, 400);
+    socket
+        .send_frame(
+            0x81,
+            b"{\"type\":\"chat\",\"author\":\"ana\",\"text\":\"caf\xe9\"}",
+        )
+        .await;
+    assert_eq!(socket.read_close().await.0, 1007);
+    assert_eq!(app.state.hub.last_seq(), 0, "nothing was published");
+}
