@@ -20,11 +20,14 @@ fn form_encode(value: &str) -> String {
     value.bytes().map(|b| format!("%{b:02X}")).collect()
 }
 
-/// The message of the classic page's error paragraph.
+/// The reason in the classic page's error paragraph, without the page's own words around it.
 fn page_error(page: &str) -> String {
     let start = page.find("role=\"alert\">").expect("an error paragraph") + "role=\"alert\">".len();
     let end = start + page[start..].find("</p>").unwrap();
-    page[start..end]
+    let sentence = page[start..end].trim();
+    sentence
+        .strip_prefix("Not published: ")
+        .unwrap_or(sentence)
         .replace("&#x27;", "'")
         .replace("&quot;", "\"")
 }
@@ -54,6 +57,11 @@ async fn feed_socket(app: &TestApp, local: IpAddr) -> RawConn {
     let mut conn = RawConn::connect_from(app.addr, local).await;
     let (status, head) = conn.upgrade("/ws", &[]).await;
     assert_eq!(status, 101, "{head}");
+    let hello: Value = serde_json::from_str(&conn.read_text_frame().await).unwrap();
+    assert_eq!(
+        hello["type"], "hello",
+        "the socket's first message: {hello}"
+    );
     conn
 }
 
