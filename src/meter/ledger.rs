@@ -198,7 +198,10 @@ mod tests {
         let mut ws = ledger.open(ANA, Transport::Ws);
         ws.delivered(500);
         drop(ws);
-        assert!(ledger.admit_report(ANA, Transport::Ws, 500).is_ok());
+        // 510 sent in all, 96 already reported: the rest up to the grace, and not one more.
+        let room = (510 + REPORT_GRACE - ahead as u64) as usize;
+        assert!(ledger.admit_report(ANA, Transport::Ws, room).is_ok());
+        assert!(ledger.admit_report(ANA, Transport::Ws, 1).is_err());
     }
 
     #[test]
