@@ -111,8 +111,8 @@ impl ChatPost {
 }
 
 /// Takes a post from `client` through the limit and the rules, and publishes it. The limit
-/// comes first: every attempt counts, so a flood of refused posts is as limited as one of good
-/// ones.
+/// comes first: every post counts, so a flood of refused posts is as limited as one of good
+/// ones (a body that is not a chat object at all was refused before, as bad JSON).
 pub fn admit(
     state: &AppState,
     client: ClientKey,
