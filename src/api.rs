@@ -5,14 +5,15 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    error::ApiError,
+    error::{ApiError, JsonObject},
     feed::unix_micros,
+    limits::client_key,
     meter::{ClientReport, FeedGauges, MeterSnapshot, WindowSample, encode_prometheus},
     network::FaultState,
     state::{AppState, Settings},
@@ -142,11 +143,31 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// `POST /api/client-metrics`: latencies measured by a client, folded into the stats.
+///
+/// What one address can contribute is bounded three ways: `reports_per_min` reports a minute
+/// (429 with `Retry-After` beyond), at most [`crate::meter::MAX_REPORT_LATENCIES`] plausible
+/// values per report (0 to the server's age), and no more values in all than the events the
+/// transport sent that address (the [`crate::meter::Ledger`]); anything else is a 400 and
+/// nothing of the report is recorded.
 pub async fn client_metrics(
+    req: HttpRequest,
     state: web::Data<AppState>,
-    report: web::Json<ClientReport>,
+    report: web::Json<JsonObject<ClientReport>>,
 ) -> Result<HttpResponse, ApiError> {
-    let (transport, latencies) = report.validate()?;
+    let client = client_key(&req);
+    state.report_limit.check(client).map_err(|refused| {
+        let secs = refused.retry_after_secs();
+        ApiError::too_many_requests(
+            format!("too many latency reports from your address: try again in {secs} s"),
+            secs,
+        )
+    })?;
+    let age_us = unix_micros().saturating_sub(state.started_us);
+    let (transport, latencies) = report.0.0.validate(age_us)?;
+    state
+        .ledger
+        .admit_report(client, transport, latencies.len())
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     state.meter.client_latencies(transport, &latencies);
     Ok(HttpResponse::Accepted().json(json!({ "recorded": latencies.len() })))
 }

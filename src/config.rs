@@ -16,6 +16,17 @@ pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 /// Bounds of the long-poll hold cap, in milliseconds (a hold a client asks for is shortened to it).
 pub const LONGPOLL_CAP_MS: std::ops::RangeInclusive<u64> = 100..=300_000;
 
+/// Bounds of the per-client-address limits per minute (`--chat-per-min`, `--reports-per-min`
+/// and the instructor's `chat_per_min`, `reports_per_min`).
+pub const PER_MINUTE_RANGE: std::ops::RangeInclusive<u32> = 1..=60_000;
+/// Chat messages one address may post a minute, at start: a class behind one NAT chatting
+/// normally stays under it; one script cannot flood the feed. Bursts of a third of it.
+pub const DEFAULT_CHAT_PER_MIN: u32 = 60;
+/// Latency reports (`POST /api/client-metrics`) one address may post a minute, at start. A
+/// dashboard tab posts at most one per transport every two seconds (150 a minute): room for a
+/// few tabs, or a class behind one NAT at a lower pace.
+pub const DEFAULT_REPORTS_PER_MIN: u32 = 600;
+
 /// What `pushlab serve` needs to run. Every field is a flag with an environment fallback.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -84,6 +95,16 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_SELF_SIGNED", conflicts_with = "tls_cert")]
     pub self_signed: bool,
 
+    /// Chat messages one client address may post a minute (all transports together), at start;
+    /// the instructor can change it live. Bursts of a third of it; beyond, 429 or an error frame.
+    #[arg(long, env = "PUSHLAB_CHAT_PER_MIN", default_value_t = DEFAULT_CHAT_PER_MIN)]
+    pub chat_per_min: u32,
+
+    /// Latency reports (`POST /api/client-metrics`) one client address may post a minute, at
+    /// start; the instructor can change it live.
+    #[arg(long, env = "PUSHLAB_REPORTS_PER_MIN", default_value_t = DEFAULT_REPORTS_PER_MIN)]
+    pub reports_per_min: u32,
+
     /// Turn the meter off (stats stay at zero): only to measure what metering itself costs.
     #[arg(long, env = "PUSHLAB_NO_METER")]
     pub no_meter: bool,
@@ -107,6 +128,10 @@ impl Config {
             tls_cert: None,
             tls_key: None,
             self_signed: false,
+            // Tests publish many chats and reports from one address: limits far above them,
+            // unless a test sets its own.
+            chat_per_min: *PER_MINUTE_RANGE.end(),
+            reports_per_min: *PER_MINUTE_RANGE.end(),
             no_meter: false,
         }
     }
@@ -150,6 +175,18 @@ impl Config {
         }
         if !(1..=3600).contains(&self.unwritable_timeout_secs) {
             return Err("--unwritable-timeout-secs must be from 1 to 3600".into());
+        }
+        for (flag, value) in [
+            ("--chat-per-min", self.chat_per_min),
+            ("--reports-per-min", self.reports_per_min),
+        ] {
+            if !PER_MINUTE_RANGE.contains(&value) {
+                return Err(format!(
+                    "{flag} must be between {} and {}",
+                    PER_MINUTE_RANGE.start(),
+                    PER_MINUTE_RANGE.end()
+                ));
+            }
         }
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());

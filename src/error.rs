@@ -13,6 +13,7 @@ use actix_web::{
     http::StatusCode,
     web,
 };
+use serde::{Deserialize, Deserializer, de};
 use serde_json::json;
 
 /// Largest JSON body accepted by the API (chat, client metrics, admin settings).
@@ -22,6 +23,8 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Seconds after which the client may try again (`Retry-After`, RFC 9110 §10.2.3), for a 429.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -29,6 +32,15 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    /// 429 Too Many Requests (RFC 6585 §4), with `Retry-After: <secs>`.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u64) -> ApiError {
+        ApiError {
+            retry_after_secs: Some(retry_after_secs),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, message)
         }
     }
 
@@ -37,31 +49,19 @@ impl ApiError {
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            message: message.into(),
-        }
+        ApiError::new(StatusCode::BAD_REQUEST, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::FORBIDDEN,
-            message: message.into(),
-        }
+        ApiError::new(StatusCode::FORBIDDEN, message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            message: message.into(),
-        }
+        ApiError::new(StatusCode::UNAUTHORIZED, message)
     }
 
     pub fn unavailable(message: impl Into<String>) -> ApiError {
-        ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: message.into(),
-        }
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }
 }
 
@@ -85,16 +85,47 @@ impl ResponseError for ApiError {
                 "Bearer realm=\"pushlab admin\"",
             ));
         }
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
         response.json(json!({ "error": self.message }))
+    }
+}
+
+/// A JSON body or message that must be an object (RFC 8259 §4), read as `T`.
+///
+/// serde's derived structs also accept an array of their fields in order (`["ana","hi"]` for
+/// `{author, text}`), and internally tagged enums an array led by the tag, so a client sending
+/// an array would be obeyed. Every JSON body and socket message of pushlab is an object:
+/// anything else (array, string, number, boolean, null) is refused here, as "invalid type:
+/// sequence, expected a JSON object", before `T` sees it.
+#[derive(Debug)]
+pub struct JsonObject<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for JsonObject<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectOnly<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> de::Visitor<'de> for ObjectOnly<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(ObjectOnly(std::marker::PhantomData))
+            .map(JsonObject)
     }
 }
 
 fn from_payload(err: &PayloadError) -> ApiError {
     match err {
-        PayloadError::Overflow => ApiError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            message: format!("body is larger than {MAX_JSON_BODY} bytes"),
-        },
+        PayloadError::Overflow => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body is larger than {MAX_JSON_BODY} bytes"),
+        ),
         other => ApiError::bad_request(format!("could not read the body: {other}")),
     }
 }
@@ -103,15 +134,15 @@ impl From<&JsonPayloadError> for ApiError {
     fn from(err: &JsonPayloadError) -> Self {
         match err {
             JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-                ApiError {
-                    status: StatusCode::PAYLOAD_TOO_LARGE,
-                    message: format!("body is larger than {MAX_JSON_BODY} bytes"),
-                }
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("body is larger than {MAX_JSON_BODY} bytes"),
+                )
             }
-            JsonPayloadError::ContentType => ApiError {
-                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                message: "Content-Type must be application/json".into(),
-            },
+            JsonPayloadError::ContentType => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type must be application/json",
+            ),
             JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("invalid JSON: {e}")),
             JsonPayloadError::Payload(e) => from_payload(e),
             other => ApiError::bad_request(format!("invalid JSON body: {other}")),
@@ -122,14 +153,14 @@ impl From<&JsonPayloadError> for ApiError {
 impl From<&UrlencodedError> for ApiError {
     fn from(err: &UrlencodedError) -> Self {
         match err {
-            UrlencodedError::Overflow { .. } | UrlencodedError::UnknownLength => ApiError {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                message: format!("form is larger than {MAX_JSON_BODY} bytes"),
-            },
-            UrlencodedError::ContentType => ApiError {
-                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                message: "Content-Type must be application/x-www-form-urlencoded".into(),
-            },
+            UrlencodedError::Overflow { .. } | UrlencodedError::UnknownLength => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("form is larger than {MAX_JSON_BODY} bytes"),
+            ),
+            UrlencodedError::ContentType => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type must be application/x-www-form-urlencoded",
+            ),
             UrlencodedError::Payload(e) => from_payload(e),
             other => ApiError::bad_request(format!("invalid form: {other}")),
         }
@@ -159,4 +190,34 @@ pub fn extractor_configs(cfg: &mut web::ServiceConfig) {
             .error_handler(|err, _req| ApiError::from(&err).into()),
     )
     .app_data(web::PayloadConfig::default().limit(MAX_JSON_BODY));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Pair {
+        a: String,
+        b: String,
+    }
+
+    #[test]
+    fn only_an_object_is_read() {
+        let pair = serde_json::from_str::<JsonObject<Pair>>(r#"{"a":"x","b":"y"}"#).unwrap();
+        assert_eq!(pair.0.b, "y");
+        // A derived struct alone takes an array of its fields; the wrapper does not.
+        assert!(serde_json::from_str::<Pair>(r#"["x","y"]"#).is_ok());
+        for other in [r#"["x","y"]"#, r#""x""#, "1", "true", "null"] {
+            let err = serde_json::from_str::<JsonObject<Pair>>(other).unwrap_err();
+            assert!(
+                err.to_string().contains("expected a JSON object"),
+                "{other}: {err}"
+            );
+        }
+        // The struct's own rules still hold inside: duplicates and unknown fields.
+        assert!(serde_json::from_str::<JsonObject<Pair>>(r#"{"a":"x","a":"z","b":"y"}"#).is_err());
+        assert!(serde_json::from_str::<JsonObject<Pair>>(r#"{"a":"x","b":"y","c":1}"#).is_err());
+    }
 }

@@ -6,6 +6,8 @@
 //! - [`config`], [`error`], [`lang`], [`sessions`], [`transport_kind`], [`telemetry`]: every
 //!   knob and its bounds, the HTTP error, the pages' language, the console's sessions, the five
 //!   transports' names and paths, logging. They import nothing of pushlab.
+//! - [`limits`]: who a client is (its address) and how often it may act (token buckets per
+//!   address, bounded).
 //! - [`ws`]: RFC 6455 as a library (frames, guard, reassembly, handshake, the socket).
 //! - [`feed`]: events (each encoded once, at publish), the [`feed::Hub`], the generator.
 //! - [`meter`]: requests, bytes, deliveries, delays; `/api/stats` and `/metrics` figures.
@@ -28,6 +30,7 @@ pub mod error;
 pub mod export;
 pub mod feed;
 pub mod lang;
+pub mod limits;
 pub mod meter;
 pub mod network;
 pub mod pages;

@@ -17,7 +17,8 @@ use crate::{
     config::Config,
     error::ApiError,
     feed::{FeedSettings, FeedUpdate, Hub, TickSource},
-    meter::Meter,
+    limits::{LimitSettings, LimitSettingsError, Rate, RateLimiter, checked_per_minute},
+    meter::{Ledger, Meter},
     network::{AddedDelayUpdate, Faults, NetworkSettings, NetworkUpdate},
     sessions::Sessions,
     transport_kind::Transport,
@@ -44,6 +45,14 @@ pub struct AppState {
     /// Numbers connections for logs and the protocol inspector (never random).
     pub next_connection_id: AtomicU64,
     pub handshakes: HandshakeLog,
+    /// Chat posts per client address, on every transport (`chat_per_min`).
+    pub chat_limit: RateLimiter,
+    /// Latency reports per client address (`reports_per_min`).
+    pub report_limit: RateLimiter,
+    /// What each client address was sent and reported, per transport.
+    pub ledger: Ledger,
+    /// When this server started (Unix µs): no latency it measured can be longer than its age.
+    pub started_us: u64,
 }
 
 impl AppState {
@@ -60,6 +69,14 @@ impl AppState {
             admin_token,
             next_connection_id: Default::default(),
             handshakes: Default::default(),
+            chat_limit: RateLimiter::new(Rate {
+                per_minute: config.chat_per_min,
+            }),
+            report_limit: RateLimiter::new(Rate {
+                per_minute: config.reports_per_min,
+            }),
+            ledger: Ledger::default(),
+            started_us: crate::feed::unix_micros(),
             config,
         }
     }
@@ -78,6 +95,7 @@ impl AppState {
         Settings {
             feed: self.feed_settings.borrow().clone(),
             network: self.network.borrow().clone(),
+            limits: LimitSettings::of(self.chat_limit.rate(), self.report_limit.rate()),
         }
     }
 
@@ -85,10 +103,28 @@ impl AppState {
     /// halves are checked before either is sent).
     pub fn update_settings(&self, update: &SettingsUpdate) -> Result<Settings, ApiError> {
         let before = self.settings();
+        let chat = update
+            .chat_per_min
+            .map(|n| checked_per_minute("chat_per_min", n))
+            .transpose()?;
+        let reports = update
+            .reports_per_min
+            .map(|n| checked_per_minute("reports_per_min", n))
+            .transpose()?;
         let after = Settings {
             feed: before.feed.updated(&update.feed())?,
             network: before.network.updated(&update.network())?,
+            limits: LimitSettings::of(
+                chat.unwrap_or(self.chat_limit.rate()),
+                reports.unwrap_or(self.report_limit.rate()),
+            ),
         };
+        if let Some(rate) = chat {
+            self.chat_limit.set_rate(rate);
+        }
+        if let Some(rate) = reports {
+            self.report_limit.set_rate(rate);
+        }
         self.feed_settings.send_if_modified(|s| {
             let changed = *s != after.feed;
             *s = after.feed.clone();
@@ -147,18 +183,34 @@ impl Settings {
                 b.poll_interval_ms, n.poll_interval_ms
             ));
         }
+        let (l, b) = (&self.limits, &before.limits);
+        if l.chat_per_min != b.chat_per_min {
+            changes.push(format!(
+                "chat limit {} → {} per minute per address",
+                b.chat_per_min, l.chat_per_min
+            ));
+        }
+        if l.reports_per_min != b.reports_per_min {
+            changes.push(format!(
+                "latency report limit {} → {} per minute per address",
+                b.reports_per_min, l.reports_per_min
+            ));
+        }
         changes
     }
 }
 
-/// The feed's and the network's settings in one flat object (PROTOCOL.md: `rate_hz`,
-/// `payload_bytes`, `paused`, `added_delay_ms`, `longpoll_max_ms`, `poll_interval_ms`, …).
+/// The feed's, the network's and the limits' settings in one flat object (PROTOCOL.md:
+/// `rate_hz`, `payload_bytes`, `paused`, `added_delay_ms`, `longpoll_max_ms`,
+/// `poll_interval_ms`, `chat_per_min`, `reports_per_min`, …).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settings {
     #[serde(flatten)]
     pub feed: FeedSettings,
     #[serde(flatten)]
     pub network: NetworkSettings,
+    #[serde(flatten)]
+    pub limits: LimitSettings,
 }
 
 /// `PUT /api/admin/settings`: a partial update; absent fields keep their value.
@@ -171,6 +223,16 @@ pub struct SettingsUpdate {
     pub added_delay_ms: Option<AddedDelayUpdate>,
     pub longpoll_max_ms: Option<u64>,
     pub poll_interval_ms: Option<u64>,
+    /// Chat messages per minute per client address ([`crate::config::PER_MINUTE_RANGE`]).
+    pub chat_per_min: Option<u32>,
+    /// Latency reports per minute per client address ([`crate::config::PER_MINUTE_RANGE`]).
+    pub reports_per_min: Option<u32>,
+}
+
+impl From<LimitSettingsError> for ApiError {
+    fn from(err: LimitSettingsError) -> Self {
+        ApiError::bad_request(err.to_string())
+    }
 }
 
 impl SettingsUpdate {

@@ -24,6 +24,8 @@ const LAYERS: &[&[&str]] = &[
         "telemetry",
         "transport_kind",
     ],
+    // Per-client limits: who a client is, how often it may act.
+    &["limits"],
     // RFC 6455 as a library.
     &["ws"],
     // The feed (each event's frame is encoded once, at publish).
@@ -204,7 +206,7 @@ fn an_edge_back_up_is_named() {
     graph.get_mut("ws").unwrap().insert("server".into());
     assert_eq!(
         upward_edges(&graph),
-        vec!["ws -> server (layer 1 imports layer 9: only lower ones)".to_string()]
+        vec!["ws -> server (layer 2 imports layer 10: only lower ones)".to_string()]
     );
     let text = "use crate::{\n    error::ApiError,\n    server::{ClientStream, tap},\n};\nlet x = crate::feed::Hub::new(1);";
     assert_eq!(

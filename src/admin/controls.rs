@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::require_admin;
 use crate::{
-    error::ApiError,
+    error::{ApiError, JsonObject},
     feed::MAX_BURST,
     network::FaultRequest,
     state::{AppState, SettingsUpdate},
@@ -28,11 +28,11 @@ pub async fn get_settings(
 pub async fn put_settings(
     req: HttpRequest,
     state: web::Data<AppState>,
-    update: web::Json<SettingsUpdate>,
+    update: web::Json<JsonObject<SettingsUpdate>>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&req, &state)?;
     let before = state.settings();
-    let after = state.update_settings(&update)?;
+    let after = state.update_settings(&update.0.0)?;
     for change in after.changes_since(&before) {
         tracing::info!("instructor: {change}");
     }
@@ -58,9 +58,10 @@ pub struct Burst {
 pub async fn burst(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<Burst>,
+    body: web::Json<JsonObject<Burst>>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&req, &state)?;
+    let body = body.into_inner().0;
     if !(1..=MAX_BURST).contains(&body.count) {
         return Err(ApiError::bad_request(format!(
             "count must be from 1 to {MAX_BURST}"
@@ -77,19 +78,20 @@ pub async fn burst(
 pub async fn fault(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<FaultRequest>,
+    body: web::Json<JsonObject<FaultRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&req, &state)?;
+    let body = body.into_inner().0;
     // The connections a drop reaches are those open now (read before they start closing).
     let open_before =
         Transport::parse(body.transport_name()).map_or(0, |t| state.meter.open_connections(t));
     let transport = state.faults.apply(&body)?;
-    tracing::warn!("instructor: {}", *body);
+    tracing::warn!("instructor: {body}");
     let mut answer = json!({
         "transport": transport.as_str(),
         "faults": state.faults.state(transport),
     });
-    if matches!(*body, FaultRequest::Drop { .. }) {
+    if matches!(body, FaultRequest::Drop { .. }) {
         answer["dropped"] = json!(open_before);
     }
     Ok(HttpResponse::Ok().json(answer))

@@ -21,6 +21,11 @@ pub struct ClientReport {
     pub offset_us: Option<i64>,
 }
 
+/// What a client's clock-offset estimate may be off by, in µs, when a latency is compared with
+/// the server's age: half the best round trip to `/api/time`, far below this on any class
+/// network. A value beyond the server's age plus this is refused.
+pub const CLOCK_SLACK_US: u64 = 5_000_000;
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ClientReportError {
     #[error("unknown transport {0:?}: expected classic, poll, longpoll, sse or ws")]
@@ -29,6 +34,10 @@ pub enum ClientReportError {
     BatchSize,
     #[error("latency {0} µs is out of range (0 to {MAX_LATENCY_US})")]
     Value(i64),
+    #[error(
+        "latency {value} µs is longer than this server has been running ({age_us} µs): no event of it can have travelled that long"
+    )]
+    OlderThanFeed { value: i64, age_us: u64 },
 }
 
 impl From<ClientReportError> for crate::error::ApiError {
@@ -38,27 +47,75 @@ impl From<ClientReportError> for crate::error::ApiError {
 }
 
 impl ClientReport {
-    /// The transport and the latencies to record, or why the report is refused.
-    pub fn validate(&self) -> Result<(Transport, Vec<u64>), ClientReportError> {
+    /// The transport and the latencies to record, or why the report is refused whole. A value
+    /// must be from 0 to [`MAX_LATENCY_US`] and at most `feed_age_us` plus [`CLOCK_SLACK_US`]
+    /// (no event is older than the feed that published it).
+    pub fn validate(&self, feed_age_us: u64) -> Result<(Transport, Vec<u64>), ClientReportError> {
         let transport = Transport::parse(&self.transport)
             .ok_or_else(|| ClientReportError::Transport(self.transport.clone()))?;
         if self.latencies_us.is_empty() || self.latencies_us.len() > MAX_REPORT_LATENCIES {
             return Err(ClientReportError::BatchSize);
         }
-        // Negative values are refused: the client routine (static/js/measures/latency.js) clamps the
-        // clock-offset noise of a fast loopback delivery to 0 itself, so a negative value here
-        // means a broken client, and it shows up as an error instead of bending the figures.
+        let plausible = feed_age_us.saturating_add(CLOCK_SLACK_US);
+        // Negative values are refused: the client routine (static/js/measures/latency.js) clamps
+        // the clock-offset noise of a fast loopback delivery to 0 itself, so a negative value
+        // here means a broken client, and it shows up as an error instead of bending the figures.
         let values = self
             .latencies_us
             .iter()
             .map(|&v| {
-                if (0..=MAX_LATENCY_US as i64).contains(&v) {
-                    Ok(v as u64)
-                } else {
+                if !(0..=MAX_LATENCY_US as i64).contains(&v) {
                     Err(ClientReportError::Value(v))
+                } else if v as u64 > plausible {
+                    Err(ClientReportError::OlderThanFeed {
+                        value: v,
+                        age_us: feed_age_us,
+                    })
+                } else {
+                    Ok(v as u64)
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((transport, values))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(values: &[i64]) -> ClientReport {
+        ClientReport {
+            transport: "ws".into(),
+            latencies_us: values.to_vec(),
+            offset_us: None,
+        }
+    }
+
+    #[test]
+    fn implausible_values_refuse_the_whole_report() {
+        let minute: u64 = 60_000_000;
+        assert!(report(&[0, 350, minute as i64]).validate(minute).is_ok());
+        assert_eq!(
+            report(&[350, -1]).validate(minute),
+            Err(ClientReportError::Value(-1))
+        );
+        let absurd = MAX_LATENCY_US as i64 + 1;
+        assert_eq!(
+            report(&[absurd]).validate(u64::MAX),
+            Err(ClientReportError::Value(absurd))
+        );
+        let too_old = (minute + CLOCK_SLACK_US + 1) as i64;
+        assert_eq!(
+            report(&[350, too_old]).validate(minute),
+            Err(ClientReportError::OlderThanFeed {
+                value: too_old,
+                age_us: minute
+            })
+        );
+        assert_eq!(
+            report(&vec![1; MAX_REPORT_LATENCIES + 1]).validate(minute),
+            Err(ClientReportError::BatchSize)
+        );
     }
 }

@@ -5,11 +5,13 @@
 //! the socket (see `server::tap`). The meter owns totals since the last reset, a 60-second window,
 //! and the export to JSON and Prometheus; it never decides what a transport sends.
 //!
-//! Imports only the feed (an event's publish time) and `transport_kind`: nothing of the
+//! Imports only the feed (an event's publish time), `transport_kind` and `limits` (who a client
+//! is, for the [`Ledger`] of what each address was sent and reported): nothing of the
 //! transports, the server or the pages.
 
 mod client_report;
 mod histogram;
+mod ledger;
 mod prometheus;
 mod shard;
 mod window;
@@ -25,8 +27,11 @@ use std::{
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-pub use client_report::{ClientReport, ClientReportError, MAX_REPORT_LATENCIES};
+pub use client_report::{CLOCK_SLACK_US, ClientReport, ClientReportError, MAX_REPORT_LATENCIES};
 pub use histogram::{MAX_LATENCY_US, Summary, new_histogram as new_latency_histogram, summarize};
+pub use ledger::{
+    FLUSH_EVENTS, Ledger, MAX_LEDGER_ADDRESSES, OpenTally, REPORT_GRACE, Unjustified,
+};
 pub use prometheus::{FeedGauges, encode_prometheus};
 pub use window::{WINDOW_SECONDS, WindowSample};
 

@@ -6,18 +6,24 @@ use actix_web::{HttpResponse, http::header};
 
 use crate::{
     feed::{Batch, Reset},
+    limits::ClientKey,
     state::AppState,
     transport_kind::Transport,
 };
 
-/// Records the hand-off of `batch` (delivered, missed, or an empty answer) and writes the JSON.
+/// Records the hand-off of `batch` to `client` (delivered, missed, or an empty answer) and
+/// writes the JSON.
 pub fn answer(
     state: &AppState,
     transport: Transport,
+    client: ClientKey,
     batch: &Batch,
     reset: Option<&Reset>,
 ) -> HttpResponse {
     state.meter.delivered(transport, &batch.events);
+    state
+        .ledger
+        .delivered(client, transport, batch.events.len());
     state.meter.missed(transport, batch.missed);
     if batch.events.is_empty() {
         state.meter.empty(transport);

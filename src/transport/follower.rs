@@ -12,7 +12,8 @@ use tokio::{sync::watch, time::Instant};
 
 use crate::{
     feed::{Event, Hub},
-    meter::{ConnectionGuard, Meter},
+    limits::ClientKey,
+    meter::{ConnectionGuard, Meter, OpenTally},
     network::NetworkSettings,
     state::AppState,
     transport_kind::Transport,
@@ -42,13 +43,15 @@ pub struct Follower {
     held_until: Option<Instant>,
     /// False once the hub is gone (the server is stopping).
     feeding: bool,
+    /// What this connection sent, for its address's tally (checked against its reports).
+    tally: OpenTally,
     _open: ConnectionGuard,
 }
 
 impl Follower {
-    /// Follows the feed from `cursor` (checked by the caller: not ahead of the feed); counts an
-    /// open connection of `transport` until dropped.
-    pub fn new(state: &AppState, transport: Transport, cursor: u64) -> Follower {
+    /// Follows the feed from `cursor` (checked by the caller: not ahead of the feed) for
+    /// `client`; counts an open connection of `transport` until dropped.
+    pub fn new(state: &AppState, transport: Transport, cursor: u64, client: ClientKey) -> Follower {
         Follower {
             hub: state.hub.clone(),
             meter: state.meter.clone(),
@@ -58,6 +61,7 @@ impl Follower {
             cursor,
             held_until: None,
             feeding: true,
+            tally: state.ledger.open(client, transport),
             _open: state.meter.connection(transport),
         }
     }
@@ -85,6 +89,7 @@ impl Follower {
             missed_notice(batch.missed, batch.events.first(), batch.last_seq)
         });
         self.meter.delivered(self.transport, &batch.events);
+        self.tally.delivered(batch.events.len());
         self.cursor = batch.next_cursor(self.cursor);
         Some(Delivery {
             missed_notice,

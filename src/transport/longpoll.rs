@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     error::ApiError,
+    limits::client_key,
     network::{broken_response, hold_answer},
     state::AppState,
     transport_kind::Transport,
@@ -67,6 +68,7 @@ pub async fn long_poll(
     Ok(answer(
         &state,
         Transport::LongPoll,
+        client_key(&req),
         &batch,
         start.reset.as_ref(),
     ))

@@ -9,7 +9,10 @@ use super::{
     answer::answer,
     cursor::{QueryParams, Resume},
 };
-use crate::{error::ApiError, network::hold_answer, state::AppState, transport_kind::Transport};
+use crate::{
+    error::ApiError, limits::client_key, network::hold_answer, state::AppState,
+    transport_kind::Transport,
+};
 
 pub async fn short_poll(
     req: HttpRequest,
@@ -23,6 +26,7 @@ pub async fn short_poll(
     Ok(answer(
         &state,
         Transport::Poll,
+        client_key(&req),
         &batch,
         start.reset.as_ref(),
     ))

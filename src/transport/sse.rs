@@ -22,7 +22,7 @@ use super::{
     follower::Follower,
 };
 use crate::{
-    error::ApiError, meter::Owed, network::dropped_error, state::AppState,
+    error::ApiError, limits::client_key, meter::Owed, network::dropped_error, state::AppState,
     transport_kind::Transport,
 };
 
@@ -53,7 +53,7 @@ pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     }
     let stream = EventStream {
         span,
-        follower: Follower::new(&state, Transport::Sse, start.cursor),
+        follower: Follower::new(&state, Transport::Sse, start.cursor, client_key(&req)),
         shutdown: state.shutdown.clone(),
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
         greeting: Some(Bytes::from(greeting)),

@@ -23,13 +23,15 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::Instrument;
 
 use super::{
-    chat::{ChatPost, publish_chat},
+    chat::{ChatPost, ChatRefusal, admit},
     cursor::{QueryParams, Resume},
     follower::{Delivery, Follower},
     handshake::{inspect_tag, note_handshake, socket_limits},
 };
 use crate::{
+    error::JsonObject,
     feed::Start,
+    limits::{ClientKey, client_key},
     state::AppState,
     transport_kind::Transport,
     ws::{
@@ -59,6 +61,7 @@ where
     let start = state.hub.resume(resume.since, resume.epoch.as_deref());
 
     let feed_state = state.clone().into_inner();
+    let client = client_key(&req);
     let span = tracing::debug_span!(
         "ws",
         connection = tracing::field::Empty,
@@ -72,8 +75,8 @@ where
         for text in greetings(&feed_state, &start) {
             socket.send(&Message::Text(text));
         }
-        let follower = Follower::new(&feed_state, Transport::Ws, start.cursor);
-        follow(feed_state, follower, binary, socket).instrument(life)
+        let follower = Follower::new(&feed_state, Transport::Ws, start.cursor, client);
+        follow(feed_state, follower, client, binary, socket).instrument(life)
     })?;
     let connection = note_handshake(&state, &req, &response, tag, protocol);
     span.record("connection", connection);
@@ -85,6 +88,7 @@ where
 async fn follow<IO: AsyncRead + AsyncWrite + Unpin>(
     state: Arc<AppState>,
     mut follower: Follower,
+    client: ClientKey,
     binary: bool,
     mut socket: Socket<IO>,
 ) {
@@ -115,7 +119,7 @@ async fn follow<IO: AsyncRead + AsyncWrite + Unpin>(
             event = socket.next() => match event {
                 SocketEvent::Flushed => {}
                 SocketEvent::Received(Message::Text(text)) => {
-                    if let Some(reply) = chat_from_socket(&state, &text) {
+                    if let Some(reply) = chat_from_socket(&state, client, &text) {
                         socket.send(&Message::Text(reply));
                     }
                 }
@@ -178,24 +182,41 @@ fn frames(delivery: &Delivery, binary: bool) -> Bytes {
     }
 }
 
-/// Publishes a chat sent on the socket; returns an error message for the client if it is bad.
-fn chat_from_socket(state: &AppState, text: &str) -> Option<ByteString> {
+/// Publishes a chat sent on the socket; returns an error frame for the client if it is refused:
+/// `{"type":"error","error":"..."}`, plus `"retry_after"` (seconds) over the chat limit. The
+/// socket stays open either way. The message must be a JSON object (an array or any other
+/// JSON value is refused like bad JSON), and its fields get the same verdict as on every
+/// other transport ([`admit`]).
+fn chat_from_socket(state: &AppState, client: ClientKey, text: &str) -> Option<ByteString> {
     #[derive(Deserialize)]
     #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
     enum ClientMessage {
         Chat { author: String, text: String },
     }
-    let problem = match serde_json::from_str::<ClientMessage>(text) {
-        Ok(ClientMessage::Chat { author, text }) => match (ChatPost { author, text }).validate() {
-            Ok(message) => {
-                publish_chat(&state.hub, &message);
-                return None;
+    let refusal = match serde_json::from_str::<JsonObject<ClientMessage>>(text) {
+        Ok(JsonObject(ClientMessage::Chat { author, text })) => {
+            match admit(state, client, ChatPost { author, text }) {
+                Ok(_) => return None,
+                Err(refusal) => refusal,
             }
-            Err(e) => e.to_string(),
-        },
-        Err(e) => format!("expected {{\"type\":\"chat\",\"author\":..,\"text\":..}}: {e}"),
+        }
+        Err(e) => {
+            let problem = format!("expected {{\"type\":\"chat\",\"author\":..,\"text\":..}}: {e}");
+            return Some(error_frame(&problem, None));
+        }
     };
-    Some(ByteString::from(
-        serde_json::json!({ "type": "error", "error": problem }).to_string(),
-    ))
+    let retry_after = match &refusal {
+        ChatRefusal::TooMany(refused) => Some(refused.retry_after_secs()),
+        ChatRefusal::Invalid(_) => None,
+    };
+    Some(error_frame(&refusal.message(), retry_after))
+}
+
+/// `{"type":"error","error":<problem>}`, with `"retry_after":<secs>` when the client should wait.
+fn error_frame(problem: &str, retry_after: Option<u64>) -> ByteString {
+    let mut frame = serde_json::json!({ "type": "error", "error": problem });
+    if let Some(secs) = retry_after {
+        frame["retry_after"] = secs.into();
+    }
+    ByteString::from(frame.to_string())
 }

@@ -301,6 +301,23 @@ impl RawConn {
         }
     }
 
+    /// Connects from the loopback address `local` (any 127.x.y.z on Linux), so that the server
+    /// sees another client address.
+    pub async fn connect_from(addr: std::net::SocketAddr, local: std::net::IpAddr) -> RawConn {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket
+            .bind(std::net::SocketAddr::new(local, 0))
+            .expect("bind a loopback source address");
+        let stream = socket.connect(addr).await.expect("connect");
+        RawConn {
+            stream,
+            buf: Vec::new(),
+            sent: 0,
+            received: 0,
+            host: addr.to_string(),
+        }
+    }
+
     pub async fn send(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.expect("write");
         self.sent += bytes.len();
@@ -490,6 +507,18 @@ impl RawConn {
             n => n as usize,
         };
         (head[0], self.read_exact_n(len).await)
+    }
+
+    /// Reads frames until a text frame (skipping pings and other control frames); its payload.
+    pub async fn read_text_frame(&mut self) -> String {
+        loop {
+            let (first, payload) = self.read_frame().await;
+            match first & 0x0f {
+                0x1 => return String::from_utf8(payload).expect("UTF-8 text frame"),
+                0x8 => panic!("closed: {:?}", String::from_utf8_lossy(&payload)),
+                _ => continue,
+            }
+        }
     }
 
     /// Reads frames until a close frame; returns its code and reason.

@@ -4,6 +4,7 @@
 mod admin;
 mod bad_input;
 mod bench;
+mod chat;
 mod faults;
 mod helpers;
 mod meter;

@@ -326,6 +326,11 @@ async fn a_slow_websocket_client_lags_without_slowing_others_and_is_told_what_it
     let (mut received, mut missed, mut last) = (0u64, 0u64, 0u64);
     while last < EVENTS {
         let (first, payload) = slow.read_frame().await;
+        // The heartbeat's ping may come in between when the test runs past --heartbeat-secs (a
+        // loaded machine): it is no feed message.
+        if first == 0x89 {
+            continue;
+        }
         assert_eq!(first, 0x81);
         let message: Value = serde_json::from_slice(&payload).unwrap();
         if message["type"] == "hello" {

@@ -143,6 +143,29 @@ describe("the console, logged in", () => {
     assert.equal((await settingsNow()).rate_hz, 2);
   });
 
+  test("the chat limit per address is shown in the console and changed there; a student over it gets 429", async () => {
+    assert.equal(await consolePage.inputValue("#chat-per-min"), "60");
+    assert.equal(await consolePage.inputValue("#reports-per-min"), "600");
+    await enter(consolePage, "#chat-per-min", 3);
+    await consolePage.waitForSelector('[data-control="chat-per-min"][data-result="ok"]', { timeout: FEW_SECONDS });
+    await dashboard.waitForSelector('#live-settings[data-chat-per-min="3"]', { timeout: FEW_SECONDS });
+    assert.equal((await settingsNow()).chat_per_min, 3);
+    assert.equal((await settingsNow()).chat_burst, 1);
+    // One chat, then the next is refused with the wait to respect.
+    const post = () => fetch(`${baseUrl}/api/chat`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ author: "ana", text: "vite" }),
+    });
+    assert.equal((await post()).status, 201);
+    const refused = await post();
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get("retry-after"), "20");
+    await enter(consolePage, "#chat-per-min", 60);
+    await consolePage.waitForSelector('[data-control="chat-per-min"][data-result="ok"]', { timeout: FEW_SECONDS });
+    assert.equal((await settingsNow()).chat_per_min, 60);
+  });
+
   test("a refused value shows the server's message next to its control, and changes nothing", async () => {
     await enter(consolePage, "#rate-number", 5000);
     await consolePage.waitForSelector('[data-control="rate"][data-result="error"]', { timeout: FEW_SECONDS });

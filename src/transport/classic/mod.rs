@@ -7,13 +7,24 @@
 //!
 //! This file is the transport: what a load counts. What the page looks like is [`view`].
 
+mod form;
 mod view;
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
 use serde::Deserialize;
 
-use super::chat::{ChatPost, publish_chat};
-use crate::{lang::Lang, network::hold_answer, state::AppState, transport_kind::Transport};
+use super::chat::{ChatPost, ChatRefusal, admit};
+use crate::{
+    lang::Lang,
+    limits::{ClientKey, client_key},
+    network::hold_answer,
+    state::AppState,
+    transport_kind::Transport,
+};
 use view::{PageError, View, page_url};
 
 /// Events shown on the page.
@@ -24,16 +35,6 @@ const REFRESH_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
 /// `?refresh=S&seen=N&epoch=E&lang=L`; other parameters (a cache buster, a tracker) are ignored.
 #[derive(Debug, Deserialize)]
 pub struct ClassicQuery {
-    refresh: Option<u32>,
-    seen: Option<u64>,
-    epoch: Option<String>,
-    lang: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ClassicChatForm {
-    author: String,
-    text: String,
     refresh: Option<u32>,
     seen: Option<u64>,
     epoch: Option<String>,
@@ -66,33 +67,78 @@ pub async fn classic_page(
             Some(PageError::Address(e.to_string())),
         ),
     };
-    show(&state, view)
+    show(&state, client_key(&req), view)
 }
 
+/// `POST /classic/chat`, the page's form (`application/x-www-form-urlencoded`, UTF-8): a 303 to
+/// the page once published (post/redirect/get). Refused, the page comes back with the reason and
+/// what was typed: 400 for a bad form or field, 415 for another content type, 413 above the
+/// body limit, 429 with `Retry-After` over the client's chat limit.
 pub async fn classic_chat(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: Result<web::Form<ClassicChatForm>, actix_web::Error>,
+    body: Result<web::Bytes, actix_web::Error>,
 ) -> HttpResponse {
     let _open = state.meter.connection(Transport::Classic);
-    let form = match form {
-        Ok(form) => form.into_inner(),
+    let refuse = |status: StatusCode, error: PageError| {
+        let mut page = show(
+            &state,
+            client_key(&req),
+            View::new(&req, None, None, None, Some(error)),
+        );
+        *page.status_mut() = status;
+        page
+    };
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PageError::Form("Content-Type must be application/x-www-form-urlencoded".into()),
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
         Err(e) => {
-            let error = PageError::Form(e.to_string());
-            return show(&state, View::new(&req, None, None, None, Some(error)));
+            let status = e.as_response_error().status_code();
+            return refuse(status, PageError::Form(e.to_string()));
         }
     };
-    let post = ChatPost {
-        author: form.author.clone(),
-        text: form.text.clone(),
+    let form = match form::parse(&body) {
+        Ok(form) => form,
+        // A field that is not UTF-8 is the chat's verdict on those bytes, as on every transport.
+        Err(form::FormError::Field(e)) => {
+            return refuse(StatusCode::BAD_REQUEST, PageError::Chat(e.to_string()));
+        }
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, PageError::Form(e.to_string())),
     };
-    match post.validate() {
-        Ok(message) => {
-            publish_chat(&state.hub, &message);
+    let (Some(author), Some(text)) = (form.author.clone(), form.text.clone()) else {
+        let missing = if form.author.is_none() {
+            "author"
+        } else {
+            "text"
+        };
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            PageError::Form(format!("the field {missing} is missing")),
+        );
+    };
+    // Hidden fields of the page itself: a bad one is dropped, not a reason to lose the message.
+    let refresh = form.refresh.as_deref().and_then(|r| r.parse().ok());
+    let seen = form.seen.as_deref().and_then(|s| s.parse().ok());
+    match admit(&state, client_key(&req), ChatPost { author, text }) {
+        Ok(_) => {
             // The reader's `seen` belongs to the run its page showed: the next load decides.
             let location = page_url(
-                form.refresh,
-                form.seen,
+                refresh,
+                seen,
                 form.epoch.as_deref().filter(|e| **e == **state.hub.epoch()),
                 Lang::known_code(form.lang.as_deref()),
             );
@@ -101,23 +147,29 @@ pub async fn classic_chat(
                 .finish()
         }
         // The page comes back with what was typed, so nothing is lost.
-        Err(e) => {
-            let mut view = View::new(
-                &req,
-                form.refresh,
-                None,
-                form.lang,
-                Some(PageError::Chat(e.to_string())),
-            );
-            view.author = form.author;
-            view.text = form.text;
-            show(&state, view)
+        Err(refusal) => {
+            let error = match &refusal {
+                ChatRefusal::TooMany(refused) => PageError::TooMany(refused.retry_after_secs()),
+                ChatRefusal::Invalid(e) => PageError::Chat(e.to_string()),
+            };
+            let mut view = View::new(&req, refresh, None, form.lang, Some(error));
+            view.author = form.author.unwrap_or_default();
+            view.text = form.text.unwrap_or_default();
+            let mut page = show(&state, client_key(&req), view);
+            if let ChatRefusal::TooMany(refused) = refusal {
+                *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                page.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from(refused.retry_after_secs()),
+                );
+            }
+            page
         }
     }
 }
 
 /// Counts what this load hands the viewer, then renders the page.
-fn show(state: &AppState, mut view: View) -> HttpResponse {
+fn show(state: &AppState, client: ClientKey, mut view: View) -> HttpResponse {
     if let Some(r) = view.refresh.filter(|r| !REFRESH_RANGE.contains(r)) {
         view.refresh = None;
         view.seen = None;
@@ -140,6 +192,9 @@ fn show(state: &AppState, mut view: View) -> HttpResponse {
     if let Some(seen) = view.seen {
         let new: Vec<_> = events.iter().filter(|e| e.seq > seen).cloned().collect();
         state.meter.delivered(Transport::Classic, &new);
+        state
+            .ledger
+            .delivered(client, Transport::Classic, new.len());
         if new.is_empty() {
             state.meter.empty(Transport::Classic);
         }

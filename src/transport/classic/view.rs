@@ -27,6 +27,8 @@ pub enum PageError {
     Refresh(u32, u32, u32),
     /// The chat message broke a rule (nothing was published; what was typed comes back).
     Chat(String),
+    /// Over the chat limit of the client's address: the seconds to wait (`Retry-After`).
+    TooMany(u64),
 }
 
 /// What a render needs beyond the feed: the view's settings and what the reader typed.

@@ -51,7 +51,7 @@ export class LiveSettings {
     container.append(
       el("h2", { class: "settings-title", title: t("settings.help") }, t("settings.title")),
       el("dl", {},
-        item("rate"), item("payload"), item("feed"), item("longpoll_cap"), item("poll_interval"),
+        item("rate"), item("payload"), item("feed"), item("longpoll_cap"), item("poll_interval"), item("chat_limit"),
         item("delays", true), item("faults", true)),
     );
     container.dataset.state = "waiting";
@@ -76,6 +76,10 @@ export class LiveSettings {
     this.values.feed.classList.toggle("paused", feed.paused);
     this.show("longpoll_cap", formatMillis(feed.longpoll_max_ms));
     this.show("poll_interval", formatMillis(feed.poll_interval_ms));
+    if (feed.chat_per_min != null) {
+      data.chatPerMin = String(feed.chat_per_min);
+      this.show("chat_limit", t("settings.chat_limit_value", { n: feed.chat_per_min }));
+    }
 
     const delays = TRANSPORT_IDS.filter((id) => feed.added_delay_ms?.[id] > 0)
       .map((id) => chip(id, `+${formatMillis(feed.added_delay_ms[id])}`));

@@ -31,13 +31,19 @@ export async function estimateOffset(rounds = 8) {
   return best;
 }
 
-/** Collects latencies of one transport and posts them in batches (at most 1000, the server's bound). */
+/**
+ * Collects latencies of one transport and posts them in batches: every `everyMs`, or at once
+ * when `batch` are waiting (at most 1000, the server's bound per report). The server limits
+ * reports per client address (reports_per_min): after a 429 this reporter keeps quiet for the
+ * Retry-After it was given, and what it could not send is dropped (the figures are samples).
+ */
 export class LatencyReporter {
-  constructor(transport, offset, { batch = 50, everyMs = 2000 } = {}) {
+  constructor(transport, offset, { batch = 1000, everyMs = 2000 } = {}) {
     this.transport = transport;
     this.offset = offset;
     this.pending = [];
     this.batch = Math.min(batch, 1000);
+    this.quietUntil = 0;
     this.timer = setInterval(() => this.flush(), everyMs);
   }
 
@@ -54,12 +60,19 @@ export class LatencyReporter {
   async flush() {
     if (this.pending.length === 0) return;
     const latencies_us = this.pending.splice(0, 1000);
+    if (Date.now() < this.quietUntil) return;
     try {
-      await fetch("/api/client-metrics", {
+      const response = await fetch("/api/client-metrics", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ transport: this.transport, latencies_us, offset_us: Math.round(this.offset.offsetUs) }),
       });
+      if (response.status === 429) {
+        const seconds = Number(response.headers.get("Retry-After")) || 60;
+        this.quietUntil = Date.now() + seconds * 1000;
+      } else if (!response.ok) {
+        console.warn("client metrics refused", response.status, await response.text());
+      }
     } catch (error) {
       console.warn("client metrics not sent", error);
     }

@@ -132,6 +132,8 @@ export const COMMON_STRINGS = {
   "settings.rate_value": { en: "{rate} events/s", fr: "{rate} événements/s" },
   "settings.rate_value_one": { en: "{rate} event/s", fr: "{rate} événement/s" },
   "settings.payload": { en: "payload", fr: "charge utile" },
+  "settings.chat_limit": { en: "chat limit", fr: "limite du chat" },
+  "settings.chat_limit_value": { en: "{n}/min per address", fr: "{n}/min par adresse" },
   "settings.payload_value": { en: "+{bytes} per tick", fr: "+{bytes} par tick" },
   "settings.feed": { en: "feed", fr: "flux" },
   "settings.running": { en: "running", fr: "en marche" },

@@ -36,6 +36,23 @@ export const CONSOLE_STRINGS = {
   "admin.poll_interval": { en: "Suggested short-poll interval", fr: "Intervalle de polling court suggéré" },
   "admin.poll_interval_help": { en: "Every dashboard and lab page adopts it (100 to 60000 ms); a student may still choose another until your next suggestion.", fr: "Chaque tableau de bord et chaque page de TP l'adopte (100 à 60000 ms) ; un étudiant peut en choisir un autre jusqu'à votre prochaine suggestion." },
 
+  "admin.limits.title": { en: "Limits per client address", fr: "Limites par adresse de client" },
+  "admin.limits.help": {
+    en: "One script posting thousands of chats a second would flood the feed, and forged latency reports would bend the class's figures. Beyond these paces an address is answered 429 with Retry-After (an error frame on a WebSocket, which stays open). A class behind one NAT shares one address.",
+    fr: "Un script qui poste des milliers de messages par seconde inonderait le flux, et de faux rapports de latence fausseraient les chiffres de la classe. Au-delà de ces rythmes, une adresse reçoit 429 avec Retry-After (une trame d'erreur sur une WebSocket, qui reste ouverte). Une classe derrière un même NAT partage une adresse.",
+  },
+  "admin.per_minute": { en: "per minute (1 to 60000)", fr: "par minute (1 à 60000)" },
+  "admin.chat_per_min": { en: "Chat messages", fr: "Messages de chat" },
+  "admin.chat_per_min_help": {
+    en: "Per address, all transports together (JSON, classic form, WebSocket). A third of it may come in a row; then the pace applies.",
+    fr: "Par adresse, tous transports confondus (JSON, formulaire classique, WebSocket). Un tiers peut arriver d'affilée ; ensuite le rythme s'applique.",
+  },
+  "admin.reports_per_min": { en: "Latency reports", fr: "Rapports de latence" },
+  "admin.reports_per_min_help": {
+    en: "POST /api/client-metrics per address; a dashboard tab sends at most 150 a minute. A report is also refused (400) if it holds more latencies than events its address was sent, or latencies longer than the server has been running.",
+    fr: "POST /api/client-metrics par adresse ; un onglet du tableau de bord en envoie au plus 150 par minute. Un rapport est aussi refusé (400) s'il contient plus de latences que d'événements envoyés à son adresse, ou des latences plus longues que la durée de fonctionnement du serveur.",
+  },
+
   "admin.faults.title": { en: "Faults", fr: "Pannes" },
   "admin.faults.help": {
     en: "<strong>Drop</strong> cuts every open connection of a transport abruptly (a WebSocket gets no close frame: code 1006). <strong>Slow</strong> writes to its clients at B bytes/s for S seconds. <strong>Refuse</strong> answers its new requests <code>503</code> with <code>Retry-After</code> for S seconds. Then watch the panels reconnect and resume.",

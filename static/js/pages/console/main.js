@@ -31,6 +31,7 @@ async function startConsole() {
   await loadSettings(form);
   wireFeedControls(form, inputs);
   wireNetworkControls(form, inputs);
+  wireLimitControls(form, inputs);
   wireCounterControls(inputs);
   followServer(form, { liveSettings, faultTable });
 }
@@ -43,6 +44,8 @@ function findInputs() {
     payload: $("payload"),
     longpollCap: $("longpoll-cap"),
     pollInterval: $("poll-interval"),
+    chatPerMin: $("chat-per-min"),
+    reportsPerMin: $("reports-per-min"),
     burstCount: $("burst-count"),
     pause: $("pause"),
     delays: buildDelayInputs($("delay-controls")),
@@ -77,6 +80,8 @@ class SettingsForm {
     set(inputs.payload, settings.payload_bytes);
     set(inputs.longpollCap, settings.longpoll_max_ms);
     set(inputs.pollInterval, settings.poll_interval_ms);
+    set(inputs.chatPerMin, settings.chat_per_min);
+    set(inputs.reportsPerMin, settings.reports_per_min);
     for (const id of TRANSPORT_IDS) set(inputs.delays[id].input, settings.added_delay_ms[id]);
     inputs.pause.setAttribute("aria-pressed", String(settings.paused));
     inputs.pause.textContent = t(settings.paused ? "admin.resume_feed" : "admin.pause_feed");
@@ -144,6 +149,12 @@ function wireNetworkControls(form, inputs) {
   }
   form.sendOnChange(inputs.longpollCap, report("longpoll-cap"), (ms) => ({ longpoll_max_ms: ms }));
   form.sendOnChange(inputs.pollInterval, report("poll-interval"), (ms) => ({ poll_interval_ms: ms }));
+}
+
+/** The limits per client address: chat messages and latency reports a minute. */
+function wireLimitControls(form, inputs) {
+  form.sendOnChange(inputs.chatPerMin, report("chat-per-min"), (n) => ({ chat_per_min: n }));
+  form.sendOnChange(inputs.reportsPerMin, report("reports-per-min"), (n) => ({ reports_per_min: n }));
 }
 
 /** Actions that change no setting: publish a burst of events, reset the counters. */

@@ -266,10 +266,16 @@ export class Panel extends OwnCounts {
   }
 }
 
-/** One line of the feed: the tick's value, or who said what. */
+/**
+ * One line of the feed: the tick's value, or who said what. A chat's author and text are two
+ * direction isolates (<bdi>, HTML §4.5.23): a right-to-left name cannot pull the colon or the
+ * text into its own direction, whatever characters it holds. Text nodes only, never markup.
+ */
 export function summarize(event) {
   const data = event.data ?? {};
-  if (event.kind === "chat") return `${data.author}: ${data.text}`;
+  if (event.kind === "chat") {
+    return [el("bdi", { class: "author" }, String(data.author ?? "")), ": ", el("bdi", { class: "text" }, String(data.text ?? ""))];
+  }
   if (event.kind === "tick") {
     const pad = typeof data.pad === "string" ? ` (+${data.pad.length} B)` : "";
     return `${t("feed.tick")} ${data.value}${pad}`;

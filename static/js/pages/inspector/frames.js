@@ -50,7 +50,9 @@ export function drawFrame(container, { title, opcode, payload, maskingKey = null
     [t("frame.payload_length"), formatCount(payload.length), lengthText],
   ];
   if (maskingKey) rows.push([t("frame.masking_key"), hex(maskingKey), t("frame.masking_key_help")]);
-  rows.push([t("frame.payload"), preview, maskingKey ? t("frame.payload_masked", { hex: hex(wirePayload.slice(0, 12)) }) : t("frame.payload_help")]);
+  // The payload may be a chat event: its JSON is isolated with a left-to-right base, so a
+  // right-to-left author or text cannot reorder the braces and quotes around it.
+  rows.push([t("frame.payload"), el("bdi", { dir: "ltr" }, preview), maskingKey ? t("frame.payload_masked", { hex: hex(wirePayload.slice(0, 12)) }) : t("frame.payload_help")]);
   const fields = el("table", { class: "fields" },
     el("thead", {}, el("tr", {}, el("th", {}, t("frame.field")), el("th", {}, t("frame.value")), el("th", {}, t("frame.meaning")))),
     el("tbody", {}, rows.map(([name, value, meaning]) => el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, el("code", {}, value)), el("td", { class: "small" }, meaning)))));
@@ -83,7 +85,7 @@ export function decodeBinaryEvent(payload) {
     ["8–15", "ts", "u64 BE (µs)", hex(payload.slice(8, 16)), `${ts} (${new Date(Number(ts / 1000n)).toISOString()})`],
     ["16", "K", "u8", hex(payload.slice(16, 17)), String(kindLength)],
     [`17–${16 + kindLength}`, "kind", "UTF-8", hex(payload.slice(17, 17 + kindLength)), kind],
-    [`${17 + kindLength}–${payload.length - 1}`, "data", "JSON", t("frame.bytes_count", { count: payload.length - 17 - kindLength }), data],
+    [`${17 + kindLength}–${payload.length - 1}`, "data", "JSON", t("frame.bytes_count", { count: payload.length - 17 - kindLength }), el("bdi", { dir: "ltr" }, data)],
   ];
   return el("table", { class: "fields" },
     el("caption", { class: "small muted" }, t("frame.binary_layout")),
