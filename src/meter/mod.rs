@@ -61,6 +61,7 @@ struct TransportMeter {
     /// Not reset with the others: it counts what is open now, whenever it was opened.
     connections_active: AtomicI64,
     delivered: Counter,
+    catch_up: Counter,
     empty: Counter,
     missed: Counter,
     abandoned: Counter,
@@ -68,6 +69,7 @@ struct TransportMeter {
     bytes_in: Counter,
     bytes_out: Counter,
     delay: PerThread<Latencies>,
+    catch_up_delay: PerThread<Latencies>,
     client_latency: PerThread<Latencies>,
     /// Delay and client-latency totals at the previous tick, to derive the last second.
     at_last_tick: Mutex<(Histogram<u64>, Histogram<u64>)>,
@@ -81,6 +83,7 @@ impl Default for TransportMeter {
             connections_closed: Counter::default(),
             connections_active: AtomicI64::default(),
             delivered: Counter::default(),
+            catch_up: Counter::default(),
             empty: Counter::default(),
             missed: Counter::default(),
             abandoned: Counter::default(),
@@ -88,6 +91,7 @@ impl Default for TransportMeter {
             bytes_in: Counter::default(),
             bytes_out: Counter::default(),
             delay: PerThread::default(),
+            catch_up_delay: PerThread::default(),
             client_latency: PerThread::default(),
             at_last_tick: Mutex::new((new_histogram(), new_histogram())),
         }
@@ -118,7 +122,12 @@ pub struct TransportStats {
     pub connections_opened: u64,
     pub connections_closed: u64,
     pub connections_active: i64,
+    /// Events handed to a client: live ones and catch-up together.
     pub delivered: u64,
+    /// Of `delivered`, the events a client got because it resumed from an old `since`: published
+    /// before its connection (SSE, WebSocket) or its previous answer (polls, the classic page)
+    /// began. Their age is no transport's delay: they are counted and timed apart.
+    pub catch_up: u64,
     pub empty: u64,
     pub missed: u64,
     /// Held requests (long polls, classic pages under an added delay) and streams (SSE) whose
@@ -132,7 +141,10 @@ pub struct TransportStats {
     pub bytes_out: u64,
     /// `(bytes_in + bytes_out) / delivered`, headers and framing included; 0 before any delivery.
     pub bytes_per_event: f64,
+    /// Live deliveries only: hand-off minus publish, per event (µs).
     pub delay_us: Summary,
+    /// Catch-up deliveries: how old each replayed event was when handed over (µs).
+    pub catch_up_delay_us: Summary,
     pub client_latency_us: Summary,
 }
 
@@ -141,6 +153,26 @@ pub struct TransportStats {
 pub struct MeterSnapshot {
     pub since: u64,
     pub transports: std::collections::BTreeMap<&'static str, TransportStats>,
+}
+
+/// What the meter remembers of one client connection (HTTP keep-alive): when each transport's
+/// last answer on it was handed over. The server puts one in every connection; the polling
+/// transports read it to tell a client that comes back for more (its events are live) from one
+/// that resumes from an old `since` (catch-up).
+#[derive(Default)]
+pub struct ConnectionHistory {
+    answered: [std::cell::Cell<Option<Instant>>; 5],
+}
+
+impl ConnectionHistory {
+    /// When the last answer of `transport` on this connection was handed over.
+    pub fn last_answer(&self, transport: Transport) -> Option<Instant> {
+        self.answered[transport.index()].get()
+    }
+
+    pub fn answered(&self, transport: Transport, at: Instant) {
+        self.answered[transport.index()].set(Some(at));
+    }
 }
 
 /// Marks a connection (a stream, or a request in flight) open until dropped, however it ends.
@@ -239,23 +271,41 @@ impl Meter {
         self.of(transport).connections_active.load(Relaxed).max(0) as u64
     }
 
-    /// Events handed to one client now: counted, and their delivery delay recorded.
-    pub fn delivered(&self, transport: Transport, events: &[std::sync::Arc<Event>]) {
+    /// Events handed to one client now: counted, and their delivery delay recorded. Those
+    /// published before `live_since` (the start of the client's connection, or of its previous
+    /// answer) are catch-up: counted and timed apart, so that a resume from an old `since` does
+    /// not fold minutes of age into a transport's delay.
+    pub fn delivered(
+        &self,
+        transport: Transport,
+        events: &[std::sync::Arc<Event>],
+        live_since: Instant,
+    ) {
         if events.is_empty() || !self.enabled {
             return;
         }
         let meter = self.of(transport);
         meter.delivered.add(events.len() as u64);
+        // Events are in publish order: the catch-up ones come first.
+        let live_from = events.partition_point(|e| e.published_at < live_since);
+        let (catch_up, live) = events.split_at(live_from);
         // One clock read for the batch: the events are handed over together.
         let now = Instant::now();
-        meter.delay.with_mine(|delay| {
-            for event in events {
-                delay.record(
-                    now.saturating_duration_since(event.published_at)
-                        .as_micros() as u64,
-                );
-            }
-        });
+        let age = |event: &std::sync::Arc<Event>| {
+            now.saturating_duration_since(event.published_at)
+                .as_micros() as u64
+        };
+        if !live.is_empty() {
+            meter
+                .delay
+                .with_mine(|delay| live.iter().for_each(|e| delay.record(age(e))));
+        }
+        if !catch_up.is_empty() {
+            meter.catch_up.add(catch_up.len() as u64);
+            meter
+                .catch_up_delay
+                .with_mine(|delay| catch_up.iter().for_each(|e| delay.record(age(e))));
+        }
     }
 
     /// An answer that carried no event (an empty poll, a long poll that timed out).
@@ -305,6 +355,7 @@ impl Meter {
     pub fn reset(&self) {
         for meter in &self.transports {
             for counter in [
+                &meter.catch_up,
                 &meter.requests,
                 &meter.connections_opened,
                 &meter.connections_closed,
@@ -319,6 +370,7 @@ impl Meter {
                 counter.reset();
             }
             meter.delay.for_each(|l| *l = Latencies::default());
+            meter.catch_up_delay.for_each(|l| *l = Latencies::default());
             meter.client_latency.for_each(|l| *l = Latencies::default());
             *meter.at_last_tick.lock().unwrap_or_else(|e| e.into_inner()) =
                 (new_histogram(), new_histogram());
@@ -354,6 +406,7 @@ impl Meter {
             connections_closed: m.connections_closed.get(),
             connections_active: m.connections_active.load(Relaxed),
             delivered,
+            catch_up: m.catch_up.get(),
             empty: m.empty.get(),
             missed: m.missed.get(),
             abandoned: m.abandoned.get(),
@@ -362,6 +415,7 @@ impl Meter {
             bytes_out,
             bytes_per_event,
             delay_us: summarize(&delay),
+            catch_up_delay_us: summarize(&merged_total(&m.catch_up_delay)),
             client_latency_us: summarize(&client),
         }
     }
@@ -439,7 +493,8 @@ mod tests {
         let meter = Meter::new();
         let hub = Hub::new(16);
         let event = hub.publish(Kind::Tick, &serde_json::json!({}));
-        meter.delivered(Transport::Ws, &[event.clone(), event.clone()]);
+        let live = event.published_at;
+        meter.delivered(Transport::Ws, &[event.clone(), event.clone()], live);
         let first = meter.tick();
         assert!(first.transports["ws"].delay_p50_us > 0);
         // Nothing delivered in the next second: its percentiles are empty, the totals are not.
@@ -448,7 +503,7 @@ mod tests {
         assert_eq!(meter.snapshot().transports["ws"].delay_us.count, 2);
         // After a reset, the window starts again from the new totals.
         meter.reset();
-        meter.delivered(Transport::Ws, &[event]);
+        meter.delivered(Transport::Ws, &[event], live);
         assert!(meter.tick().transports["ws"].delay_p50_us > 0);
         assert_eq!(meter.snapshot().transports["ws"].delay_us.count, 1);
     }

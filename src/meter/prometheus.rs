@@ -60,7 +60,7 @@ pub fn encode_prometheus(meter: &Meter, feed: FeedGauges) -> String {
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         type Field = fn(&super::TransportStats) -> u64;
-        let counters: [(&str, &str, Option<Unit>, Field); 10] = [
+        let counters: [(&str, &str, Option<Unit>, Field); 11] = [
             (
                 "requests",
                 "HTTP requests received (a WebSocket or SSE connection is one)",
@@ -79,6 +79,12 @@ impl Collector for Scrape {
             ("events_delivered", "Events handed to a client", None, |s| {
                 s.delivered
             }),
+            (
+                "events_catch_up",
+                "Of the events delivered, those replayed to a client that resumed from an old since",
+                None,
+                |s| s.catch_up,
+            ),
             (
                 "empty_answers",
                 "Answers that carried no event",

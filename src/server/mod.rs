@@ -23,7 +23,7 @@ use actix_server::Server;
 use actix_service::{ServiceFactory, ServiceFactoryExt, fn_service, map_config};
 use actix_web::{App, dev::AppConfig, middleware::from_fn, web};
 
-use crate::{error, state::AppState};
+use crate::{error, meter::ConnectionHistory, state::AppState};
 pub use stream::ClientStream;
 pub use tap::TappedStream;
 
@@ -135,6 +135,8 @@ pub fn serve(
                 http_service
                     .on_connect_ext(|io: &ClientStream, ext| {
                         ext.insert(io.tap());
+                        // What the polling transports remember of this connection's answers.
+                        ext.insert(std::rc::Rc::new(ConnectionHistory::default()));
                     })
                     // WebSocket handshakes go through the same app, then own their stream.
                     .upgrade(upgrade::service(app(data.clone(), routes)))

@@ -43,6 +43,8 @@ pub struct Follower {
     held_until: Option<Instant>,
     /// False once the hub is gone (the server is stopping).
     feeding: bool,
+    /// When the connection began: events published before are catch-up, not live.
+    opened_at: std::time::Instant,
     /// What this connection sent, for its address's tally (checked against its reports).
     tally: OpenTally,
     _open: ConnectionGuard,
@@ -61,6 +63,7 @@ impl Follower {
             cursor,
             held_until: None,
             feeding: true,
+            opened_at: std::time::Instant::now(),
             tally: state.ledger.open(client, transport),
             _open: state.meter.connection(transport),
         }
@@ -88,7 +91,8 @@ impl Follower {
             self.meter.missed(self.transport, batch.missed);
             missed_notice(batch.missed, batch.events.first(), batch.last_seq)
         });
-        self.meter.delivered(self.transport, &batch.events);
+        self.meter
+            .delivered(self.transport, &batch.events, self.opened_at);
         self.tally.delivered(batch.events.len());
         self.cursor = batch.next_cursor(self.cursor);
         Some(Delivery {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{
-    answer::answer,
+    answer::{answer, live_since, note_answered},
     cursor::{QueryParams, Resume},
 };
 use crate::{
@@ -32,6 +32,7 @@ pub async fn long_poll(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let _open = state.meter.connection(Transport::LongPoll);
+    let live = live_since(&req, &state, Transport::LongPoll, std::time::Instant::now());
     let params = QueryParams::of(&req)?;
     let resume = Resume::of(&req, &params)?;
     let asked = params.number("timeout_ms")?.unwrap_or(DEFAULT_TIMEOUT_MS);
@@ -65,11 +66,13 @@ pub async fn long_poll(
     }
     hold_answer(state.added_delay(Transport::LongPoll), &state.shutdown).await;
     owed.settled();
+    note_answered(&req, Transport::LongPoll);
     Ok(answer(
         &state,
         Transport::LongPoll,
         client_key(&req),
         &batch,
         start.reset.as_ref(),
+        live,
     ))
 }

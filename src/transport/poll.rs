@@ -6,7 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{
-    answer::answer,
+    answer::{answer, live_since, note_answered},
     cursor::{QueryParams, Resume},
 };
 use crate::{
@@ -19,15 +19,18 @@ pub async fn short_poll(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let _open = state.meter.connection(Transport::Poll);
+    let live = live_since(&req, &state, Transport::Poll, std::time::Instant::now());
     let resume = Resume::of(&req, &QueryParams::of(&req)?)?;
     let start = state.hub.resume(resume.since, resume.epoch.as_deref());
     let batch = state.hub.since(start.cursor, usize::MAX)?;
     hold_answer(state.added_delay(Transport::Poll), &state.shutdown).await;
+    note_answered(&req, Transport::Poll);
     Ok(answer(
         &state,
         Transport::Poll,
         client_key(&req),
         &batch,
         start.reset.as_ref(),
+        live,
     ))
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use pushlab::feed::Kind;
 use serde_json::Value;
 
-use crate::helpers::{RawConn, TestApp, spawn_app, sse_records};
+use crate::helpers::{RawConn, TestApp, next_json, spawn_app, sse_records};
 
 /// What one transport's clients did, as they counted it themselves.
 #[derive(Default, Debug)]
@@ -294,4 +294,73 @@ async fn the_stats_stream_updates_every_second_and_is_not_counted() {
         );
     }
     assert!(update["feed"]["last_seq"].is_u64());
+}
+
+#[tokio::test]
+async fn a_resume_from_an_old_since_is_catch_up_and_leaves_live_delays_in_milliseconds() {
+    let app = spawn_app().await; // rate 0: the test publishes every event
+    // A feed that ran for a while: twenty events published a minute ago (injected clock).
+    let a_minute_ago = std::time::Instant::now() - std::time::Duration::from_secs(60);
+    for _ in 0..20 {
+        app.state
+            .hub
+            .publish_at(Kind::Tick, &serde_json::json!({}), a_minute_ago);
+    }
+    // Live clients, following from now.
+    let mut live_ws = app.feed_socket("/ws").await;
+    let mut live_sse = app.sse("/api/sse", &[]).await;
+    let mut regular = app.conn().await; // a poller on a keep-alive connection
+    let first = regular.get("/api/poll").await.json();
+    assert_eq!(first["events"], serde_json::json!([]));
+    // Students trying the README's examples: resumes from an old since, on every transport.
+    assert_eq!(
+        app.poll("since=0").await["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        20
+    );
+    assert_eq!(
+        app.long_poll("since=0").await["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        20
+    );
+    app.sse("/api/sse?since=0", &[]).await.records(20).await;
+    let mut resumed = app.feed_socket("/ws?since=0").await;
+    for _ in 0..20 {
+        next_json(&mut resumed).await;
+    }
+    // Then the feed goes on: five live events.
+    app.until_followers(3).await;
+    app.publish_chats(5).await;
+    for _ in 0..5 {
+        next_json(&mut live_ws).await;
+        next_json(&mut resumed).await;
+    }
+    live_sse.records(5).await;
+    let polled = regular.get("/api/poll?since=20").await.json();
+    assert_eq!(polled["events"].as_array().unwrap().len(), 5);
+
+    let stats = app.stats().await;
+    for transport in ["poll", "longpoll", "sse", "ws"] {
+        let t = &stats["transports"][transport];
+        assert_eq!(t["catch_up"], 20, "{transport}: {t}");
+        // Live hand-offs: milliseconds, whatever the resumes replayed.
+        let live_max = t["delay_us"]["max"].as_u64().unwrap();
+        assert!(
+            live_max < 2_000_000,
+            "{transport} live delay max {live_max} µs"
+        );
+        let replayed = t["catch_up_delay_us"]["p50"].as_u64().unwrap();
+        assert!(
+            replayed >= 59_000_000,
+            "{transport} catch-up p50 {replayed} µs"
+        );
+    }
+    // The regular poller's five events are live; the resumers' twenty are not.
+    assert_eq!(stats["transports"]["poll"]["delivered"], 25);
+    assert_eq!(stats["transports"]["poll"]["delay_us"]["count"], 5);
+    assert_eq!(stats["transports"]["ws"]["delay_us"]["count"], 10);
 }

@@ -10,6 +10,8 @@
 mod form;
 mod view;
 
+use std::time::Instant;
+
 use actix_web::{
     HttpRequest, HttpResponse,
     http::{StatusCode, header},
@@ -17,6 +19,7 @@ use actix_web::{
 };
 use serde::Deserialize;
 
+use super::answer::{live_since, note_answered};
 use super::chat::{ChatPost, ChatRefusal, admit};
 use crate::{
     lang::Lang,
@@ -47,6 +50,7 @@ pub async fn classic_page(
     query: Result<web::Query<ClassicQuery>, actix_web::Error>,
 ) -> HttpResponse {
     let _open = state.meter.connection(Transport::Classic);
+    let live = live_since(&req, &state, Transport::Classic, Instant::now());
     // The added delay holds the page before it is built (the request "arrives" late); a reader
     // who leaves meanwhile abandoned it.
     let owed = state.meter.owed(Transport::Classic);
@@ -67,7 +71,8 @@ pub async fn classic_page(
             Some(PageError::Address(e.to_string())),
         ),
     };
-    show(&state, client_key(&req), view)
+    note_answered(&req, Transport::Classic);
+    show(&state, client_key(&req), view, live)
 }
 
 /// `POST /classic/chat`, the page's form (`application/x-www-form-urlencoded`, UTF-8): a 303 to
@@ -85,6 +90,7 @@ pub async fn classic_chat(
             &state,
             client_key(&req),
             View::new(&req, None, None, None, Some(error)),
+            Instant::now(),
         );
         *page.status_mut() = status;
         page
@@ -155,7 +161,7 @@ pub async fn classic_chat(
             let mut view = View::new(&req, refresh, None, form.lang, Some(error));
             view.author = form.author.unwrap_or_default();
             view.text = form.text.unwrap_or_default();
-            let mut page = show(&state, client_key(&req), view);
+            let mut page = show(&state, client_key(&req), view, Instant::now());
             if let ChatRefusal::TooMany(refused) = refusal {
                 *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
                 page.headers_mut().insert(
@@ -169,7 +175,8 @@ pub async fn classic_chat(
 }
 
 /// Counts what this load hands the viewer, then renders the page.
-fn show(state: &AppState, client: ClientKey, mut view: View) -> HttpResponse {
+/// Events published before `live` are catch-up for this reader (see `answer::live_since`).
+fn show(state: &AppState, client: ClientKey, mut view: View, live: Instant) -> HttpResponse {
     if let Some(r) = view.refresh.filter(|r| !REFRESH_RANGE.contains(r)) {
         view.refresh = None;
         view.seen = None;
@@ -191,7 +198,7 @@ fn show(state: &AppState, client: ClientKey, mut view: View) -> HttpResponse {
         .filter(|_| start.reset.is_none() && view.error.is_none());
     if let Some(seen) = view.seen {
         let new: Vec<_> = events.iter().filter(|e| e.seq > seen).cloned().collect();
-        state.meter.delivered(Transport::Classic, &new);
+        state.meter.delivered(Transport::Classic, &new, live);
         state
             .ledger
             .delivered(client, Transport::Classic, new.len());
