@@ -92,10 +92,18 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
         return meter_cost(args).await;
     }
     let plot = args.plot.clone();
+    let context = pushlab::bench::PlotContext {
+        clients: args.clients,
+        rate_hz: args.rate,
+        poll_interval_ms: args.poll_interval,
+        duration_s: args.duration,
+    };
     let rows = pushlab::bench::run(args).await?;
     if let Some(path) = plot {
-        pushlab::bench::plot_cdf(&rows, &path)
+        pushlab::bench::plot_cdf(&rows, &path, &context)
             .map_err(|e| anyhow::anyhow!("--plot {}: {e}", path.display()))?;
+        // On stderr: stdout may be the JSON or CSV document.
+        eprintln!("latency CDF written to {}", path.display());
     }
     if json {
         println!(

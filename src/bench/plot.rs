@@ -9,17 +9,31 @@ use plotters::prelude::*;
 
 use super::Row;
 
-/// Okabe-Ito: distinguishable with every common colour-vision deficiency (as on the dashboard).
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(0, 114, 178),
-    RGBColor(230, 159, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(86, 180, 233),
-    RGBColor(213, 94, 0),
-];
+/// What the run was, written on the plot so that it reads on its own in a lab report.
+pub struct PlotContext {
+    pub clients: usize,
+    /// Events per second of the feed.
+    pub rate_hz: f64,
+    /// Milliseconds between two short polls of one client.
+    pub poll_interval_ms: u64,
+    /// Seconds measured per transport.
+    pub duration_s: u64,
+}
 
-pub fn plot_cdf(rows: &[Row], path: &Path) -> anyhow::Result<()> {
+/// Each transport's colour and name as the dashboard shows them (static/css/transports.css,
+/// Okabe-Ito); other clients (Socket.IO) get the remaining Okabe-Ito colours.
+fn look(transport: &str) -> (RGBColor, &str) {
+    match transport {
+        "classic" => (RGBColor(0xCC, 0x79, 0xA7), "Classic page"),
+        "poll" => (RGBColor(0xE6, 0x9F, 0x00), "Short polling"),
+        "longpoll" => (RGBColor(0xD5, 0x5E, 0x00), "Long polling"),
+        "sse" => (RGBColor(0x00, 0x9E, 0x73), "Server-Sent Events"),
+        "ws" => (RGBColor(0x00, 0x72, 0xB2), "WebSocket"),
+        other => (RGBColor(0x56, 0xB4, 0xE9), other),
+    }
+}
+
+pub fn plot_cdf(rows: &[Row], path: &Path, context: &PlotContext) -> anyhow::Result<()> {
     let max_ms = rows
         .iter()
         .map(|r| r.latency.max() as f64 / 1000.0)
@@ -32,12 +46,12 @@ pub fn plot_cdf(rows: &[Row], path: &Path) -> anyhow::Result<()> {
         .min(max_ms / 10.0);
     let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
     root.fill(&WHITE)?;
-    let clients = rows.first().map_or(0, |r| r.clients);
+    let caption = format!(
+        "End-to-end latency: {} clients per transport, {} events/s, short poll every {} ms, {} s each",
+        context.clients, context.rate_hz, context.poll_interval_ms, context.duration_s
+    );
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("End-to-end latency, {clients} clients per transport"),
-            ("sans-serif", 22),
-        )
+        .caption(caption, ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(56)
@@ -47,7 +61,8 @@ pub fn plot_cdf(rows: &[Row], path: &Path) -> anyhow::Result<()> {
         .x_desc("latency (ms, log scale)")
         .y_desc("fraction of events")
         .draw()?;
-    for (row, color) in rows.iter().zip(PALETTE.iter().cycle()) {
+    for row in rows {
+        let (color, name) = look(row.transport);
         let points: Vec<(f64, f64)> = row
             .latency
             .iter_recorded()
@@ -60,7 +75,7 @@ pub fn plot_cdf(rows: &[Row], path: &Path) -> anyhow::Result<()> {
             .collect();
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-            .label(row.transport)
+            .label(name)
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });

@@ -1,8 +1,15 @@
-//! The comparison the bench prints: one row per transport, as a table, JSON or CSV.
+//! The comparison the bench prints: one row per transport, as a table, JSON or CSV, and the few
+//! lines that say which transport did best on what, and why.
 
 use serde::Serialize;
 
 use crate::meter::Summary;
+
+/// Linux counts a process's CPU time in ticks of 10 ms (USER_HZ 100): a CPU figure made of few
+/// ticks is coarse. Below this many ticks in a row, the bench says so.
+const FEW_CPU_TICKS: f64 = 50.0;
+/// One tick, in ms.
+const CPU_TICK_MS: f64 = 10.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -43,7 +50,7 @@ pub struct Row {
 
 pub fn print_table(rows: &[Row]) {
     println!(
-        "{:<9} {:>7} {:>10} {:>10} {:>5} {:>5} {:>7} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9} {:>6} {:>6}",
+        "{:<9} {:>7} {:>10} {:>10} {:>5} {:>5} {:>7} {:>9} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9} {:>6} {:>6}",
         "transport",
         "clients",
         "expected",
@@ -52,6 +59,7 @@ pub fn print_table(rows: &[Row]) {
         "dups",
         "missed",
         "requests",
+        "empty",
         "B/event",
         "p50 ms",
         "p90 ms",
@@ -65,7 +73,7 @@ pub fn print_table(rows: &[Row]) {
     for r in rows {
         let ms = |us: u64| format!("{:.2}", us as f64 / 1000.0);
         println!(
-            "{:<9} {:>7} {:>10} {:>10} {:>5} {:>5} {:>7} {:>9} {:>7.0} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9} {:>6} {:>6}",
+            "{:<9} {:>7} {:>10} {:>10} {:>5} {:>5} {:>7} {:>9} {:>7} {:>7.0} {:>8} {:>8} {:>8} {:>8} {:>6} {:>9} {:>6} {:>6}",
             r.transport,
             format!("{}/{}", r.connected, r.clients),
             r.expected,
@@ -74,6 +82,7 @@ pub fn print_table(rows: &[Row]) {
             r.duplicates,
             r.missed,
             r.requests,
+            r.empty,
             r.bytes_per_event,
             ms(r.latency_us.p50),
             ms(r.latency_us.p90),
@@ -88,16 +97,168 @@ pub fn print_table(rows: &[Row]) {
                 .map_or("-".into(), |c| format!("{c:.1}")),
         );
     }
-    if let Some(rtt) = rows.first().map(|r| r.loopback_rtt_us) {
-        let ratios: Vec<String> = rows
+    for line in verdict(rows) {
+        println!("{line}");
+    }
+}
+
+/// The closing lines of a run: which transport did best on latency, bytes per event, requests
+/// and server CPU, and why; what the round trip means; and a warning when a CPU figure rests on
+/// too few clock ticks to compare.
+pub fn verdict(rows: &[Row]) -> Vec<String> {
+    let measured: Vec<&Row> = rows.iter().filter(|r| r.received > 0).collect();
+    let mut lines = Vec::new();
+    if measured.is_empty() {
+        return lines;
+    }
+    lines.push(String::new());
+    let best = |key: &dyn Fn(&Row) -> f64| {
+        measured
             .iter()
-            .map(|r| format!("{} {:.1}×", r.transport, r.p50_over_rtt))
-            .collect();
-        println!(
-            "loopback round trip {:.1} µs; p50 in round trips: {}",
-            rtt as f64,
-            ratios.join(", ")
-        );
+            .copied()
+            .min_by(|a, b| key(a).total_cmp(&key(b)))
+            .expect("at least one row")
+    };
+    let per_event = |r: &Row| r.requests as f64 / r.received as f64;
+    let latency = best(&|r| r.latency_us.p50 as f64);
+    lines.push(format!(
+        "Latency: {} is fastest, median {} from publish to client. {}",
+        latency.transport,
+        human_ms(latency.latency_us.p50),
+        why_latency(latency.transport)
+    ));
+    let bytes = best(&|r| r.bytes_per_event);
+    lines.push(format!(
+        "Bytes: {} spends least, {:.0} B per event (headers and framing included). {}",
+        bytes.transport,
+        bytes.bytes_per_event,
+        why_bytes(bytes, &measured)
+    ));
+    let requests = best(&per_event);
+    lines.push(format!(
+        "Requests: {} needs fewest, {:.3} per event. {}",
+        requests.transport,
+        per_event(requests),
+        why_requests(&measured)
+    ));
+    let cpu: Vec<&Row> = measured
+        .iter()
+        .copied()
+        .filter(|r| r.server_cpu_ms_per_1000_events.is_some())
+        .collect();
+    if let Some(lightest) = cpu.iter().copied().min_by(|a, b| {
+        let c = |r: &Row| r.server_cpu_ms_per_1000_events.unwrap_or(f64::MAX);
+        c(a).total_cmp(&c(b))
+    }) {
+        lines.push(format!(
+            "Server CPU: {} costs least, {:.1} ms per 1000 events delivered (a request is parsed, routed and answered; a pushed event is one write).",
+            lightest.transport,
+            lightest.server_cpu_ms_per_1000_events.unwrap_or(0.0)
+        ));
+        for r in cpu {
+            let total_ms =
+                r.server_cpu_ms_per_1000_events.unwrap_or(0.0) * r.received as f64 / 1000.0;
+            let ticks = total_ms / CPU_TICK_MS;
+            if ticks < FEW_CPU_TICKS {
+                lines.push(format!(
+                    "  Warning: {}'s CPU figure rests on {ticks:.0} clock ticks of 10 ms (±{:.0}%): run longer or with more clients before comparing it.",
+                    r.transport,
+                    100.0 / ticks.max(1.0)
+                ));
+            }
+        }
+    }
+    if let Some(rtt) = measured.first().map(|r| r.loopback_rtt_us) {
+        lines.push(format!(
+            "Floor: one round trip on this machine's loopback takes {rtt} µs; no transport can deliver faster. {}",
+            measured
+                .iter()
+                .map(|r| format!("{} {}", r.transport, in_round_trips(r)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    lines
+}
+
+fn human_ms(us: u64) -> String {
+    if us >= 10_000_000 {
+        format!("{:.1} s", us as f64 / 1e6)
+    } else if us >= 1000 {
+        format!("{:.1} ms", us as f64 / 1e3)
+    } else {
+        format!("{us} µs")
+    }
+}
+
+/// A median as round trips, in words a student reads: a handful, hundreds, or "the wait".
+fn in_round_trips(r: &Row) -> String {
+    let trips = r.p50_over_rtt;
+    if trips < 1000.0 {
+        format!("≈ {trips:.0} round trips")
+    } else {
+        format!(
+            "{}: the wait for the next request, not the network",
+            human_ms(r.latency_us.p50)
+        )
+    }
+}
+
+fn why_latency(transport: &str) -> &'static str {
+    match transport {
+        "ws" | "sse" => {
+            "A pushed event leaves as soon as it is published: one write to an open connection."
+        }
+        "longpoll" => "A held request is answered as soon as the event exists.",
+        _ => "",
+    }
+}
+
+fn why_bytes(best: &Row, rows: &[&Row]) -> String {
+    let per_answer =
+        |r: &Row| r.received as f64 / (r.requests.saturating_sub(r.empty)).max(1) as f64;
+    let mut why = match best.transport {
+        "ws" => "A WebSocket frame adds 2 to 4 bytes to the event; no HTTP headers.".to_owned(),
+        "sse" => {
+            "An SSE record adds its id/event/data lines; the headers were sent once.".to_owned()
+        }
+        _ => String::new(),
+    };
+    if let Some(poll) = rows.iter().find(|r| r.transport == "poll") {
+        why.push_str(&format!(
+            " Short polls carry {:.1} events per non-empty answer, so their headers are shared",
+            per_answer(poll)
+        ));
+        if let Some(long) = rows.iter().find(|r| r.transport == "longpoll") {
+            why.push_str(&format!(
+                ", where long polling carries {:.1}: a request and its headers per event.",
+                per_answer(long)
+            ));
+        } else {
+            why.push('.');
+        }
+    }
+    why
+}
+
+fn why_requests(rows: &[&Row]) -> String {
+    let mut parts = Vec::new();
+    for r in rows {
+        let answers = r.requests.max(1) as f64;
+        match r.transport {
+            "ws" | "sse" => parts.push(format!("{} opens one per connection", r.transport)),
+            "longpoll" => parts.push("long polling pays one per event (or per timeout)".to_owned()),
+            "poll" => parts.push(format!(
+                "short polling asks on a timer, {:.0}% of answers empty",
+                100.0 * r.empty as f64 / answers
+            )),
+            _ => {}
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("Why: {}.", parts.join("; "))
     }
 }
 

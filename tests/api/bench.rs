@@ -109,3 +109,49 @@ async fn an_injected_gap_and_duplicate_are_reported() {
     assert_eq!(row.gaps, 1, "seq 3 never came");
     assert_eq!(row.duplicates, 1, "seq 4 came twice");
 }
+
+#[test]
+fn the_verdict_names_the_best_transport_per_figure_and_warns_about_coarse_cpu() {
+    use pushlab::bench::{Row, verdict};
+    let row = |transport: &'static str, requests, empty, p50, bytes, cpu| Row {
+        transport,
+        clients: 10,
+        connected: 10,
+        expected: 1000,
+        received: 1000,
+        gaps: 0,
+        duplicates: 0,
+        missed: 0,
+        requests,
+        empty,
+        errors: 0,
+        bytes_per_event: bytes,
+        latency_us: pushlab::meter::Summary {
+            p50,
+            ..Default::default()
+        },
+        server_cpu_ms_per_1000_events: Some(cpu),
+        server_user_ms_per_1000_events: None,
+        server_kernel_ms_per_1000_events: None,
+        server_rss_kib_per_connection: None,
+        seconds: 10.0,
+        loopback_rtt_us: 20,
+        p50_over_rtt: p50 as f64 / 20.0,
+        latency: pushlab::meter::new_latency_histogram(),
+    };
+    let rows = [
+        row("ws", 10, 0, 1_500, 75.0, 12.0),
+        row("longpoll", 1000, 0, 4_000, 330.0, 300.0),
+        row("poll", 120, 20, 500_000, 100.0, 60.0),
+    ];
+    let text = verdict(&rows).join("\n");
+    assert!(text.contains("Latency: ws is fastest, median 1.5 ms"), "{text}");
+    assert!(text.contains("Bytes: ws spends least, 75 B"), "{text}");
+    assert!(text.contains("Short polls carry 10.0 events per non-empty answer"), "{text}");
+    assert!(text.contains("long polling carries 1.0"), "{text}");
+    assert!(text.contains("Server CPU: ws costs least"), "{text}");
+    // 12 ms per 1000 events over 1000 events is one 10 ms tick: far too coarse to compare.
+    assert!(text.contains("Warning: ws's CPU figure rests on 1 clock ticks"), "{text}");
+    assert!(text.contains("poll 500.0 ms: the wait for the next request"), "{text}");
+    assert!(!text.contains("25000"), "no raw ratio of round trips: {text}");
+}
