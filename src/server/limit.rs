@@ -1,8 +1,8 @@
 //! `--max-connections-per-address`: how many connections one client address may hold at once,
 //! so that one laptop (or one script) cannot take every connection slot of the class.
 //!
-//! An address is an IPv4 address, or an IPv6 /64 (one machine's privacy addresses share it,
-//! RFC 8981). The peers named by `--trusted-proxy` are not limited: behind a proxy every client
+//! An address is a [`ClientKey`], as for the chat limits: an IPv4 address, or an IPv6 /64 (one
+//! machine's privacy addresses share it, RFC 8981). The peers named by `--trusted-proxy` are not limited: behind a proxy every client
 //! arrives from it, and the proxy limits per client (README, nginx's `limit_conn`).
 //!
 //! At the bound the new connection is answered `429 Too Many Requests` with a JSON error and
@@ -12,10 +12,12 @@
 
 use std::{
     collections::HashMap,
-    net::{IpAddr, Ipv6Addr},
+    net::IpAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+
+use crate::limits::ClientKey;
 
 /// How often, at most, refusals of one address are logged.
 const LOG_EVERY: Duration = Duration::from_secs(60);
@@ -24,34 +26,6 @@ const LOG_EVERY: Duration = Duration::from_secs(60);
 const MAX_LOGGED_ADDRESSES: usize = 4096;
 /// `Retry-After` of the refusal, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 10;
-
-/// A client address as the bound counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AddressKey {
-    V4(std::net::Ipv4Addr),
-    /// The first 64 bits of an IPv6 address.
-    V6Prefix(u64),
-}
-
-impl AddressKey {
-    pub fn of(ip: IpAddr) -> AddressKey {
-        match ip.to_canonical() {
-            IpAddr::V4(v4) => AddressKey::V4(v4),
-            IpAddr::V6(v6) => AddressKey::V6Prefix((u128::from(v6) >> 64) as u64),
-        }
-    }
-}
-
-impl std::fmt::Display for AddressKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AddressKey::V4(v4) => write!(f, "{v4}"),
-            AddressKey::V6Prefix(prefix) => {
-                write!(f, "{}/64", Ipv6Addr::from(u128::from(*prefix) << 64))
-            }
-        }
-    }
-}
 
 /// The open connections of every address, shared by the workers.
 pub struct AddressLimit {
@@ -63,15 +37,15 @@ pub struct AddressLimit {
 #[derive(Default)]
 struct LimitState {
     /// Open connections per address; an address leaves when its last connection closes.
-    open: HashMap<AddressKey, usize>,
+    open: HashMap<ClientKey, usize>,
     /// Per refused address: when it was last logged, and refusals since.
-    logged: HashMap<AddressKey, (Instant, u64)>,
+    logged: HashMap<ClientKey, (Instant, u64)>,
 }
 
 /// One connection's place: given back when dropped.
 pub struct AddressSlot {
     limit: Arc<AddressLimit>,
-    key: AddressKey,
+    key: ClientKey,
 }
 
 impl Drop for AddressSlot {
@@ -89,7 +63,7 @@ impl Drop for AddressSlot {
 /// A refused connection: the address and the bound, for the answer.
 #[derive(Debug)]
 pub struct Refused {
-    pub address: AddressKey,
+    pub address: ClientKey,
     pub max: usize,
 }
 
@@ -112,7 +86,7 @@ impl AddressLimit {
         if self.exempt.contains(&peer.to_canonical()) {
             return Ok(None);
         }
-        let key = AddressKey::of(peer);
+        let key = ClientKey::of(peer);
         let mut state = self.lock();
         let open = state.open.entry(key).or_insert(0);
         if *open < self.max {
@@ -129,19 +103,10 @@ impl AddressLimit {
             max: self.max,
         })
     }
-
-    /// Connections `ip`'s address holds now.
-    pub fn open(&self, ip: IpAddr) -> usize {
-        self.lock()
-            .open
-            .get(&AddressKey::of(ip))
-            .copied()
-            .unwrap_or(0)
-    }
 }
 
 impl LimitState {
-    fn note_refusal(&mut self, key: AddressKey, holding: usize) {
+    fn note_refusal(&mut self, key: ClientKey, holding: usize) {
         let now = Instant::now();
         if !self.logged.contains_key(&key) && self.logged.len() >= MAX_LOGGED_ADDRESSES {
             self.logged
@@ -205,15 +170,14 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() {
-        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        let two: IpAddr = "2001:db8:1:2:ffff::7".parse().unwrap();
-        assert_eq!(AddressKey::of(one), AddressKey::of(two));
-        assert_eq!(AddressKey::of(one).to_string(), "2001:db8:1:2::/64");
-        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
-        assert_eq!(
-            AddressKey::of(mapped),
-            AddressKey::V4([127, 0, 0, 1].into())
+    fn an_ipv6_machine_is_bounded_per_64() {
+        let limit = AddressLimit::new(1, Vec::new());
+        let _one = limit.admit("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        assert!(
+            limit
+                .admit("2001:db8:1:2:ffff::7".parse().unwrap())
+                .is_err()
         );
+        assert!(limit.admit("2001:db8:1:3::1".parse().unwrap()).is_ok());
     }
 }
