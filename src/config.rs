@@ -59,8 +59,12 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_HEARTBEAT_SECS", default_value_t = 5)]
     pub heartbeat_secs: u64,
 
-    /// Extra origin allowed to open WebSockets and post (repeatable), e.g. http://lab.example:8080.
-    /// Pages served by pushlab itself are always allowed.
+    /// Origin of pages served elsewhere that may use the public endpoints (repeatable): an origin
+    /// such as http://127.0.0.1:5500 (a student's dev server), `null` (pages opened from
+    /// file://), or `*` (any origin, `null` included: an open lab). Such pages may open the
+    /// WebSockets, post chat, and read the feed, time, stats and exports with CORS (WHATWG Fetch
+    /// §3.2); the admin endpoints never accept them. Pages served by pushlab itself are always
+    /// allowed.
     #[arg(
         long = "allowed-origin",
         env = "PUSHLAB_ALLOWED_ORIGINS",
@@ -73,10 +77,38 @@ pub struct Config {
     /// a stalled SSE or WebSocket reader holds.
     #[arg(long, env = "PUSHLAB_UNWRITABLE_TIMEOUT_SECS", default_value_t = 30)]
     pub unwritable_timeout_secs: u64,
+    /// Address of a reverse proxy (repeatable), e.g. 127.0.0.1 for nginx on the same machine.
+    /// Only from these peers are `Forwarded` (RFC 7239) and `X-Forwarded-Host` believed when
+    /// the Origin check asks which host the browser reached; they are also exempt from
+    /// --max-connections-per-address (every client arrives through them).
+    #[arg(
+        long = "trusted-proxy",
+        env = "PUSHLAB_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 
     /// Most connections served at once; further clients wait in the accept queue.
     #[arg(long, env = "PUSHLAB_MAX_CONNECTIONS", default_value_t = 25_000)]
     pub max_connections: usize,
+
+    /// Most connections one client address (an IPv4 address, or an IPv6 /64) may hold at once;
+    /// the next is answered 429 and closed. The default fits a class of 60 behind one NAT, each
+    /// with several tabs (a dashboard holds about 4 connections).
+    #[arg(
+        long,
+        env = "PUSHLAB_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_connections_per_address: usize,
+
+    /// Seconds a request body may go without a new byte before the request is answered 408.
+    #[arg(long, env = "PUSHLAB_BODY_IDLE_SECS", default_value_t = 10)]
+    pub body_idle_secs: u64,
+
+    /// Seconds a request body has, in all, to arrive complete before the request is answered 408.
+    #[arg(long, env = "PUSHLAB_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
 
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "PUSHLAB_WORKERS")]
@@ -122,8 +154,12 @@ impl Config {
             max_message_bytes: 64 * 1024,
             heartbeat_secs: 5,
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
             max_connections: 25_000,
             unwritable_timeout_secs: 30,
+            max_connections_per_address: 256,
+            body_idle_secs: 10,
+            body_timeout_secs: 30,
             workers: Some(2),
             tls_cert: None,
             tls_key: None,
@@ -134,6 +170,16 @@ impl Config {
             reports_per_min: *PER_MINUTE_RANGE.end(),
             no_meter: false,
         }
+    }
+
+    /// How long a request body may go without a new byte (`--body-idle-secs`).
+    pub fn body_idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_idle_secs)
+    }
+
+    /// How long a request body has in all (`--body-timeout-secs`), from its head's arrival.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
     }
 
     pub fn heartbeat_interval(&self) -> Duration {
@@ -191,13 +237,115 @@ impl Config {
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());
         }
+        if self.max_connections_per_address == 0 {
+            return Err("--max-connections-per-address must be at least 1".into());
+        }
+        if self.body_idle_secs == 0 || self.body_timeout_secs < self.body_idle_secs {
+            return Err(
+                "--body-idle-secs must be at least 1, and --body-timeout-secs at least as long"
+                    .into(),
+            );
+        }
         for origin in &self.allowed_origins {
-            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
-                return Err(format!(
-                    "--allowed-origin {origin:?} must look like http://host[:port]"
-                ));
-            }
+            AllowedOrigin::parse(origin)?;
         }
         Ok(())
+    }
+}
+
+/// One `--allowed-origin` value, as the Origin check and CORS compare it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigin {
+    /// `*`: any origin, `null` included.
+    Any,
+    /// `null`: the opaque origin of file:// pages and sandboxed frames (WHATWG HTML §7.1.1).
+    Null,
+    /// `scheme://host[:port]`, lowercase, without the scheme's default port.
+    Site(String),
+}
+
+impl AllowedOrigin {
+    /// Reads a flag value; the error names the flag and the forms it accepts.
+    pub fn parse(value: &str) -> Result<AllowedOrigin, String> {
+        match value.trim() {
+            "*" => Ok(AllowedOrigin::Any),
+            "null" => Ok(AllowedOrigin::Null),
+            other => normalize_origin(other).map(AllowedOrigin::Site).ok_or_else(|| {
+                format!(
+                    "--allowed-origin {value:?} must be http://host[:port], https://host[:port], \
+                     null (file:// pages) or * (any origin)"
+                )
+            }),
+        }
+    }
+
+    /// Whether a request's `Origin` header value (as sent) is admitted by this value.
+    pub fn admits(&self, origin: &str) -> bool {
+        match self {
+            AllowedOrigin::Any => true,
+            AllowedOrigin::Null => origin.trim() == "null",
+            AllowedOrigin::Site(site) => normalize_origin(origin).as_ref() == Some(site),
+        }
+    }
+}
+
+/// `scheme://host[:port]`, lowercase, without the scheme's default port (RFC 6454 §4);
+/// `None` if it is not an http(s) origin (a path, no host, another scheme, `null`).
+pub fn normalize_origin(origin: &str) -> Option<String> {
+    let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (scheme, authority) = origin.split_once("://")?;
+    if !(scheme == "http" || scheme == "https")
+        || authority.is_empty()
+        || authority.contains(['/', '?', '#', '@', ' '])
+    {
+        return None;
+    }
+    Some(format!(
+        "{scheme}://{}",
+        normalize_authority(scheme, authority)
+    ))
+}
+
+/// `host[:port]` lowercase, without the default port of `scheme`.
+pub fn normalize_authority(scheme: &str, authority: &str) -> String {
+    let authority = authority.trim().to_ascii_lowercase();
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    authority
+        .strip_suffix(default_port)
+        .unwrap_or(&authority)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_origins_read_star_null_and_sites() {
+        assert_eq!(AllowedOrigin::parse("*"), Ok(AllowedOrigin::Any));
+        assert_eq!(AllowedOrigin::parse("null"), Ok(AllowedOrigin::Null));
+        assert_eq!(
+            AllowedOrigin::parse("HTTP://Lab.Example:80/"),
+            Ok(AllowedOrigin::Site("http://lab.example".into()))
+        );
+        for bad in ["lab.example", "ftp://x", "http://x/path", "http://", ""] {
+            assert!(AllowedOrigin::parse(bad).is_err(), "{bad}");
+        }
+        let site = AllowedOrigin::parse("http://127.0.0.1:5500").unwrap();
+        assert!(site.admits("http://127.0.0.1:5500"));
+        assert!(!site.admits("http://127.0.0.1:5501"));
+        assert!(!site.admits("null"));
+        assert!(AllowedOrigin::Null.admits("null"));
+        assert!(!AllowedOrigin::Null.admits("http://x"));
+        assert!(AllowedOrigin::Any.admits("null"));
+    }
+
+    #[test]
+    fn a_null_origin_starts() {
+        let mut config = Config::for_tests();
+        config.allowed_origins = vec!["null".into(), "*".into(), "http://a.example:3000".into()];
+        assert_eq!(config.validate(), Ok(()));
+        config.allowed_origins = vec!["a.example".into()];
+        assert!(config.validate().unwrap_err().contains("--allowed-origin"));
     }
 }

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use actix_web::{HttpResponse, guard, http::header, web};
+use actix_web::{HttpResponse, http::header, web};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -102,29 +102,14 @@ pub fn histograms_csv(rows: &[(Transport, &'static str, Vec<Bucket>)]) -> String
     csv
 }
 
-/// `/api/export/*`, answering GET and HEAD (download managers ask HEAD first).
+/// `/api/export/*` (HEAD too, as download managers ask it first: the server's edge serves HEAD
+/// wherever GET works). One resource per path, so other methods get 405 with `Allow`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
-    cfg.route(
-        "/api/export/window.csv",
-        get_or_head().to(window_csv_download),
-    )
-    .route(
-        "/api/export/window.json",
-        get_or_head().to(window_json_download),
-    )
-    .route(
-        "/api/export/histograms.csv",
-        get_or_head().to(histograms_csv_download),
-    )
-    .route(
-        "/api/export/histograms.json",
-        get_or_head().to(histograms_json_download),
-    )
-    .route(
-        "/api/export/stats.json",
-        get_or_head().to(stats_json_download),
-    );
+    cfg.service(web::resource("/api/export/window.csv").get(window_csv_download))
+        .service(web::resource("/api/export/window.json").get(window_json_download))
+        .service(web::resource("/api/export/histograms.csv").get(histograms_csv_download))
+        .service(web::resource("/api/export/histograms.json").get(histograms_json_download))
+        .service(web::resource("/api/export/stats.json").get(stats_json_download));
 }
 
 /// A download: the body, its type, and a file name with the time it was taken.

@@ -10,6 +10,7 @@
 //! transports, the server or the pages.
 
 mod client_report;
+mod edge;
 mod histogram;
 mod ledger;
 mod prometheus;
@@ -28,6 +29,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 pub use client_report::{CLOCK_SLACK_US, ClientReport, ClientReportError, MAX_REPORT_LATENCIES};
+pub use edge::{EdgeCounters, EdgeStats};
 pub use histogram::{MAX_LATENCY_US, Summary, new_histogram as new_latency_histogram, summarize};
 pub use ledger::{
     FLUSH_EVENTS, Ledger, MAX_LEDGER_ADDRESSES, OpenTally, REPORT_GRACE, Unjustified,
@@ -50,6 +52,8 @@ pub struct Meter {
     /// False only to measure the meter's own cost (`--no-meter`): the hot path then records
     /// nothing. Fixed at start, so a plain bool.
     enabled: bool,
+    /// What the edge refused (per-address cap, stalled bodies).
+    edge: EdgeCounters,
 }
 
 /// The counters of one transport. Hot counts and histograms are sharded per thread
@@ -153,6 +157,7 @@ pub struct TransportStats {
 pub struct MeterSnapshot {
     pub since: u64,
     pub transports: std::collections::BTreeMap<&'static str, TransportStats>,
+    pub edge: EdgeStats,
 }
 
 /// What the meter remembers of one client connection (HTTP keep-alive): when each transport's
@@ -229,6 +234,7 @@ impl Meter {
         Meter {
             enabled,
             transports: Default::default(),
+            edge: EdgeCounters::default(),
             since_us: AtomicU64::new(crate::feed::unix_micros()),
             window: Mutex::new(Window::default()),
         }
@@ -351,6 +357,16 @@ impl Meter {
         });
     }
 
+    /// A connection refused at accept: its address held `--max-connections-per-address`.
+    pub fn connection_refused(&self) {
+        self.edge.connection_refused();
+    }
+
+    /// A request answered 408: its body stalled past its deadline.
+    pub fn body_timed_out(&self) {
+        self.edge.body_timed_out();
+    }
+
     /// Zeroes every total and the window; open connections stay counted as active.
     pub fn reset(&self) {
         for meter in &self.transports {
@@ -376,6 +392,7 @@ impl Meter {
                 (new_histogram(), new_histogram());
         }
         *self.window.lock().unwrap_or_else(|e| e.into_inner()) = Window::default();
+        self.edge.reset();
         self.since_us.store(crate::feed::unix_micros(), Relaxed);
     }
 
@@ -387,6 +404,7 @@ impl Meter {
         MeterSnapshot {
             since: self.since_us.load(Relaxed),
             transports,
+            edge: self.edge.snapshot(),
         }
     }
 

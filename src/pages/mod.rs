@@ -53,9 +53,10 @@ struct LabPage {
 
 pub fn pages(cfg: &mut web::ServiceConfig) {
     let static_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
-    cfg.route("/", web::get().to(dashboard))
-        .route("/protocol", web::get().to(protocol))
-        .route("/lab", web::get().to(lab))
+    // One resource per path, so that other methods get 405 with `Allow`.
+    cfg.service(web::resource("/").get(dashboard))
+        .service(web::resource("/protocol").get(protocol))
+        .service(web::resource("/lab").get(lab))
         .service(actix_files::Files::new("/static", static_dir).prefer_utf8(true))
         .default_service(web::to(not_found));
 }

@@ -8,8 +8,12 @@
 //! Routing and handlers are plain actix-web: [`serve`] receives the route table from the app's
 //! assembly (`routes.rs`) and imports no handler.
 
+pub mod cors;
+pub mod http;
+pub mod limit;
 mod metered;
 pub mod origin;
+mod refusal;
 mod refuse;
 mod stream;
 pub mod tap;
@@ -30,13 +34,21 @@ pub use tap::TappedStream;
 /// How long an idle keep-alive connection stays open: long enough that a poll every few seconds
 /// reuses its connection, as a browser would.
 const KEEP_ALIVE: Duration = Duration::from_secs(30);
-/// Time a client has to send a complete request head before getting 408.
+/// Time a client has to send a complete request head before getting 408 (JSON, see `refusal`).
+/// The body has its own deadlines: `--body-idle-secs`, `--body-timeout-secs` (see `http`).
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bound on a graceful stop: connections still open after this are dropped.
 pub const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
 
 /// Time a client has to complete the TLS handshake before its connection is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a connection refused by `--max-connections-per-address` is read (and its bytes
+/// dropped) after its 429, so that the request the client sent meanwhile does not turn the
+/// close into a reset that would hide the answer (RFC 9112 §9.6).
+const REFUSAL_LINGER: Duration = Duration::from_secs(1);
+/// Most bytes read from a refused connection during [`REFUSAL_LINGER`].
+const REFUSAL_LINGER_BYTES: usize = 64 * 1024;
 
 /// The actix-web app of one worker: every route, behind the middleware that every request
 /// crosses. The last wrap runs first: the tap must see every request.
@@ -55,8 +67,11 @@ fn app(
             .app_data(data)
             .configure(error::extractor_configs)
             .configure(routes)
+            .wrap(from_fn(http::feed_head))
             .wrap(from_fn(refuse::refuse_guard))
             .wrap(from_fn(origin::origin_guard))
+            .wrap(from_fn(http::http_semantics))
+            .wrap(from_fn(cors::cors))
             .wrap(from_fn(metered::tap_and_count)),
         |_| AppConfig::default(),
     )
@@ -80,6 +95,10 @@ pub fn serve(
         .max(1);
     let per_worker_connections = state.config.max_connections.div_ceil(workers).max(1);
     let data = web::Data::from(state.clone());
+    let limit = limit::AddressLimit::new(
+        state.config.max_connections_per_address,
+        state.config.trusted_proxies.clone(),
+    );
     Server::build()
         .workers(workers)
         .max_concurrent_connections(per_worker_connections)
@@ -92,6 +111,7 @@ pub fn serve(
             let unwritable = Duration::from_secs(state.config.unwritable_timeout_secs);
             let data = data.clone();
             let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
+            let limit = limit.clone();
             let http_service = HttpService::build()
                 .keep_alive(KeepAlive::Timeout(KEEP_ALIVE))
                 .client_request_timeout(REQUEST_HEAD_TIMEOUT)
@@ -110,11 +130,20 @@ pub fn serve(
                 let peer = io.peer_addr().ok();
                 // Delivery latency matters more than packet count here: no Nagle delay.
                 let _ = io.set_nodelay(true);
-                let tapped = TappedStream::new(io, meter.clone(), faults.clone(), unwritable);
+                let mut tapped = TappedStream::new(io, meter.clone(), faults.clone(), unwritable);
+                let refused = match peer.map(|p| limit.admit(p.ip())) {
+                    Some(Err(refused)) => Some(refused),
+                    Some(Ok(Some(slot))) => {
+                        tapped.hold(slot);
+                        None
+                    }
+                    _ => None,
+                };
                 let acceptor = acceptor.clone();
+                let meter = meter.clone();
                 async move {
                     let stream = match acceptor {
-                        None => ClientStream::Plain(tapped),
+                        None => ClientStream::plain(tapped),
                         Some(acceptor) => {
                             let handshake = acceptor.accept(tapped);
                             let tls = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake)
@@ -125,9 +154,16 @@ pub fn serve(
                                     tracing::debug!(?peer, error = %e, "TLS handshake failed");
                                     DispatchError::Io(e)
                                 })?;
-                            ClientStream::Tls(Box::new(tls))
+                            ClientStream::tls(tls)
                         }
                     };
+                    if let Some(refused) = refused {
+                        meter.connection_refused();
+                        refuse_connection(stream, &refused).await;
+                        return Err(DispatchError::Io(std::io::Error::other(
+                            "refused: --max-connections-per-address",
+                        )));
+                    }
                     Ok((stream, peer))
                 }
             })
@@ -144,4 +180,30 @@ pub fn serve(
             )
         })
         .map(|builder| builder.run())
+}
+
+/// Answers a connection over `--max-connections-per-address` with its 429 and closes it, reading
+/// what the client sent meanwhile for at most [`REFUSAL_LINGER`] and [`REFUSAL_LINGER_BYTES`].
+async fn refuse_connection(mut stream: ClientStream, refused: &limit::Refused) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let answer = limit::refusal_response(refused);
+    let written = tokio::time::timeout(REFUSAL_LINGER, async {
+        stream.write_all(&answer).await?;
+        stream.shutdown().await
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        return;
+    }
+    let _ = tokio::time::timeout(REFUSAL_LINGER, async {
+        let mut sink = [0u8; 4096];
+        let mut read = 0;
+        while read < REFUSAL_LINGER_BYTES {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            }
+        }
+    })
+    .await;
 }

@@ -1,7 +1,8 @@
 //! A client connection as actix sees it: the tapped TCP stream, plain or inside TLS.
 //!
 //! One type for both, so that one HTTP service serves http and https; the tap is always the
-//! innermost layer, next to the socket, so bytes are counted as they cross the wire.
+//! innermost layer, next to the socket, so bytes are counted as they cross the wire. Above TLS,
+//! the refusals actix-http writes by itself get their JSON body here (see `refusal`).
 
 use std::{
     io,
@@ -12,20 +13,90 @@ use std::{
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::tap::{ConnTap, TappedStream};
+use super::{
+    refusal,
+    tap::{ConnTap, TappedStream},
+};
 
 type Tapped = TappedStream<tokio::net::TcpStream>;
 
-pub enum ClientStream {
+enum Io {
     Plain(Tapped),
     Tls(Box<tokio_rustls::server::TlsStream<Tapped>>),
 }
 
+pub struct ClientStream {
+    io: Io,
+    tap: Rc<ConnTap>,
+    /// A refusal of actix-http being written with its JSON body instead of the bytes given.
+    rewriting: Option<Rewrite>,
+}
+
+struct Rewrite {
+    bytes: Vec<u8>,
+    written: usize,
+    /// Length of the bytes it replaces: what the caller is told was written, at the end.
+    replaces: usize,
+}
+
 impl ClientStream {
+    pub fn plain(stream: Tapped) -> ClientStream {
+        let tap = stream.tap();
+        ClientStream {
+            io: Io::Plain(stream),
+            tap,
+            rewriting: None,
+        }
+    }
+
+    pub fn tls(stream: tokio_rustls::server::TlsStream<Tapped>) -> ClientStream {
+        let tap = stream.get_ref().0.tap();
+        ClientStream {
+            io: Io::Tls(Box::new(stream)),
+            tap,
+            rewriting: None,
+        }
+    }
+
     pub fn tap(&self) -> Rc<ConnTap> {
-        match self {
-            ClientStream::Plain(s) => s.tap(),
-            ClientStream::Tls(s) => s.get_ref().0.tap(),
+        self.tap.clone()
+    }
+
+    fn write_inner(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match &mut self.io {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    /// Writes the rewrite in progress; reports the replaced length once all of it is out.
+    fn continue_rewrite(&mut self, cx: &mut Context<'_>, asked: usize) -> Poll<io::Result<usize>> {
+        loop {
+            let Some(rewrite) = self.rewriting.as_mut() else {
+                return Poll::Ready(Ok(0));
+            };
+            if rewrite.written == rewrite.bytes.len() {
+                let replaced = rewrite.replaces.min(asked);
+                self.rewriting = None;
+                return Poll::Ready(Ok(replaced));
+            }
+            let rest = rewrite.bytes[rewrite.written..].to_vec();
+            match self.write_inner(cx, &rest) {
+                Poll::Ready(Ok(0)) => {
+                    self.rewriting = None;
+                    return Poll::Ready(Ok(0));
+                }
+                Poll::Ready(Ok(n)) => {
+                    if let Some(rewrite) = self.rewriting.as_mut() {
+                        rewrite.written += n;
+                    }
+                }
+                Poll::Ready(Err(e)) => {
+                    self.rewriting = None;
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => return Poll::Pending,
+            }
         }
     }
 }
@@ -33,12 +104,12 @@ impl ClientStream {
 /// Forwards a call to whichever stream this is.
 macro_rules! either {
     ($self:ident, $s:ident => $call:expr) => {
-        match $self.get_mut() {
-            ClientStream::Plain($s) => {
+        match &mut $self.get_mut().io {
+            Io::Plain($s) => {
                 let $s = Pin::new($s);
                 $call
             }
-            ClientStream::Tls($s) => {
+            Io::Tls($s) => {
                 let $s = Pin::new($s.as_mut());
                 $call
             }
@@ -62,7 +133,22 @@ impl AsyncWrite for ClientStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        either!(self, s => s.poll_write(cx, buf))
+        let this = self.get_mut();
+        if this.rewriting.is_none() && this.tap.is_idle() {
+            // Between requests nothing of the app is being written: a response head here is
+            // one actix-http made itself (a parse error, a too-large head, a head timeout).
+            if let Some(bytes) = refusal::with_json_body(buf) {
+                this.rewriting = Some(Rewrite {
+                    bytes,
+                    written: 0,
+                    replaces: buf.len(),
+                });
+            }
+        }
+        if this.rewriting.is_some() {
+            return this.continue_rewrite(cx, buf.len());
+        }
+        this.write_inner(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -70,13 +156,21 @@ impl AsyncWrite for ClientStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.rewriting.is_some() || self.tap.is_idle() {
+            // One slice at a time, through the check above (writing less is always allowed).
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &b[..]);
+            return self.poll_write(cx, first);
+        }
         either!(self, s => s.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
-        match self {
-            ClientStream::Plain(s) => s.is_write_vectored(),
-            ClientStream::Tls(s) => s.is_write_vectored(),
+        match &self.io {
+            Io::Plain(s) => s.is_write_vectored(),
+            Io::Tls(s) => s.is_write_vectored(),
         }
     }
 

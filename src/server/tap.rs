@@ -30,6 +30,7 @@ use std::{
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::limit::AddressSlot;
 use crate::network::{Faults, Throttle};
 use crate::{meter::Meter, transport_kind::Transport};
 
@@ -90,6 +91,11 @@ impl ConnTap {
         }
     }
 
+    /// Between two requests: no response of the app is being served.
+    pub fn is_idle(&self) -> bool {
+        self.state.borrow().turn == Turn::Idle
+    }
+
     fn read(&self, bytes: usize) {
         let mut state = self.state.borrow_mut();
         match state.turn {
@@ -132,6 +138,8 @@ pub struct TappedStream<S> {
     unwritable_timeout: Duration,
     /// Armed when a write found the socket full; reset by any byte written.
     stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// This connection's place under `--max-connections-per-address`, given back on drop.
+    _slot: Option<AddressSlot>,
 }
 
 impl<S> TappedStream<S> {
@@ -147,7 +155,13 @@ impl<S> TappedStream<S> {
             throttle: Throttle::default(),
             unwritable_timeout,
             stalled: None,
+            _slot: None,
         }
+    }
+
+    /// Holds `slot` for as long as the connection lives.
+    pub fn hold(&mut self, slot: AddressSlot) {
+        self._slot = Some(slot);
     }
 
     pub fn tap(&self) -> Rc<ConnTap> {
