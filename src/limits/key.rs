@@ -48,21 +48,104 @@ impl fmt::Display for ClientKey {
     }
 }
 
+/// The proxies whose forwarded client address is believed (`--trusted-proxy`), as app data.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<IpAddr>);
+
 /// The key of the client that sent `req`: the one place that decides who a client is, for every
-/// per-client limit (chat, client reports).
+/// per-client limit (chat, client reports, wrong tokens).
 ///
-/// Today the TCP peer address. Behind a reverse proxy every client would share the proxy's
-/// address; reading the forwarded address (`Forwarded`, RFC 7239, or `X-Forwarded-For`) belongs
-/// here, and only from a proxy the instructor named as trusted, since any client can write those
-/// headers.
+/// The TCP peer address; behind a reverse proxy named with `--trusted-proxy`, the address that
+/// proxy forwarded: the last `for=` of `Forwarded` (RFC 7239 §5.2) or the last address of
+/// `X-Forwarded-For`, the ones the proxy itself appended. From any other peer those headers are
+/// ignored: any client can write them.
 pub fn client_key(req: &HttpRequest) -> ClientKey {
-    req.peer_addr()
-        .map_or(ClientKey::Unknown, |peer| ClientKey::of(peer.ip()))
+    let Some(peer) = req.peer_addr().map(|p| p.ip().to_canonical()) else {
+        return ClientKey::Unknown;
+    };
+    let trusted = req
+        .app_data::<actix_web::web::Data<TrustedProxies>>()
+        .is_some_and(|proxies| proxies.0.contains(&peer));
+    let forwarded = trusted.then(|| forwarded_for(req)).flatten();
+    ClientKey::of(forwarded.unwrap_or(peer))
+}
+
+/// The client address a proxy appended last, if it can be read.
+fn forwarded_for(req: &HttpRequest) -> Option<IpAddr> {
+    let headers = req.headers();
+    let from_forwarded = headers
+        .get_all("forwarded")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (key, value) = pair.trim().split_once('=')?;
+                key.eq_ignore_ascii_case("for")
+                    .then(|| value.trim().trim_matches('"').to_owned())
+            })
+        })
+        .next_back();
+    let from_x = headers
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_owned())
+        .next_back();
+    let text = from_forwarded.or(from_x)?;
+    // `for="[2001:db8::1]:4711"`, `for=192.0.2.60:1234` or a bare address.
+    let host = text
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']').map(|(ip, _)| ip.to_owned()))
+        .unwrap_or_else(|| match text.rsplit_once(':') {
+            Some((ip, port)) if !ip.contains(':') && port.parse::<u16>().is_ok() => ip.to_owned(),
+            _ => text.clone(),
+        });
+    host.parse().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::test::TestRequest;
+
+    fn key_of(peer: &str, trusted: bool, headers: &[(&str, &str)]) -> ClientKey {
+        let mut req = TestRequest::default().peer_addr(peer.parse().unwrap());
+        if trusted {
+            let ip = peer.parse::<std::net::SocketAddr>().unwrap().ip();
+            req = req.app_data(actix_web::web::Data::new(TrustedProxies(vec![ip])));
+        }
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
+        client_key(&req.to_http_request())
+    }
+
+    #[test]
+    fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
+        let fwd = [("x-forwarded-for", "198.51.100.1, 192.0.2.9")];
+        assert_eq!(
+            key_of("127.0.0.1:5000", true, &fwd).to_string(),
+            "192.0.2.9"
+        );
+        assert_eq!(
+            key_of("127.0.0.1:5000", false, &fwd).to_string(),
+            "127.0.0.1"
+        );
+        let rfc = [(
+            "forwarded",
+            "for=198.51.100.1, for=\"[2001:db8:cafe::17]:4711\"",
+        )];
+        assert_eq!(
+            key_of("127.0.0.1:5000", true, &rfc).to_string(),
+            "2001:db8:cafe::/64"
+        );
+        let port = [("forwarded", "for=192.0.2.60:1234;proto=http")];
+        assert_eq!(
+            key_of("127.0.0.1:5000", true, &port).to_string(),
+            "192.0.2.60"
+        );
+        assert_eq!(key_of("127.0.0.1:5000", true, &[]).to_string(), "127.0.0.1");
+    }
 
     #[test]
     fn ipv6_clients_are_their_64_network_and_mapped_ipv4_is_ipv4() {

@@ -14,7 +14,7 @@ use serde::Serialize;
 pub use crate::config::{DEFAULT_CHAT_PER_MIN, DEFAULT_REPORTS_PER_MIN, PER_MINUTE_RANGE};
 
 pub use bucket::{MAX_TRACKED_CLIENTS, Rate, RateLimiter, Refused, SWEEP_EVERY};
-pub use key::{ClientKey, client_key};
+pub use key::{ClientKey, TrustedProxies, client_key};
 
 /// The limits as the instructor sees and changes them (`GET/PUT /api/admin/settings`).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -27,7 +27,7 @@ use actix_server::Server;
 use actix_service::{ServiceFactory, ServiceFactoryExt, fn_service, map_config};
 use actix_web::{App, dev::AppConfig, middleware::from_fn, web};
 
-use crate::{error, meter::ConnectionHistory, state::AppState};
+use crate::{error, limits::TrustedProxies, meter::ConnectionHistory, state::AppState};
 pub use stream::ClientStream;
 pub use tap::TappedStream;
 
@@ -64,6 +64,9 @@ fn app(
 > + 'static {
     map_config(
         App::new()
+            .app_data(web::Data::new(TrustedProxies(
+                data.config.trusted_proxies.clone(),
+            )))
             .app_data(data)
             .configure(error::extractor_configs)
             .configure(routes)
