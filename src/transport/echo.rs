@@ -39,7 +39,7 @@ where
         socket_limits(&state),
         move |socket: Socket<IO>| echo(socket, shutdown).instrument(life),
     )?;
-    let connection = note_handshake(&state, &req, &response, tag, protocol);
+    let connection = note_handshake(&state, &req, &response, tag, protocol, &SUBPROTOCOLS);
     span.record("connection", connection);
     Ok(response)
 }

@@ -38,19 +38,21 @@ pub fn socket_limits(state: &AppState) -> Limits {
 }
 
 /// Numbers the accepted connection and, when the page tagged it, keeps its handshake for the
-/// inspector. Returns the connection's number (for its logs).
+/// inspector, credentials redacted (`spoken`: the endpoint's subprotocols, the only offered
+/// values shown). Returns the connection's number (for its logs).
 pub fn note_handshake(
     state: &AppState,
     req: &HttpRequest,
     response: &actix_web::HttpResponse,
     tag: Option<String>,
     protocol: Option<&str>,
+    spoken: &[&str],
 ) -> u64 {
     let connection = state.connection_id();
     if tag.is_some() {
-        state
-            .handshakes
-            .push(record_handshake(req, response, connection, tag, protocol));
+        state.handshakes.push(record_handshake(
+            req, response, connection, tag, protocol, spoken,
+        ));
     }
     connection
 }

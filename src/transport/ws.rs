@@ -78,7 +78,7 @@ where
         let follower = Follower::new(&feed_state, Transport::Ws, start.cursor, client);
         follow(feed_state, follower, client, binary, socket).instrument(life)
     })?;
-    let connection = note_handshake(&state, &req, &response, tag, protocol);
+    let connection = note_handshake(&state, &req, &response, tag, protocol, &SUBPROTOCOLS);
     span.record("connection", connection);
     Ok(response)
 }
