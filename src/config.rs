@@ -42,7 +42,8 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_BUFFER", default_value_t = 1024)]
     pub buffer: usize,
 
-    /// Admin token for the instructor console; random at each start when not given.
+    /// Admin token for the instructor console; random at each start when not given. An empty
+    /// or blank token (flag or variable) is refused at start: it would let anyone in.
     #[arg(long, env = "PUSHLAB_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
 
@@ -208,6 +209,9 @@ impl Config {
         if !(1..=MAX_BUFFER).contains(&self.buffer) {
             return Err(format!("--buffer must be between 1 and {}", MAX_BUFFER));
         }
+        if let Some(token) = &self.admin_token {
+            check_admin_token(token)?;
+        }
         if self.max_message_bytes < 125 {
             return Err("--max-message-bytes must be at least 125".into());
         }
@@ -314,6 +318,30 @@ pub fn normalize_authority(scheme: &str, authority: &str) -> String {
         .strip_suffix(default_port)
         .unwrap_or(&authority)
         .to_owned()
+}
+
+/// An admin token must be something to type: not empty nor blank (an empty login would make
+/// anyone an admin), without spaces at either end (the login form trims what is typed) and of
+/// visible ASCII characters and inner spaces only (it travels in an HTTP header, RFC 9110 §5.5).
+fn check_admin_token(token: &str) -> Result<(), String> {
+    const WHERE: &str = "--admin-token (or PUSHLAB_ADMIN_TOKEN)";
+    if token.trim().is_empty() {
+        return Err(format!(
+            "{WHERE} is empty or blank: anyone could log in with an empty token. Give a token, \
+             or unset it for a random one printed at start"
+        ));
+    }
+    if token.trim() != token {
+        return Err(format!(
+            "{WHERE} begins or ends with whitespace, which the login form would never match"
+        ));
+    }
+    if !token.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        return Err(format!(
+            "{WHERE} must be visible ASCII characters (it is sent in an HTTP header)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

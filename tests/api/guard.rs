@@ -1,7 +1,11 @@
 //! Nothing that lets a student in: credentials never kept in what the inspector shows, no server
 //! with an empty admin token, and wrong tokens slowed to a crawl per client address.
 
-use crate::helpers::{TestApp, spawn_app};
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::helpers::{PATIENCE, TestApp, spawn_app};
 
 /// Logs in through the console's form; returns the session cookie's `name=value`.
 async fn console_cookie(app: &TestApp) -> String {
@@ -104,4 +108,82 @@ async fn the_handshake_record_never_holds_a_credential() {
             "{text}"
         );
     }
+}
+
+/// Starts the real binary with `args` and `env`; returns its exit status and stderr, or fails
+/// if it is still serving after [`PATIENCE`] (an empty token must stop the start).
+async fn start_binary(args: &[&str], env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushlab"));
+    command
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("PUSHLAB_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("the binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ended = tokio::time::timeout(PATIENCE, async {
+        // A server that starts prints its address; one that refuses prints nothing there.
+        while let Ok(Some(line)) = stdout.next_line().await {
+            assert!(
+                !line.contains("is running"),
+                "{args:?} {env:?}: the server started: {line}"
+            );
+        }
+        child.wait_with_output().await.expect("an exit status")
+    })
+    .await
+    .expect("the process ended");
+    (
+        ended.status,
+        String::from_utf8_lossy(&ended.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_empty_or_blank_admin_token_stops_the_start() {
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case; 5] = [
+        (&["--admin-token", ""], &[]),
+        (&["--admin-token="], &[]),
+        (&["--admin-token", "  \t "], &[]),
+        (&[], &[("PUSHLAB_ADMIN_TOKEN", "")]),
+        (&[], &[("PUSHLAB_ADMIN_TOKEN", "   ")]),
+    ];
+    for (args, env) in cases {
+        let (status, stderr) = start_binary(args, env).await;
+        assert!(!status.success(), "{args:?} {env:?}: exit {status}");
+        assert!(
+            stderr.contains("--admin-token") && stderr.contains("empty"),
+            "{args:?} {env:?}: a clear message expected: {stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_good_admin_token_still_starts_the_server() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushlab"))
+        .args(["--bind", "127.0.0.1:0", "--admin-token", "mot de passe"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = tokio::time::timeout(PATIENCE, async {
+        while let Ok(Some(line)) = stdout.next_line().await {
+            if line.contains("is running") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("the server said something");
+    assert!(started);
+    child.kill().await.expect("stopped");
 }
