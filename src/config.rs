@@ -15,6 +15,8 @@ pub const MAX_BUFFER: usize = 65_536;
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 /// Bounds of the long-poll hold cap, in milliseconds (a hold a client asks for is shortened to it).
 pub const LONGPOLL_CAP_MS: std::ops::RangeInclusive<u64> = 100..=300_000;
+/// How long an address that showed too many wrong admin tokens waits (see `limits::Lockout`): a minute.
+pub const ADMIN_FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 /// Bounds of the per-client-address limits per minute (`--chat-per-min`, `--reports-per-min`
 /// and the instructor's `chat_per_min`, `reports_per_min`).

@@ -7,8 +7,8 @@
 //!   [`telemetry`]: every knob and its bounds, the HTTP error, the pages' language, credentials
 //!   kept out of what is shown or logged, the console's sessions, the five transports' names
 //!   and paths, logging. They import nothing of pushlab.
-//! - [`limits`]: who a client is (its address) and how often it may act (token buckets per
-//!   address, bounded).
+//! - [`limits`]: who a client is (its address), how often it may act (token buckets per
+//!   address, bounded), and how many wrong admin tokens it showed (the lockout).
 //! - [`ws`]: RFC 6455 as a library (frames, guard, reassembly, handshake, the socket).
 //! - [`feed`]: events (each encoded once, at publish), the [`feed::Hub`], the generator.
 //! - [`meter`]: requests, bytes, deliveries, delays; `/api/stats` and `/metrics` figures.

@@ -145,13 +145,28 @@ fn the_verdict_names_the_best_transport_per_figure_and_warns_about_coarse_cpu() 
         row("poll", 120, 20, 500_000, 100.0, 60.0),
     ];
     let text = verdict(&rows).join("\n");
-    assert!(text.contains("Latency: ws is fastest, median 1.5 ms"), "{text}");
+    assert!(
+        text.contains("Latency: ws is fastest, median 1.5 ms"),
+        "{text}"
+    );
     assert!(text.contains("Bytes: ws spends least, 75 B"), "{text}");
-    assert!(text.contains("Short polls carry 10.0 events per non-empty answer"), "{text}");
+    assert!(
+        text.contains("Short polls carry 10.0 events per non-empty answer"),
+        "{text}"
+    );
     assert!(text.contains("long polling carries 1.0"), "{text}");
     assert!(text.contains("Server CPU: ws costs least"), "{text}");
     // 12 ms per 1000 events over 1000 events is one 10 ms tick: far too coarse to compare.
-    assert!(text.contains("Warning: ws's CPU figure rests on 1 clock ticks"), "{text}");
-    assert!(text.contains("poll 500.0 ms: the wait for the next request"), "{text}");
-    assert!(!text.contains("25000"), "no raw ratio of round trips: {text}");
+    assert!(
+        text.contains("Warning: ws's CPU figure rests on 1 clock ticks"),
+        "{text}"
+    );
+    assert!(
+        text.contains("poll 500.0 ms: the wait for the next request"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("25000"),
+        "no raw ratio of round trips: {text}"
+    );
 }

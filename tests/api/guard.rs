@@ -1,7 +1,7 @@
 //! Nothing that lets a student in: credentials never kept in what the inspector shows, no server
 //! with an empty admin token, and wrong tokens slowed to a crawl per client address.
 
-use std::process::Stdio;
+use std::{process::Stdio, time::Duration};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -186,4 +186,114 @@ async fn a_good_admin_token_still_starts_the_server() {
     .expect("the server said something");
     assert!(started);
     child.kill().await.expect("stopped");
+}
+
+/// One admin call with `authorization` as the header's value.
+async fn settings_with(app: &TestApp, authorization: &str) -> crate::helpers::Response {
+    app.conn()
+        .await
+        .request(
+            "GET",
+            "/api/admin/settings",
+            &[("Authorization", authorization)],
+            b"",
+        )
+        .await
+}
+
+/// One login through the console's form.
+async fn login_with(app: &TestApp, token: &str) -> crate::helpers::Response {
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    app.conn()
+        .await
+        .request(
+            "POST",
+            "/admin/login",
+            &form,
+            format!("token={token}&lang=fr").as_bytes(),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_matched_case_insensitively() {
+    let app = spawn_app().await;
+    for scheme in ["bearer", "BEARER", "Bearer", "bEaReR"] {
+        let res = settings_with(&app, &format!("{scheme} {}", app.token)).await;
+        assert_eq!(res.status, 200, "{scheme}: {}", res.text());
+    }
+    let res = settings_with(&app, &format!("Basic {}", app.token)).await;
+    assert_eq!(res.status, 401, "another scheme is not a Bearer");
+}
+
+#[tokio::test]
+async fn beyond_ten_wrong_tokens_an_address_waits_for_the_window() {
+    let app = spawn_app().await;
+    let cookie = console_cookie(&app).await;
+    // Bearer and the login form count together.
+    for i in 0..10 {
+        let res = if i % 2 == 0 {
+            settings_with(&app, &format!("Bearer guess-{i}")).await
+        } else {
+            login_with(&app, &format!("guess-{i}")).await
+        };
+        assert_eq!(res.status, 401, "try {i}: {}", res.text());
+    }
+
+    let locked = settings_with(&app, &format!("Bearer {}", app.token)).await;
+    assert_eq!(
+        locked.status,
+        429,
+        "even the right token waits: {}",
+        locked.text()
+    );
+    let retry_after: u64 = locked
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert!(
+        locked.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("try again")
+    );
+
+    let form = login_with(&app, &app.token).await;
+    assert_eq!(form.status, 429, "{}", form.text());
+    assert!(form.header("retry-after").is_some());
+    assert!(form.header("set-cookie").is_none());
+    let page = form.text();
+    assert!(
+        page.contains(r#"data-i18n="login.locked""#) && page.contains(r#""seconds": "#),
+        "the form says how long to wait: {page}"
+    );
+
+    // An open console session is not a guess: the instructor's console keeps working.
+    let console = app
+        .conn()
+        .await
+        .request(
+            "GET",
+            "/api/admin/settings",
+            &[("Cookie", cookie.as_str())],
+            b"",
+        )
+        .await;
+    assert_eq!(console.status, 200, "{}", console.text());
+
+    // Many more tries change nothing but the count, quickly refused.
+    for _ in 0..50 {
+        let res = settings_with(&app, "Bearer guess").await;
+        assert_eq!(res.status, 429);
+    }
+
+    app.state
+        .admin_failures
+        .pass_time(Duration::from_secs(retry_after));
+    let res = settings_with(&app, &format!("bearer {}", app.token)).await;
+    assert_eq!(res.status, 200, "once the window passed: {}", res.text());
+    let res = login_with(&app, &app.token).await;
+    assert_eq!(res.status, 303, "{}", res.text());
 }
