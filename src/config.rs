@@ -17,6 +17,22 @@ pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 pub const LONGPOLL_CAP_MS: std::ops::RangeInclusive<u64> = 100..=300_000;
 /// How long an address that showed too many wrong admin tokens waits (see `limits::Lockout`): a minute.
 pub const ADMIN_FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Smallest message limit a socket may have, in bytes: a control frame's largest payload
+/// (RFC 6455 §5.5), so that every client can at least say something.
+pub const MIN_MESSAGE_BYTES: usize = 125;
+/// Default limit of a message on the feed socket, in bytes (8 KiB): a chat line and no file.
+/// The largest valid chat (32 + 500 characters) written by a JSON encoder that escapes every
+/// character as a `\uXXXX\uXXXX` surrogate pair (Python's default) is about 6.4 KiB, and it
+/// must be accepted here as it is by `POST /api/chat`.
+pub const DEFAULT_FEED_MESSAGE_BYTES: usize = 8 * 1024;
+/// Default limit of a message on the echo socket, in bytes (16 MiB): a photo sent as one message.
+pub const DEFAULT_ECHO_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Default budget of all sockets' message buffers together, in bytes (256 MiB: sixteen 16 MiB
+/// files received or echoed at once).
+pub const DEFAULT_WS_MEMORY_BYTES: usize = 256 * 1024 * 1024;
+/// Largest `--echo-max-message-bytes`, in bytes (1 GiB): beyond, one message would be a
+/// denial of service by itself.
+pub const MAX_ECHO_MESSAGE_BYTES: usize = 1 << 30;
 
 /// Bounds of the per-client-address limits per minute (`--chat-per-min`, `--reports-per-min`
 /// and the instructor's `chat_per_min`, `reports_per_min`).
@@ -54,9 +70,29 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_LONGPOLL_MAX_MS", default_value_t = 60_000)]
     pub longpoll_max_ms: u64,
 
-    /// Largest WebSocket message accepted from a client, in bytes (larger: close 1009).
-    #[arg(long, env = "PUSHLAB_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    /// Largest message accepted from a client on the feed socket /ws (chat), in bytes
+    /// (larger: close 1009, from the frame header).
+    #[arg(
+        long,
+        visible_alias = "feed-max-message-bytes",
+        env = "PUSHLAB_MAX_MESSAGE_BYTES",
+        default_value_t = DEFAULT_FEED_MESSAGE_BYTES
+    )]
     pub max_message_bytes: usize,
+
+    /// Largest message accepted on the echo socket /ws/echo, in bytes (a file sent with
+    /// ws.send(file); larger: close 1009, from the frame header, before the payload is read).
+    #[arg(
+        long,
+        env = "PUSHLAB_ECHO_MAX_MESSAGE_BYTES",
+        default_value_t = DEFAULT_ECHO_MESSAGE_BYTES
+    )]
+    pub echo_max_message_bytes: usize,
+
+    /// Most bytes all WebSocket connections together may hold in messages being received or
+    /// echoed back; a message that would go beyond is closed with 1013 (try again later).
+    #[arg(long, env = "PUSHLAB_WS_MEMORY_BYTES", default_value_t = DEFAULT_WS_MEMORY_BYTES)]
+    pub ws_memory_bytes: usize,
 
     /// Seconds between WebSocket pings; a client silent for three intervals is disconnected.
     #[arg(long, env = "PUSHLAB_HEARTBEAT_SECS", default_value_t = 5)]
@@ -154,7 +190,9 @@ impl Config {
             buffer: 1024,
             admin_token: Some("test-token".into()),
             longpoll_max_ms: 60_000,
-            max_message_bytes: 64 * 1024,
+            max_message_bytes: DEFAULT_FEED_MESSAGE_BYTES,
+            echo_max_message_bytes: DEFAULT_ECHO_MESSAGE_BYTES,
+            ws_memory_bytes: DEFAULT_WS_MEMORY_BYTES,
             heartbeat_secs: 5,
             allowed_origins: Vec::new(),
             trusted_proxies: Vec::new(),
@@ -214,8 +252,23 @@ impl Config {
         if let Some(token) = &self.admin_token {
             check_admin_token(token)?;
         }
-        if self.max_message_bytes < 125 {
-            return Err("--max-message-bytes must be at least 125".into());
+        if self.max_message_bytes < MIN_MESSAGE_BYTES {
+            return Err(format!(
+                "--max-message-bytes must be at least {MIN_MESSAGE_BYTES}"
+            ));
+        }
+        if !(MIN_MESSAGE_BYTES..=MAX_ECHO_MESSAGE_BYTES).contains(&self.echo_max_message_bytes) {
+            return Err(format!(
+                "--echo-max-message-bytes must be between {MIN_MESSAGE_BYTES} and {MAX_ECHO_MESSAGE_BYTES}"
+            ));
+        }
+        let largest = self.echo_max_message_bytes.max(self.max_message_bytes);
+        if self.ws_memory_bytes < largest {
+            return Err(format!(
+                "--ws-memory-bytes ({}) must be at least the largest message limit ({largest}), \
+                 or no such message could ever be received",
+                self.ws_memory_bytes
+            ));
         }
         let cap = LONGPOLL_CAP_MS;
         if !cap.contains(&self.longpoll_max_ms) {

@@ -22,7 +22,7 @@ use crate::{
     network::{AddedDelayUpdate, Faults, NetworkSettings, NetworkUpdate},
     sessions::Sessions,
     transport_kind::Transport,
-    ws::HandshakeLog,
+    ws::{HandshakeLog, MemoryBudget},
 };
 
 /// Everything a handler may need, built once and shared by all workers (never per worker: each
@@ -56,6 +56,8 @@ pub struct AppState {
     pub ledger: Ledger,
     /// When this server started (Unix µs): no latency it measured can be longer than its age.
     pub started_us: u64,
+    /// Bytes all WebSocket connections may hold in messages at once (`--ws-memory-bytes`).
+    pub ws_memory: Arc<MemoryBudget>,
 }
 
 impl AppState {
@@ -81,6 +83,7 @@ impl AppState {
             }),
             ledger: Ledger::default(),
             started_us: crate::feed::unix_micros(),
+            ws_memory: MemoryBudget::new(config.ws_memory_bytes),
             config,
         }
     }

@@ -1,7 +1,10 @@
 //! `GET /ws/echo`: sends back every text and binary message, for protocol experiments.
 //!
 //! Fragmented messages are reassembled before they are echoed (as one frame), up to
-//! `--max-message-bytes`; larger ones close the connection with 1009. The subprotocols of the
+//! `--echo-max-message-bytes` (16 MiB by default: a photo sent with `ws.send(file)`); larger
+//! ones close the connection with 1009 from their frame header, before the payload is read.
+//! Memory: one message being received and the echoes waiting to be written, charged to the
+//! sockets' shared budget (`--ws-memory-bytes`, 1013 when spent; see `ws::MemoryBudget`). The subprotocols of the
 //! slides' example (`chat`, `superchat`) are accepted, so students can watch a negotiation.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -36,7 +39,7 @@ where
     let response = accept(
         &req,
         protocol,
-        socket_limits(&state),
+        socket_limits(&state, state.config.echo_max_message_bytes),
         move |socket: Socket<IO>| echo(socket, shutdown).instrument(life),
     )?;
     let connection = note_handshake(&state, &req, &response, tag, protocol, &SUBPROTOCOLS);

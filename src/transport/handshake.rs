@@ -28,10 +28,13 @@ pub fn inspect_tag(params: &QueryParams) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// The bounds of a socket: `--max-message-bytes`, the heartbeat and the silence timeout.
-pub fn socket_limits(state: &AppState) -> Limits {
+/// The bounds of a socket: its largest message (`--max-message-bytes` for the feed socket,
+/// `--echo-max-message-bytes` for the echo), the shared memory budget (`--ws-memory-bytes`),
+/// the heartbeat and the silence timeout.
+pub fn socket_limits(state: &AppState, max_message: usize) -> Limits {
     Limits {
-        max_message: state.config.max_message_bytes,
+        max_message,
+        budget: state.ws_memory.clone(),
         heartbeat: state.config.heartbeat_interval(),
         timeout: state.config.client_timeout(),
     }

@@ -70,7 +70,7 @@ where
         binary
     );
     let life = span.clone();
-    let limits = socket_limits(&state);
+    let limits = socket_limits(&state, state.config.max_message_bytes);
     let response = accept(&req, protocol, limits, move |mut socket: Socket<IO>| {
         for text in greetings(&feed_state, &start) {
             socket.send(&Message::Text(text));
