@@ -13,6 +13,7 @@ use base64::Engine;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
 
+use super::inbound::MessageFrames;
 use crate::{error::ApiError, redact};
 
 /// The GUID of RFC 6455 §1.3, appended to the client's key.
@@ -73,6 +74,9 @@ pub struct HandshakeRecord {
     pub origin: Option<String>,
     /// The 101 answer's status line and headers as built (actix adds `date` when writing).
     pub response_head: String,
+    /// The frames of the last message the client sent on this connection (the echo notes it),
+    /// so the inspector can show how the browser framed a file.
+    pub last_message: Option<MessageFrames>,
 }
 
 /// The most recent handshakes, bounded: the oldest leaves when a new one comes.
@@ -91,6 +95,18 @@ impl HandshakeLog {
             records.pop_front();
         }
         records.push_back(record);
+    }
+
+    /// Notes the frames of the last message received on the newest connection tagged `tag`.
+    pub fn note_message(&self, tag: &str, frames: MessageFrames) {
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(record) = records
+            .iter_mut()
+            .rev()
+            .find(|r| r.tag.as_deref() == Some(tag))
+        {
+            record.last_message = Some(frames);
+        }
     }
 
     /// The newest handshake carrying `tag` (chosen by the page that opened it).
@@ -158,6 +174,7 @@ pub fn record_handshake(
         chosen_subprotocol: chosen.map(str::to_owned),
         origin: text(header::ORIGIN),
         response_head: response_head(response),
+        last_message: None,
     }
 }
 

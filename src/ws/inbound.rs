@@ -14,6 +14,7 @@ use std::{collections::VecDeque, sync::Arc};
 use actix_http::ws::{CloseCode, CloseReason, Parser};
 use bytes::Bytes;
 use bytestring::ByteString;
+use serde::Serialize;
 
 use super::{
     budget::{Lease, MemoryBudget},
@@ -31,10 +32,46 @@ pub enum Message {
     Binary(Bytes),
 }
 
+/// One frame as the client sent it: opcode, FIN bit and payload length (RFC 6455 §5.2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct FrameSummary {
+    pub opcode: u8,
+    pub fin: bool,
+    pub len: u64,
+}
+
+/// How one message came: how many frames, which first and last, the largest. Fixed size, so
+/// keeping it for every message costs no allocation; the inspector shows it (a browser may send
+/// a large `ws.send(file)` as many frames).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct MessageFrames {
+    /// Frames the message came in (1 when not fragmented); control frames between them excluded.
+    pub count: u64,
+    /// Payload bytes of the whole message.
+    pub bytes: u64,
+    pub first: FrameSummary,
+    pub last: FrameSummary,
+    /// Payload length of its largest frame.
+    pub largest: u64,
+}
+
+impl MessageFrames {
+    fn add(&mut self, frame: FrameSummary) {
+        if self.count == 0 {
+            self.first = frame;
+        }
+        self.count += 1;
+        self.bytes += frame.len;
+        self.last = frame;
+        self.largest = self.largest.max(frame.len);
+    }
+}
+
 /// One thing the client said, in the order it said it.
 #[derive(Debug, PartialEq)]
 pub enum Received {
-    Message(Message),
+    /// A whole message, and the frames it came in.
+    Message(Message, MessageFrames),
     Ping(Bytes),
     Pong,
     /// The client's close frame, with its code and reason if it gave one.
@@ -64,6 +101,8 @@ struct Reader {
     current: Option<Current>,
     /// The data message in progress: text or binary, and its bytes so far.
     message: Option<(bool, Vec<u8>)>,
+    /// The frames of the message in progress.
+    frames: MessageFrames,
     /// The payload of the control frame in progress (at most 125 bytes).
     control: Vec<u8>,
     ready: VecDeque<Received>,
@@ -80,6 +119,7 @@ impl Inbound {
                 lease: Lease::new(budget),
                 current: None,
                 message: None,
+                frames: MessageFrames::default(),
                 control: Vec::new(),
                 ready: VecDeque::new(),
                 ended: false,
@@ -137,10 +177,16 @@ impl Reader {
                     fin,
                     remaining: len,
                 });
+                let frame = FrameSummary { opcode, fin, len };
                 match opcode {
-                    1 | 2 => self.message = Some((opcode == 1, Vec::new())),
+                    1 | 2 => {
+                        self.message = Some((opcode == 1, Vec::new()));
+                        self.frames = MessageFrames::default();
+                        self.frames.add(frame);
+                    }
                     8.. => self.control.clear(),
-                    _ => {} // a continuation: the guard checked there is a message to continue
+                    // A continuation: the guard checked there is a message to continue.
+                    _ => self.frames.add(frame),
                 }
             }
             Piece::Data(data) => {
@@ -231,7 +277,8 @@ impl Reader {
         } else {
             Message::Binary(payload)
         };
-        self.ready.push_back(Received::Message(message));
+        self.ready
+            .push_back(Received::Message(message, std::mem::take(&mut self.frames)));
     }
 
     /// Forgets the message in progress (the connection is ending) and gives its memory back.
@@ -283,8 +330,42 @@ mod tests {
             meaning(&bytes),
             vec![
                 Received::Ping(Bytes::from_static(b"p")),
-                Received::Message(Message::Text("fragmentée".into())),
-                Received::Message(Message::Binary(Bytes::from_static(&[1, 2]))),
+                Received::Message(
+                    Message::Text("fragmentée".into()),
+                    MessageFrames {
+                        count: 2,
+                        bytes: 11,
+                        first: FrameSummary {
+                            opcode: 1,
+                            fin: false,
+                            len: 4
+                        },
+                        last: FrameSummary {
+                            opcode: 0,
+                            fin: true,
+                            len: 7
+                        },
+                        largest: 7,
+                    }
+                ),
+                Received::Message(
+                    Message::Binary(Bytes::from_static(&[1, 2])),
+                    MessageFrames {
+                        count: 1,
+                        bytes: 2,
+                        first: FrameSummary {
+                            opcode: 2,
+                            fin: true,
+                            len: 2
+                        },
+                        last: FrameSummary {
+                            opcode: 2,
+                            fin: true,
+                            len: 2
+                        },
+                        largest: 2,
+                    }
+                ),
             ]
         );
     }
@@ -298,7 +379,7 @@ mod tests {
         );
         let broken = [frame(0x81, b"ok"), frame(0xC1, b"x"), frame(0x81, b"late")].concat();
         let got = meaning(&broken);
-        assert_eq!(got[0], Received::Message(Message::Text("ok".into())));
+        assert!(matches!(&got[0], Received::Message(Message::Text(t), _) if t == "ok"));
         assert!(matches!(&got[1], Received::Violation(r) if r.code == CloseCode::Protocol));
         assert_eq!(got.len(), 2);
     }
@@ -332,7 +413,10 @@ mod tests {
         }
         assert_eq!(budget.used(), 0, "handed over: the budget is free again");
         match inbound.next() {
-            Some(Received::Message(Message::Binary(bytes))) => assert_eq!(bytes, payload),
+            Some(Received::Message(Message::Binary(bytes), frames)) => {
+                assert_eq!(bytes, payload);
+                assert_eq!((frames.count, frames.bytes), (1, payload.len() as u64));
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -352,7 +436,7 @@ mod tests {
         }
         assert_eq!(second.held(), 0);
         first.push(&big[14 + 7_000..]);
-        assert!(matches!(first.next(), Some(Received::Message(_))));
+        assert!(matches!(first.next(), Some(Received::Message(..))));
         assert_eq!(budget.used(), 0);
         drop(second);
         let mut third = Inbound::new(1 << 20, budget.clone());

@@ -23,6 +23,6 @@ pub use frame::{FIN_BINARY, FIN_TEXT, client_frame, server_frame};
 pub use handshake::{
     HandshakeLog, HandshakeRecord, accept_key, choose_subprotocol, record_handshake,
 };
-pub use inbound::Message;
+pub use inbound::{FrameSummary, Message, MessageFrames};
 pub use socket::{Limits, Socket, SocketEvent, accept};
 pub use takeover::Takeover;

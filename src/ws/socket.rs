@@ -26,12 +26,12 @@ use actix_web::{
     http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL},
 };
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
 use super::{
     budget::{Lease, MemoryBudget},
     frame::{FIN_BINARY, FIN_TEXT, server_frame},
-    inbound::{Inbound, Message, Received},
+    inbound::{Inbound, Message, MessageFrames, Received},
     takeover::Takeover,
 };
 
@@ -112,6 +112,8 @@ pub struct Socket<IO> {
     outbox: VecDeque<(Bytes, usize)>,
     /// The budget's bytes held by the frames this socket built itself.
     own_frames: Lease,
+    /// The frames of the last message handed over.
+    last_frames: MessageFrames,
     /// Bytes of the front frame already written: control frames may only go in before it if 0.
     written: usize,
     /// Only the latest ping is answered (RFC 6455 §5.5.3).
@@ -140,6 +142,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
             inbound,
             outbox: VecDeque::new(),
             own_frames: Lease::new(limits.budget),
+            last_frames: MessageFrames::default(),
             written: 0,
             pong_due: None,
             ping_due: false,
@@ -169,6 +172,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
         self.unflushed = true;
     }
 
+    /// How the last message handed over came: its frames as the client sent them.
+    pub fn last_message_frames(&self) -> MessageFrames {
+        self.last_frames
+    }
+
     pub fn outbox_is_empty(&self) -> bool {
         self.outbox.is_empty()
     }
@@ -189,7 +197,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 _ => {}
             }
             match self.inbound.next() {
-                Some(Received::Message(message)) => {
+                Some(Received::Message(message, frames)) => {
+                    self.last_frames = frames;
                     return Poll::Ready(SocketEvent::Received(message));
                 }
                 Some(Received::Ping(payload)) => {
@@ -293,6 +302,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
     /// client's close or a violation (RFC 6455 §7.1.7: nothing more is read from a client that
     /// broke the protocol), after the client's close reply otherwise (§7.1.1: the server closes
     /// the TCP connection once both close frames crossed). Bounded by [`CLOSE_GRACE`].
+    ///
+    /// After its TCP shutdown the server still drains, unread, what the client sends until the
+    /// client closes too (a "lingering close"): closing a socket with unread input makes the
+    /// kernel answer with a reset, and a client still sending, such as a browser in the middle
+    /// of a file refused with 1009, would lose the close frame and report 1006 instead.
     pub async fn close(mut self, reason: Option<CloseReason>) {
         let mut frame = BytesMut::new();
         Parser::write_close(&mut frame, reason, false);
@@ -307,7 +321,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 }
                 while self.inbound.next().is_some() {}
             }
-            poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await
+            poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await?;
+            let mut discard = [0u8; READ_CHUNK];
+            while self.io.read(&mut discard).await? > 0 {}
+            Ok::<(), io::Error>(())
         };
         // Err or timeout: the client is gone or does not take part; dropping the stream ends it.
         let _ = tokio::time::timeout(CLOSE_GRACE, ending).await;

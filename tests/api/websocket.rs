@@ -350,9 +350,10 @@ async fn a_five_mib_file_comes_back_identical_through_the_echo() {
         "the echo differs from the file"
     );
 
-    // As a client that fragments: five 1 MiB frames come back as one message.
+    // As a client that fragments (Chromium sends a large ws.send(file) in 131,000-byte frames):
+    // five 1 MiB frames come back as one message, and the inspector's record says how it came.
     let mut conn = app.conn().await;
-    assert_eq!(conn.upgrade("/ws/echo", &[]).await.0, 101);
+    assert_eq!(conn.upgrade("/ws/echo?inspect=file-1", &[]).await.0, 101);
     for (i, part) in file.chunks(MIB).enumerate() {
         let first = match i {
             0 => 0x02,
@@ -368,6 +369,18 @@ async fn a_five_mib_file_comes_back_identical_through_the_echo() {
         "the reassembled echo differs from the file"
     );
     assert_eq!(app.state.ws_memory.used(), 0, "nothing held once echoed");
+    let record = app.get_json("/api/handshake/file-1").await;
+    let frames = &record["last_message"];
+    assert_eq!(frames["count"], 5, "{record}");
+    assert_eq!(frames["bytes"], 5 * MIB);
+    assert_eq!(
+        frames["first"],
+        serde_json::json!({"opcode": 2, "fin": false, "len": MIB})
+    );
+    assert_eq!(
+        frames["last"],
+        serde_json::json!({"opcode": 0, "fin": true, "len": MIB})
+    );
 }
 
 #[tokio::test]
