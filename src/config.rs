@@ -15,6 +15,24 @@ pub const MAX_BUFFER: usize = 65_536;
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 /// Bounds of the long-poll hold cap, in milliseconds (a hold a client asks for is shortened to it).
 pub const LONGPOLL_CAP_MS: std::ops::RangeInclusive<u64> = 100..=300_000;
+/// How long an address that showed too many wrong admin tokens waits (see `limits::Lockout`): a minute.
+pub const ADMIN_FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Smallest message limit a socket may have, in bytes: a control frame's largest payload
+/// (RFC 6455 §5.5), so that every client can at least say something.
+pub const MIN_MESSAGE_BYTES: usize = 125;
+/// Default limit of a message on the feed socket, in bytes (8 KiB): a chat line and no file.
+/// The largest valid chat (32 + 500 characters) written by a JSON encoder that escapes every
+/// character as a `\uXXXX\uXXXX` surrogate pair (Python's default) is about 6.4 KiB, and it
+/// must be accepted here as it is by `POST /api/chat`.
+pub const DEFAULT_FEED_MESSAGE_BYTES: usize = 8 * 1024;
+/// Default limit of a message on the echo socket, in bytes (16 MiB): a photo sent as one message.
+pub const DEFAULT_ECHO_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Default budget of all sockets' message buffers together, in bytes (256 MiB: sixteen 16 MiB
+/// files received or echoed at once).
+pub const DEFAULT_WS_MEMORY_BYTES: usize = 256 * 1024 * 1024;
+/// Largest `--echo-max-message-bytes`, in bytes (1 GiB): beyond, one message would be a
+/// denial of service by itself.
+pub const MAX_ECHO_MESSAGE_BYTES: usize = 1 << 30;
 
 /// Bounds of the per-client-address limits per minute (`--chat-per-min`, `--reports-per-min`
 /// and the instructor's `chat_per_min`, `reports_per_min`).
@@ -42,7 +60,8 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_BUFFER", default_value_t = 1024)]
     pub buffer: usize,
 
-    /// Admin token for the instructor console; random at each start when not given.
+    /// Admin token for the instructor console; random at each start when not given. An empty
+    /// or blank token (flag or variable) is refused at start: it would let anyone in.
     #[arg(long, env = "PUSHLAB_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
 
@@ -51,9 +70,29 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_LONGPOLL_MAX_MS", default_value_t = 60_000)]
     pub longpoll_max_ms: u64,
 
-    /// Largest WebSocket message accepted from a client, in bytes (larger: close 1009).
-    #[arg(long, env = "PUSHLAB_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    /// Largest message accepted from a client on the feed socket /ws (chat), in bytes
+    /// (larger: close 1009, from the frame header).
+    #[arg(
+        long,
+        visible_alias = "feed-max-message-bytes",
+        env = "PUSHLAB_MAX_MESSAGE_BYTES",
+        default_value_t = DEFAULT_FEED_MESSAGE_BYTES
+    )]
     pub max_message_bytes: usize,
+
+    /// Largest message accepted on the echo socket /ws/echo, in bytes (a file sent with
+    /// ws.send(file); larger: close 1009, from the frame header, before the payload is read).
+    #[arg(
+        long,
+        env = "PUSHLAB_ECHO_MAX_MESSAGE_BYTES",
+        default_value_t = DEFAULT_ECHO_MESSAGE_BYTES
+    )]
+    pub echo_max_message_bytes: usize,
+
+    /// Most bytes all WebSocket connections together may hold in messages being received or
+    /// echoed back; a message that would go beyond is closed with 1013 (try again later).
+    #[arg(long, env = "PUSHLAB_WS_MEMORY_BYTES", default_value_t = DEFAULT_WS_MEMORY_BYTES)]
+    pub ws_memory_bytes: usize,
 
     /// Seconds between WebSocket pings; a client silent for three intervals is disconnected.
     #[arg(long, env = "PUSHLAB_HEARTBEAT_SECS", default_value_t = 5)]
@@ -151,7 +190,9 @@ impl Config {
             buffer: 1024,
             admin_token: Some("test-token".into()),
             longpoll_max_ms: 60_000,
-            max_message_bytes: 64 * 1024,
+            max_message_bytes: DEFAULT_FEED_MESSAGE_BYTES,
+            echo_max_message_bytes: DEFAULT_ECHO_MESSAGE_BYTES,
+            ws_memory_bytes: DEFAULT_WS_MEMORY_BYTES,
             heartbeat_secs: 5,
             allowed_origins: Vec::new(),
             trusted_proxies: Vec::new(),
@@ -208,8 +249,26 @@ impl Config {
         if !(1..=MAX_BUFFER).contains(&self.buffer) {
             return Err(format!("--buffer must be between 1 and {}", MAX_BUFFER));
         }
-        if self.max_message_bytes < 125 {
-            return Err("--max-message-bytes must be at least 125".into());
+        if let Some(token) = &self.admin_token {
+            check_admin_token(token)?;
+        }
+        if self.max_message_bytes < MIN_MESSAGE_BYTES {
+            return Err(format!(
+                "--max-message-bytes must be at least {MIN_MESSAGE_BYTES}"
+            ));
+        }
+        if !(MIN_MESSAGE_BYTES..=MAX_ECHO_MESSAGE_BYTES).contains(&self.echo_max_message_bytes) {
+            return Err(format!(
+                "--echo-max-message-bytes must be between {MIN_MESSAGE_BYTES} and {MAX_ECHO_MESSAGE_BYTES}"
+            ));
+        }
+        let largest = self.echo_max_message_bytes.max(self.max_message_bytes);
+        if self.ws_memory_bytes < largest {
+            return Err(format!(
+                "--ws-memory-bytes ({}) must be at least the largest message limit ({largest}), \
+                 or no such message could ever be received",
+                self.ws_memory_bytes
+            ));
         }
         let cap = LONGPOLL_CAP_MS;
         if !cap.contains(&self.longpoll_max_ms) {
@@ -314,6 +373,30 @@ pub fn normalize_authority(scheme: &str, authority: &str) -> String {
         .strip_suffix(default_port)
         .unwrap_or(&authority)
         .to_owned()
+}
+
+/// An admin token must be something to type: not empty nor blank (an empty login would make
+/// anyone an admin), without spaces at either end (the login form trims what is typed) and of
+/// visible ASCII characters and inner spaces only (it travels in an HTTP header, RFC 9110 §5.5).
+fn check_admin_token(token: &str) -> Result<(), String> {
+    const WHERE: &str = "--admin-token (or PUSHLAB_ADMIN_TOKEN)";
+    if token.trim().is_empty() {
+        return Err(format!(
+            "{WHERE} is empty or blank: anyone could log in with an empty token. Give a token, \
+             or unset it for a random one printed at start"
+        ));
+    }
+    if token.trim() != token {
+        return Err(format!(
+            "{WHERE} begins or ends with whitespace, which the login form would never match"
+        ));
+    }
+    if !token.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        return Err(format!(
+            "{WHERE} must be visible ASCII characters (it is sent in an HTTP header)"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

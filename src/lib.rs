@@ -3,11 +3,12 @@
 //! # Layout, from the bottom up (each part imports only parts above it in this list;
 //! `tests/architecture.rs` fails on an edge that goes the other way)
 //!
-//! - [`config`], [`error`], [`lang`], [`sessions`], [`transport_kind`], [`telemetry`]: every
-//!   knob and its bounds, the HTTP error, the pages' language, the console's sessions, the five
-//!   transports' names and paths, logging. They import nothing of pushlab.
-//! - [`limits`]: who a client is (its address) and how often it may act (token buckets per
-//!   address, bounded).
+//! - [`config`], [`error`], [`lang`], [`redact`], [`sessions`], [`transport_kind`],
+//!   [`telemetry`]: every knob and its bounds, the HTTP error, the pages' language, credentials
+//!   kept out of what is shown or logged, the console's sessions, the five transports' names
+//!   and paths, logging. They import nothing of pushlab.
+//! - [`limits`]: who a client is (its address), how often it may act (token buckets per
+//!   address, bounded), and how many wrong admin tokens it showed (the lockout).
 //! - [`ws`]: RFC 6455 as a library (frames, guard, reassembly, handshake, the socket).
 //! - [`feed`]: events (each encoded once, at publish), the [`feed::Hub`], the generator.
 //! - [`meter`]: requests, bytes, deliveries, delays; `/api/stats` and `/metrics` figures.
@@ -34,6 +35,7 @@ pub mod limits;
 pub mod meter;
 pub mod network;
 pub mod pages;
+pub mod redact;
 pub mod routes;
 pub mod server;
 pub mod sessions;

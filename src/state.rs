@@ -14,15 +14,15 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    config::Config,
+    config::{ADMIN_FAILURE_WINDOW, Config},
     error::ApiError,
     feed::{FeedSettings, FeedUpdate, Hub, TickSource},
-    limits::{LimitSettings, LimitSettingsError, Rate, RateLimiter, checked_per_minute},
+    limits::{LimitSettings, LimitSettingsError, Lockout, Rate, RateLimiter, checked_per_minute},
     meter::{Ledger, Meter},
     network::{AddedDelayUpdate, Faults, NetworkSettings, NetworkUpdate},
     sessions::Sessions,
     transport_kind::Transport,
-    ws::HandshakeLog,
+    ws::{HandshakeLog, MemoryBudget},
 };
 
 /// Everything a handler may need, built once and shared by all workers (never per worker: each
@@ -39,6 +39,9 @@ pub struct AppState {
     pub ticks: Arc<TickSource>,
     pub faults: Arc<Faults>,
     pub admin_sessions: Sessions,
+    /// Wrong admin tokens per client address (Bearer and login form alike): beyond ten a
+    /// minute, 429 until the minute has passed.
+    pub admin_failures: Lockout,
     /// Cancelled on Ctrl-C/SIGTERM: every streaming task and held long poll ends on it.
     pub shutdown: CancellationToken,
     pub admin_token: String,
@@ -53,6 +56,8 @@ pub struct AppState {
     pub ledger: Ledger,
     /// When this server started (Unix µs): no latency it measured can be longer than its age.
     pub started_us: u64,
+    /// Bytes all WebSocket connections may hold in messages at once (`--ws-memory-bytes`).
+    pub ws_memory: Arc<MemoryBudget>,
 }
 
 impl AppState {
@@ -61,6 +66,7 @@ impl AppState {
             ticks: Default::default(),
             faults: Default::default(),
             admin_sessions: Default::default(),
+            admin_failures: Lockout::new(ADMIN_FAILURE_WINDOW),
             hub: Hub::new(config.buffer),
             meter: Arc::new(Meter::with_recording(!config.no_meter)),
             feed_settings: watch::channel(FeedSettings::initial(config.rate)).0,
@@ -77,6 +83,7 @@ impl AppState {
             }),
             ledger: Ledger::default(),
             started_us: crate::feed::unix_micros(),
+            ws_memory: MemoryBudget::new(config.ws_memory_bytes),
             config,
         }
     }

@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
         "config",
         "error",
         "lang",
+        "redact",
         "sessions",
         "telemetry",
         "transport_kind",

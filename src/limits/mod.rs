@@ -1,6 +1,6 @@
 //! Per-client limits: who a client is ([`client_key`]), how often it may act ([`RateLimiter`]:
-//! token buckets per client in a table of bounded size), and the instructor's settings of the
-//! limits ([`LimitSettings`]).
+//! token buckets per client in a table of bounded size), the instructor's settings of the
+//! limits ([`LimitSettings`]), and how many wrong admin tokens it showed ([`Lockout`]).
 //!
 //! Just above the foundations (it reads its bounds from `config`). The chat (every transport)
 //! and the client reports are limited with it; the meter's report ledger keys on its
@@ -8,6 +8,7 @@
 
 mod bucket;
 mod key;
+mod lockout;
 
 use serde::Serialize;
 
@@ -15,6 +16,7 @@ pub use crate::config::{DEFAULT_CHAT_PER_MIN, DEFAULT_REPORTS_PER_MIN, PER_MINUT
 
 pub use bucket::{MAX_TRACKED_CLIENTS, Rate, RateLimiter, Refused, SWEEP_EVERY};
 pub use key::{ClientKey, TrustedProxies, client_key};
+pub use lockout::{LOG_INTERVAL, Lockout, MAX_FAILURES, MAX_TRACKED_ADDRESSES, Verdict};
 
 /// The limits as the instructor sees and changes them (`GET/PUT /api/admin/settings`).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,7 +1,9 @@
 //! `/admin`: the instructor's console page, or its login form for a visitor without a session.
 //!
 //! `POST /admin/login` checks the token typed in the form and sets the session cookie (see
-//! `admin::auth`); a wrong token answers 401 with the form again and says why. `POST
+//! `admin::auth`); a wrong token answers 401 with the form again and says why; after too many
+//! wrong tokens from one address, 429 with `Retry-After` and the form says how long to wait
+//! (the same count as Bearer tokens, see `admin::auth::check_token`). `POST
 //! /admin/logout` ends the session. The console's controls then call `/api/admin/*` with the
 //! cookie, exactly as a script would with the Bearer token.
 
@@ -11,7 +13,7 @@ use serde::Deserialize;
 
 use super::{Lang, PageQuery, html, page_lang, with_vary};
 use crate::{
-    admin::auth::{COOKIE_NAME, constant_time_eq, expired_cookie, is_admin, session_cookie},
+    admin::auth::{COOKIE_NAME, check_token, expired_cookie, is_admin, session_cookie},
     state::AppState,
 };
 
@@ -21,8 +23,10 @@ struct AdminPage {
     lang: &'static str,
     /// The console when true, else the login form.
     logged_in: bool,
-    /// Why the last login failed, shown above the form.
+    /// Why the last login failed, shown above the form (a key of the page's strings).
     login_error: Option<&'static str>,
+    /// Seconds to wait before the next try, when the address is locked (filled into the text).
+    retry_after: Option<u64>,
 }
 
 /// `GET /admin`.
@@ -35,6 +39,7 @@ pub async fn admin_page(
         lang: page_lang(&req, &query).code(),
         logged_in: is_admin(&req, &state),
         login_error: None,
+        retry_after: None,
     };
     private(with_vary(html(page.render())))
 }
@@ -52,15 +57,25 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> HttpResponse {
     let lang = Lang::choose(form.lang.as_deref(), None).code();
-    if !constant_time_eq(form.token.trim().as_bytes(), state.admin_token.as_bytes()) {
-        tracing::warn!(peer = ?req.peer_addr(), "admin login refused: wrong token");
+    if let Err(refused) = check_token(&req, &state, form.token.trim()) {
+        // Failures are logged by the count (at most once a minute per address), not here.
         let page = AdminPage {
             lang,
             logged_in: false,
-            login_error: Some("login.wrong_token"),
+            login_error: Some(if refused.retry_after_secs.is_some() {
+                "login.locked"
+            } else {
+                "login.wrong_token"
+            }),
+            retry_after: refused.retry_after_secs,
         };
         let mut response = private(html(page.render()));
-        *response.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
+        *response.status_mut() = refused.status;
+        if let Some(seconds) = refused.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         return response;
     }
     let session = state.admin_sessions.open();

@@ -28,29 +28,34 @@ pub fn inspect_tag(params: &QueryParams) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// The bounds of a socket: `--max-message-bytes`, the heartbeat and the silence timeout.
-pub fn socket_limits(state: &AppState) -> Limits {
+/// The bounds of a socket: its largest message (`--max-message-bytes` for the feed socket,
+/// `--echo-max-message-bytes` for the echo), the shared memory budget (`--ws-memory-bytes`),
+/// the heartbeat and the silence timeout.
+pub fn socket_limits(state: &AppState, max_message: usize) -> Limits {
     Limits {
-        max_message: state.config.max_message_bytes,
+        max_message,
+        budget: state.ws_memory.clone(),
         heartbeat: state.config.heartbeat_interval(),
         timeout: state.config.client_timeout(),
     }
 }
 
 /// Numbers the accepted connection and, when the page tagged it, keeps its handshake for the
-/// inspector. Returns the connection's number (for its logs).
+/// inspector, credentials redacted (`spoken`: the endpoint's subprotocols, the only offered
+/// values shown). Returns the connection's number (for its logs).
 pub fn note_handshake(
     state: &AppState,
     req: &HttpRequest,
     response: &actix_web::HttpResponse,
     tag: Option<String>,
     protocol: Option<&str>,
+    spoken: &[&str],
 ) -> u64 {
     let connection = state.connection_id();
     if tag.is_some() {
-        state
-            .handshakes
-            .push(record_handshake(req, response, connection, tag, protocol));
+        state.handshakes.push(record_handshake(
+            req, response, connection, tag, protocol, spoken,
+        ));
     }
     connection
 }

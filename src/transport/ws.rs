@@ -70,7 +70,7 @@ where
         binary
     );
     let life = span.clone();
-    let limits = socket_limits(&state);
+    let limits = socket_limits(&state, state.config.max_message_bytes);
     let response = accept(&req, protocol, limits, move |mut socket: Socket<IO>| {
         for text in greetings(&feed_state, &start) {
             socket.send(&Message::Text(text));
@@ -78,7 +78,7 @@ where
         let follower = Follower::new(&feed_state, Transport::Ws, start.cursor, client);
         follow(feed_state, follower, client, binary, socket).instrument(life)
     })?;
-    let connection = note_handshake(&state, &req, &response, tag, protocol);
+    let connection = note_handshake(&state, &req, &response, tag, protocol, &SUBPROTOCOLS);
     span.record("connection", connection);
     Ok(response)
 }

@@ -13,9 +13,24 @@
 //! - 1009: a message (all its fragments together) larger than the configured limit, detected
 //!   from the frame header, before the payload is read.
 //!
-//! Bytes before the violating frame are passed on; nothing after it is.
+//! What passes is handed on as [`Piece`]s (a frame's start, its unmasked payload as it
+//! arrives, its end), so the reader never parses a frame twice and never needs a frame whole
+//! before it can store it. Bytes before the violating frame are passed on; nothing after it is.
+//! The reader may refuse a piece itself (its memory budget), which stops the guard the same way.
 
 use actix_http::ws::{CloseCode, CloseReason};
+
+/// What the guard hands on, in order, for every sound frame.
+#[derive(Debug, PartialEq)]
+pub enum Piece<'a> {
+    /// A frame whose header passed every rule: its opcode, FIN bit and payload length.
+    Start { opcode: u8, fin: bool, len: u64 },
+    /// Unmasked payload bytes of that frame, as they arrive (already checked: UTF-8 so far for
+    /// text; a close payload comes whole, once checked).
+    Data(&'a [u8]),
+    /// The frame's payload is complete.
+    End,
+}
 
 /// The first violation found on a connection: the close code and reason to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +40,7 @@ pub struct Violation {
 }
 
 impl Violation {
-    fn new(code: CloseCode, reason: impl Into<String>) -> Violation {
+    pub fn new(code: CloseCode, reason: impl Into<String>) -> Violation {
         Violation {
             code,
             reason: reason.into(),
@@ -91,8 +106,13 @@ impl FrameGuard {
         }
     }
 
-    /// Checks `chunk`; on a violation returns how many leading bytes were sound and why it stops.
-    pub fn check(&mut self, chunk: &[u8]) -> Result<(), (usize, Violation)> {
+    /// Checks `chunk`, handing each sound piece to `on`; on a violation (the guard's, or one
+    /// `on` returned) returns how many leading bytes were sound and why it stops.
+    pub fn check(
+        &mut self,
+        chunk: &[u8],
+        on: &mut impl FnMut(Piece<'_>) -> Result<(), Violation>,
+    ) -> Result<(), (usize, Violation)> {
         let mut at = 0;
         let mut frame_start = 0;
         while at < chunk.len() {
@@ -110,20 +130,23 @@ impl FrameGuard {
                         .header_complete(&header[..have])
                         .map_err(|v| (frame_start, v))?
                     {
-                        self.enter(frame).map_err(|v| (frame_start, v))?;
+                        self.enter(frame, on).map_err(|v| (frame_start, v))?;
                     }
                 }
                 State::Payload(frame) => {
                     let take = (chunk.len() - at).min(frame.remaining as usize);
                     let mut data = chunk[at..at + take].to_vec();
-                    for byte in data.iter_mut() {
-                        *byte ^= frame.mask[frame.mask_offset % 4];
-                        frame.mask_offset += 1;
+                    let mut mask = frame.mask;
+                    mask.rotate_left(frame.mask_offset % 4);
+                    for (i, byte) in data.iter_mut().enumerate() {
+                        *byte ^= mask[i & 3];
                     }
+                    frame.mask_offset += take;
                     frame.remaining -= take as u64;
                     at += take;
                     let done = frame.remaining == 0;
-                    self.payload(&data, done).map_err(|v| (frame_start, v))?;
+                    self.payload(&data, done, on)
+                        .map_err(|v| (frame_start, v))?;
                 }
             }
         }
@@ -185,7 +208,11 @@ impl FrameGuard {
     }
 
     /// Applies the rules that need the whole header and the message state.
-    fn enter(&mut self, frame: Frame) -> Result<(), Violation> {
+    fn enter(
+        &mut self,
+        frame: Frame,
+        on: &mut impl FnMut(Piece<'_>) -> Result<(), Violation>,
+    ) -> Result<(), Violation> {
         use CloseCode::{Protocol, Size};
         let control = frame.opcode >= 8;
         if control {
@@ -227,10 +254,15 @@ impl FrameGuard {
                 ));
             }
         }
+        on(Piece::Start {
+            opcode: frame.opcode,
+            fin: frame.fin,
+            len: frame.remaining,
+        })?;
         let empty = frame.remaining == 0;
         self.state = State::Payload(frame);
         if empty {
-            self.payload(&[], true)?;
+            self.payload(&[], true, on)?;
         }
         Ok(())
     }
@@ -241,8 +273,14 @@ impl FrameGuard {
         self.utf8_carry.clear();
     }
 
-    /// Checks unmasked payload bytes of the current frame; `done` when the frame is complete.
-    fn payload(&mut self, data: &[u8], done: bool) -> Result<(), Violation> {
+    /// Checks unmasked payload bytes of the current frame and hands them on; `done` when the
+    /// frame is complete.
+    fn payload(
+        &mut self,
+        data: &[u8],
+        done: bool,
+        on: &mut impl FnMut(Piece<'_>) -> Result<(), Violation>,
+    ) -> Result<(), Violation> {
         let State::Payload(frame) = &mut self.state else {
             return Ok(());
         };
@@ -266,6 +304,9 @@ impl FrameGuard {
                 }
             }
         }
+        if opcode != 8 && !data.is_empty() {
+            on(Piece::Data(data))?;
+        }
         if !done {
             return Ok(());
         }
@@ -274,14 +315,18 @@ impl FrameGuard {
                 unreachable!()
             };
             check_close_payload(&frame.close_payload)?;
-        }
-        if opcode < 8 && fin {
-            if self.message == Some(Message::Text) && !self.utf8_carry.is_empty() {
-                return Err(Violation::new(
-                    CloseCode::Invalid,
-                    "text message ends inside a UTF-8 sequence",
-                ));
+            if !frame.close_payload.is_empty() {
+                on(Piece::Data(&frame.close_payload))?;
             }
+        }
+        if opcode < 8 && fin && self.message == Some(Message::Text) && !self.utf8_carry.is_empty() {
+            return Err(Violation::new(
+                CloseCode::Invalid,
+                "text message ends inside a UTF-8 sequence",
+            ));
+        }
+        on(Piece::End)?;
+        if opcode < 8 && fin {
             self.message = None;
         }
         self.state = State::Header {
@@ -326,14 +371,15 @@ mod tests {
 
     fn verdict(bytes: &[u8]) -> Option<(CloseCode, usize)> {
         let mut guard = FrameGuard::new(1000);
+        let mut ignore = |_: Piece<'_>| Ok(());
         // Byte by byte: the guard must give the same answer however the bytes are split.
         let whole = FrameGuard::new(1000)
-            .check(bytes)
+            .check(bytes, &mut ignore)
             .err()
             .map(|(at, v)| (v.code, at));
         let mut split = None;
         for (i, b) in bytes.iter().enumerate() {
-            if let Err((_, v)) = guard.check(std::slice::from_ref(b)) {
+            if let Err((_, v)) = guard.check(std::slice::from_ref(b), &mut ignore) {
                 split = Some((v.code, i));
                 break;
             }

@@ -3,6 +3,8 @@
 //! actix-http performs the handshake; this module chooses the subprotocol (refusing an offer we
 //! cannot honour with a clear 400 rather than an unexplained failure) and keeps a small log of
 //! recent handshakes, so the protocol inspector can show a student their own connection.
+//! Credentials (cookies, `Authorization`, token parameters, token-carrying subprotocol offers)
+//! are redacted when the record is made ([`crate::redact`]): the log never holds them.
 
 use std::{collections::VecDeque, sync::Mutex};
 
@@ -11,7 +13,8 @@ use base64::Engine;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
 
-use crate::error::ApiError;
+use super::inbound::MessageFrames;
+use crate::{error::ApiError, redact};
 
 /// The GUID of RFC 6455 §1.3, appended to the client's key.
 pub const WEBSOCKET_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -52,13 +55,18 @@ pub fn choose_subprotocol(
         })
 }
 
-/// One upgrade, as the server saw it and answered it.
+/// One upgrade, as the server saw it and answered it, credentials redacted.
 #[derive(Debug, Clone, Serialize)]
 pub struct HandshakeRecord {
     pub connection: u64,
     pub tag: Option<String>,
+    /// `GET /ws?inspect=… HTTP/1.1`, token parameters redacted.
     pub request_line: String,
+    /// Every header as received (names lowercase), credentials redacted.
     pub request_headers: Vec<(String, String)>,
+    /// Bytes of the request head as received (`name: value\r\n` per header, before redaction),
+    /// so the inspector's byte counts stay true although values are hidden.
+    pub request_head_bytes: usize,
     pub key: String,
     pub accept: String,
     pub offered_subprotocols: Vec<String>,
@@ -66,6 +74,9 @@ pub struct HandshakeRecord {
     pub origin: Option<String>,
     /// The 101 answer's status line and headers as built (actix adds `date` when writing).
     pub response_head: String,
+    /// The frames of the last message the client sent on this connection (the echo notes it),
+    /// so the inspector can show how the browser framed a file.
+    pub last_message: Option<MessageFrames>,
 }
 
 /// The most recent handshakes, bounded: the oldest leaves when a new one comes.
@@ -86,6 +97,18 @@ impl HandshakeLog {
         records.push_back(record);
     }
 
+    /// Notes the frames of the last message received on the newest connection tagged `tag`.
+    pub fn note_message(&self, tag: &str, frames: MessageFrames) {
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(record) = records
+            .iter_mut()
+            .rev()
+            .find(|r| r.tag.as_deref() == Some(tag))
+        {
+            record.last_message = Some(frames);
+        }
+    }
+
     /// The newest handshake carrying `tag` (chosen by the page that opened it).
     pub fn find(&self, tag: &str) -> Option<HandshakeRecord> {
         let records = self.records.lock().unwrap_or_else(|e| e.into_inner());
@@ -97,13 +120,16 @@ impl HandshakeLog {
     }
 }
 
-/// Builds the record of an accepted upgrade; `tag` is the page's `?inspect=` value, if any.
+/// Builds the record of an accepted upgrade; `tag` is the page's `?inspect=` value, if any;
+/// `spoken` the endpoint's subprotocols (any other offered value is redacted, see
+/// [`crate::redact`]).
 pub fn record_handshake(
     req: &HttpRequest,
     response: &actix_web::HttpResponse,
     connection: u64,
     tag: Option<String>,
     chosen: Option<&str>,
+    spoken: &[&str],
 ) -> HandshakeRecord {
     let text = |name: header::HeaderName| {
         req.headers()
@@ -113,23 +139,42 @@ pub fn record_handshake(
     };
     let key = text(header::SEC_WEBSOCKET_KEY).unwrap_or_default();
     let uri = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let request_line = format!("{} {} {:?}", req.method(), uri, req.version());
+    let request_head_bytes = request_line.len()
+        + 2
+        + req
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + 2 + v.as_bytes().len() + 2)
+            .sum::<usize>()
+        + 2;
     HandshakeRecord {
         connection,
         tag,
-        request_line: format!("{} {} {:?}", req.method(), uri, req.version()),
+        request_line: format!("{} {} {:?}", req.method(), redact::url(uri), req.version()),
         request_headers: req
             .headers()
             .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("<binary>").to_owned()))
+            .map(|(k, v)| {
+                let value = v.to_str().unwrap_or("<binary>");
+                let shown = redact::header_value(k.as_str(), value, spoken);
+                (k.to_string(), shown.into_owned())
+            })
             .collect(),
+        request_head_bytes,
         accept: accept_key(&key),
         key,
         offered_subprotocols: text(header::SEC_WEBSOCKET_PROTOCOL)
-            .map(|v| v.split(',').map(|p| p.trim().to_owned()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|p| redact::subprotocol(p.trim(), spoken))
+                    .collect()
+            })
             .unwrap_or_default(),
         chosen_subprotocol: chosen.map(str::to_owned),
         origin: text(header::ORIGIN),
         response_head: response_head(response),
+        last_message: None,
     }
 }
 

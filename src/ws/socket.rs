@@ -4,15 +4,18 @@
 //! [`Socket::next`] is the heart of every connection loop. In one poll it writes what is queued
 //! (control frames before data), hands over what the client said, keeps the heartbeat, and reads
 //! more. It is a plain poll function, hence cancel-safe: endpoints `select!` it against the hub
-//! and the shutdown token. Bounds: while [`MAX_OUTBOX`] frames wait to be written the client's
-//! input is not read (TCP pushes back on a client that sends without reading); a client silent
-//! for the timeout is closed with 1001; a close waits at most [`CLOSE_GRACE`] for the client.
+//! and the shutdown token. Bounds: while [`MAX_OUTBOX`] frames, or [`MAX_OUTBOX_BYTES`] of
+//! frames the socket built itself (echoes), wait to be written, the client's input is not read
+//! (TCP pushes back on a client that sends without reading); the message being received and the
+//! socket's own frames are charged to the sockets' shared [`MemoryBudget`]; a client silent for
+//! the timeout is closed with 1001; a close waits at most [`CLOSE_GRACE`] for the client.
 
 use std::{
     collections::VecDeque,
     future::poll_fn,
     io::{self, IoSlice},
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll, ready},
     time::{Duration, Instant},
 };
@@ -23,16 +26,21 @@ use actix_web::{
     http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL},
 };
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
 use super::{
+    budget::{Lease, MemoryBudget},
     frame::{FIN_BINARY, FIN_TEXT, server_frame},
-    inbound::{Inbound, Message, Received},
+    inbound::{Inbound, Message, MessageFrames, Received},
     takeover::Takeover,
 };
 
 /// Most frames waiting to be written on one connection before its input stops being read.
 pub const MAX_OUTBOX: usize = 64;
+/// Bytes of frames a socket built itself (an echo, a reply) waiting to be written, at or beyond
+/// which its input stops being read (1 MiB): a client that sends files without reading the
+/// echoes holds at most this plus one message queued, and one message being received.
+pub const MAX_OUTBOX_BYTES: usize = 1024 * 1024;
 /// How long a close may take: writing what is queued, waiting for the client's close frame, and
 /// the TCP shutdown. A client that does not take part is cut off after this.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -45,10 +53,12 @@ const FIN_PING: u8 = 0x89;
 const FIN_PONG: u8 = 0x8A;
 
 /// The bounds of one connection (the endpoint fills them from the command line).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest message accepted from the client, in bytes; a larger one closes with 1009.
     pub max_message: usize,
+    /// The budget shared by every socket for the messages they hold (1013 when spent).
+    pub budget: Arc<MemoryBudget>,
     /// Time between two pings.
     pub heartbeat: Duration,
     /// A client that has sent nothing (not even a pong) for this long is closed with 1001.
@@ -97,7 +107,13 @@ pub enum SocketEvent {
 pub struct Socket<IO> {
     io: IO,
     inbound: Inbound,
-    outbox: VecDeque<Bytes>,
+    /// Frames to write, each with the bytes it holds of the budget (0 for the feed's shared
+    /// frames, which cost this socket nothing).
+    outbox: VecDeque<(Bytes, usize)>,
+    /// The budget's bytes held by the frames this socket built itself.
+    own_frames: Lease,
+    /// The frames of the last message handed over.
+    last_frames: MessageFrames,
     /// Bytes of the front frame already written: control frames may only go in before it if 0.
     written: usize,
     /// Only the latest ping is answered (RFC 6455 §5.5.3).
@@ -115,7 +131,7 @@ pub struct Socket<IO> {
 impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
     /// A socket on `io`, whose client already sent `already_read` (bytes after the handshake).
     pub fn new(io: IO, already_read: &[u8], limits: Limits) -> Socket<IO> {
-        let mut inbound = Inbound::new(limits.max_message);
+        let mut inbound = Inbound::new(limits.max_message, limits.budget.clone());
         inbound.push(already_read);
         let interval = limits.heartbeat;
         let mut heartbeat =
@@ -125,6 +141,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
             io,
             inbound,
             outbox: VecDeque::new(),
+            own_frames: Lease::new(limits.budget),
+            last_frames: MessageFrames::default(),
             written: 0,
             pong_due: None,
             ping_due: false,
@@ -138,16 +156,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
 
     /// Queues a frame encoded beforehand (the feed's shared frames).
     pub fn send_frame(&mut self, frame: Bytes) {
-        self.outbox.push_back(frame);
+        self.outbox.push_back((frame, 0));
         self.unflushed = true;
     }
 
+    /// Queues `message` as one frame built for this socket, charged to the budget until written.
     pub fn send(&mut self, message: &Message) {
         let frame = match message {
             Message::Text(text) => server_frame(FIN_TEXT, text.as_bytes()).0,
             Message::Binary(bytes) => server_frame(FIN_BINARY, bytes).0,
         };
-        self.send_frame(frame);
+        let charged = frame.len();
+        self.own_frames.grow(charged);
+        self.outbox.push_back((frame, charged));
+        self.unflushed = true;
+    }
+
+    /// How the last message handed over came: its frames as the client sent them.
+    pub fn last_message_frames(&self) -> MessageFrames {
+        self.last_frames
     }
 
     pub fn outbox_is_empty(&self) -> bool {
@@ -170,7 +197,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 _ => {}
             }
             match self.inbound.next() {
-                Some(Received::Message(message)) => {
+                Some(Received::Message(message, frames)) => {
+                    self.last_frames = frames;
                     return Poll::Ready(SocketEvent::Received(message));
                 }
                 Some(Received::Ping(payload)) => {
@@ -204,7 +232,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 self.ping_due = true;
                 continue;
             }
-            if self.inbound.ended() || self.outbox.len() >= MAX_OUTBOX {
+            if self.inbound.ended()
+                || self.outbox.len() >= MAX_OUTBOX
+                || self.own_frames.bytes() >= MAX_OUTBOX_BYTES
+            {
                 return Poll::Pending;
             }
             match ready!(self.poll_read(cx)) {
@@ -231,10 +262,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
         loop {
             if self.written == 0 && !self.close_sent {
                 if let Some(payload) = self.pong_due.take() {
-                    self.outbox.push_front(server_frame(FIN_PONG, &payload).0);
+                    self.outbox
+                        .push_front((server_frame(FIN_PONG, &payload).0, 0));
                 }
                 if std::mem::take(&mut self.ping_due) {
-                    self.outbox.push_front(server_frame(FIN_PING, b"").0);
+                    self.outbox.push_front((server_frame(FIN_PING, b"").0, 0));
                 }
             }
             if self.outbox.is_empty() {
@@ -242,7 +274,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
             }
             let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
             let mut count = 0;
-            for (i, frame) in self.outbox.iter().take(WRITE_SLICES).enumerate() {
+            for (i, (frame, _)) in self.outbox.iter().take(WRITE_SLICES).enumerate() {
                 let skip = if i == 0 { self.written } else { 0 };
                 slices[i] = IoSlice::new(&frame[skip..]);
                 count += 1;
@@ -252,14 +284,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             while n > 0 {
-                let front = self.outbox.front().map_or(0, |f| f.len()) - self.written;
+                let front = self.outbox.front().map_or(0, |(f, _)| f.len()) - self.written;
                 if n < front {
                     self.written += n;
                     break;
                 }
                 n -= front;
                 self.written = 0;
-                self.outbox.pop_front();
+                if let Some((_, charged)) = self.outbox.pop_front() {
+                    self.own_frames.shrink(charged);
+                }
             }
         }
     }
@@ -268,6 +302,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
     /// client's close or a violation (RFC 6455 §7.1.7: nothing more is read from a client that
     /// broke the protocol), after the client's close reply otherwise (§7.1.1: the server closes
     /// the TCP connection once both close frames crossed). Bounded by [`CLOSE_GRACE`].
+    ///
+    /// After its TCP shutdown the server still drains, unread, what the client sends until the
+    /// client closes too (a "lingering close"): closing a socket with unread input makes the
+    /// kernel answer with a reset, and a client still sending, such as a browser in the middle
+    /// of a file refused with 1009, would lose the close frame and report 1006 instead.
     pub async fn close(mut self, reason: Option<CloseReason>) {
         let mut frame = BytesMut::new();
         Parser::write_close(&mut frame, reason, false);
@@ -282,7 +321,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 }
                 while self.inbound.next().is_some() {}
             }
-            poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await
+            poll_fn(|cx| Pin::new(&mut self.io).poll_shutdown(cx)).await?;
+            let mut discard = [0u8; READ_CHUNK];
+            while self.io.read(&mut discard).await? > 0 {}
+            Ok::<(), io::Error>(())
         };
         // Err or timeout: the client is gone or does not take part; dropping the stream ends it.
         let _ = tokio::time::timeout(CLOSE_GRACE, ending).await;

@@ -7,6 +7,7 @@ mod bench;
 mod chat;
 mod cors;
 mod faults;
+mod guard;
 mod helpers;
 mod http;
 mod limits;

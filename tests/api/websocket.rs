@@ -140,7 +140,11 @@ async fn close_code_after(
 
 #[tokio::test]
 async fn each_violation_closes_with_its_rfc_6455_code() {
-    let app = spawn_with(|c| c.max_message_bytes = 1000).await;
+    let app = spawn_with(|c| {
+        c.max_message_bytes = 1000;
+        c.echo_max_message_bytes = 1000;
+    })
+    .await;
     use crate::helpers::client_frame as f;
     let big_header = {
         let mut h = vec![0x82, 0x80 | 127];
@@ -154,7 +158,8 @@ async fn each_violation_closes_with_its_rfc_6455_code() {
         ("/ws/echo", f(0x81, &[0xce, 0xba, 0xff]), 1007),
         ("/ws/echo", [f(0x01, &[0xce]), f(0x80, b"a")].concat(), 1007), // broken across fragments
         ("/ws/echo", f(0x88, &[0x03, 0xe8, 0xff]), 1007),               // close reason not UTF-8
-        ("/ws/echo", f(0x82, &[0; 1001]), 1009),                        // above --max-message-bytes
+        ("/ws", f(0x81, &[b' '; 1001]), 1009),                          // above --max-message-bytes
+        ("/ws/echo", f(0x82, &[0; 1001]), 1009), // above --echo-max-message-bytes
         (
             "/ws/echo",
             [f(0x02, &[0; 600]), f(0x80, &[0; 600])].concat(),
@@ -293,4 +298,186 @@ async fn a_silent_client_is_closed_with_1001() {
     let (code, reason) = conn.read_close().await;
     assert_eq!(code, 1001, "{reason}");
     assert!(reason.contains("ping"), "{reason}");
+}
+
+/// `len` bytes that are not all alike (a file, not a run of zeros): a xorshift stream.
+fn file_bytes(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+const MIB: usize = 1024 * 1024;
+
+/// The next data frame from the server, past its heartbeat pings (a 16 MiB echo on a loaded
+/// machine may take longer than a heartbeat).
+async fn read_data_frame(conn: &mut crate::helpers::RawConn) -> (u8, Vec<u8>) {
+    loop {
+        let (first, payload) = conn.read_frame().await;
+        if first != 0x89 {
+            return (first, payload);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_five_mib_file_comes_back_identical_through_the_echo() {
+    let app = spawn_app().await;
+    let file = file_bytes(5 * MIB);
+    // As a browser's ws.send(file): one binary message in one frame.
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/ws/echo"))
+        .await
+        .unwrap();
+    socket.send(Message::binary(file.clone())).await.unwrap();
+    let echo = loop {
+        let message = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("the echo in time")
+            .expect("a message")
+            .expect("not an error");
+        if !matches!(message, Message::Ping(_)) {
+            break message;
+        }
+    };
+    assert!(
+        echo == Message::binary(file.clone()),
+        "the echo differs from the file"
+    );
+
+    // As a client that fragments (Chromium sends a large ws.send(file) in 131,000-byte frames):
+    // five 1 MiB frames come back as one message, and the inspector's record says how it came.
+    let mut conn = app.conn().await;
+    assert_eq!(conn.upgrade("/ws/echo?inspect=file-1", &[]).await.0, 101);
+    for (i, part) in file.chunks(MIB).enumerate() {
+        let first = match i {
+            0 => 0x02,
+            4 => 0x80,
+            _ => 0x00,
+        };
+        conn.send_frame(first, part).await;
+    }
+    let (first, payload) = read_data_frame(&mut conn).await;
+    assert_eq!(first, 0x82);
+    assert!(
+        payload == file,
+        "the reassembled echo differs from the file"
+    );
+    assert_eq!(app.state.ws_memory.used(), 0, "nothing held once echoed");
+    let record = app.get_json("/api/handshake/file-1").await;
+    let frames = &record["last_message"];
+    assert_eq!(frames["count"], 5, "{record}");
+    assert_eq!(frames["bytes"], 5 * MIB);
+    assert_eq!(
+        frames["first"],
+        serde_json::json!({"opcode": 2, "fin": false, "len": MIB})
+    );
+    assert_eq!(
+        frames["last"],
+        serde_json::json!({"opcode": 0, "fin": true, "len": MIB})
+    );
+}
+
+#[tokio::test]
+async fn the_echo_takes_sixteen_mib_and_refuses_more_from_the_header() {
+    let app = spawn_app().await;
+    let mut conn = app.conn().await;
+    assert_eq!(conn.upgrade("/ws/echo", &[]).await.0, 101);
+    let file = file_bytes(16 * MIB);
+    conn.send_frame(0x82, &file).await;
+    let (first, payload) = read_data_frame(&mut conn).await;
+    assert_eq!((first, payload.len()), (0x82, file.len()));
+    assert!(payload == file);
+
+    // 17 MiB announced: refused from the header, no payload sent at all.
+    let mut header = vec![0x82, 0x80 | 127];
+    header.extend_from_slice(&(17 * MIB as u64).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    conn.send(&header).await;
+    let (code, reason) = conn.read_close().await;
+    assert_eq!(code, 1009, "{reason}");
+    assert!(reason.contains(&(16 * MIB).to_string()), "{reason}");
+}
+
+#[tokio::test]
+async fn the_feed_socket_keeps_a_chat_sized_limit() {
+    let app = spawn_app().await;
+    // The largest valid chat, written by an encoder that escapes every character (Python's
+    // json.dumps): 532 astral characters as surrogate pairs, about 6.4 KiB, is accepted...
+    let escaped = |n: usize| "\\ud83d\\ude00".repeat(n);
+    let chat = format!(
+        r#"{{"type": "chat", "author": "{}", "text": "{}"}}"#,
+        escaped(32),
+        escaped(500)
+    );
+    assert!(chat.len() > 6000, "{}", chat.len());
+    let before = app.state.hub.last_seq();
+    let mut conn = app.conn().await;
+    assert_eq!(conn.upgrade("/ws", &[]).await.0, 101);
+    conn.send_frame(0x81, chat.as_bytes()).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while app.state.hub.last_seq() == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the chat was not published"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // ... and a file is not: 1009 from the header.
+    let mut header = vec![0x82, 0x80 | 126];
+    header.extend_from_slice(&(9 * 1024u16).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    let (code, reason) = close_code_after(&app, "/ws", &header).await;
+    assert_eq!(code, 1009, "{reason}");
+}
+
+#[tokio::test]
+async fn the_sockets_share_a_memory_budget_and_a_message_beyond_it_gets_1013() {
+    let app = spawn_with(|c| {
+        c.echo_max_message_bytes = 2 * MIB;
+        c.ws_memory_bytes = 2 * MIB;
+    })
+    .await;
+    let file = file_bytes(2 * MIB);
+    let frame = crate::helpers::client_frame(0x82, &file);
+    let mut first = app.conn().await;
+    assert_eq!(first.upgrade("/ws/echo", &[]).await.0, 101);
+    let part = 14 + 3 * MIB / 2;
+    first.send(&frame[..part]).await;
+    // Wait until the server holds those 1.5 MiB (an event the server exposes, not a sleep).
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while app.state.ws_memory.used() < 3 * MIB / 2 {
+        assert!(tokio::time::Instant::now() < deadline, "never held");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert!(
+        app.state.ws_memory.used() <= 2 * MIB,
+        "grown only as data arrived"
+    );
+
+    let second_file = file_bytes(MIB);
+    let (code, reason) = close_code_after(
+        &app,
+        "/ws/echo",
+        &crate::helpers::client_frame(0x82, &second_file),
+    )
+    .await;
+    assert_eq!(code, 1013, "{reason}");
+
+    first.send(&frame[part..]).await;
+    let (_, payload) = read_data_frame(&mut first).await;
+    assert!(payload == file);
+    let mut third = app.conn().await;
+    assert_eq!(third.upgrade("/ws/echo", &[]).await.0, 101);
+    third.send_frame(0x82, &second_file).await;
+    let (_, payload) = read_data_frame(&mut third).await;
+    assert!(
+        payload == second_file,
+        "room again once the first was echoed"
+    );
 }

@@ -3,7 +3,8 @@
 // The server chooses the language (?lang=, else Accept-Language) and writes it into
 // <html lang>; this module only looks texts up in the tables of
 // strings/. Templates mark translatable
-// elements with data-i18n="key" (text), data-i18n-html (trusted markup from the tables),
+// elements with data-i18n="key" (text; its {placeholders} from a JSON data-i18n-vars written
+// by the server, if any), data-i18n-html (trusted markup from the tables),
 // data-i18n-placeholder, data-i18n-title and data-i18n-aria-label.
 
 import { COMMON_STRINGS } from "../strings/common.js";
@@ -30,7 +31,10 @@ export function t(key, vars = {}) {
 
 /** Fills every marked element under `root`. */
 export function translatePage(root = document) {
-  for (const element of root.querySelectorAll("[data-i18n]")) element.textContent = t(element.dataset.i18n);
+  for (const element of root.querySelectorAll("[data-i18n]")) {
+    const vars = element.dataset.i18nVars ? JSON.parse(element.dataset.i18nVars) : {};
+    element.textContent = t(element.dataset.i18n, vars);
+  }
   for (const element of root.querySelectorAll("[data-i18n-html]")) element.innerHTML = t(element.dataset.i18nHtml);
   for (const element of root.querySelectorAll("[data-i18n-placeholder]")) element.placeholder = t(element.dataset.i18nPlaceholder);
   for (const element of root.querySelectorAll("[data-i18n-title]")) element.title = t(element.dataset.i18nTitle);

@@ -94,6 +94,7 @@ export const CONSOLE_STRINGS = {
   "login.token": { en: "Admin token", fr: "Jeton d'administration" },
   "login.submit": { en: "Log in", fr: "Se connecter" },
   "login.wrong_token": { en: "Wrong token: the server refused it (401). Check the token pushlab printed at start.", fr: "Jeton incorrect : le serveur l'a refusé (401). Vérifiez le jeton affiché par pushlab au démarrage." },
+  "login.locked": { en: "Too many wrong tokens from this address: the server refuses every try (429) for {seconds} s more. Wait, then type the token pushlab printed at start.", fr: "Trop de jetons incorrects depuis cette adresse : le serveur refuse tout essai (429) pendant encore {seconds} s. Patientez, puis tapez le jeton affiché par pushlab au démarrage." },
   "login.students": {
     en: "Students: you do not need this page. The dashboard and the lab show everything the instructor sets, live.",
     fr: "Étudiants : vous n'avez pas besoin de cette page. Le tableau de bord et le TP affichent en direct tout ce que règle l'enseignant.",

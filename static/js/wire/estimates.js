@@ -42,8 +42,13 @@ export function switchingProtocolsHead(accept, protocol) {
   return lines.join("\r\n") + "\r\n\r\n";
 }
 
-/** The size of a request head from the server's handshake record (GET /api/handshake/{tag}). */
+/**
+ * The size of a request head from the server's handshake record (GET /api/handshake/{tag}): the
+ * server counts it before redacting credentials (their values are never kept), so its count is
+ * used; the sum of the shown lines is the fallback.
+ */
 export function requestHeadBytes(record) {
+  if (Number.isFinite(record.request_head_bytes)) return record.request_head_bytes;
   const headers = record.request_headers.map(([name, value]) => `${name}: ${value}\r\n`).join("");
   return utf8Length(`${record.request_line}\r\n${headers}\r\n`);
 }

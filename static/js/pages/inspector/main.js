@@ -1,7 +1,8 @@
 // pages/inspector/main.js — the page at /protocol: the WebSocket handshake and frames of the course
 // slides, on the student's own connection. This module wires the sections together:
 // handshake.js (the upgrade), accept.js (Sec-WebSocket-Accept), frames.js (frame anatomy),
-// wire.js (one event, five ways) and echo.js (subprotocols and Origin with /ws/echo).
+// wire.js (one event, five ways), echo.js (subprotocols and Origin with /ws/echo) and file.js
+// (a file sent with ws.send(file) and its echo).
 
 import { setUpChrome } from "../../shared/page-chrome.js";
 import { t } from "../../shared/i18n.js";
@@ -11,6 +12,7 @@ import { RFC_EXAMPLE_KEY, showAccept } from "./accept.js";
 import { decodeBinaryEvent, drawFrame, drawLengthForms } from "./frames.js";
 import { measureWire } from "./wire.js";
 import { setUpEchoExperiments } from "./echo.js";
+import { setUpFileExperiment } from "./file.js";
 
 setUpChrome();
 
@@ -133,6 +135,14 @@ setUpEchoExperiments({
   log: $("echo-log"),
   originPanel: $("origin-explained"),
   getRecord: () => record,
+});
+setUpFileExperiment({
+  input: $("file-input"),
+  button: $("file-send"),
+  log: $("file-log"),
+  progress: $("file-progress"),
+  verdict: $("file-verdict"),
+  frames: $("file-frames"),
 });
 
 inspect().catch((error) => showError(pageError, error));
