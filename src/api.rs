@@ -3,6 +3,10 @@
 //!
 //! Their traffic is never counted in a compared transport (`Transport::for_path` gives `None`).
 
+mod stats_socket;
+
+pub use stats_socket::stats_socket;
+
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -84,15 +88,61 @@ pub async fn get_window(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "samples": state.meter.window() }))
 }
 
-/// How often the stats stream sends an update.
+/// How often the stats stream (SSE and WebSocket alike) sends an update.
 const STATS_STREAM_PERIOD: Duration = Duration::from_secs(1);
 
-/// `GET /api/stats/stream`: SSE for the dashboard. First `event: window` (the 60 s series), then
-/// every second `event: stats` with the totals and the newest sample. Never counted itself.
+/// One record of the stats stream: `body` as JSON, preceded by `"type": kind` when `kind` is
+/// given (the WebSocket's messages name their record; SSE records name it in `event:`).
+#[derive(Serialize)]
+struct Record<'a, T> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+fn record_json<T: Serialize>(kind: Option<&'static str>, body: &T) -> String {
+    serde_json::to_string(&Record { kind, body }).unwrap_or_default()
+}
+
+/// The stream's first record, `window`: `{"samples": [...]}`, the last 60 one-second samples.
+fn window_record(state: &AppState, kind: Option<&'static str>) -> String {
+    #[derive(Serialize)]
+    struct Window {
+        samples: Vec<WindowSample>,
+    }
+    record_json(
+        kind,
+        &Window {
+            samples: state.meter.window(),
+        },
+    )
+}
+
+/// The stream's every-second record, `stats`: the totals of `/api/stats` and the newest sample.
+fn stats_record(state: &AppState, kind: Option<&'static str>) -> String {
+    #[derive(Serialize)]
+    struct Update<'a> {
+        #[serde(flatten)]
+        stats: Stats,
+        sample: Option<&'a WindowSample>,
+    }
+    let window = state.meter.window();
+    let update = Update {
+        stats: stats(state),
+        sample: window.last(),
+    };
+    record_json(kind, &update)
+}
+
+/// `GET /api/stats/stream`: SSE for outside clients (`curl -N`). First `event: window` (the 60 s
+/// series), then every second `event: stats` with the totals and the newest sample. Never
+/// counted itself. pushlab's own pages follow [`stats_socket`] instead: a stream held by every
+/// tab would take one of the six HTTP/1.1 connections a browser keeps per server.
 pub async fn stats_stream(state: web::Data<AppState>) -> HttpResponse {
     let first = format!(
         "retry: 2000\nevent: window\ndata: {}\n\n",
-        json!({ "samples": state.meter.window() })
+        window_record(&state, None)
     );
     let ticker = tokio::time::interval_at(
         tokio::time::Instant::now() + STATS_STREAM_PERIOD,
@@ -104,21 +154,7 @@ pub async fn stats_stream(state: web::Data<AppState>) -> HttpResponse {
             _ = ticker.tick() => {}
             _ = state.shutdown.cancelled() => return None,
         }
-        #[derive(Serialize)]
-        struct Update<'a> {
-            #[serde(flatten)]
-            stats: Stats,
-            sample: Option<&'a WindowSample>,
-        }
-        let window = state.meter.window();
-        let update = Update {
-            stats: stats(&state),
-            sample: window.last(),
-        };
-        let text = format!(
-            "event: stats\ndata: {}\n\n",
-            serde_json::to_string(&update).unwrap_or_default()
-        );
+        let text = format!("event: stats\ndata: {}\n\n", stats_record(&state, None));
         Some((
             Ok::<_, std::convert::Infallible>(web::Bytes::from(text)),
             (state, ticker),

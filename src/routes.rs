@@ -35,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at("/api/stats").get(api::get_stats))
         .service(at("/api/stats/window").get(api::get_window))
         .service(at("/api/stats/stream").get(api::stats_stream))
+        .service(at("/api/stats/ws").get(api::stats_socket::<ClientStream>))
         .service(at("/metrics").get(api::metrics))
         .service(at("/api/client-metrics").post(api::client_metrics))
         .service(at("/api/handshake/{tag}").get(api::handshake))

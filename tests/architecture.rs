@@ -58,10 +58,11 @@ fn import_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     for entry in fs::read_dir(src).expect("src/ is readable") {
         let path = entry.expect("a directory entry").path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        // `api.rs` and its submodules in `api/` are one part.
         if path.is_dir() {
-            parts.insert(name, rust_files(&path));
+            parts.entry(name).or_default().extend(rust_files(&path));
         } else if path.extension().is_some_and(|e| e == "rs") {
-            parts.insert(name, vec![path]);
+            parts.entry(name).or_default().push(path);
         }
     }
     let names: BTreeSet<String> = parts.keys().cloned().collect();

@@ -364,3 +364,56 @@ async fn a_resume_from_an_old_since_is_catch_up_and_leaves_live_delays_in_millis
     assert_eq!(stats["transports"]["poll"]["delay_us"]["count"], 5);
     assert_eq!(stats["transports"]["ws"]["delay_us"]["count"], 10);
 }
+
+/// The pages' stats stream is a WebSocket (a browser's six HTTP/1.1 connections per server are
+/// not spent on it): the same records as the SSE stream, each naming itself, and never counted.
+#[tokio::test]
+async fn the_stats_socket_sends_the_window_then_an_update_every_second_and_is_not_counted() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = spawn_app().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/api/stats/ws"))
+        .await
+        .expect("the stats socket opens");
+    let mut records: Vec<Value> = Vec::new();
+    let deadline = tokio::time::Instant::now() + crate::helpers::PATIENCE;
+    while records.iter().filter(|r| r["type"] == "stats").count() < 2 {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("two updates within the patience")
+            .expect("the socket stays open")
+            .expect("a message");
+        if let Message::Text(text) = message {
+            records.push(serde_json::from_str(&text).expect("each message is JSON"));
+        }
+    }
+    assert_eq!(records[0]["type"], "window", "the window comes first");
+    assert!(records[0]["samples"].is_array());
+    let update = records.iter().rfind(|r| r["type"] == "stats").unwrap();
+    assert!(update["feed"]["last_seq"].is_u64());
+    assert!(update["sample"].is_object(), "the newest one-second sample");
+    for transport in ["classic", "poll", "longpoll", "sse", "ws"] {
+        assert_eq!(
+            update["transports"][transport]["requests"], 0,
+            "{transport}"
+        );
+        assert_eq!(
+            update["transports"][transport]["bytes_in"], 0,
+            "{transport}"
+        );
+        assert_eq!(
+            update["transports"][transport]["bytes_out"], 0,
+            "{transport}"
+        );
+        assert_eq!(
+            update["transports"][transport]["connections_active"], 0,
+            "{transport}"
+        );
+    }
+    let stats = app.stats().await;
+    assert_eq!(
+        stats["transports"]["ws"]["requests"], 0,
+        "not a feed socket"
+    );
+}
