@@ -1,5 +1,5 @@
 // live/settings.js — what the instructor set (feed rate, payload, pause, added delays, long-poll
-// hold cap, suggested poll interval) and the faults in force, as /api/stats/stream reports them
+// hold cap, suggested poll interval) and the faults in force, as /api/stats/ws reports them
 // every second. The dashboard, the lab and the console show the same summary, so the whole room
 // sees a change within a second of the instructor making it.
 //

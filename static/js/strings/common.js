@@ -121,7 +121,6 @@ export const COMMON_STRINGS = {
   "error.offset": { en: "Clock offset unknown ({why}): latencies take both clocks as equal.", fr: "Décalage d'horloge inconnu ({why}) : les latences supposent les deux horloges égales." },
   "error.control": { en: "Choose a whole number from {min} to {max}.", fr: "Choisissez un nombre entier de {min} à {max}." },
   "error.stats_reconnecting": { en: "Server statistics: connection lost, reconnecting…", fr: "Statistiques du serveur : connexion perdue, reconnexion…" },
-  "error.stats_failed": { en: "Server statistics: the stream was refused; reload the page.", fr: "Statistiques du serveur : flux refusé ; rechargez la page." },
   "notice.restarted": { en: "The server restarted: a new run of the feed began (run {from} → {to}). Its seq numbers start again at 1; nothing is inferred across runs.", fr: "Le serveur a redémarré : une nouvelle série d'événements a commencé (série {from} → {to}). Ses numéros seq repartent de 1 ; rien n'est déduit d'une série à l'autre." },
   "classic.frame_title": { en: "The classic page, reloaded by itself", fr: "La page classique, qui se recharge toute seule" },
 
@@ -176,8 +175,8 @@ export const COMMON_STRINGS = {
   // Charts and the cost table.
   "charts.title": { en: "The last 60 seconds, as the server measured them", fr: "Les 60 dernières secondes, mesurées par le serveur" },
   "charts.help": {
-    en: "Updated every second from /api/stats/stream. Counts cover every client of this server, not only this page. Latency and bytes use logarithmic scales: the transports differ by orders of magnitude.",
-    fr: "Mis à jour chaque seconde depuis /api/stats/stream. Les chiffres couvrent tous les clients de ce serveur, pas seulement cette page. Latence et octets sont en échelle logarithmique : les transports diffèrent de plusieurs ordres de grandeur.",
+    en: "Updated every second from the WebSocket /api/stats/ws. Counts cover every client of this server, not only this page. Latency and bytes use logarithmic scales: the transports differ by orders of magnitude.",
+    fr: "Mis à jour chaque seconde depuis la WebSocket /api/stats/ws. Les chiffres couvrent tous les clients de ce serveur, pas seulement cette page. Latence et octets sont en échelle logarithmique : les transports diffèrent de plusieurs ordres de grandeur.",
   },
   "charts.line_styles": { en: "solid: p50 · dashed: p99", fr: "trait plein : p50 · pointillé : p99" },
   "charts.latency": { en: "Latency per transport (p50, p99)", fr: "Latence par transport (p50, p99)" },

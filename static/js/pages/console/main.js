@@ -3,7 +3,7 @@
 //
 // Every control applies at once (PUT /api/admin/settings and friends, with the session cookie, see
 // controls/admin-api.js) and reports next to itself (controls/report.js). What the server holds is
-// shown live from /api/stats/stream, the same stream every dashboard follows: the console shows
+// shown live from /api/stats/ws, the same stream every dashboard follows: the console shows
 // exactly what the room sees. An input the instructor is editing is left alone by those updates.
 
 import { setUpChrome } from "../../shared/page-chrome.js";

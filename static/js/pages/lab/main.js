@@ -3,7 +3,7 @@
 //
 // The page follows the feed itself, five ways, with the dashboard's own clients
 // (clients/feed-clients.js), so "you" is measured here and needs no other tab; "class" is the
-// server's totals from /api/stats/stream. The short-poll client adopts the instructor's suggested
+// server's totals from /api/stats/ws. The short-poll client adopts the instructor's suggested
 // interval, as on the dashboard (live/poll-suggestion.js).
 
 import { setUpChrome } from "../../shared/page-chrome.js";
