@@ -27,6 +27,8 @@ export class PollingLoop {
     /** The run `since` belongs to, as the last answer named it. */
     this.epoch = null;
     this.paused = false;
+    /** Not this tab's to run: another tab of the browser holds the transport (see stop()). */
+    this.stopped = false;
     this.recovering = false;
     /** A request failed (not a pause): the next answer is a reconnection, and counted. */
     this.lost = false;
@@ -61,16 +63,45 @@ export class PollingLoop {
     this.paused = paused;
     if (paused) {
       this.controller?.abort();
-    } else {
+    } else if (!this.stopped) {
       this.recovering = true; // the first answer after a pause says how much was missed
       this.panel.setState("connecting");
       this.wakeUp?.();
     }
   }
 
+  /** The last seq this client saw (null: none yet), for the tab that takes the transport over. */
+  lastSeen() {
+    return this.since;
+  }
+
+  /** Another tab of this browser holds the transport: ask nothing until start(). */
+  stop() {
+    this.stopped = true;
+    this.controller?.abort();
+  }
+
+  /**
+   * This tab holds the transport now. On a takeover, `afterSeq` is the last seq the previous
+   * holder saw: the next request asks after it (nothing missed), and the events published before
+   * now are shown but not timed: their wait was the handover's, not the transport's.
+   */
+  start({ afterSeq = null, takeover = false } = {}) {
+    this.stopped = false;
+    if (takeover) {
+      if (afterSeq != null && (this.since == null || afterSeq > this.since)) this.since = afterSeq;
+      this.panel.tookOver(this.since);
+      this.reporter.catchUpUntilNow();
+    }
+    if (this.paused) return;
+    this.recovering = takeover || this.since != null;
+    this.panel.setState("connecting");
+    this.wakeUp?.();
+  }
+
   async run() {
     for (;;) {
-      if (this.paused) await new Promise((resolve) => (this.wakeUp = resolve));
+      while (this.paused || this.stopped) await new Promise((resolve) => (this.wakeUp = resolve));
       this.controller = new AbortController();
       const signal = this.controller.signal;
       try {
@@ -80,7 +111,7 @@ export class PollingLoop {
         this.handle(answer);
         await this.pauseBetween(signal, answer, performance.now() - asked);
       } catch (error) {
-        if (signal.aborted) continue; // paused on purpose: not a failure
+        if (signal.aborted) continue; // paused or stopped on purpose: not a failure
         await this.recover(error);
       }
     }

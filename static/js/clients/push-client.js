@@ -2,7 +2,8 @@
 // pushes on, closed while the panel is paused, and reopened after a failure from the last seq seen.
 //
 // A subclass opens its connection in `open({ resuming })`, drops it in `disconnect()`, and calls
-// `retryLater()` when the connection failed.
+// `retryLater()` when the connection failed. `stop()` and `start()` are for the tab lease
+// (tab-lease.js): another tab of the browser holds this transport, or this tab takes it over.
 
 import { Backoff } from "./backoff.js";
 
@@ -14,11 +15,42 @@ export class PushClient {
     /** The run lastSeq belongs to (the server names it): sent back, so a restart is told apart. */
     this.epoch = null;
     this.backoff = new Backoff();
-    panel.onPause((paused) => (paused ? this.close() : this.open({ resuming: true })));
+    /** Not this tab's to run: another tab of the browser holds the transport (see stop()). */
+    this.stopped = false;
+    panel.onPause((paused) => {
+      if (paused) this.close();
+      else if (!this.stopped) this.open({ resuming: true });
+    });
   }
 
   run() {
-    this.open({ resuming: false });
+    if (!this.stopped) this.open({ resuming: false });
+  }
+
+  /** The last seq this client saw (null: none yet), for the tab that takes the transport over. */
+  lastSeen() {
+    return this.lastSeq;
+  }
+
+  /** Another tab of this browser holds the transport: close, and open nothing until start(). */
+  stop() {
+    this.stopped = true;
+    this.close();
+  }
+
+  /**
+   * This tab holds the transport now. On a takeover, `afterSeq` is the last seq the previous
+   * holder saw: the stream resumes after it (nothing missed), and the events published before
+   * now are shown but not timed: their wait was the handover's, not the transport's.
+   */
+  start({ afterSeq = null, takeover = false } = {}) {
+    this.stopped = false;
+    if (takeover) {
+      if (afterSeq != null && (this.lastSeq == null || afterSeq > this.lastSeq)) this.lastSeq = afterSeq;
+      this.panel.tookOver(this.lastSeq);
+      this.reporter.catchUpUntilNow();
+    }
+    if (!this.panel.paused) this.open({ resuming: takeover || this.lastSeq != null });
   }
 
   /**
@@ -29,7 +61,7 @@ export class PushClient {
     const delay = this.backoff.next();
     this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
     this.retryTimer = setTimeout(() => {
-      if (!this.panel.paused) this.open({ resuming: true });
+      if (!this.panel.paused && !this.stopped) this.open({ resuming: true });
     }, delay);
   }
 

@@ -45,10 +45,25 @@ export class LatencyReporter {
     this.batch = Math.min(batch, 1000);
     this.quietUntil = 0;
     this.timer = setInterval(() => this.flush(), everyMs);
+    /** Events published before this (server clock, µs) are catching up: not timed. */
+    this.catchUpBeforeUs = -Infinity;
   }
 
-  /** Records the latency of an event received now; returns it in µs. */
+  /**
+   * The events published until now are a catch-up (this tab took the transport over from another
+   * tab, and the stream replays what that tab saw last): shown, but not timed, since their wait
+   * was the handover's, not the transport's.
+   */
+  catchUpUntilNow() {
+    this.catchUpBeforeUs = nowMicros() + this.offset.offsetUs;
+  }
+
+  /**
+   * Records the latency of an event received now; returns it in µs, or null for an event of a
+   * catch-up (see catchUpUntilNow), which is not recorded.
+   */
   record(event) {
+    if (event.ts < this.catchUpBeforeUs) return null;
     // A fast loopback delivery can come out a few µs negative from the offset's own error
     // (± half the round trip): that is clamped to 0 here; the server refuses negative values.
     const latency = Math.max(0, Math.round(nowMicros() + this.offset.offsetUs - event.ts));

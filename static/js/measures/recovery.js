@@ -6,12 +6,18 @@
 // "Missed" is measured, not announced: the first event after the reconnection should be seq + 1,
 // and every number skipped is an event this page lost (the server says the same with `missed` when
 // its buffer no longer reaches back far enough).
+//
+// A takeover is scored the same way: this tab took the transport over from another tab of the
+// browser (clients/tab-lease.js), from the last seq that tab saw.
 
 import { t } from "../shared/i18n.js";
 
 export class Recovery {
   constructor() {
     this.count = 0;
+    /** Takeovers from another tab of this browser; `kind` says which the last gap was. */
+    this.takeovers = 0;
+    this.kind = "reconnect";
     this.afterSeq = null;
     /** Events lost across the last gap; null until the first event after it arrives. */
     this.missed = null;
@@ -21,6 +27,17 @@ export class Recovery {
   /** A failed connection works again; `afterSeq` is the last seq seen before (null: none). */
   reconnected(afterSeq) {
     this.count += 1;
+    this.gap("reconnect", afterSeq);
+  }
+
+  /** This tab took the transport over from another tab, which saw up to `afterSeq` (null: none). */
+  tookOver(afterSeq) {
+    this.takeovers += 1;
+    this.gap("takeover", afterSeq);
+  }
+
+  gap(kind, afterSeq) {
+    this.kind = kind;
     this.afterSeq = afterSeq;
     this.waiting = afterSeq != null;
     this.missed = afterSeq == null ? 0 : null;
@@ -33,17 +50,25 @@ export class Recovery {
     this.missed = Math.max(0, seq - this.afterSeq - 1);
   }
 
-  /** The line a panel shows, or "" before any reconnection. */
+  /** The line a panel shows, or "" before any reconnection or takeover. */
   text() {
-    if (this.count === 0) return "";
-    if (this.afterSeq == null) return t("recovery.fresh", { count: this.count });
-    const vars = { count: this.count, after: this.afterSeq, missed: this.missed };
-    return t(this.waiting ? "recovery.waiting" : "recovery.summary", vars);
+    const takeover = this.kind === "takeover";
+    const count = takeover ? this.takeovers : this.count;
+    if (count === 0) return "";
+    const key = (part) => (takeover ? `recovery.takeover_${part}` : `recovery.${part}`);
+    if (this.afterSeq == null) return t(key("fresh"), { count });
+    const vars = { count, after: this.afterSeq, missed: this.missed };
+    return t(key(this.waiting ? "waiting" : "summary"), vars);
   }
 
-  /** For the page's tests and curious readers: data-reconnects, data-resumed-after, data-recovery-missed. */
+  /**
+   * For the page's tests and curious readers: data-reconnects, data-takeovers (once there is one),
+   * data-resumed-after, data-recovery-missed (of the last gap, either kind).
+   */
   describeInto(dataset) {
     dataset.reconnects = String(this.count);
+    if (this.takeovers > 0) dataset.takeovers = String(this.takeovers);
+    else delete dataset.takeovers;
     if (this.afterSeq != null) dataset.resumedAfter = String(this.afterSeq);
     else delete dataset.resumedAfter;
     if (this.missed != null) dataset.recoveryMissed = String(this.missed);

@@ -67,6 +67,7 @@ export const COMMON_STRINGS = {
   "state.resumed": { en: "resumed, {missed} missed", fr: "repris, {missed} manqué(s)" },
   "state.paused": { en: "paused", fr: "en pause" },
   "state.failed": { en: "failed", fr: "échec" },
+  "state.elsewhere": { en: "in another tab", fr: "dans un autre onglet" },
 
   // A panel.
   "panel.pause": { en: "Pause", fr: "Pause" },
@@ -83,6 +84,27 @@ export const COMMON_STRINGS = {
   "panel.offset": { en: "clock offset {offset} (round trip {rtt})", fr: "décalage d'horloge {offset} (aller-retour {rtt})" },
   "panel.offset_pending": { en: "clock offset: measuring…", fr: "décalage d'horloge : mesure…" },
   "panel.arrival_help": { en: "Latency of this event when it arrived", fr: "Latence de cet événement à son arrivée" },
+  "panel.caught_up": { en: "caught up", fr: "rattrapé" },
+  "panel.caught_up_help": {
+    en: "Replayed after this tab took the transport over, or after a wait inside the browser: shown, but not timed (that wait was not the transport's).",
+    fr: "Rejoué après la reprise du transport par cet onglet, ou après une attente dans le navigateur : affiché, mais pas chronométré (cette attente n'était pas celle du transport).",
+  },
+
+  // One tab per browser holds each long-lived HTTP transport (clients/tab-lease.js).
+  "lease.elsewhere.sse": {
+    en: "Paused in this tab: another tab of this browser holds the Server-Sent Events stream. A browser opens at most 6 HTTP/1.1 connections to one server, for all its tabs, and an SSE stream keeps one for as long as it is open: if every tab kept its own, a few tabs would take all six and every request of this browser would wait. So one tab follows it for the whole browser; this panel takes over by itself when that tab is closed or hidden. WebSocket does not count among the six.",
+    fr: "En pause dans cet onglet : un autre onglet de ce navigateur tient le flux Server-Sent Events. Un navigateur ouvre au plus 6 connexions HTTP/1.1 vers un même serveur, pour tous ses onglets, et un flux SSE en garde une tant qu'il est ouvert : si chaque onglet gardait le sien, quelques onglets prendraient les six et toutes les requêtes de ce navigateur attendraient. Un seul onglet le suit donc pour tout le navigateur ; ce panneau prend le relais tout seul quand cet onglet est fermé ou masqué. WebSocket ne compte pas parmi les six.",
+  },
+  "lease.elsewhere.longpoll": {
+    en: "Paused in this tab: another tab of this browser holds the long poll. A browser opens at most 6 HTTP/1.1 connections to one server, for all its tabs, and a long poll keeps one nearly all the time, waiting for the next event: if every tab kept its own, a few tabs would take all six and every request of this browser would wait. So one tab follows it for the whole browser; this panel takes over by itself when that tab is closed or hidden. WebSocket does not count among the six.",
+    fr: "En pause dans cet onglet : un autre onglet de ce navigateur tient le long polling. Un navigateur ouvre au plus 6 connexions HTTP/1.1 vers un même serveur, pour tous ses onglets, et un long polling en garde une presque tout le temps, en attendant le prochain événement : si chaque onglet gardait le sien, quelques onglets prendraient les six et toutes les requêtes de ce navigateur attendraient. Un seul onglet le suit donc pour tout le navigateur ; ce panneau prend le relais tout seul quand cet onglet est fermé ou masqué. WebSocket ne compte pas parmi les six.",
+  },
+  "lease.elsewhere_short": {
+    en: "Paused here: another tab of this browser holds it (a browser opens at most 6 HTTP/1.1 connections per server, for all its tabs, and this one would stay open).",
+    fr: "En pause ici : un autre onglet de ce navigateur le tient (un navigateur ouvre au plus 6 connexions HTTP/1.1 par serveur, pour tous ses onglets, et celle-ci resterait ouverte).",
+  },
+  "lease.follow_here": { en: "Follow it in this tab", fr: "Le suivre dans cet onglet" },
+  "lease.follow_here_short": { en: "follow it here", fr: "le suivre ici" },
   "feed.tick": { en: "tick", fr: "tick" },
   "counter.this_page": { en: "this page", fr: "cette page" },
   "counter.server": { en: "server, all clients", fr: "serveur, tous clients" },
@@ -153,6 +175,9 @@ export const COMMON_STRINGS = {
   "recovery.summary": { en: "reconnected ×{count} · resumed after seq {after} · missed {missed}", fr: "reconnecté ×{count} · reprise après seq {after} · manqués : {missed}" },
   "recovery.waiting": { en: "reconnected ×{count} · resumed after seq {after} · waiting for the next event", fr: "reconnecté ×{count} · reprise après seq {after} · en attente du prochain événement" },
   "recovery.fresh": { en: "reconnected ×{count} · started from now (no event seen before)", fr: "reconnecté ×{count} · reparti de maintenant (aucun événement vu avant)" },
+  "recovery.takeover_summary": { en: "taken over from another tab ×{count} · resumed after seq {after} · missed {missed}", fr: "repris d'un autre onglet ×{count} · reprise après seq {after} · manqués : {missed}" },
+  "recovery.takeover_waiting": { en: "taken over from another tab ×{count} · resumed after seq {after} · waiting for the next event", fr: "repris d'un autre onglet ×{count} · reprise après seq {after} · en attente du prochain événement" },
+  "recovery.takeover_fresh": { en: "taken over from another tab ×{count} · started from now (that tab had seen no event)", fr: "repris d'un autre onglet ×{count} · reparti de maintenant (cet onglet n'avait vu aucun événement)" },
   "recovery.help": {
     en: "Reconnections after a failure (not pauses). The client sends the last seq it saw (?since=, Last-Event-ID) and the server replays what came after from its buffer; missed = events this page never received across the gap.",
     fr: "Reconnexions après une panne (pas les pauses). Le client envoie le dernier seq vu (?since=, Last-Event-ID) et le serveur rejoue la suite depuis son tampon ; manqués = événements jamais reçus par cette page pendant la coupure.",

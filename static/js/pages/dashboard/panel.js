@@ -37,7 +37,8 @@ export class Panel extends OwnCounts {
     this.recovery = new Recovery();
     this.offset = null;
     this.sendHandler = null;
-    this.pauseHandler = null;
+    this.pauseHandlers = [];
+    this.followHandler = null;
     this.paused = false;
 
     this.stateBadge = el("span", { class: "state", role: "status", dataset: { state: "connecting" } }, t("state.connecting"));
@@ -49,6 +50,10 @@ export class Panel extends OwnCounts {
     this.conditions = el("p", { class: "conditions" });
     this.note = el("p", { class: "panel-note small muted" });
     this.recoveryLine = el("p", { class: "recovery small", title: t("recovery.help") });
+    // Shown while another tab of this browser holds this transport (clients/tab-lease.js).
+    this.heldElsewhere = el("div", { class: "held-elsewhere", role: "status", hidden: true },
+      el("p", {}, t(`lease.elsewhere.${transport === "longpoll" ? "longpoll" : "sse"}`)),
+      el("button", { type: "button", class: "follow-here", onclick: () => this.followHandler?.() }, t("lease.follow_here")));
     this.slot = el("div", { class: "slot" });
     this.element = el(
       "article",
@@ -58,6 +63,7 @@ export class Panel extends OwnCounts {
         this.stateBadge,
         this.pauseButton),
       el("p", { class: "how" }, t(`how.${transport}`)),
+      this.heldElsewhere,
       this.conditions,
       this.note,
       this.notice,
@@ -111,9 +117,9 @@ export class Panel extends OwnCounts {
     this.sendHandler = handler;
   }
 
-  /** Called with true/false when the pause button is pressed. */
+  /** Called with true/false when the pause button is pressed (every handler, in order). */
   onPause(handler) {
-    this.pauseHandler = handler;
+    this.pauseHandlers.push(handler);
   }
 
   async submitChat(event) {
@@ -134,7 +140,7 @@ export class Panel extends OwnCounts {
     this.pauseButton.setAttribute("aria-pressed", String(this.paused));
     this.pauseButton.textContent = t(this.paused ? "panel.resume" : "panel.pause");
     if (this.paused) this.setState("paused");
-    this.pauseHandler?.(this.paused);
+    for (const handler of this.pauseHandlers) handler(this.paused);
   }
 
   /** connecting | open | reconnecting | resumed | paused | failed, with the texts' {vars}. */
@@ -178,6 +184,24 @@ export class Panel extends OwnCounts {
     this.scheduleRender();
   }
 
+  /**
+   * Who holds this transport for the browser (clients/tab-lease.js): "held" (this tab),
+   * "elsewhere" (another tab: the panel says so, and why) or "none" (paused here).
+   * `follow` is what "Follow it in this tab" does.
+   */
+  setLease(lease, { follow } = {}) {
+    this.element.dataset.lease = lease;
+    this.heldElsewhere.hidden = lease !== "elsewhere";
+    if (follow) this.followHandler = follow;
+    if (lease === "elsewhere") this.setState("elsewhere");
+  }
+
+  /** This tab took the transport over from another tab, which saw up to `afterSeq`. */
+  tookOver(afterSeq) {
+    this.recovery.tookOver(afterSeq);
+    this.scheduleRender();
+  }
+
   /** A notice is news, not a state: it goes away by itself. */
   showNotice(message) {
     clearTimeout(this.noticeTimer);
@@ -192,11 +216,14 @@ export class Panel extends OwnCounts {
     this.scheduleRender();
   }
 
-  /** One event received, with its latency (µs) as measured by LatencyReporter.record. */
+  /**
+   * One event received, with its latency (µs) as measured by LatencyReporter.record; null for an
+   * event shown but not timed (caught up after this tab took the transport over).
+   */
   deliver(event, latencyUs) {
     this.mine.delivered += 1;
     this.recovery.delivered(event.seq);
-    this.latency.record(latencyUs);
+    if (latencyUs != null) this.latency.record(latencyUs);
     if (this.feed) this.prependToFeed(event, latencyUs);
     this.scheduleRender();
   }
@@ -206,7 +233,9 @@ export class Panel extends OwnCounts {
     const item = el("li", { class: `fresh${event.kind === "chat" ? " chat-event" : ""}`, dataset: { seq: event.seq, ts: event.ts } },
       el("span", { class: "seq" }, `#${event.seq}`),
       el("span", { class: "what", title: JSON.stringify(event.data) }, summarize(event)),
-      el("span", { class: "lat", title: t("panel.arrival_help") }, formatMicros(latencyUs)),
+      latencyUs == null
+        ? el("span", { class: "lat caught-up", title: t("panel.caught_up_help") }, t("panel.caught_up"))
+        : el("span", { class: "lat", title: t("panel.arrival_help") }, formatMicros(latencyUs)),
       el("span", { class: "age" }, ""));
     this.feed.prepend(item);
     while (this.feed.children.length > FEED_LENGTH) this.feed.lastElementChild.remove();

@@ -48,13 +48,18 @@ export class LabRow extends OwnCounts {
     this.badge = el("span", { class: "state", role: "status", dataset: { state: "connecting" } }, t("state.connecting"));
     this.recoveryLine = el("span", { class: "recovery small", title: t("recovery.help") });
     this.problem = el("span", { class: "problem small" });
+    // Shown while another tab of this browser holds this transport (clients/tab-lease.js).
+    this.followHandler = null;
+    this.heldElsewhere = el("span", { class: "held-elsewhere small", role: "status", hidden: true },
+      t("lease.elsewhere_short"), " ",
+      el("button", { type: "button", class: "follow-here", onclick: () => this.followHandler?.() }, t("lease.follow_here_short")));
     this.cells = { you: {}, class: {} };
     const cellsOf = (who) => COLUMNS.map((column) => (this.cells[who][column] = el("td", { class: "num" }, "–")));
 
     this.element = el("tr", { class: `you transport-${transport}`, dataset: { transport, who: "you" } },
       el("th", { scope: "rowgroup", rowspan: "2", class: "transport-cell" },
         el("span", { class: "name" }, el("span", { class: "swatch", "aria-hidden": "true" }), " ", t(`transport.${transport}`)),
-        " ", this.badge, el("br"), this.recoveryLine, this.problem),
+        " ", this.badge, el("br"), this.recoveryLine, this.problem, this.heldElsewhere),
       el("th", { scope: "row", class: "who" }, t("lab.who.you")),
       ...cellsOf("you"));
     this.classRow = el("tr", { class: `class transport-${transport}`, dataset: { transport, who: "class" } },
@@ -92,15 +97,26 @@ export class LabRow extends OwnCounts {
     this.requestTimes.push(performance.now()); // for requests per second
     super.countRequest();
   }
+  /** latencyUs null: shown but not timed (caught up after this tab took the transport over). */
   deliver(event, latencyUs) {
     this.mine.delivered += 1;
     this.recovery.delivered(event.seq);
-    this.latency.record(latencyUs);
+    if (latencyUs != null) this.latency.record(latencyUs);
     this.scheduleRender();
   }
   reconnected(afterSeq) {
     this.recovery.reconnected(afterSeq);
     this.scheduleRender();
+  }
+  tookOver(afterSeq) {
+    this.recovery.tookOver(afterSeq);
+    this.scheduleRender();
+  }
+  setLease(lease, { follow } = {}) {
+    this.element.dataset.lease = lease;
+    this.heldElsewhere.hidden = lease !== "elsewhere";
+    if (follow) this.followHandler = follow;
+    if (lease === "elsewhere") this.setState("elsewhere");
   }
 
   /** The server's totals for this transport, and its latest one-second sample. */
