@@ -141,6 +141,14 @@ function viewsOf(tab) {
   }, { kind: tab.kind, transports: TRANSPORTS }), null);
 }
 
+/** "573 ms", "1.17 s", "26 µs" (as formatMicros writes them) in seconds. */
+function secondsIn(text) {
+  const match = /([\d.,]+)\s*(µs|ms|s)$/.exec(text.trim());
+  assert.ok(match, `a duration: ${text}`);
+  const value = Number(match[1].replace(",", "."));
+  return value / { µs: 1e6, ms: 1e3, s: 1 }[match[2]];
+}
+
 const followers = () => tabs.filter((tab) => tab.kind === "dashboard" || tab.kind === "lab");
 
 describe("eight tabs in one browser profile", () => {
@@ -262,6 +270,52 @@ describe("handing a transport over", () => {
         await screenshot(successor.page, `tabs-takeover-${transport}.png`);
       }
       for (const tab of others) assert.deepEqual(pageBugs(tab.problems), [], `${tab.name} has no page bug`);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe("time queued in the browser", () => {
+  test("is never counted as latency: answers whose request waited are shown, their latencies left out", async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const dashboard = await context.newPage();
+      const problems = [];
+      dashboard.on("pageerror", (error) => problems.push(`exception: ${error.message}`));
+      await dashboard.goto(`${baseUrl}/?lang=en`);
+      await dashboard.waitForSelector('.panel[data-transport="longpoll"][data-lease="held"] .feed li[data-seq]', { timeout: FEW_SECONDS });
+      await dashboard.waitForSelector('.panel[data-transport="poll"] .feed li[data-seq]', { timeout: FEW_SECONDS });
+
+      // Another tab of the browser takes every connection it can for 5 s, as six raw SSE streams would.
+      const hog = await context.newPage();
+      await hog.goto(`${baseUrl}/protocol?lang=en`);
+      const HOLD_MS = 5000;
+      await hog.evaluate((holdMs) => new Promise((resolve) => {
+        const streams = Array.from({ length: 6 }, () => new EventSource("/api/sse"));
+        setTimeout(() => {
+          streams.forEach((stream) => stream.close());
+          resolve();
+        }, holdMs);
+      }), HOLD_MS);
+
+      // The polls that waited: their latencies reach neither the server nor the panel.
+      await dashboard.waitForTimeout(2500); // the next latency report (every 2 s)
+      const { transports } = await (await fetch(`${baseUrl}/api/stats`)).json();
+      for (const transport of ["poll", "longpoll"]) {
+        const { max } = transports[transport].client_latency_us;
+        assert.ok(max < HOLD_MS * 1000 - 1_000_000, `${transport}: no reported latency includes the ${HOLD_MS} ms wait (max ${max} µs)`);
+        const p95 = await dashboard.textContent(`.panel[data-transport="${transport}"] .p95`);
+        assert.ok(secondsIn(p95) < (HOLD_MS - 1000) / 1000, `${transport}: the panel's p95 (${p95}) does not include the wait`);
+      }
+      // And the panels say so.
+      for (const transport of ["poll", "longpoll"]) {
+        const noted = await within(FEW_SECONDS, dashboard.waitForSelector(`.panel[data-transport="${transport}"][data-queued-answers]`), null);
+        assert.ok(noted, `the ${transport} panel says an answer waited in the browser`);
+        assert.match(await dashboard.textContent(`.panel[data-transport="${transport}"] .notice`), /kept a request waiting .* left out/);
+      }
+      await screenshot(dashboard, "tabs-queued.png");
+      assert.deepEqual(pageBugs(problems), []);
     } finally {
       await context.close();
     }

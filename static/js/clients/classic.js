@@ -5,7 +5,8 @@
 // This module only watches the iframe: after each load it reads the page's rows (tr[data-seq])
 // to count what was new, empty or missed, measures the page's bytes (its navigation timing),
 // and restarts the reloads if a load failed. Nothing in the iframe is changed but the author
-// field, prefilled with the dashboard's name.
+// field, prefilled with the dashboard's name. A load whose request waited in the browser (all its
+// connections to the server busy) shows its rows, but their latencies are left out.
 
 import { lang, t } from "../shared/i18n.js";
 import { el } from "../shared/dom.js";
@@ -14,6 +15,7 @@ import { Backoff } from "./backoff.js";
 import { nowMicros } from "../measures/latency.js";
 import { receivedBytes } from "../measures/resource-bytes.js";
 import { announceRestart } from "./resume.js";
+import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 
 /** Extra time allowed for a reload before the page is reloaded by hand. */
 const WATCHDOG_GRACE_MS = 5000;
@@ -97,11 +99,12 @@ export class ClassicClient {
     }
     this.loads += 1;
     this.iframe.dataset.loads = String(this.loads);
-    this.countTraffic();
+    const navigation = this.iframe.contentWindow.performance.getEntriesByType("navigation")[0];
+    this.countTraffic(navigation);
     if (this.lost) this.panel.reconnected(this.lastSeen);
     this.lost = false;
     this.readRun(page);
-    this.readRows(rows);
+    this.readRows(rows, queuedMs(navigation));
     const refused = page.querySelector(".error")?.textContent.trim();
     if (refused) this.panel.showError(t("error.classic_refused", { why: refused }));
     else if (this.loads > 1) this.panel.clearError();
@@ -110,8 +113,7 @@ export class ClassicClient {
     this.armWatchdog();
   }
 
-  countTraffic() {
-    const navigation = this.iframe.contentWindow.performance.getEntriesByType("navigation")[0];
+  countTraffic(navigation) {
     // A form post is two requests (POST /classic/chat, then the 303's GET /classic).
     this.panel.countRequest();
     if (this.formSent) this.panel.countRequest();
@@ -133,7 +135,8 @@ export class ClassicClient {
     if (epoch) this.epoch = epoch;
   }
 
-  readRows(rows) {
+  /** `queued`: how long the browser kept this load's request waiting (ms, null: unknown). */
+  readRows(rows, queued) {
     const seqs = rows.map((row) => Number(row.dataset.seq));
     const previous = this.lastSeen;
     this.lastSeen = seqs.length ? Math.max(previous ?? 0, ...seqs) : previous;
@@ -147,9 +150,11 @@ export class ClassicClient {
     const oldestShown = Math.min(...seqs);
     const missed = fresh.length && oldestShown > previous + 1 ? oldestShown - previous - 1 : 0;
     if (missed) this.panel.countMissed(missed);
+    const timed = !(queued > QUEUED_LIMIT_MS);
+    if (!timed && fresh.length > 0) this.panel.noteQueued(queued);
     for (const row of fresh) {
       const event = this.eventOfRow(row);
-      if (event) this.panel.deliver(event, this.reporter.record(event));
+      if (event) this.panel.deliver(event, timed ? this.reporter.record(event) : null);
     }
     if (this.panel.paused) this.panel.setState("paused");
     else if (missed || this.resuming) this.panel.setState("resumed", { missed });

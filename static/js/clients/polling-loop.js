@@ -3,12 +3,15 @@
 // A subclass says which URL to ask (poll.js: answered at once; longpoll.js: held by the
 // server) and how long to wait before asking again. This loop keeps the `since` cursor,
 // counts requests and empty answers, measures received bytes (PerformanceResourceTiming),
-// shows failures in the panel and retries with backoff.
+// shows failures in the panel and retries with backoff. An answer whose request waited in the
+// browser (all its connections to the server busy) is delivered, but its latencies are left out:
+// that wait is the browser's, not the transport's.
 
 import { Backoff, sleep } from "./backoff.js";
 import { t } from "../shared/i18n.js";
 import { announceRestart, epochParam } from "./resume.js";
-import { receivedBytes, watchResources } from "../measures/resource-bytes.js";
+import { receivedBytes, resourceTiming, watchResources } from "../measures/resource-bytes.js";
+import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 import { serverReason } from "./chat.js";
 
 class AnswerError extends Error {
@@ -107,8 +110,8 @@ export class PollingLoop {
       try {
         this.panel.countRequest();
         const asked = performance.now();
-        const answer = await this.ask(signal);
-        this.handle(answer);
+        const { answer, queued } = await this.ask(signal);
+        this.handle(answer, queued);
         await this.pauseBetween(signal, answer, performance.now() - asked);
       } catch (error) {
         if (signal.aborted) continue; // paused or stopped on purpose: not a failure
@@ -117,26 +120,32 @@ export class PollingLoop {
     }
   }
 
+  /** The answer, and how long the browser kept the request waiting before sending it (ms, null: unknown). */
   async ask(signal) {
+    const url = this.url();
+    const startedAt = performance.now();
     let response;
     try {
-      response = await fetch(this.url(), { cache: "no-store", signal });
+      response = await fetch(url, { cache: "no-store", signal });
     } catch (error) {
       if (signal.aborted) throw error;
       throw new AnswerError(t("error.network"), 0);
     }
     if (!response.ok) throw new AnswerError(await serverReason(response), response.status);
-    return response.json();
+    const answer = await response.json();
+    return { answer, queued: queuedMs(await resourceTiming(url, startedAt)) };
   }
 
-  handle(answer) {
+  handle(answer, queued) {
     // Before delivering, so that the panel compares the first event with the seq asked after.
     if (this.lost) this.panel.reconnected(this.since);
     this.lost = false;
     if (answer.reset) announceRestart(this.panel, answer.reset);
     this.epoch = answer.epoch;
+    const timed = !(queued > QUEUED_LIMIT_MS);
+    if (!timed && answer.events.length > 0) this.panel.noteQueued(queued);
     if (answer.events.length === 0) this.panel.countEmpty();
-    for (const event of answer.events) this.panel.deliver(event, this.reporter.record(event));
+    for (const event of answer.events) this.panel.deliver(event, timed ? this.reporter.record(event) : null);
     if (answer.missed > 0) this.panel.countMissed(answer.missed);
     if (this.recovering) {
       this.panel.setState("resumed", { missed: answer.missed });

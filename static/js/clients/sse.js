@@ -5,16 +5,21 @@
 // the server resumes where the stream stopped and says `event: missed` if it cannot. When
 // EventSource gives up (an HTTP error), this client retries itself with backoff and
 // ?lastEventId=<epoch>:<seq>. After a restart the server sends `event: reset` first. Bytes
-// are estimates: the page never sees the records, only the events inside them.
+// are estimates: the page never sees the records, only the events inside them. A stream that took
+// long to open (the browser may have kept it waiting for one of its six connections) times only
+// the events published after it opened: the ones replayed at its start waited with it.
 
 import { t } from "../shared/i18n.js";
 import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
 import { announceRestart } from "./resume.js";
 import { sseRecordBytes, sseResponseHeadBytes } from "../wire/estimates.js";
+import { QUEUED_LIMIT_MS } from "../measures/browser-queue.js";
 
 /** Event kinds the feed sends today; EventSource only dispatches named events to listeners. */
 const KINDS = ["tick", "chat"];
+/** The stream's `retry:` (ms, see src/transport/sse.rs): how long EventSource waits to reconnect. */
+const SSE_RETRY_MS = 2000;
 
 export class SseClient extends PushClient {
   constructor(panel, reporter) {
@@ -33,8 +38,15 @@ export class SseClient extends PushClient {
     this.resuming = resuming;
     this.panel.countRequest();
     this.panel.setState("connecting");
+    // A resume replays what came after lastSeq at the stream's start: timed only if it opened quickly.
+    this.resumeAskedAt = this.lastSeq == null ? null : performance.now();
 
     source.onopen = () => {
+      const waited = this.resumeAskedAt == null ? 0 : performance.now() - this.resumeAskedAt;
+      if (waited > QUEUED_LIMIT_MS) {
+        this.reporter.catchUpUntilNow();
+        this.panel.noteQueued(waited, "notice.slow_open");
+      }
       // After a failure the stream resumes after the last id seen: EventSource sent it as
       // Last-Event-ID by itself, or this client as ?since= (the same seq either way).
       if (this.failed) this.panel.reconnected(this.lastSeq);
@@ -73,8 +85,9 @@ export class SseClient extends PushClient {
     if (source.readyState === EventSource.CONNECTING) {
       // The browser retries by itself, with Last-Event-ID: that retry is one more request.
       this.panel.showError(t("error.sse_lost"));
-      this.panel.setState("reconnecting", { seconds: "2.0" });
+      this.panel.setState("reconnecting", { seconds: (SSE_RETRY_MS / 1000).toFixed(1) });
       this.panel.countRequest();
+      this.resumeAskedAt = performance.now() + SSE_RETRY_MS;
       return;
     }
     // CLOSED: EventSource gave up (an HTTP error status, or not an event stream).

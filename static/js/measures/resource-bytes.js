@@ -14,6 +14,13 @@ export const HEADER_STAND_IN_BYTES = 300;
 
 const watchers = [];
 let observer = null;
+/** The observer's latest entries, for resourceTiming() when the timeline buffer was just emptied. */
+const recent = [];
+/** How many of the observer's latest entries are kept for resourceTiming(). */
+const RECENT_ENTRIES = 64;
+/** resourceTiming() looks this many times, this far apart, before saying it found nothing (ms). */
+const TIMING_LOOKS = 10;
+const TIMING_LOOK_EVERY_MS = 20;
 
 /** Calls onEntry(entry) for every finished fetch or navigation whose path is exactly `path`. */
 export function watchResources(path, onEntry) {
@@ -35,6 +42,23 @@ export function receivedBytes(entry, contentType) {
   return { bytes: entry.encodedBodySize + plainResponseHeadBytes(entry.encodedBodySize, contentType), measured: false };
 }
 
+/**
+ * The timing entry of this page's request for `url` (relative or absolute) started at or after
+ * `startedAt` (performance.now()), or null when the browser reported none within about 200 ms.
+ * Chromium has the entry as soon as the body is read; a few looks cover the other browsers.
+ */
+export async function resourceTiming(url, startedAt) {
+  startObserving();
+  const name = new URL(url, location.href).href;
+  const matches = (entry) => entry.name === name && entry.startTime >= startedAt - 1;
+  for (let look = 0; look < TIMING_LOOKS; look++) {
+    const entry = performance.getEntriesByName(name, "resource").findLast(matches) ?? recent.findLast(matches);
+    if (entry) return entry;
+    await new Promise((resolve) => setTimeout(resolve, TIMING_LOOK_EVERY_MS));
+  }
+  return null;
+}
+
 function startObserving() {
   if (observer) return;
   if (typeof PerformanceObserver === "undefined") {
@@ -42,6 +66,8 @@ function startObserving() {
   }
   observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
+      recent.push(entry);
+      if (recent.length > RECENT_ENTRIES) recent.shift();
       const path = new URL(entry.name).pathname;
       for (const watcher of watchers) {
         if (watcher.path === path) watcher.onEntry(entry);

@@ -143,6 +143,14 @@ export const COMMON_STRINGS = {
   "error.offset": { en: "Clock offset unknown ({why}): latencies take both clocks as equal.", fr: "Décalage d'horloge inconnu ({why}) : les latences supposent les deux horloges égales." },
   "error.control": { en: "Choose a whole number from {min} to {max}.", fr: "Choisissez un nombre entier de {min} à {max}." },
   "error.stats_reconnecting": { en: "Server statistics: connection lost, reconnecting…", fr: "Statistiques du serveur : connexion perdue, reconnexion…" },
+  "notice.queued": {
+    en: "The browser kept a request waiting {ms} before sending it (all its connections to this server were busy, perhaps held by other tabs): the latencies of that answer are left out.",
+    fr: "Le navigateur a fait attendre une requête {ms} avant de l'envoyer (toutes ses connexions vers ce serveur étaient occupées, peut-être par d'autres onglets) : les latences de cette réponse ne sont pas comptées.",
+  },
+  "notice.slow_open": {
+    en: "The stream took {ms} to open (the browser may have kept it waiting for a free connection to this server): the events published before it opened are shown, not timed.",
+    fr: "Le flux a mis {ms} à s'ouvrir (le navigateur l'a peut-être fait attendre une connexion libre vers ce serveur) : les événements publiés avant son ouverture sont affichés, pas chronométrés.",
+  },
   "notice.restarted": { en: "The server restarted: a new run of the feed began (run {from} → {to}). Its seq numbers start again at 1; nothing is inferred across runs.", fr: "Le serveur a redémarré : une nouvelle série d'événements a commencé (série {from} → {to}). Ses numéros seq repartent de 1 ; rien n'est déduit d'une série à l'autre." },
   "classic.frame_title": { en: "The classic page, reloaded by itself", fr: "La page classique, qui se recharge toute seule" },
 

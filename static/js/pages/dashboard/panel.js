@@ -202,6 +202,16 @@ export class Panel extends OwnCounts {
     this.scheduleRender();
   }
 
+  /**
+   * An answer's request waited `ms` inside the browser (or a stream took `ms` to open, with
+   * key "notice.slow_open"): its latencies were left out.
+   */
+  noteQueued(ms, key = "notice.queued") {
+    this.queuedAnswers = (this.queuedAnswers ?? 0) + 1;
+    this.element.dataset.queuedAnswers = String(this.queuedAnswers);
+    this.showNotice(t(key, { ms: formatMicros(ms * 1000) }));
+  }
+
   /** A notice is news, not a state: it goes away by itself. */
   showNotice(message) {
     clearTimeout(this.noticeTimer);
@@ -218,7 +228,7 @@ export class Panel extends OwnCounts {
 
   /**
    * One event received, with its latency (µs) as measured by LatencyReporter.record; null for an
-   * event shown but not timed (caught up after this tab took the transport over).
+   * event shown but not timed (caught up after a takeover, or queued in the browser).
    */
   deliver(event, latencyUs) {
     this.mine.delivered += 1;

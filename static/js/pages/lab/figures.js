@@ -97,7 +97,7 @@ export class LabRow extends OwnCounts {
     this.requestTimes.push(performance.now()); // for requests per second
     super.countRequest();
   }
-  /** latencyUs null: shown but not timed (caught up after this tab took the transport over). */
+  /** latencyUs null: shown but not timed (caught up after a takeover, or queued in the browser). */
   deliver(event, latencyUs) {
     this.mine.delivered += 1;
     this.recovery.delivered(event.seq);
@@ -117,6 +117,11 @@ export class LabRow extends OwnCounts {
     this.heldElsewhere.hidden = lease !== "elsewhere";
     if (follow) this.followHandler = follow;
     if (lease === "elsewhere") this.setState("elsewhere");
+  }
+  noteQueued(ms, key = "notice.queued") {
+    this.queuedAnswers = (this.queuedAnswers ?? 0) + 1;
+    this.element.dataset.queuedAnswers = String(this.queuedAnswers);
+    this.showNotice(t(key, { ms: formatMicros(ms * 1000) }));
   }
 
   /** The server's totals for this transport, and its latest one-second sample. */
