@@ -1,4 +1,4 @@
-// lab.test.mjs — the guided experiments (/lab) in headless Chromium: six experiments in English
+// lab.test.mjs — the guided experiments (/lab) in headless Chromium: seven experiments in English
 // and in French, the student's own figures beside the class's, Apply buttons for the instructor
 // only, and an Apply that really changes the server (and that every lab page then shows).
 //
@@ -12,7 +12,7 @@ import {
 } from "./harness.mjs";
 
 const TOKEN = `lab-test-${Math.random().toString(36).slice(2, 10)}`;
-const LETTERS = ["a", "b", "c", "d", "e", "f"];
+const LETTERS = ["a", "b", "c", "d", "e", "f", "g"];
 
 let server;
 let baseUrl;
@@ -36,7 +36,7 @@ const settingsNow = async () => (await adminApi(baseUrl, TOKEN, "GET", "/api/adm
 const row = (transport, who) => `#figures-table tr[data-transport="${transport}"][data-who="${who}"]`;
 const cell = (transport, who, column) => `${row(transport, who)} td:nth-of-type(${column})`;
 
-/** The six experiments' titles and the labels of their four parts, as the page shows them. */
+/** The seven experiments' titles and the labels of their four parts, as the page shows them. */
 async function experimentsOf(page) {
   return page.$$eval("article[data-experiment]", (articles) => articles.map((article) => ({
     id: article.dataset.experiment,
@@ -48,7 +48,7 @@ async function experimentsOf(page) {
 }
 
 describe("a student", () => {
-  test("in English: six experiments, each with goal, setting, observation and question; no Apply button", async () => {
+  test("in English: seven experiments, each with goal, setting, observation and question; no Apply button", async () => {
     const { page, problems } = await openPage(student, `${baseUrl}/lab?lang=en`);
     const experiments = await experimentsOf(page);
     assert.deepEqual(experiments.map((e) => e.id), LETTERS);
@@ -110,10 +110,10 @@ describe("a student", () => {
     await page.close();
   });
 
-  test("in French: the same six experiments, in the course's words", async () => {
+  test("in French: the same seven experiments, in the course's words", async () => {
     const { page, problems } = await openPage(student, `${baseUrl}/lab?lang=fr`);
     assert.equal(await page.getAttribute("html", "lang"), "fr");
-    assert.equal((await page.textContent("h1")).trim(), "TP : six expériences guidées");
+    assert.equal((await page.textContent("h1")).trim(), "TP : sept expériences guidées");
     const experiments = await experimentsOf(page);
     assert.deepEqual(experiments.map((e) => e.id), LETTERS);
     for (const experiment of experiments) {
@@ -125,6 +125,7 @@ describe("a student", () => {
     assert.match(titles, /long polling/);
     assert.match(titles, /en-têtes/);
     assert.match(titles, /Sous-protocoles/);
+    assert.match(titles, /six connexions par serveur/);
     assert.match(await page.textContent("#experiment-f"), /poignée de main/);
     assert.equal(await page.locator("button.apply").count(), 0);
     assert.equal((await page.textContent(`${row("ws", "you")} .who`)).trim(), "vous");
@@ -157,7 +158,7 @@ describe("the instructor", () => {
   test("gets an Apply button for each setting the server can take", async () => {
     const perExperiment = await lab.$$eval("article[data-experiment]", (articles) =>
       Object.fromEntries(articles.map((a) => [a.dataset.experiment, a.querySelectorAll("button.apply").length])));
-    assert.deepEqual(perExperiment, { a: 1, b: 1, c: 2, d: 1, e: 3, f: 0 });
+    assert.deepEqual(perExperiment, { a: 1, b: 1, c: 2, d: 1, e: 3, f: 0, g: 0 });
     assert.match(await lab.textContent("#role-note"), /logged in as the instructor/);
   });
 
@@ -188,5 +189,47 @@ describe("the instructor", () => {
     await studentLab.waitForSelector(`${ws}[data-reconnects="1"][data-recovery-missed="0"]`, { timeout: FEW_SECONDS });
     assert.match(await studentLab.textContent(`${ws} .recovery`), /reconnected ×1 · resumed after seq \d+ · missed 0/);
     assert.deepEqual(pageBugs(labProblems), []);
+  });
+});
+
+describe("experiment (g), the browser's six connections per server", () => {
+  test("six SSE streams keep fetch('/api/time') waiting in the browser, six WebSockets do not, and the wait is not counted as latency", async () => {
+    // A visitor of its own: no other tab shares this browser's connections.
+    const visitor = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const { page, problems } = await openPage(visitor, `${baseUrl}/lab?lang=en`);
+      await page.waitForFunction((selector) => Number(document.querySelector(selector).textContent.replace(/\D/g, "")) > 0,
+        cell("poll", "you", 3), { timeout: FEW_SECONDS });
+      const probe = "#experiment-g .probe-box";
+      const finished = `${probe}:is([data-result="waited"], [data-result="answered"], [data-result="error"])`;
+      const HOLD_AND_MORE = 5000 + FEW_SECONDS;
+
+      await page.click(`${probe} button[data-probe="sse"]`);
+      await page.waitForSelector(`${probe}[data-result="running"]`);
+      await page.waitForSelector(finished, { timeout: HOLD_AND_MORE });
+      assert.equal(await page.getAttribute(probe, "data-result"), "waited", await page.textContent(`${probe} .probe-result`));
+      assert.match(await page.textContent(`${probe} .probe-result`), /got no answer while they were open: it waited inside the browser/);
+      await screenshot(page, "lab-connection-limit-sse.png");
+
+      // The short poll asked during those seconds: its answer is shown, and its wait is not counted as latency.
+      const pollRow = row("poll", "you");
+      await page.waitForSelector(`${pollRow}[data-queued-answers]`, { timeout: FEW_SECONDS });
+      assert.match(await page.textContent(`${pollRow} .problem`), /kept a request waiting .* the latencies of that answer are left out/);
+      const { transports } = await (await fetch(`${baseUrl}/api/stats`)).json();
+      for (const transport of ["poll", "longpoll"]) {
+        const { max } = transports[transport].client_latency_us;
+        assert.ok(max < 4_000_000, `no latency reported for ${transport} includes the 5 s wait (max ${max} µs)`);
+      }
+
+      await page.click(`${probe} button[data-probe="ws"]`);
+      await page.waitForSelector(`${probe}[data-result="running"]`);
+      await page.waitForSelector(finished, { timeout: HOLD_AND_MORE });
+      assert.equal(await page.getAttribute(probe, "data-result"), "answered", await page.textContent(`${probe} .probe-result`));
+      assert.match(await page.textContent(`${probe} .probe-result`), /6 of the 6 WebSockets opened, and fetch\('\/api\/time'\) was answered in/);
+      await screenshot(page, "lab-connection-limit-ws.png");
+      assert.deepEqual(pageBugs(problems), []);
+    } finally {
+      await visitor.close();
+    }
   });
 });

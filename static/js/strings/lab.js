@@ -1,10 +1,10 @@
 // strings/lab.js — the texts of the lab (/lab), in English and French: the page, the "you and
-// the class" table, and the six experiments (goal, setting, what to observe, question). The
+// the class" table, and the seven experiments (goal, setting, what to observe, question). The
 // French follows the course slides' words: polling court, long polling, poignée de main,
 // sous-protocole, en-têtes, trame, Cross-Site Request Forgery. Gathered by shared/i18n.js.
 
 export const LAB_STRINGS = {
-  "lab.title": { en: "Lab: six guided experiments", fr: "TP : six expériences guidées" },
+  "lab.title": { en: "Lab: seven guided experiments", fr: "TP : sept expériences guidées" },
   "lab.intro": {
     en: "Each experiment gives a goal, the exact setting, what to watch and a question for your report. This page follows the feed itself, five ways, like the dashboard: the table shows <strong>your</strong> figures (this page) beside the <strong>class's</strong> (the server's totals, every client together). Keep the dashboard open in another tab for the charts.",
     fr: "Chaque expérience donne un objectif, le réglage exact, ce qu'il faut observer et une question pour votre compte rendu. Cette page suit elle-même le flux de cinq façons, comme le tableau de bord : le tableau montre <strong>vos</strong> chiffres (cette page) à côté de ceux de la <strong>classe</strong> (les totaux du serveur, tous clients confondus). Gardez le tableau de bord ouvert dans un autre onglet pour les graphiques.",
@@ -161,5 +161,44 @@ export const LAB_STRINGS = {
   "lab.f.question": {
     en: "Why can a page not choose its own Origin header? Which attack from the slides does checking it prevent, and why is it not an authentication?",
     fr: "Pourquoi une page ne peut-elle pas choisir son propre en-tête Origin ? Quelle attaque vue dans les diapositives sa vérification empêche-t-elle, et pourquoi n'est-ce pas une authentification ?",
+  },
+
+  // (g) many tabs, one browser: the six HTTP/1.1 connections per server.
+  "lab.g.title": { en: "(g) Many tabs, one browser: six connections per server", fr: "(g) Plusieurs onglets, un navigateur : six connexions par serveur" },
+  "lab.g.goal": {
+    en: "See the limit every browser puts on HTTP/1.1: at most 6 connections to one server, shared by all its tabs; why it hurts SSE and long polling, which hold a connection for good, and why WebSocket does not suffer it.",
+    fr: "Voir la limite que tout navigateur impose à HTTP/1.1 : au plus 6 connexions vers un même serveur, partagées par tous ses onglets ; pourquoi elle gêne SSE et le long polling, qui gardent une connexion en permanence, et pourquoi WebSocket n'en souffre pas.",
+  },
+  "lab.g.setting": {
+    en: "Nothing to set on the server. Open the dashboard in four more tabs of this browser. Then let this page open 6 connections of its own for 5 s, with the buttons below (they ignore pushlab's coordination between tabs), and time a fetch('/api/time') meanwhile.",
+    fr: "Rien à régler sur le serveur. Ouvrez le tableau de bord dans quatre autres onglets de ce navigateur. Puis laissez cette page ouvrir 6 connexions à elle pendant 5 s, avec les boutons ci-dessous (ils ignorent la coordination de pushlab entre onglets), et chronométrer un fetch('/api/time') pendant ce temps.",
+  },
+  "lab.g.probe_sse": { en: "Open 6 SSE streams for 5 s", fr: "Ouvrir 6 flux SSE pendant 5 s" },
+  "lab.g.probe_ws": { en: "Open 6 WebSockets for 5 s", fr: "Ouvrir 6 WebSockets pendant 5 s" },
+  "lab.g.running": { en: "{n} connections open for {seconds} s; fetch('/api/time') sent…", fr: "{n} connexions ouvertes pendant {seconds} s ; fetch('/api/time') envoyé…" },
+  "lab.g.waited_sse": {
+    en: "{opened} of the {n} SSE streams opened, and fetch('/api/time') got no answer while they were open: it waited inside the browser for a free connection. It was answered {ms} after it was sent, {close_ms} after the streams closed.",
+    fr: "{opened} des {n} flux SSE se sont ouverts, et fetch('/api/time') n'a reçu aucune réponse tant qu'ils étaient ouverts : il attendait dans le navigateur une connexion libre. Réponse {ms} après l'envoi, {close_ms} après la fermeture des flux.",
+  },
+  "lab.g.answered_sse": {
+    en: "{opened} of the {n} SSE streams opened, and fetch('/api/time') was still answered in {ms}: this browser had connections left (another protocol than HTTP/1.1, or a higher limit).",
+    fr: "{opened} des {n} flux SSE se sont ouverts, et fetch('/api/time') a quand même eu sa réponse en {ms} : ce navigateur avait encore des connexions (un autre protocole que HTTP/1.1, ou une limite plus haute).",
+  },
+  "lab.g.answered_ws": {
+    en: "{opened} of the {n} WebSockets opened, and fetch('/api/time') was answered in {ms} while they stayed open: WebSockets are not counted among the 6 HTTP/1.1 connections.",
+    fr: "{opened} des {n} WebSockets se sont ouvertes, et fetch('/api/time') a eu sa réponse en {ms} pendant qu'elles restaient ouvertes : les WebSockets ne comptent pas parmi les 6 connexions HTTP/1.1.",
+  },
+  "lab.g.waited_ws": {
+    en: "{opened} of the {n} WebSockets opened, yet fetch('/api/time') got no answer while they were open ({ms} in all): something else holds this browser's connections (another tab's streams?).",
+    fr: "{opened} des {n} WebSockets se sont ouvertes, mais fetch('/api/time') n'a pas eu de réponse tant qu'elles étaient ouvertes ({ms} en tout) : autre chose tient les connexions de ce navigateur (les flux d'un autre onglet ?).",
+  },
+  "lab.g.failed": { en: "The probe failed: {why}", fr: "La sonde a échoué : {why}" },
+  "lab.g.observe": {
+    en: "On the dashboards, one tab only follows SSE and long polling for the whole browser; in the others, those panels say they are paused, and why. Close that tab: another takes over within seconds, <em>missed 0</em>. With 6 SSE streams, <code>/api/time</code> gets no answer until they close: the request waits in the browser (DevTools, Network: <em>Queueing</em>, <em>Stalled</em>), not on the network nor at the server, and every tab of the browser waits with it; the short-polling rows say their requests waited and leave those latencies out. With 6 WebSockets it answers in a few milliseconds.",
+    fr: "Sur les tableaux de bord, un seul onglet suit SSE et le long polling pour tout le navigateur ; dans les autres, ces panneaux indiquent qu'ils sont en pause, et pourquoi. Fermez cet onglet : un autre prend le relais en quelques secondes, <em>manqués : 0</em>. Avec 6 flux SSE, <code>/api/time</code> n'a pas de réponse avant leur fermeture : la requête attend dans le navigateur (DevTools, Réseau : <em>Queueing</em>, <em>Stalled</em>), ni sur le réseau ni au serveur, et tous les onglets du navigateur attendent avec elle ; les lignes du polling court signalent que leurs requêtes ont attendu et ne comptent pas ces latences. Avec 6 WebSockets, la réponse vient en quelques millisecondes.",
+  },
+  "lab.g.question": {
+    en: "Why does this limit hurt SSE and long polling but hardly short polling? With each dashboard tab holding its own SSE stream, stats stream and long poll, how many tabs would stall the whole browser? Why is a WebSocket not counted, and what would HTTP/2 change?",
+    fr: "Pourquoi cette limite gêne-t-elle SSE et le long polling, mais à peine le polling court ? Si chaque onglet du tableau de bord gardait son propre flux SSE, son flux de statistiques et son long polling, combien d'onglets bloqueraient tout le navigateur ? Pourquoi une WebSocket n'est-elle pas comptée, et que changerait HTTP/2 ?",
   },
 };

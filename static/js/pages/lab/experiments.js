@@ -1,12 +1,14 @@
-// pages/lab/experiments.js — the six guided experiments of the lab, (a) to (f): for each, its goal,
-// the exact setting, what to observe and a question for the report (texts in strings/lab.js), and
-// the admin API calls that apply the setting. Everyone sees the setting and whether it is in force
-// now; only the instructor (console cookie) gets the Apply buttons, which make those calls.
+// pages/lab/experiments.js — the seven guided experiments of the lab, (a) to (g): for each, its
+// goal, the exact setting, what to observe and a question for the report (texts in strings/lab.js),
+// and the admin API calls that apply the setting. Everyone sees the setting and whether it is in
+// force now; only the instructor (console cookie) gets the Apply buttons, which make those calls.
+// (g) sets nothing on the server: its probe (connection-limit.js) runs in the student's browser.
 
 import { el } from "../../shared/dom.js";
 import { t } from "../../shared/i18n.js";
 import { injectFault, putSettings, resetStats } from "../../controls/admin-api.js";
 import { ControlReport } from "../../controls/report.js";
+import { buildProbes } from "./connection-limit.js";
 
 /**
  * Each action: `settings` for PUT /api/admin/settings, `reset` to zero the statistics after
@@ -33,6 +35,7 @@ export const EXPERIMENTS = [
     })),
   },
   { id: "f", actions: [], link: "/protocol#echo" },
+  { id: "g", actions: [], probe: true },
 ];
 
 /** Whether every setting of `action` is what the server holds now (faults are moments: never). */
@@ -58,13 +61,14 @@ async function runAction(action) {
   return settings;
 }
 
-/** Builds the six cards into `container`; returns update(feed), which redraws "in effect". */
+/** Builds the seven cards into `container`; returns update(feed), which redraws "in effect". */
 export function renderExperiments(container, { instructor, lang }) {
   const badges = [];
   for (const experiment of EXPERIMENTS) {
     const key = (part) => `lab.${experiment.id}.${part}`;
     const setting = el("dd", {}, el("p", {}, t(key("setting"))));
     for (const action of experiment.actions) setting.append(buildAction(action, { instructor, badges }));
+    if (experiment.probe) setting.append(buildProbes());
     if (experiment.link) {
       const [path, hash] = experiment.link.split("#");
       setting.append(el("p", {}, el("a", { href: `${path}?lang=${lang}#${hash}`, class: "go" }, t(key("link")))));

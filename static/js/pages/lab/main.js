@@ -1,4 +1,4 @@
-// pages/lab/main.js — the page at /lab: the six guided experiments (experiments.js) beside a table
+// pages/lab/main.js — the page at /lab: the seven guided experiments (experiments.js) beside a table
 // of this student's own figures and the class's (figures.js).
 //
 // The page follows the feed itself, five ways, with the dashboard's own clients
