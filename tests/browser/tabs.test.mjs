@@ -276,6 +276,43 @@ describe("handing a transport over", () => {
   });
 });
 
+describe("choosing where a transport runs", () => {
+  test("pausing the holding panel hands the transport over; 'Follow it in this tab' takes it back", async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const open = async () => {
+        const page = await context.newPage();
+        await page.goto(`${baseUrl}/?lang=en`);
+        return page;
+      };
+      const a = await open();
+      const sse = '.panel[data-transport="sse"]';
+      await a.waitForSelector(`${sse}[data-lease="held"] .feed li[data-seq]`, { timeout: FEW_SECONDS });
+      const b = await open();
+      await b.waitForSelector(`${sse}[data-lease="elsewhere"] .held-elsewhere:not([hidden])`, { timeout: FEW_SECONDS });
+
+      // Paused in A: B takes the stream over, after the seq A saw last.
+      await a.click(`${sse} button.pause`);
+      await a.waitForSelector(`${sse}[data-lease="none"] .state[data-state="paused"]`);
+      await b.waitForSelector(`${sse}[data-lease="held"][data-takeovers="1"][data-recovery-missed="0"]`, { timeout: FEW_SECONDS });
+
+      // Resumed in A: B keeps it, and A says so; a click in A brings it back, again with nothing missed.
+      await a.click(`${sse} button.pause`);
+      await a.waitForSelector(`${sse}[data-lease="elsewhere"] .state[data-state="elsewhere"]`, { timeout: FEW_SECONDS });
+      await a.click(`${sse} .held-elsewhere button.follow-here`);
+      await a.waitForSelector(`${sse}[data-lease="held"][data-takeovers="1"][data-recovery-missed="0"]`, { timeout: FEW_SECONDS });
+      await b.waitForSelector(`${sse}[data-lease="elsewhere"]`, { timeout: FEW_SECONDS });
+      const seq = async (page) => Number(await page.getAttribute(`${sse} .feed li[data-seq]`, "data-seq"));
+      const before = await seq(a);
+      await a.waitForFunction(([selector, seen]) => Number(document.querySelector(selector)?.dataset.seq) > seen,
+        [`${sse} .feed li[data-seq]`, before], { timeout: FEW_SECONDS });
+      await screenshot(b, "tabs-paused-elsewhere.png");
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe("time queued in the browser", () => {
   test("is never counted as latency: answers whose request waited are shown, their latencies left out", async () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
