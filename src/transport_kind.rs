@@ -64,7 +64,7 @@ impl Transport {
     }
 
     /// The transport a request path belongs to; `None` for everything that is not compared
-    /// (pages, static files, the stats stream, chat posts, the echo socket, admin).
+    /// (pages, static files, the stats streams, chat posts, the echo socket, admin).
     pub fn for_path(path: &str) -> Option<Transport> {
         if path == CLASSIC_CHAT_PATH {
             return Some(Transport::Classic);
@@ -91,6 +91,7 @@ mod tests {
         );
         assert_eq!(Transport::for_path("/ws/echo"), None);
         assert_eq!(Transport::for_path("/api/stats"), None);
+        assert_eq!(Transport::for_path("/api/stats/ws"), None);
         assert_eq!(Transport::for_path("/static/js/clients/ws.js"), None);
     }
 }
