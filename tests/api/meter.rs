@@ -369,24 +369,11 @@ async fn a_resume_from_an_old_since_is_catch_up_and_leaves_live_delays_in_millis
 /// not spent on it): the same records as the SSE stream, each naming itself, and never counted.
 #[tokio::test]
 async fn the_stats_socket_sends_the_window_then_an_update_every_second_and_is_not_counted() {
-    use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::Message;
-
     let app = spawn_app().await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(app.ws_url("/api/stats/ws"))
-        .await
-        .expect("the stats socket opens");
+    let mut socket = app.websocket("/api/stats/ws").await;
     let mut records: Vec<Value> = Vec::new();
-    let deadline = tokio::time::Instant::now() + crate::helpers::PATIENCE;
     while records.iter().filter(|r| r["type"] == "stats").count() < 2 {
-        let message = tokio::time::timeout_at(deadline, socket.next())
-            .await
-            .expect("two updates within the patience")
-            .expect("the socket stays open")
-            .expect("a message");
-        if let Message::Text(text) = message {
-            records.push(serde_json::from_str(&text).expect("each message is JSON"));
-        }
+        records.push(next_json(&mut socket).await);
     }
     assert_eq!(records[0]["type"], "window", "the window comes first");
     assert!(records[0]["samples"].is_array());
