@@ -208,11 +208,13 @@ describe("eight tabs in one browser profile", () => {
       }
     }
 
-    // Honest figures: no latency the browser queued (seconds) reached the class's percentiles.
+    // Honest figures: no wait in the browser's queue (seconds, then minutes, when the tabs hold
+    // every connection) reached the class's percentiles. A short poll's own latency is up to its
+    // interval (1 s) and a loaded CI machine adds some: 3 s is far below a stall.
     const stats = await (await fetch(`${baseUrl}/api/stats`)).json();
     for (const transport of ["poll", "longpoll", "sse", "ws"]) {
       const p99 = stats.transports[transport].client_latency_us.p99;
-      assert.ok(p99 < 2_000_000, `${transport}: client latency p99 ${p99} µs stays under 2 s`);
+      assert.ok(p99 < 3_000_000, `${transport}: client latency p99 ${p99} µs stays under 3 s`);
     }
 
     const holderOf = (transport) => followers().find((tab, i) => tab.kind === "dashboard" && !history.at(-1)[i][transport].elsewhere);
