@@ -46,7 +46,7 @@ function openTab({ hidden = false, seq = null, id } = {}) {
   tab.lease = new TabLease(`test-${lane}`, {
     granted: (grant) => tell({ granted: grant }),
     elsewhere: () => tell("elsewhere"),
-    seq: () => tab.seq,
+    position: () => tab.seq, // any value: the lease passes it on
   }, { page, timing: TIMING, id });
   opened.push(tab);
   return tab;
@@ -69,7 +69,7 @@ test("a lone tab holds the transport, as the first holder of the browser", async
   lane += 1;
   const tab = openTab();
   tab.lease.want();
-  assert.deepEqual(await nextTold(tab, "the tab"), { granted: { afterSeq: null, takeover: false } });
+  assert.deepEqual(await nextTold(tab, "the tab"), { granted: { after: null, takeover: false } });
 });
 
 test("tabs that start together elect exactly one holder; the others are told it is elsewhere", async () => {
@@ -108,7 +108,7 @@ test("a holder that closes hands its last seq to the tab that takes over", async
   holder.seq = 57;
   const next = Promise.any(others.map((tab, i) => nextTold(tab, `tab ${i}`)));
   holder.page.fire("pagehide");
-  assert.deepEqual(await next, { granted: { afterSeq: 57, takeover: true } });
+  assert.deepEqual(await next, { granted: { after: 57, takeover: true } });
   assert.equal(holders(others).length, 1);
 });
 
@@ -125,7 +125,7 @@ test("a holder that goes silent (a crash: no pagehide) is replaced, from the seq
   holder.lease.clearTimers();
   holder.lease.channel.close(); // gone without a word
   holder.lease.role = "none";
-  assert.deepEqual(await next, { granted: { afterSeq: 7, takeover: true } });
+  assert.deepEqual(await next, { granted: { after: 7, takeover: true } });
 });
 
 test("a visible tab takes the transport from a hidden holder, and a click takes it here", async () => {
@@ -142,7 +142,7 @@ test("a visible tab takes the transport from a hidden holder, and a click takes 
   const lost = nextTold(holder, "the holder");
   holder.page.hidden = true;
   holder.page.fire("visibilitychange");
-  assert.deepEqual(await handed, { granted: { afterSeq: 3, takeover: true } });
+  assert.deepEqual(await handed, { granted: { after: 3, takeover: true } });
   assert.equal(await lost, "elsewhere");
 
   // The hidden tab comes back: it follows, until someone there asks for it.
@@ -151,7 +151,7 @@ test("a visible tab takes the transport from a hidden holder, and a click takes 
   visible.seq = 12;
   const back = nextTold(holder, "the first tab");
   holder.lease.request();
-  assert.deepEqual(await back, { granted: { afterSeq: 12, takeover: true } });
+  assert.deepEqual(await back, { granted: { after: 12, takeover: true } });
   assert.equal(visible.lease.role, "follower");
 });
 
@@ -166,9 +166,9 @@ test("a paused tab hands the transport over and does not claim it while paused",
   await followed;
   const next = nextTold(other, "the other tab");
   holder.lease.unwant();
-  assert.deepEqual(await next, { granted: { afterSeq: 5, takeover: true } });
+  assert.deepEqual(await next, { granted: { after: 5, takeover: true } });
   assert.equal(holder.lease.role, "none");
-  assert.deepEqual(holder.told, [{ granted: { afterSeq: null, takeover: false } }], "a paused tab is not told 'elsewhere'");
+  assert.deepEqual(holder.told, [{ granted: { after: null, takeover: false } }], "a paused tab is not told 'elsewhere'");
 });
 
 test("two holders that hear each other keep one (a frozen tab woke up)", async () => {
@@ -181,7 +181,7 @@ test("two holders that hear each other keep one (a frozen tab woke up)", async (
   a.lease.becomeHolder();
   b.lease.becomeHolder(); // told "granted" at once
   const bLoses = nextTold(b, "tab b");
-  assert.deepEqual(b.told, [{ granted: { afterSeq: null, takeover: false } }]);
+  assert.deepEqual(b.told, [{ granted: { after: null, takeover: false } }]);
   assert.equal(await bLoses, "elsewhere");
   assert.equal(a.lease.role, "holder");
   assert.equal(b.lease.role, "follower");

@@ -44,15 +44,15 @@ export function createClients(views, offset, { classicRefreshSeconds, pollInterv
  */
 function holdOncePerBrowser(id, client, view) {
   const lease = new TabLease(id, {
-    granted: ({ afterSeq, takeover }) => {
+    granted: ({ after, takeover }) => {
       view.setLease("held");
-      client.start({ afterSeq, takeover });
+      client.start({ after, takeover });
     },
     elsewhere: () => {
       client.stop();
       view.setLease("elsewhere");
     },
-    seq: () => client.lastSeen(),
+    position: () => client.position(),
   });
   view.setLease("none", { follow: () => lease.request() });
   client.stop(); // until granted

@@ -9,7 +9,7 @@
 
 import { Backoff, sleep } from "./backoff.js";
 import { t } from "../shared/i18n.js";
-import { announceRestart, epochParam } from "./resume.js";
+import { announceRestart, epochParam, isAhead } from "./resume.js";
 import { receivedBytes, resourceTiming, watchResources } from "../measures/resource-bytes.js";
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 import { serverReason } from "./chat.js";
@@ -73,9 +73,9 @@ export class PollingLoop {
     }
   }
 
-  /** The last seq this client saw (null: none yet), for the tab that takes the transport over. */
-  lastSeen() {
-    return this.since;
+  /** Where this client is: its last seq and that seq's run ({ seq, epoch }; null: nowhere yet). */
+  position() {
+    return this.since == null ? null : { seq: this.since, epoch: this.epoch };
   }
 
   /** Another tab of this browser holds the transport: ask nothing until start(). */
@@ -85,14 +85,14 @@ export class PollingLoop {
   }
 
   /**
-   * This tab holds the transport now. On a takeover, `afterSeq` is the last seq the previous
-   * holder saw: the next request asks after it (nothing missed), and the events published before
-   * now are shown but not timed: their wait was the handover's, not the transport's.
+   * This tab holds the transport now. On a takeover, `after` is where the previous holder was:
+   * the next request asks after it (nothing missed), and the events published before now are
+   * shown but not timed: their wait was the handover's, not the transport's.
    */
-  start({ afterSeq = null, takeover = false } = {}) {
+  start({ after = null, takeover = false } = {}) {
     this.stopped = false;
     if (takeover) {
-      if (afterSeq != null && (this.since == null || afterSeq > this.since)) this.since = afterSeq;
+      if (isAhead(after, this.position())) ({ seq: this.since, epoch: this.epoch } = after);
       this.panel.tookOver(this.since);
       this.reporter.catchUpUntilNow();
     }

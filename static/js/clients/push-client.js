@@ -6,6 +6,7 @@
 // (tab-lease.js): another tab of the browser holds this transport, or this tab takes it over.
 
 import { Backoff } from "./backoff.js";
+import { isAhead } from "./resume.js";
 
 export class PushClient {
   constructor(panel, reporter) {
@@ -27,9 +28,15 @@ export class PushClient {
     if (!this.stopped) this.open({ resuming: false });
   }
 
-  /** The last seq this client saw (null: none yet), for the tab that takes the transport over. */
-  lastSeen() {
-    return this.lastSeq;
+  /** Where this client is: its last seq and that seq's run ({ seq, epoch }; null: nowhere yet). */
+  position() {
+    return this.lastSeq == null ? null : { seq: this.lastSeq, epoch: this.epoch };
+  }
+
+  /** Resumes from `position` (another tab's) at the next open; SseClient also rebuilds its id. */
+  adopt({ seq, epoch }) {
+    this.lastSeq = seq;
+    this.epoch = epoch;
   }
 
   /** Another tab of this browser holds the transport: close, and open nothing until start(). */
@@ -39,14 +46,14 @@ export class PushClient {
   }
 
   /**
-   * This tab holds the transport now. On a takeover, `afterSeq` is the last seq the previous
-   * holder saw: the stream resumes after it (nothing missed), and the events published before
-   * now are shown but not timed: their wait was the handover's, not the transport's.
+   * This tab holds the transport now. On a takeover, `after` is where the previous holder was:
+   * the stream resumes after it (nothing missed), and the events published before now are shown
+   * but not timed: their wait was the handover's, not the transport's.
    */
-  start({ afterSeq = null, takeover = false } = {}) {
+  start({ after = null, takeover = false } = {}) {
     this.stopped = false;
     if (takeover) {
-      if (afterSeq != null && (this.lastSeq == null || afterSeq > this.lastSeq)) this.lastSeq = afterSeq;
+      if (isAhead(after, this.position())) this.adopt(after);
       this.panel.tookOver(this.lastSeq);
       this.reporter.catchUpUntilNow();
     }

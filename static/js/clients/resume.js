@@ -17,3 +17,14 @@ export function announceRestart(panel, reset) {
   const vars = { from: reset.previous_epoch ?? "?", to: reset.epoch };
   panel.showNotice(t("notice.restarted", vars));
 }
+
+/**
+ * Whether position `theirs` ({ seq, epoch }, from another tab of this browser) is worth resuming
+ * from rather than `mine`: I have none, or theirs is of another run (the tab that held the
+ * transport last knows the newer run), or further on in the same run.
+ */
+export function isAhead(theirs, mine) {
+  if (!theirs) return false;
+  if (!mine) return true;
+  return theirs.epoch !== mine.epoch || theirs.seq > mine.seq;
+}

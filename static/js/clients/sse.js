@@ -71,6 +71,19 @@ export class SseClient extends PushClient {
     source.onerror = () => this.onError(source);
   }
 
+  /** Another tab's position: the next open resumes after it, with the id it would have sent. */
+  adopt({ seq, epoch }) {
+    super.adopt({ seq, epoch });
+    this.lastId = epoch ? `${epoch}:${seq}` : String(seq);
+  }
+
+  /** The run comes with the id (`<epoch>:<seq>`): the position carries it to the next holder. */
+  position() {
+    if (this.lastSeq == null) return null;
+    const colon = this.lastId?.lastIndexOf(":") ?? -1;
+    return { seq: this.lastSeq, epoch: colon > 0 ? this.lastId.slice(0, colon) : null };
+  }
+
   receive(message) {
     this.panel.addBytesDown(sseRecordBytes(message.lastEventId, message.type, message.data));
     const event = JSON.parse(message.data);

@@ -10,13 +10,14 @@
 // How: a BroadcastChannel per lease, which works on plain http://. (Web Locks, navigator.locks,
 // would be simpler but exist only in secure contexts: http://192.168.x.y:8080 on a school network
 // is not one, exactly where a class opens many tabs.) The messages, each { type, from, ... }:
-//   query    who holds it?                  held     I do (also every HEARTBEAT_MS), my last seq
+//   query    who holds it?                  held     I do (also every HEARTBEAT_MS), my position
 //   claim    nobody answered: I take it, unless a better claim comes within CLAIM_MS
-//   release  I let it go (closed, paused, frozen), with my last seq; `to` names who gets it
+//   release  I let it go (closed, paused, frozen), with my position; `to` names who gets it
 //   request  please hand it to me (a visible tab asking a hidden holder, or a "follow it here" click)
 // A holder silent for SILENT_MS is taken as gone. Two holders that hear each other (a frozen tab
 // woke up) keep the better one: a visible tab before a hidden one, then the smaller id.
-// The seq a holder reports lets the next holder resume where it stopped, with nothing missed.
+// The position a holder reports (its last seq and the run, epoch, it belongs to) lets the next
+// holder resume where it stopped, with nothing missed.
 
 /** A holder says it holds this often, ms (timers of hidden tabs run at most once a second). */
 export const HEARTBEAT_MS = 1000;
@@ -55,14 +56,15 @@ function beats(a, b) {
 export class TabLease {
   /**
    * name: what is held ("sse", "longpoll"): one holder per name per browser (per origin).
-   * granted({ afterSeq, takeover }): this tab holds it now; `takeover` when another tab held it
-   *   before, `afterSeq` the last seq that tab reported (null: none). Start the transport.
+   * granted({ after, takeover }): this tab holds it now; `takeover` when another tab held it
+   *   before, `after` the last position that tab reported (null: none). Start the transport.
    * elsewhere(): another tab holds it. Stop the transport, say so.
-   * seq(): the last seq this tab's transport saw (null: none), sent with `held` and `release`.
+   * position(): where this tab's transport is ({ seq, epoch }, null: nowhere yet), sent with
+   *   `held` and `release`; the lease only passes it on.
    */
-  constructor(name, { granted, elsewhere, seq }, { page = browserPage(), timing = DEFAULT_TIMING, id = newTabId() } = {}) {
+  constructor(name, { granted, elsewhere, position }, { page = browserPage(), timing = DEFAULT_TIMING, id = newTabId() } = {}) {
     this.name = name;
-    this.callbacks = { granted, elsewhere, seq };
+    this.callbacks = { granted, elsewhere, position };
     this.page = page;
     this.timing = { ...DEFAULT_TIMING, ...timing };
     this.id = id;
@@ -71,8 +73,8 @@ export class TabLease {
     this.wanted = false;
     /** The holder this tab follows: { from, hidden, heardAt }. */
     this.holder = null;
-    /** Another tab held the lease once; its last reported seq. */
-    this.previous = { held: false, seq: null };
+    /** Another tab held the lease once; its last reported position. */
+    this.previous = { held: false, position: null };
     this.claims = [];
     this.requested = false;
     /** What the page was told last ("granted" | "elsewhere" | null): each is said once per change. */
@@ -148,7 +150,7 @@ export class TabLease {
     this.post(this.heldMessage());
     this.ticker = setInterval(() => this.post(this.heldMessage()), this.timing.heartbeatMs);
     this.told = "granted";
-    this.callbacks.granted({ afterSeq: this.previous.seq, takeover: this.previous.held });
+    this.callbacks.granted({ after: this.previous.position, takeover: this.previous.held });
   }
 
   /** Another tab holds it (or is about to): follow it, and watch that it stays alive. */
@@ -169,15 +171,15 @@ export class TabLease {
     this.askIfHolderHidden();
   }
 
-  /** Leaves the lease: a holder says so, with its seq, so the next one resumes after it. */
+  /** Leaves the lease: a holder says so, with its position, so the next one resumes after it. */
   letGo() {
-    if (this.role === "holder") this.post({ type: "release", seq: this.callbacks.seq() });
+    if (this.role === "holder") this.post({ type: "release", position: this.callbacks.position() });
     this.clearTimers();
     this.role = "none";
   }
 
   heldMessage() {
-    return { type: "held", seq: this.callbacks.seq(), hidden: this.page.hidden };
+    return { type: "held", position: this.callbacks.position(), hidden: this.page.hidden };
   }
 
   receive(message) {
@@ -198,7 +200,7 @@ export class TabLease {
   }
 
   onHeld(message) {
-    this.previous = { held: true, seq: message.seq ?? this.previous.seq };
+    this.previous = { held: true, position: message.position ?? this.previous.position };
     if (this.role === "holder") {
       // Two holders: the better one keeps it, the other becomes its follower.
       if (beats(message, { from: this.id, hidden: this.page.hidden })) this.follow(message);
@@ -209,10 +211,10 @@ export class TabLease {
   }
 
   onRelease(message) {
-    this.previous = { held: true, seq: message.seq ?? this.previous.seq };
+    this.previous = { held: true, position: message.position ?? this.previous.position };
     if (message.to === this.id) {
       if (this.wanted) this.becomeHolder();
-      else this.post({ type: "release", seq: message.seq }); // paused meanwhile: pass it on to anyone
+      else this.post({ type: "release", position: message.position }); // paused meanwhile: pass it on
       return;
     }
     if (message.to) {
@@ -224,7 +226,7 @@ export class TabLease {
 
   onRequest(message) {
     if (this.role !== "holder") return;
-    this.post({ type: "release", seq: this.callbacks.seq(), to: message.from });
+    this.post({ type: "release", position: this.callbacks.position(), to: message.from });
     this.follow({ from: message.from, hidden: message.hidden });
   }
 
