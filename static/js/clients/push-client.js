@@ -57,7 +57,7 @@ export class PushClient {
       this.panel.tookOver(this.lastSeq);
       this.reporter.catchUpUntilNow();
     }
-    if (!this.panel.paused) this.open({ resuming: takeover || this.lastSeq != null });
+    if (!this.panel.paused) this.open({ resuming: takeover || this.lastSeq != null, takeover });
   }
 
   /**

@@ -29,7 +29,8 @@ export class SseClient extends PushClient {
     this.failed = false;
   }
 
-  open({ resuming }) {
+  /** `takeover`: the replay is a catch-up already (see PushClient.start), however fast it opens. */
+  open({ resuming, takeover = false }) {
     const path = transportPath("sse");
     // The last id is `<epoch>:<seq>`: sent back whole, it names the run as well as the seq.
     const url = this.lastId == null ? path : `${path}?lastEventId=${encodeURIComponent(this.lastId)}`;
@@ -39,7 +40,7 @@ export class SseClient extends PushClient {
     this.panel.countRequest();
     this.panel.setState("connecting");
     // A resume replays what came after lastSeq at the stream's start: timed only if it opened quickly.
-    this.resumeAskedAt = this.lastSeq == null ? null : performance.now();
+    this.resumeAskedAt = this.lastSeq == null || takeover ? null : performance.now();
 
     source.onopen = () => {
       const waited = this.resumeAskedAt == null ? 0 : performance.now() - this.resumeAskedAt;
