@@ -48,7 +48,7 @@ const PREFLIGHT_MAX_AGE_SECS: u32 = 600;
 
 /// The endpoints a page served elsewhere may use (PROTOCOL.md "Cross-origin clients"): the feed
 /// transports (the classic page's chat form included), chat, time, the stats with their window
-/// and stream, `/metrics`, the exports. Not the admin endpoints, the pages, `/healthz`, the
+/// and streams (SSE and WebSocket), `/metrics`, the exports. Not the admin endpoints, the pages, `/healthz`, the
 /// handshake log or client reports.
 pub fn is_public_path(path: &str) -> bool {
     !is_admin_path(path)
@@ -60,6 +60,7 @@ pub fn is_public_path(path: &str) -> bool {
                     | "/api/stats"
                     | "/api/stats/window"
                     | "/api/stats/stream"
+                    | "/api/stats/ws"
                     | "/metrics"
             )
             || path.starts_with("/api/export/"))
@@ -151,6 +152,7 @@ mod tests {
             "/api/stats",
             "/api/stats/window",
             "/api/stats/stream",
+            "/api/stats/ws",
             "/metrics",
             "/api/export/window.csv",
         ] {
