@@ -20,6 +20,10 @@ use crate::{
     ws::{CloseCode, CloseReason, FIN_TEXT, Socket, SocketEvent, accept, server_frame},
 };
 
+/// Largest message the stats socket takes from a client, in bytes: it expects none (what comes
+/// is read and dropped), so a larger one is refused as the RFC 6455 guard does (close 1009).
+const STATS_CLIENT_MESSAGE_BYTES: usize = 1024;
+
 /// The stats endpoint, over the server's stream type `IO` (chosen by the route table). A request
 /// that is not a WebSocket handshake is refused with 400, as on `/ws`.
 pub async fn stats_socket<IO>(
@@ -31,7 +35,7 @@ where
 {
     let state = state.into_inner();
     let span = tracing::debug_span!("stats_ws", connection = state.connection_id());
-    let limits = socket_limits(&state);
+    let limits = socket_limits(&state, STATS_CLIENT_MESSAGE_BYTES);
     accept(&req, None, limits, move |socket: Socket<IO>| {
         follow_stats(socket, state, STATS_STREAM_PERIOD).instrument(span)
     })
