@@ -75,7 +75,7 @@ test("a restart is shown as a new run by every panel and the classic page, and t
     .frameLocator(`${panel("classic")} iframe`)
     .locator(".restart")
     .first()
-    .waitFor({ timeout: FEW_SECONDS });
+    .waitFor({ timeout: FEW_SECONDS * 2 });
   await screenshot(page, "dashboard-after-restart.png");
   assert.deepEqual(pageBugs(problems), []);
   await context.close();
