@@ -542,6 +542,16 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The seqs of a poll answer's `events`, in order.
+pub fn seqs(events: &Value) -> Vec<u64> {
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect()
+}
+
 /// The seq of an SSE id `<epoch>:<seq>`.
 pub fn seq_of_id(id: &str) -> u64 {
     let (_, seq) = id.rsplit_once(':').expect("an id <epoch>:<seq>");

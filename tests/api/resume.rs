@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{PATIENCE, TestApp, next_json, seq_of_id, spawn_app};
+use crate::helpers::{PATIENCE, TestApp, next_json, seq_of_id, seqs, spawn_app};
 
 /// A server that ran `events` events and was replaced by a fresh one (a restart): the old
 /// run's epoch, and the new server.
@@ -16,15 +16,6 @@ async fn restarted(events: usize, new_events: usize) -> (String, TestApp) {
     after.publish_chats(new_events).await;
     assert_ne!(&**after.state.hub.epoch(), old_epoch.as_str());
     (old_epoch, after)
-}
-
-fn seqs(events: &Value) -> Vec<u64> {
-    events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["seq"].as_u64().unwrap())
-        .collect()
 }
 
 #[tokio::test]

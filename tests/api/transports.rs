@@ -4,19 +4,10 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{PATIENCE, TestApp, next_json, seq_of_id, spawn_app, spawn_with};
+use crate::helpers::{PATIENCE, TestApp, next_json, seq_of_id, seqs, spawn_app, spawn_with};
 
 async fn poll_events(app: &TestApp, path: &str) -> Value {
     app.get_json(path).await
-}
-
-fn seqs(events: &Value) -> Vec<u64> {
-    events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["seq"].as_u64().unwrap())
-        .collect()
 }
 
 /// The first `count` SSE records with data from `path`.
