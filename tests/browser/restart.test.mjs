@@ -76,6 +76,19 @@ test("a restart is shown as a new run by every panel and the classic page, and t
     .locator(".restart")
     .first()
     .waitFor({ timeout: FEW_SECONDS * 2 });
+  // The class's figures: what the pages reported to the new server times live events only (the
+  // events replayed after the reset waited for the restart, not for a transport).
+  let stats;
+  for (let tries = 0; tries < 60; tries += 1) {
+    stats = await (await fetch(`${url}/api/stats`)).json();
+    if (["ws", "sse", "longpoll"].every((t) => stats.transports[t].client_latency_us.count > 0)) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  for (const transport of ["ws", "sse", "longpoll"]) {
+    const latency = stats.transports[transport].client_latency_us;
+    assert.ok(latency.count > 0, `${transport}: no latency reported after the restart`);
+    assert.ok(latency.p99 < 2_000_000, `${transport}: client latency p99 ${latency.p99} µs after the restart`);
+  }
   await screenshot(page, "dashboard-after-restart.png");
   assert.deepEqual(pageBugs(problems), []);
   await context.close();

@@ -129,7 +129,7 @@ export class ClassicClient {
   readRun(page) {
     const epoch = page.querySelector('input[name="epoch"]')?.value ?? null;
     if (epoch && this.epoch && epoch !== this.epoch) {
-      announceRestart(this.panel, { epoch, previous_epoch: this.epoch });
+      announceRestart(this.panel, { epoch, previous_epoch: this.epoch }, this.reporter);
       this.lastSeen = null; // the old run's seq says nothing about this one
     }
     if (epoch) this.epoch = epoch;

@@ -138,9 +138,13 @@ export class PollingLoop {
 
   handle(answer, queued) {
     // Before delivering, so that the panel compares the first event with the seq asked after.
-    if (this.lost) this.panel.reconnected(this.since);
+    if (this.lost) {
+      this.panel.reconnected(this.since);
+      // What this answer brings was published during the outage: its wait was the outage's.
+      this.reporter.catchUpUntilNow();
+    }
     this.lost = false;
-    if (answer.reset) announceRestart(this.panel, answer.reset);
+    if (answer.reset) announceRestart(this.panel, answer.reset, this.reporter);
     this.epoch = answer.epoch;
     const timed = !(queued > QUEUED_LIMIT_MS);
     if (!timed && answer.events.length > 0) this.panel.noteQueued(queued);

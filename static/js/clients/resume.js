@@ -12,8 +12,13 @@ export function epochParam(epoch) {
   return epoch ? `&epoch=${encodeURIComponent(epoch)}` : "";
 }
 
-/** A reset `{epoch, previous_epoch}` arrived: the panel says the server restarted. */
-export function announceRestart(panel, reset) {
+/**
+ * A reset `{epoch, previous_epoch}` arrived: the panel says the server restarted, and the new
+ * run's events published until now are a catch-up (shown, not timed: their wait was the
+ * restart's, not the transport's).
+ */
+export function announceRestart(panel, reset, reporter) {
+  reporter?.catchUpUntilNow();
   const vars = { from: reset.previous_epoch ?? "?", to: reset.epoch };
   panel.showNotice(t("notice.restarted", vars));
 }

@@ -50,7 +50,11 @@ export class SseClient extends PushClient {
       }
       // After a failure the stream resumes after the last id seen: EventSource sent it as
       // Last-Event-ID by itself, or this client as ?since= (the same seq either way).
-      if (this.failed) this.panel.reconnected(this.lastSeq);
+      if (this.failed) {
+        this.panel.reconnected(this.lastSeq);
+        // What the stream replays was published during the outage: its wait was the outage's.
+        this.reporter.catchUpUntilNow();
+      }
       this.panel.addBytesDown(sseResponseHeadBytes());
       if (this.resuming || this.failed) this.panel.setState("resumed", { missed: 0 });
       else this.panel.setState("open");
@@ -63,7 +67,7 @@ export class SseClient extends PushClient {
     for (const kind of KINDS) {
       source.addEventListener(kind, (message) => this.receive(message));
     }
-    source.addEventListener("reset", (message) => announceRestart(this.panel, JSON.parse(message.data)));
+    source.addEventListener("reset", (message) => announceRestart(this.panel, JSON.parse(message.data), this.reporter));
     source.addEventListener("missed", (message) => {
       const notice = JSON.parse(message.data);
       this.panel.countMissed(notice.missed);

@@ -33,7 +33,11 @@ export class WsClient extends PushClient {
     if (!resuming) this.panel.setState("connecting");
 
     socket.onopen = () => {
-      if (this.lost) this.panel.reconnected(afterSeq);
+      if (this.lost) {
+        this.panel.reconnected(afterSeq);
+        // What the socket replays was published during the outage: its wait was the outage's.
+        this.reporter.catchUpUntilNow();
+      }
       this.lost = false;
       this.panel.setState(resuming ? "resumed" : "open", { missed: 0 });
       this.panel.clearError();
@@ -67,7 +71,7 @@ export class WsClient extends PushClient {
     if (message.type === "hello") {
       this.epoch = message.epoch; // the run this socket follows
     } else if (message.type === "reset") {
-      announceRestart(this.panel, message);
+      announceRestart(this.panel, message, this.reporter);
     } else if (message.type === "missed") {
       this.panel.countMissed(message.missed);
       this.panel.setState("resumed", { missed: message.missed });
