@@ -167,9 +167,20 @@ pub struct MeterSnapshot {
 #[derive(Default)]
 pub struct ConnectionHistory {
     answered: [std::cell::Cell<Option<Instant>>; 5],
+    /// The server closed this connection because its client read nothing (the socket tap's
+    /// unwritable timeout): what it held was not abandoned by the client.
+    closed_unwritable: std::cell::Cell<bool>,
 }
 
 impl ConnectionHistory {
+    pub fn mark_closed_unwritable(&self) {
+        self.closed_unwritable.set(true);
+    }
+
+    pub fn closed_unwritable(&self) -> bool {
+        self.closed_unwritable.get()
+    }
+
     /// When the last answer of `transport` on this connection was handed over.
     pub fn last_answer(&self, transport: Transport) -> Option<Instant> {
         self.answered[transport.index()].get()

@@ -27,7 +27,7 @@ use actix_server::Server;
 use actix_service::{ServiceFactory, ServiceFactoryExt, fn_service, map_config};
 use actix_web::{App, dev::AppConfig, middleware::from_fn, web};
 
-use crate::{error, limits::TrustedProxies, meter::ConnectionHistory, state::AppState};
+use crate::{error, limits::TrustedProxies, state::AppState};
 pub use stream::ClientStream;
 pub use tap::TappedStream;
 
@@ -173,9 +173,10 @@ pub fn serve(
             .and_then(
                 http_service
                     .on_connect_ext(|io: &ClientStream, ext| {
-                        ext.insert(io.tap());
-                        // What the polling transports remember of this connection's answers.
-                        ext.insert(std::rc::Rc::new(ConnectionHistory::default()));
+                        let tap = io.tap();
+                        // What the transports remember of this connection (answers, closing).
+                        ext.insert(tap.history.clone());
+                        ext.insert(tap);
                     })
                     // WebSocket handshakes go through the same app, then own their stream.
                     .upgrade(upgrade::service(app(data.clone(), routes)))

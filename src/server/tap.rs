@@ -32,7 +32,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::limit::AddressSlot;
 use crate::network::{Faults, Throttle};
-use crate::{meter::Meter, transport_kind::Transport};
+use crate::{
+    meter::{ConnectionHistory, Meter},
+    transport_kind::Transport,
+};
 
 /// Who owns the bytes of a connection right now.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,6 +58,8 @@ struct TapState {
 /// connection lives on one worker thread, so `Rc<RefCell<..>>` is enough and costs no atomics.
 pub struct ConnTap {
     meter: Arc<Meter>,
+    /// What the transports remember of this connection (shared with them as connection data).
+    pub history: Rc<ConnectionHistory>,
     faults: Arc<Faults>,
     state: RefCell<TapState>,
 }
@@ -63,6 +68,7 @@ impl ConnTap {
     fn new(meter: Arc<Meter>, faults: Arc<Faults>) -> ConnTap {
         ConnTap {
             meter,
+            history: Rc::default(),
             faults,
             state: RefCell::new(TapState {
                 turn: Turn::Idle,
@@ -187,6 +193,7 @@ impl<S> TappedStream<S> {
                     if let Some(t) = self.tap.writer() {
                         self.tap.meter.closed_unwritable(t);
                     }
+                    self.tap.history.mark_closed_unwritable();
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::TimedOut,
                         format!(

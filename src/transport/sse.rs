@@ -22,7 +22,11 @@ use super::{
     follower::Follower,
 };
 use crate::{
-    error::ApiError, limits::client_key, meter::Owed, network::dropped_error, state::AppState,
+    error::ApiError,
+    limits::client_key,
+    meter::{ConnectionHistory, Owed},
+    network::dropped_error,
+    state::AppState,
     transport_kind::Transport,
 };
 
@@ -59,6 +63,7 @@ pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         greeting: Some(Bytes::from(greeting)),
         dropped: state.faults.drop_token(Transport::Sse),
         owed: Some(state.meter.owed(Transport::Sse)),
+        history: req.conn_data::<std::rc::Rc<ConnectionHistory>>().cloned(),
     };
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -83,11 +88,17 @@ struct EventStream {
     /// Settled when the server ends the stream (shutdown, a drop fault); still owed when the
     /// stream is dropped because its client left: abandoned.
     owed: Option<Owed>,
+    /// The connection's memory: whether the server closed it for an unwritable client.
+    history: Option<std::rc::Rc<ConnectionHistory>>,
 }
 
 impl Drop for EventStream {
     fn drop(&mut self) {
         // However the stream ends: shutdown, a drop, or the client going away.
+        // Closed by the server for reading nothing: counted in closed_unwritable, not abandoned.
+        if self.history.as_ref().is_some_and(|h| h.closed_unwritable()) {
+            self.end::<()>(None);
+        }
         let by_client = self.owed.is_some();
         tracing::debug!(parent: &self.span, by_client, "closed");
     }

@@ -418,6 +418,8 @@ async fn a_stream_client_that_reads_nothing_is_closed_after_the_unwritable_timeo
         };
         if closed("sse") == 1 && closed("ws") == 1 {
             assert_eq!(stats["transports"]["sse"]["connections_active"], 0);
+            // Closed by the server, not left by its client.
+            assert_eq!(stats["transports"]["sse"]["abandoned"], 0, "{stats}");
             assert_eq!(
                 stats["transports"]["ws"]["connections_active"], 1,
                 "the reader stays"
