@@ -61,6 +61,23 @@ pub enum ChatError {
     Bidi { field: &'static str, found: char },
     #[error("{field} is not valid UTF-8")]
     NotUtf8 { field: &'static str },
+    #[error(
+        "{field} stacks more than {MAX_MARKS_PER_CHARACTER} combining marks on one character: they would draw over the lines around it"
+    )]
+    StackedMarks { field: &'static str },
+}
+
+/// Most combining marks (general categories Mn, Me) one character may carry. Written languages
+/// stack two or three (Vietnamese, Hebrew points, Devanagari); dozens ("Zalgo" text) draw a
+/// column over the neighbouring lines of every page.
+pub const MAX_MARKS_PER_CHARACTER: usize = 4;
+
+/// Whether `c` is a combining mark drawn on the character before it.
+fn is_mark(c: char) -> bool {
+    matches!(
+        CATEGORY.get(c),
+        GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+    )
 }
 
 impl From<ChatError> for ApiError {
@@ -167,8 +184,16 @@ fn checked(field: &'static str, value: &str, max: usize) -> Result<String, ChatE
     if let Some(found) = value.chars().find(|&c| BIDI_CONTROL.contains(c)) {
         return Err(ChatError::Bidi { field, found });
     }
-    if value.chars().all(is_invisible) {
+    // Marks alone (nothing to draw them on) are as empty as invisible characters.
+    if value.chars().all(|c| is_invisible(c) || is_mark(c)) {
         return Err(ChatError::Empty { field });
+    }
+    let mut run = 0;
+    for c in value.chars() {
+        run = if is_mark(c) { run + 1 } else { 0 };
+        if run > MAX_MARKS_PER_CHARACTER {
+            return Err(ChatError::StackedMarks { field });
+        }
     }
     Ok(value.to_owned())
 }
@@ -208,6 +233,20 @@ mod tests {
 
     fn author_error(author: &str) -> ChatError {
         post(author, "salut").expect_err(&format!("{author:?} must be refused"))
+    }
+
+    #[test]
+    fn marks_stack_as_written_languages_do_and_no_higher() {
+        // Vietnamese "ệ" decomposed (e + two marks), Hebrew with points: accepted.
+        assert!(post("lan", "Vie\u{0323}\u{0302}t").is_ok());
+        assert!(post("dan", "\u{05E9}\u{05BC}\u{05C1}\u{05B8}").is_ok());
+        let four = format!("c{}", "\u{0311}".repeat(MAX_MARKS_PER_CHARACTER));
+        assert!(post("z", &four).is_ok());
+        let zalgo = format!("c{}", "\u{0311}\u{0346}\u{0352}\u{0357}".repeat(60));
+        assert_eq!(
+            post("z", &zalgo).unwrap_err(),
+            ChatError::StackedMarks { field: "text" }
+        );
     }
 
     #[test]
@@ -286,6 +325,7 @@ mod tests {
             "\u{3000}\u{00A0}\u{2007}",    // ideographic, no-break, figure spaces
             "\u{1D173}",                   // musical symbol begin beam (Cf)
             "\u{2800}\u{2800}",            // braille pattern blank
+            "\u{0301}\u{0301}",            // combining marks with nothing to sit on
             " \u{200B} \u{200D}\u{2063} ", // a mix
         ];
         for author in invisible {
