@@ -159,6 +159,7 @@ async fn tick_every_second(state: Arc<AppState>) {
             _ = ticker.tick() => {
                 state.meter.tick();
                 state.ticks.sample_rate();
+                state.admin_failures.flush_logs();
             }
             _ = state.shutdown.cancelled() => return,
         }

@@ -142,6 +142,18 @@ impl Lockout {
         Verdict::Refused
     }
 
+    /// Writes the pending count of every address whose last line is [`LOG_INTERVAL`] old: called
+    /// once a second by the server, so that a burst of wrong tokens is logged within a minute
+    /// even if its address never comes back.
+    pub fn flush_logs(&self) {
+        let offset = *self.clock_offset.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now() + offset;
+        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, entry) in table.entries.iter_mut() {
+            log(*key, entry, now);
+        }
+    }
+
     /// Addresses remembered now (for tests and the bound).
     pub fn tracked(&self) -> usize {
         self.table
@@ -273,6 +285,26 @@ mod tests {
             lockout.judge_at(ip("2001:db8:1:3::1"), false, now),
             Verdict::Refused
         ));
+    }
+
+    #[test]
+    fn a_burst_is_logged_within_a_minute_even_if_its_address_never_comes_back() {
+        let lockout = Lockout::new(Duration::from_secs(60));
+        let key = ip("192.0.2.77");
+        for _ in 0..30 {
+            lockout.judge(key, false);
+        }
+        let pending = |l: &Lockout| l.table.lock().unwrap().entries[&key].unlogged;
+        assert_eq!(pending(&lockout), 29, "the first try is logged at once");
+        lockout.flush_logs();
+        assert_eq!(pending(&lockout), 29, "at most one line a minute");
+        lockout.pass_time(LOG_INTERVAL);
+        lockout.flush_logs();
+        assert_eq!(
+            pending(&lockout),
+            0,
+            "logged by the server's tick, not by a next try"
+        );
     }
 
     #[test]
