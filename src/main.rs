@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default when no command is given).
-    Serve(Config),
+    Serve(Box<Config>),
     /// Simulate clients of each transport against a server and compare them.
     Bench(pushlab::bench::BenchArgs),
 }
@@ -30,7 +30,7 @@ async fn main() {
     let cli = Cli::parse();
     pushlab::telemetry::init();
     let outcome = match cli.command {
-        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Serve(config)) => serve(*config).await,
         Some(Command::Bench(args)) => bench(args).await,
         None => serve(cli.serve).await,
     };

@@ -43,6 +43,9 @@ pub async fn put_settings(
 pub async fn reset(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&req, &state)?;
     state.meter.reset();
+    if let Some(broker) = &state.broker {
+        broker.reset_hop();
+    }
     tracing::info!("instructor: stats reset to zero");
     Ok(HttpResponse::Ok().json(json!({ "reset": true })))
 }
@@ -68,7 +71,7 @@ pub async fn burst(
         )));
     }
     let padding = state.feed_settings.borrow().payload_bytes;
-    state.ticks.burst(&state.hub, body.count, padding);
+    state.ticks.burst(state.tick_sink(), body.count, padding);
     tracing::info!("instructor: burst of {} events published", body.count);
     Ok(HttpResponse::Ok()
         .json(json!({ "published": body.count, "last_seq": state.hub.last_seq() })))
