@@ -17,6 +17,7 @@ use serde_json::Value;
 #[path = "../api/helpers.rs"] // relative to tests/broker/: this file is loaded by path
 pub mod helpers;
 
+#[allow(unused_imports)] // each test binary uses its share
 pub use helpers::{PATIENCE, RawConn, Response, next_json, sse_records};
 
 /// The longest a server may take to start (connect, read the epoch, catch up with the stream).
