@@ -99,11 +99,18 @@ impl Application {
         let identity = ServerIdentity::of(&config, addr);
         let shutdown = CancellationToken::new();
         let ticks = Arc::new(feed::TickSource::default());
+        let settings =
+            Arc::new(tokio::sync::watch::channel(feed::FeedSettings::initial(config.rate)).0);
         let (hub, broker) = match broker::BrokerSettings::of(&config, &identity.name) {
             None => (feed::Hub::new(config.buffer), None),
-            Some(settings) => {
-                let (broker, hub) =
-                    broker::Broker::start(settings, ticks.clone(), shutdown.clone()).await?;
+            Some(cluster) => {
+                let (broker, hub) = broker::Broker::start(
+                    cluster,
+                    ticks.clone(),
+                    settings.clone(),
+                    shutdown.clone(),
+                )
+                .await?;
                 (hub, Some(broker))
             }
         };
@@ -111,7 +118,13 @@ impl Application {
             Some(broker) => Arc::new(broker.clone()),
             None => Arc::new(hub.clone()),
         };
-        let mut state = AppState::with_feed(config, token, hub, broker, identity, ticks);
+        let feed = state::Feed {
+            hub,
+            broker,
+            ticks,
+            settings,
+        };
+        let mut state = AppState::with_feed(config, token, feed, identity);
         state.shutdown = shutdown;
         let state = Arc::new(state);
         let server = server::serve(

@@ -35,8 +35,9 @@ pub struct AppState {
     pub config: Config,
     pub hub: Hub,
     pub meter: Arc<Meter>,
-    /// The feed's settings (rate, payload, pause): the generator follows them.
-    pub feed_settings: watch::Sender<FeedSettings>,
+    /// The feed's settings (rate, payload, pause): the generator follows them. With a broker
+    /// they are the cluster's (the broker applies what other servers share).
+    pub feed_settings: Arc<watch::Sender<FeedSettings>>,
     /// The simulated network's settings (added delays, long-poll cap, poll interval).
     pub network: watch::Sender<NetworkSettings>,
     /// The generator's walk, shared with the instructor's burst.
@@ -68,6 +69,15 @@ pub struct AppState {
     pub broker: Option<Broker>,
 }
 
+/// Where a server's feed lives: its hub, the broker whose stream feeds it (if any), the tick
+/// walk and the feed's settings (shared with the broker, which applies the cluster's).
+pub struct Feed {
+    pub hub: Hub,
+    pub broker: Option<Broker>,
+    pub ticks: Arc<TickSource>,
+    pub settings: Arc<watch::Sender<FeedSettings>>,
+}
+
 /// Which server answers: its name (`--server-name`, default its address), its address, and the
 /// other servers of its cluster (`--peer-url`), as the stats show them.
 #[derive(Debug, Clone, Serialize)]
@@ -96,18 +106,28 @@ impl AppState {
     pub fn new(config: Config, admin_token: String) -> AppState {
         let hub = Hub::new(config.buffer);
         let server = ServerIdentity::of(&config, config.bind);
-        AppState::with_feed(config, admin_token, hub, None, server, Default::default())
+        let feed = Feed {
+            hub,
+            broker: None,
+            ticks: Default::default(),
+            settings: Arc::new(watch::channel(FeedSettings::initial(config.rate)).0),
+        };
+        AppState::with_feed(config, admin_token, feed, server)
     }
 
-    /// The state of a server with this hub, broker (if any), identity and tick walk.
+    /// The state of a server with this feed and identity.
     pub fn with_feed(
         config: Config,
         admin_token: String,
-        hub: Hub,
-        broker: Option<Broker>,
+        feed: Feed,
         server: ServerIdentity,
-        ticks: Arc<TickSource>,
     ) -> AppState {
+        let Feed {
+            hub,
+            broker,
+            ticks,
+            settings,
+        } = feed;
         AppState {
             ticks,
             faults: Default::default(),
@@ -117,7 +137,7 @@ impl AppState {
             broker,
             server,
             meter: Arc::new(Meter::with_recording(!config.no_meter)),
-            feed_settings: watch::channel(FeedSettings::initial(config.rate)).0,
+            feed_settings: settings,
             network: watch::channel(NetworkSettings::initial(config.longpoll_max_ms)).0,
             shutdown: CancellationToken::new(),
             admin_token,
@@ -221,11 +241,14 @@ impl AppState {
         if let Some(rate) = reports {
             self.report_limit.set_rate(rate);
         }
-        self.feed_settings.send_if_modified(|s| {
+        let changed = self.feed_settings.send_if_modified(|s| {
             let changed = *s != after.feed;
             *s = after.feed.clone();
             changed
         });
+        if let (true, Some(broker)) = (changed, &self.broker) {
+            broker.share_settings(after.feed.clone());
+        }
         self.network.send_replace(after.network.clone());
         Ok(after)
     }

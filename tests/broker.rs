@@ -172,12 +172,8 @@ async fn a_restarted_server_continues_exactly_and_replays_older_resumes_from_the
     let before = a.last_seq().await;
 
     a.restart().await;
-    // The generator never stopped: whichever server held it, the cluster kept ticking.
-    let after_restart = a.last_seq().await;
-    assert!(
-        after_restart > before,
-        "{after_restart} after a restart at {before}"
-    );
+    // The cluster ticks on: if a held the generator, b took it when a stopped.
+    a.until_seq(before + 10).await;
 
     // The client that saw `before` on the old a continues on the new a: same run, every event
     // after it, none missed, though far more than 16 came meanwhile.
@@ -276,4 +272,68 @@ async fn what_retention_removed_is_reported_as_missed() {
     let b = Node::start(&broker, &stream, "b", &extra).await;
     assert_eq!(b.last_seq().await, a.last_seq().await);
     assert_eq!(b.stats().await["broker"]["lost"], 0);
+}
+
+#[tokio::test]
+async fn the_feed_settings_are_the_clusters_whichever_server_is_told() {
+    let Some(broker) = broker_url() else { return };
+    let stream = fresh_stream("settings");
+    let a = Node::start(&broker, &stream, "a", &["--rate", "20"]).await;
+    let b = Node::start(&broker, &stream, "b", &["--rate", "20"]).await;
+    a.until_seq(5).await;
+    // Pause on the server that does not tick: the cluster's generator stops all the same.
+    let (holder, other) = if a.stats().await["broker"]["generator"] == "here" {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    let res = other
+        .admin("PUT", "/api/admin/settings", r#"{"paused":true}"#)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let deadline = tokio::time::Instant::now() + cluster::PATIENCE;
+    while holder.stats().await["feed"]["paused"] != true {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the holder never paused"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let paused_at = holder.last_seq().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(holder.last_seq().await <= paused_at + 1, "still ticking");
+
+    // A server that joins adopts the cluster's settings, not its own --rate.
+    let c = Node::start(&broker, &stream, "c", &["--rate", "7"]).await;
+    let feed = &c.stats().await["feed"];
+    assert_eq!(
+        (feed["paused"].as_bool(), feed["rate_hz"].as_f64()),
+        (Some(true), Some(20.0))
+    );
+
+    // Resumed from the newcomer, at another rate: everyone follows.
+    let res = c
+        .admin(
+            "PUT",
+            "/api/admin/settings",
+            r#"{"paused":false,"rate_hz":40}"#,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    holder.until_seq(paused_at + 10).await;
+    for node in [&a, &b, &c] {
+        let deadline = tokio::time::Instant::now() + cluster::PATIENCE;
+        loop {
+            let feed = node.stats().await["feed"].clone();
+            if feed["rate_hz"] == 40.0 && feed["paused"] == false {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{}: {feed}",
+                node.name
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }

@@ -100,7 +100,10 @@ async fn the_broker_stopped_and_started_under_load_loses_nothing() {
     }
     let stats = a.stats().await;
     assert!(
-        stats["transports"]["ws"]["connections_active"].as_i64().unwrap() >= 1,
+        stats["transports"]["ws"]["connections_active"]
+            .as_i64()
+            .unwrap()
+            >= 1,
         "{stats}"
     );
 

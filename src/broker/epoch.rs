@@ -1,5 +1,6 @@
 //! What a server learns before it follows the feed: that the broker answers, that the stream
-//! exists with this server's retention, the cluster's epoch, and how far the stream goes.
+//! exists with this server's retention, the cluster's epoch, the cluster's feed settings, and
+//! how far the stream goes.
 //!
 //! The epoch is the first message of the stream `STREAM.epoch`. A server that finds it empty
 //! publishes a random one, then reads the first message like everyone else: a stream has one
@@ -20,9 +21,9 @@ use lapin::{
 use super::{
     BrokerError, BrokerSettings,
     link::{self, DeclareError, Target},
-    wire::{Offset, consume_arguments, offset_of},
+    wire::{Offset, consume_arguments, decode_settings, offset_of},
 };
-use crate::feed::MAX_EPOCH_CHARS;
+use crate::feed::{FeedSettings, MAX_EPOCH_CHARS};
 
 /// How long a server waits for the epoch stream's first message before it concludes that the
 /// stream is empty and proposes an epoch (a late answer only means one more proposal, which
@@ -47,6 +48,10 @@ pub struct Prepared {
     pub epoch: String,
     /// The offset of the stream's last message when the server started; `None`: empty.
     pub tail: Option<u64>,
+    /// The cluster's newest feed settings, if any server shared some.
+    pub settings: Option<FeedSettings>,
+    /// The offset the settings follower starts at (after the newest read).
+    pub settings_next: u64,
 }
 
 /// Connects (the broker unreachable: an error naming it), declares the feed's stream with this
@@ -78,10 +83,22 @@ pub async fn prepare(
         let epoch = shared_epoch(&connection, &settings.stream)
             .await
             .map_err(refused)?;
-        let tail = tail(&connection, &settings.stream)
+        let shared = format!("{}.settings", settings.stream);
+        link::declare_stream(&connection, &shared, Some(&settings.retention))
+            .await
+            .map_err(|e| refused(e.to_string()))?;
+        let (newest, settings_tail) = read_to_end(&connection, &shared, decode_settings)
+            .await
+            .map_err(|e| refused(format!("reading stream {shared}: {e}")))?;
+        let (_, tail) = read_to_end(&connection, &settings.stream, |_| None::<()>)
             .await
             .map_err(|e| refused(format!("reading stream {}: {e}", settings.stream)))?;
-        Ok(Prepared { epoch, tail })
+        Ok(Prepared {
+            epoch,
+            tail,
+            settings: newest,
+            settings_next: settings_tail.map_or(0, |t| t + 1),
+        })
     }
     .await;
     let _ = connection.close(200, "start done".into()).await;
@@ -159,10 +176,15 @@ async fn shared_epoch(connection: &Connection, stream: &str) -> Result<String, S
     Ok(epoch)
 }
 
-/// The offset of the stream's last message (`None`: empty). AMQP 0-9-1 has no "tail" query and
-/// a passive declare's message count is not reliable on a stream: this reads from the start of
-/// the last chunk until the stream is silent ([`TAIL_IDLE`]) or [`TAIL_MAX`] has passed.
-async fn tail(connection: &Connection, stream: &str) -> Result<Option<u64>, lapin::Error> {
+/// The offset of the stream's last message (`None`: empty), and the last message that `read`
+/// turns into something. AMQP 0-9-1 has no "tail" query and a passive declare's message count
+/// is not reliable on a stream: this reads from the start of the last chunk until the stream is
+/// silent ([`TAIL_IDLE`]) or [`TAIL_MAX`] has passed.
+async fn read_to_end<T>(
+    connection: &Connection,
+    stream: &str,
+    read: impl Fn(&[u8]) -> Option<T>,
+) -> Result<(Option<T>, Option<u64>), lapin::Error> {
     let channel = connection.create_channel().await?;
     channel
         .basic_qos(PROBE_PREFETCH, BasicQosOptions::default())
@@ -177,8 +199,9 @@ async fn tail(connection: &Connection, stream: &str) -> Result<Option<u64>, lapi
         .await?;
     let started = Instant::now();
     let mut tail = None;
+    let mut newest = None;
     let mut wait = TAIL_FIRST;
-    let mut read = 0u64;
+    let mut count = 0u64;
     while started.elapsed() < TAIL_MAX {
         let Ok(next) = tokio::time::timeout(wait, consumer.next()).await else {
             break; // silence: the end
@@ -186,8 +209,11 @@ async fn tail(connection: &Connection, stream: &str) -> Result<Option<u64>, lapi
         let Some(delivery) = next else { break };
         let delivery = delivery?;
         tail = tail.max(offset_of(&delivery));
-        read += 1;
-        if read.is_multiple_of(PROBE_ACK_EVERY) {
+        if let Some(value) = read(&delivery.data) {
+            newest = Some(value);
+        }
+        count += 1;
+        if count.is_multiple_of(PROBE_ACK_EVERY) {
             delivery
                 .acker
                 .ack(BasicAckOptions { multiple: true })
@@ -196,5 +222,5 @@ async fn tail(connection: &Connection, stream: &str) -> Result<Option<u64>, lapi
         wait = TAIL_IDLE;
     }
     link::close_quietly(&channel).await;
-    Ok(tail)
+    Ok((newest, tail))
 }

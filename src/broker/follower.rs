@@ -1,5 +1,6 @@
 //! The follower: consumes the feed's stream from the next offset the hub needs, hands each event
-//! to the hub, and reconnects by itself when the connection is lost.
+//! to the hub, and reconnects by itself when the connection is lost. On the same connection it
+//! follows `STREAM.settings`, the cluster's feed settings.
 //!
 //! Not lapin's auto-recovery: it would re-declare the stream while RabbitMQ still reports it
 //! unavailable (and give up), and re-send the consumer with its first arguments, i.e. from the
@@ -14,7 +15,7 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
 use super::{
     Backoff, Inner,
     link::{self},
-    wire::{Offset, consume_arguments, decode, offset_of},
+    wire::{Offset, consume_arguments, decode, decode_settings, offset_of},
 };
 
 /// Deliveries the broker may send ahead of our acknowledgements (RabbitMQ requires a prefetch
@@ -23,6 +24,8 @@ pub const PREFETCH: u16 = 1_000;
 /// The follower acknowledges every this many deliveries at once (`multiple`), well under
 /// [`PREFETCH`] so that the broker never waits.
 const ACK_EVERY: u64 = 64;
+/// The settings consumer's prefetch (settings change a few times a class).
+const SETTINGS_PREFETCH: u16 = 16;
 
 /// Follows the stream until shutdown, reconnecting after each failure (see [`Backoff`]).
 pub async fn run(inner: Arc<Inner>) {
@@ -79,7 +82,29 @@ async fn follow(inner: &Inner, backoff: &mut Backoff) -> Result<(), String> {
         )
         .await
         .map_err(|e| e.to_string())?;
-    tracing::debug!(from, "following the stream");
+    // The cluster's feed settings, on a channel of their own.
+    let settings_channel = connection
+        .create_channel()
+        .await
+        .map_err(|e| e.to_string())?;
+    settings_channel
+        .basic_qos(SETTINGS_PREFETCH, BasicQosOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let settings_from = *inner
+        .settings_next
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let mut settings = settings_channel
+        .basic_consume(
+            inner.settings_stream.as_str().into(),
+            format!("pushlab-{}-settings", inner.instance).into(),
+            BasicConsumeOptions::default(),
+            consume_arguments(Offset::At(settings_from)),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::debug!(from, settings_from, "following the stream");
     *inner
         .replay_connection
         .lock()
@@ -93,6 +118,22 @@ async fn follow(inner: &Inner, backoff: &mut Backoff) -> Result<(), String> {
             _ = inner.shutdown.cancelled() => {
                 let _ = connection.close(200, "pushlab stopping".into()).await;
                 return Ok(());
+            }
+            shared = settings.next() => {
+                let delivery = match shared {
+                    None => return Err("the broker cancelled the settings' consumer".into()),
+                    Some(Err(e)) => return Err(e.to_string()),
+                    Some(Ok(delivery)) => delivery,
+                };
+                if let Some(offset) = offset_of(&delivery) {
+                    inner.take_settings(offset, decode_settings(&delivery.data));
+                }
+                delivery
+                    .acker
+                    .ack(BasicAckOptions::default())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                continue;
             }
             next = consumer.next() => next,
         };

@@ -23,6 +23,11 @@
 //!   holder is dropped by RabbitMQ after missed heartbeats ([`link::HEARTBEAT_SECS`]).
 //! - the **epoch** ([`epoch`]): the run's id is the first message of `STREAM.epoch`, written
 //!   by the first server that finds it empty and read by all: one run across restarts.
+//! - the **feed settings** (rate, payload, pause) are the cluster's, since one generator ticks
+//!   for all: an instructor's change on any server is published to `STREAM.settings` and every
+//!   server applies what it reads there (a joining server adopts the newest; the server that
+//!   takes the generator lease publishes its own, so that all agree). The simulated network
+//!   (added delays, long-poll cap, suggested poll interval) stays each server's own.
 //!
 //! Broker faults are shown, never hidden: unreachable at start, the server does not start;
 //! lost while running, chats get 503, `/healthz` and the stats say "unreachable", connected
@@ -56,7 +61,7 @@ pub use wire::Retention;
 
 use crate::{
     config::Config,
-    feed::{Backlog, Event, Hub, Kind, TickSink, TickSource, unix_micros},
+    feed::{Backlog, Event, FeedSettings, Hub, Kind, TickSink, TickSource, unix_micros},
     meter::{MAX_LATENCY_US, Summary, new_latency_histogram, summarize},
 };
 use link::{BrokerRuntime, Target};
@@ -201,6 +206,11 @@ struct Inner {
     next_id: AtomicU64,
     hub: Hub,
     ticks: Arc<TickSource>,
+    /// The feed's settings, applied from `STREAM.settings`.
+    feed_settings: Arc<watch::Sender<FeedSettings>>,
+    settings_stream: String,
+    /// The next offset of `STREAM.settings` to read.
+    settings_next: Mutex<u64>,
     runtime: tokio::runtime::Handle,
     shutdown: CancellationToken,
     health: watch::Sender<Health>,
@@ -223,6 +233,52 @@ struct Inner {
 }
 
 impl Inner {
+    /// Settings read from `STREAM.settings` at `offset` (`None`: not settings, ignored).
+    fn take_settings(&self, offset: u64, settings: Option<FeedSettings>) {
+        *self.settings_next.lock().unwrap_or_else(|e| e.into_inner()) = offset + 1;
+        if let Some(settings) = settings {
+            self.feed_settings.send_if_modified(|current| {
+                let changed = *current != settings;
+                if changed {
+                    tracing::info!(?settings, "the cluster's feed settings");
+                    *current = settings;
+                }
+                changed
+            });
+        }
+    }
+
+    /// Publishes `settings` to `STREAM.settings` (the publisher's channel; dropped with a log
+    /// line while the broker is unreachable: the change stays this server's until the next).
+    async fn share_settings(&self, settings: &FeedSettings) {
+        let channel = self
+            .publisher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(channel) = channel else {
+            tracing::warn!("feed settings not shared: the broker is unreachable");
+            return;
+        };
+        let (body, properties) = wire::encode_settings(settings, &self.server);
+        let published = async {
+            channel
+                .basic_publish(
+                    "".into(),
+                    self.settings_stream.as_str().into(),
+                    lapin::options::BasicPublishOptions::default(),
+                    &body,
+                    properties,
+                )
+                .await?
+                .await
+        };
+        match tokio::time::timeout(CONFIRM_TIMEOUT, published).await {
+            Ok(Ok(confirmation)) if confirmation.is_ack() => {}
+            other => tracing::warn!(?other, "feed settings not shared"),
+        }
+    }
+
     fn message_id(&self) -> String {
         format!("{}-{}", self.instance, self.next_id.fetch_add(1, Relaxed))
     }
@@ -397,6 +453,7 @@ impl Broker {
     pub async fn start(
         settings: BrokerSettings,
         ticks: Arc<TickSource>,
+        feed_settings: Arc<watch::Sender<FeedSettings>>,
         shutdown: CancellationToken,
     ) -> Result<(Broker, Hub), BrokerError> {
         let target = Target::parse(&settings.url).map_err(BrokerError::Config)?;
@@ -412,6 +469,11 @@ impl Broker {
             .await
             .map_err(|e| BrokerError::Runtime(e.to_string()))??;
         let hub = Hub::for_cluster(settings.capacity, &prepared.epoch);
+        // A server that joins a cluster adopts its feed settings (its own --rate is only the
+        // first server's).
+        if let Some(shared) = &prepared.settings {
+            feed_settings.send_replace(shared.clone());
+        }
         // A server reads only what its buffer can hold: the rest stays in the stream, for
         // replays.
         if let Some(tail) = prepared.tail {
@@ -428,6 +490,9 @@ impl Broker {
             next_id: AtomicU64::new(1),
             hub: hub.clone(),
             ticks,
+            feed_settings,
+            settings_stream: format!("{}.settings", settings.stream),
+            settings_next: Mutex::new(prepared.settings_next),
             runtime: handle.clone(),
             shutdown,
             health: watch::channel(Health {
@@ -575,6 +640,15 @@ impl Broker {
     pub fn unreachable(&self) -> Option<String> {
         let health = self.inner.health.borrow();
         (!health.connected()).then(|| health.error.clone().unwrap_or_else(|| "connecting".into()))
+    }
+
+    /// Shares feed settings an instructor changed here with every server of the cluster (in the
+    /// background: the change is already in force here).
+    pub fn share_settings(&self, settings: FeedSettings) {
+        let inner = self.inner.clone();
+        self.inner
+            .runtime
+            .spawn(async move { inner.share_settings(&settings).await });
     }
 
     /// Whether this server ticks for the cluster now.

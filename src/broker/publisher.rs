@@ -109,6 +109,9 @@ async fn publish(
                     _lease = Some(held);
                     inner.lease.store(true, Relaxed);
                     tracing::info!(queue = %inner.lease_queue, "this server ticks for the cluster");
+                    // Its settings are now the cluster's: say so, so that every server agrees.
+                    let current = inner.feed_settings.borrow().clone();
+                    inner.share_settings(&current).await;
                 }
             }
             Some((kind, data)) = ticks.recv() => {

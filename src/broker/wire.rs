@@ -14,7 +14,7 @@ use lapin::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::feed::Kind;
+use crate::feed::{FeedSettings, FeedUpdate, Kind};
 
 /// The header naming the server that published a message.
 pub const ORIGIN_HEADER: &str = "x-pushlab-server";
@@ -121,6 +121,36 @@ pub struct Message {
     pub id: Option<String>,
 }
 
+/// The message sharing the feed's settings with the cluster (`STREAM.settings`).
+pub fn encode_settings(settings: &FeedSettings, origin: &str) -> (Vec<u8>, BasicProperties) {
+    let body = serde_json::to_vec(settings).expect("settings always serialize");
+    let mut headers = FieldTable::default();
+    headers.insert(ORIGIN_HEADER.into(), AMQPValue::LongString(origin.into()));
+    let properties = BasicProperties::default()
+        .with_content_type("application/json".into())
+        .with_delivery_mode(2)
+        .with_headers(headers);
+    (body, properties)
+}
+
+/// Reads shared settings back; `None` when they are not settings or out of bounds (ignored).
+pub fn decode_settings(body: &[u8]) -> Option<FeedSettings> {
+    #[derive(Deserialize)]
+    struct Shared {
+        rate_hz: f64,
+        payload_bytes: usize,
+        paused: bool,
+    }
+    let shared: Shared = serde_json::from_slice(body).ok()?;
+    FeedSettings::initial(0.0)
+        .updated(&FeedUpdate {
+            rate_hz: Some(shared.rate_hz),
+            payload_bytes: Some(shared.payload_bytes),
+            paused: Some(shared.paused),
+        })
+        .ok()
+}
+
 /// The `data` of the event shown at an `offset` RabbitMQ used for its own bookkeeping (an
 /// offset holding no message: a stream's tracking chunk at the start of each segment).
 pub fn bookkeeping(offset: u64) -> serde_json::Value {
@@ -191,6 +221,19 @@ mod tests {
         );
         assert!(decode(b"not json", &properties).is_none());
         assert!(decode(br#"{"kind":"other","ts":1,"data":{}}"#, &properties).is_none());
+    }
+
+    #[test]
+    fn settings_travel_and_bad_ones_are_ignored() {
+        let mut settings = FeedSettings::initial(5.0);
+        settings.paused = true;
+        let (body, _) = encode_settings(&settings, "a");
+        assert_eq!(decode_settings(&body), Some(settings));
+        assert_eq!(
+            decode_settings(br#"{"rate_hz":1e9,"payload_bytes":0,"paused":false}"#),
+            None
+        );
+        assert_eq!(decode_settings(b"{}"), None);
     }
 
     #[test]
