@@ -13,7 +13,7 @@ import { announceRestart, epochParam, isAhead } from "./resume.js";
 import { receivedBytes, resourceTiming, watchResources } from "../measures/resource-bytes.js";
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 import { serverReason } from "./chat.js";
-import { currentServer, serverUrl, suspect } from "../shared/cluster.js";
+import { currentServer, onMove, serverUrl, suspect } from "../shared/cluster.js";
 
 class AnswerError extends Error {
   constructor(message, status) {
@@ -45,6 +45,12 @@ export class PollingLoop {
       panel.addBytesDown(bytes);
     });
     panel.onPause((paused) => this.setPaused(paused));
+    // The page moved to another server of the cluster: the next answer comes from there, a
+    // reconnection like any other (the panel checks that it continues from `since`).
+    onMove(() => {
+      this.lost = true;
+      this.recovering = true;
+    });
   }
 
   /** The address of the next request (a subclass adds its own parameters). */

@@ -10,7 +10,7 @@
 import { t } from "../shared/i18n.js";
 import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
-import { currentServer, onMove, serverUrl, socketUrl, suspect } from "../shared/cluster.js";
+import { currentServer, onMove, socketUrl, suspect } from "../shared/cluster.js";
 import { announceRestart, epochParam } from "./resume.js";
 import { frameSize } from "../wire/frames.js";
 import { requestHeadBytes, switchingProtocolsHead, utf8Length } from "../wire/estimates.js";
@@ -57,8 +57,10 @@ export class WsClient extends PushClient {
 
   /** The upgrade's bytes: the request as the server logged it, the 101 answer rebuilt. */
   async countHandshake(tag, protocol) {
+    // The handshake log is read from the page's own server only (not a CORS endpoint).
+    if (currentServer() !== location.origin) return;
     try {
-      const response = await fetch(serverUrl(`/api/handshake/${tag}`), { cache: "no-store" });
+      const response = await fetch(`/api/handshake/${tag}`, { cache: "no-store" });
       if (!response.ok) return;
       const record = await response.json();
       this.panel.addBytesUp(requestHeadBytes(record));
