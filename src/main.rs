@@ -98,7 +98,13 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
         poll_interval_ms: args.poll_interval,
         duration_s: args.duration,
     };
+    let urls = args.url.clone();
     let rows = pushlab::bench::run(args).await?;
+    let servers = if urls.is_empty() {
+        Vec::new()
+    } else {
+        pushlab::bench::server_reports(&urls).await?
+    };
     if let Some(path) = plot {
         pushlab::bench::plot_cdf(&rows, &path, &context)
             .map_err(|e| anyhow::anyhow!("--plot {}: {e}", path.display()))?;
@@ -108,12 +114,15 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "transports": rows }))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "transports": rows, "servers": servers })
+            )?
         );
     } else if csv {
         pushlab::bench::print_csv(&rows);
     } else {
         pushlab::bench::print_table(&rows);
+        pushlab::bench::print_servers(&servers);
     }
     Ok(())
 }
