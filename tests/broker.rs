@@ -67,6 +67,25 @@ async fn two_servers_show_the_same_feed_with_one_generator() {
     let span_s = (ticks.last().unwrap() - ticks.first().unwrap()) as f64 / 1e6;
     let rate = (ticks.len() - 1) as f64 / span_s;
     assert!(rate < 30.0, "{rate:.1} ticks/s: two generators?");
+    // Each server shows the cluster's rate as it reads it: the one that ticks, not twice it.
+    for node in [&a, &b] {
+        let deadline = tokio::time::Instant::now() + cluster::PATIENCE;
+        loop {
+            let measured = node.stats().await["feed"]["measured_rate_hz"]
+                .as_f64()
+                .unwrap();
+            if measured > 10.0 {
+                assert!(measured < 30.0, "{}: measured {measured}/s", node.name);
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{}: measured {measured}/s",
+                node.name
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
 
     // Each answer names its server; each server measures its hop.
     assert_eq!(sa["server"]["name"], "a");

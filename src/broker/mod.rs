@@ -772,6 +772,12 @@ impl TickSink for Broker {
     fn generating(&self) -> bool {
         self.holds_generator()
     }
+
+    /// Ticks are counted when read back from the stream ([`TickSource::observe`]), on every
+    /// server alike: counting them here too would show the holder twice the rate.
+    fn counts_at_publish(&self) -> bool {
+        false
+    }
 }
 
 /// Reconnection delays: from [`Backoff::FIRST`] doubling to [`Backoff::MAX`], forever.
