@@ -356,3 +356,34 @@ async fn the_feed_settings_are_the_clusters_whichever_server_is_told() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_burst_the_brokers_queue_cannot_take_says_what_it_dropped() {
+    let Some(broker) = broker_url() else { return };
+    let stream = fresh_stream("burst");
+    let a = Node::start(&broker, &stream, "a", &["--rate", "0"]).await;
+    let burst = || a.admin("POST", "/api/admin/burst", r#"{"count":10000}"#);
+    let first = burst().await.json();
+    assert_eq!(
+        (first["published"].as_u64(), first["dropped"].as_u64()),
+        (Some(10_000), Some(0))
+    );
+    // At once again: the first is still on its way to RabbitMQ (thousands of events a second),
+    // and the queue holds one burst.
+    let second = burst().await.json();
+    let dropped = second["dropped"].as_u64().unwrap();
+    assert!(dropped > 0, "{second}");
+    assert_eq!(second["published"].as_u64().unwrap() + dropped, 10_000);
+    a.until_seq(20_000 - dropped).await;
+    let stats = a.stats().await;
+    assert_eq!(
+        stats["broker"]["ticks_dropped"].as_u64(),
+        Some(dropped),
+        "{stats}"
+    );
+    assert_eq!(
+        a.last_seq().await,
+        20_000 - dropped,
+        "nothing more, nothing less"
+    );
+}

@@ -757,16 +757,18 @@ impl Drop for Waiter<'_> {
 impl TickSink for Broker {
     /// Queues a tick for the publisher; dropped (and counted) while the broker is unreachable or
     /// the queue is full: a tick is never late.
-    fn tick(&self, data: serde_json::Value) {
+    fn tick(&self, data: serde_json::Value) -> bool {
         let inner = &self.inner;
         let connected = inner
             .publisher
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_some();
-        if !connected || inner.ticks_out.try_send((Kind::Tick, data)).is_err() {
+        let queued = connected && inner.ticks_out.try_send((Kind::Tick, data)).is_ok();
+        if !queued {
             inner.counters.ticks_dropped.fetch_add(1, Relaxed);
         }
+        queued
     }
 
     fn generating(&self) -> bool {

@@ -31,8 +31,9 @@ const MAX_CATCH_UP: Duration = Duration::from_millis(250);
 const RATE_WINDOW_SAMPLES: usize = 5;
 /// Where ticks go. Publishing a tick never waits: a sink that needs time (a broker) queues it.
 pub trait TickSink: Send + Sync {
-    /// Publishes one `tick` event with this `data`.
-    fn tick(&self, data: serde_json::Value);
+    /// Publishes one `tick` event with this `data`; false when it was dropped (a broker
+    /// unreachable, or its queue full).
+    fn tick(&self, data: serde_json::Value) -> bool;
     /// Whether the generator's ticks are wanted from this server now (in a cluster: whether it
     /// holds the generator lease; an instructor's burst is published regardless).
     fn generating(&self) -> bool {
@@ -47,8 +48,9 @@ pub trait TickSink: Send + Sync {
 }
 
 impl TickSink for Hub {
-    fn tick(&self, data: serde_json::Value) {
+    fn tick(&self, data: serde_json::Value) -> bool {
         self.publish(Kind::Tick, &data);
+        true
     }
 }
 
@@ -73,14 +75,14 @@ impl Default for TickSource {
 }
 
 impl TickSource {
-    /// Publishes the next tick, with `padding` bytes of `data.pad`.
-    pub fn publish(&self, sink: &dyn TickSink, padding: usize) {
+    /// Publishes the next tick, with `padding` bytes of `data.pad`; false if the sink dropped it.
+    pub fn publish(&self, sink: &dyn TickSink, padding: usize) -> bool {
         let value = {
             let mut value = self.value.lock().unwrap_or_else(|e| e.into_inner());
             *value = next_value(*value);
             *value
         };
-        sink.tick(tick_data(value, padding));
+        sink.tick(tick_data(value, padding))
     }
 
     /// Takes the once-a-second sample of the generator's count (the server's ticker calls it).
@@ -105,11 +107,12 @@ impl TickSource {
         }
     }
 
-    /// Publishes `count` ticks at once (an instructor's burst), bounded by [`MAX_BURST`].
-    pub fn burst(&self, sink: &dyn TickSink, count: usize, padding: usize) {
-        for _ in 0..count.min(MAX_BURST) {
-            self.publish(sink, padding);
-        }
+    /// Publishes `count` ticks at once (an instructor's burst), bounded by [`MAX_BURST`];
+    /// returns how many the sink took (a broker's queue may still hold an earlier burst).
+    pub fn burst(&self, sink: &dyn TickSink, count: usize, padding: usize) -> usize {
+        (0..count.min(MAX_BURST))
+            .filter(|_| self.publish(sink, padding))
+            .count()
     }
 
     /// A tick was read from a cluster's feed (published by any server): counted for the measured
