@@ -15,12 +15,15 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
+    broker::BrokerStats,
     error::{ApiError, JsonObject},
     feed::unix_micros,
     limits::client_key,
-    meter::{ClientReport, FeedGauges, MeterSnapshot, WindowSample, encode_prometheus},
+    meter::{
+        ClientReport, ClusterGauges, FeedGauges, MeterSnapshot, WindowSample, encode_prometheus,
+    },
     network::FaultState,
-    state::{AppState, Settings},
+    state::{AppState, ServerIdentity, Settings},
     transport_kind::Transport,
 };
 
@@ -31,12 +34,28 @@ pub async fn time() -> HttpResponse {
         .json(json!({ "ts": unix_micros() }))
 }
 
-/// `GET /healthz`: 200 while the server serves and is not shutting down.
+/// `GET /healthz`: 200 `{"status":"ok"}` while the server serves and is not shutting down. With
+/// a broker that cannot be reached, 503 `{"status":"broker unreachable","error":..}` (connected
+/// clients are still served, but nothing new comes: a load balancer should send newcomers to
+/// another server).
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if state.shutdown.is_cancelled() {
         return Err(ApiError::unavailable("shutting down"));
     }
-    Ok(HttpResponse::Ok().json(json!({ "status": "ok", "last_seq": state.hub.last_seq() })))
+    let last_seq = state.hub.last_seq();
+    if let Some(why) = state.broker.as_ref().and_then(|b| b.unreachable()) {
+        return Ok(HttpResponse::ServiceUnavailable().json(json!({
+            "status": "broker unreachable",
+            "error": format!("broker unreachable: {why}"),
+            "server": state.server.name,
+            "last_seq": last_seq,
+        })));
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ok",
+        "server": state.server.name,
+        "last_seq": last_seq,
+    })))
 }
 
 /// The feed as the stats show it: its position and buffer, and every live setting as is.
@@ -53,15 +72,22 @@ pub struct FeedStats {
 
 #[derive(Serialize)]
 pub struct Stats {
+    /// The server that gave this answer (a cluster has several).
+    pub server: ServerIdentity,
     #[serde(flatten)]
     pub meter: MeterSnapshot,
     pub feed: FeedStats,
     /// The faults in force, per transport.
     pub faults: std::collections::BTreeMap<&'static str, FaultState>,
+    /// The broker link and its hop (`--broker`); absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker: Option<BrokerStats>,
 }
 
 pub fn stats(state: &AppState) -> Stats {
     Stats {
+        server: state.server.clone(),
+        broker: state.broker.as_ref().map(|b| b.stats()),
         meter: state.meter.snapshot(),
         feed: FeedStats {
             last_seq: state.hub.last_seq(),
@@ -173,9 +199,23 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         rate_hz: state.feed_settings.borrow().rate_hz,
         buffer: state.hub.capacity(),
     };
+    let cluster = ClusterGauges {
+        server_name: state.server.name.clone(),
+        server_addr: state.server.addr.clone(),
+        broker: state.broker.as_ref().map(|broker| {
+            let stats = broker.stats();
+            crate::meter::BrokerGauges {
+                connected: stats.state == "connected",
+                generator_here: broker.holds_generator(),
+                read: stats.read,
+                lost: stats.lost,
+                hop: broker.hop_histogram(),
+            }
+        }),
+    };
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(encode_prometheus(&state.meter, gauges))
+        .body(encode_prometheus(&state.meter, gauges, &cluster))
 }
 
 /// `POST /api/client-metrics`: latencies measured by a client, folded into the stats.

@@ -33,6 +33,16 @@ pub const DEFAULT_WS_MEMORY_BYTES: usize = 256 * 1024 * 1024;
 /// Largest `--echo-max-message-bytes`, in bytes (1 GiB): beyond, one message would be a
 /// denial of service by itself.
 pub const MAX_ECHO_MESSAGE_BYTES: usize = 1 << 30;
+/// Longest `--broker-stream` name, in characters (ASCII letters, digits, `.`, `_`, `-`): the
+/// queue names derived from it (`NAME.epoch`, `NAME.generator`) stay within AMQP's 255 bytes.
+pub const MAX_STREAM_NAME_CHARS: usize = 200;
+/// Longest `--server-name`, in characters.
+pub const MAX_SERVER_NAME_CHARS: usize = 64;
+/// Bounds of `--broker-segment-bytes`, in bytes: RabbitMQ drops whole segments, so retention
+/// by size works only with segments smaller than `--broker-max-bytes`.
+pub const BROKER_SEGMENT_BYTES: std::ops::RangeInclusive<u64> = 10_000..=1_000_000_000;
+/// Largest `--broker-max-bytes`, in bytes (1 TB).
+pub const MAX_BROKER_BYTES: u64 = 1_000_000_000_000;
 
 /// Bounds of the per-client-address limits per minute (`--chat-per-min`, `--reports-per-min`
 /// and the instructor's `chat_per_min`, `reports_per_min`).
@@ -179,6 +189,47 @@ pub struct Config {
     /// Turn the meter off (stats stay at zero): only to measure what metering itself costs.
     #[arg(long, env = "PUSHLAB_NO_METER")]
     pub no_meter: bool,
+
+    /// RabbitMQ (3.9+) that carries the feed between servers: amqp://USER:PASS@HOST:PORT/VHOST
+    /// (vhost `/` is `%2f`). Every event goes through one stream queue that every server
+    /// follows, so all servers show the same seqs. Without it, the feed lives in this process.
+    #[arg(long, env = "PUSHLAB_BROKER")]
+    pub broker: Option<String>,
+
+    /// The stream queue of the feed (its run's epoch lives in NAME.epoch, the generator lease
+    /// is NAME.generator). Servers of one cluster use the same name and retention flags.
+    #[arg(long, env = "PUSHLAB_BROKER_STREAM", default_value = "pushlab.feed")]
+    pub broker_stream: String,
+
+    /// Retention of the stream by size, in bytes (RabbitMQ x-max-length-bytes): the oldest
+    /// segments go beyond it; a resume from before them is told what it missed.
+    #[arg(long, env = "PUSHLAB_BROKER_MAX_BYTES", default_value_t = 256_000_000)]
+    pub broker_max_bytes: u64,
+
+    /// Retention of the stream by age (RabbitMQ x-max-age): a number and a unit, Y M D h m s
+    /// (e.g. 24h, 7D, 30m).
+    #[arg(long, env = "PUSHLAB_BROKER_MAX_AGE", default_value = "24h")]
+    pub broker_max_age: String,
+
+    /// Size of the stream's segment files, in bytes (x-stream-max-segment-size-bytes):
+    /// retention drops whole segments, so keep it well under --broker-max-bytes.
+    #[arg(
+        long,
+        env = "PUSHLAB_BROKER_SEGMENT_BYTES",
+        default_value_t = 8_000_000
+    )]
+    pub broker_segment_bytes: u64,
+
+    /// This server's name in the stats, the dashboard and the broker (default: its address,
+    /// host:port).
+    #[arg(long, env = "PUSHLAB_SERVER_NAME")]
+    pub server_name: Option<String>,
+
+    /// Another server of the same cluster (repeatable), e.g. http://127.0.0.1:8081: dashboards
+    /// served here move to it when this server stops, and its pages may use this server (its
+    /// origin is allowed like --allowed-origin).
+    #[arg(long = "peer-url", env = "PUSHLAB_PEER_URLS", value_delimiter = ',')]
+    pub peer_urls: Vec<String>,
 }
 
 impl Config {
@@ -210,6 +261,13 @@ impl Config {
             chat_per_min: *PER_MINUTE_RANGE.end(),
             reports_per_min: *PER_MINUTE_RANGE.end(),
             no_meter: false,
+            broker: None,
+            broker_stream: "pushlab.feed".into(),
+            broker_max_bytes: 256_000_000,
+            broker_max_age: "24h".into(),
+            broker_segment_bytes: 8_000_000,
+            server_name: None,
+            peer_urls: Vec::new(),
         }
     }
 
@@ -221,6 +279,15 @@ impl Config {
     /// How long a request body has in all (`--body-timeout-secs`), from its head's arrival.
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs(self.body_timeout_secs)
+    }
+
+    /// The peers' origins (`--peer-url` without a trailing slash): their pages may use this
+    /// server like those of an `--allowed-origin`.
+    pub fn peer_origins(&self) -> Vec<String> {
+        self.peer_urls
+            .iter()
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .collect()
     }
 
     pub fn heartbeat_interval(&self) -> Duration {
@@ -307,6 +374,76 @@ impl Config {
         }
         for origin in &self.allowed_origins {
             AllowedOrigin::parse(origin)?;
+        }
+        for peer in &self.peer_urls {
+            let rest = peer
+                .strip_prefix("http://")
+                .or_else(|| peer.strip_prefix("https://"));
+            if !rest.is_some_and(|r| !r.is_empty() && !r.trim_end_matches('/').contains('/')) {
+                return Err(format!(
+                    "--peer-url {peer:?} must look like http://host:port (no path)"
+                ));
+            }
+        }
+        if let Some(name) = &self.server_name
+            && (name.trim().is_empty()
+                || name.chars().count() > MAX_SERVER_NAME_CHARS
+                || name.chars().any(char::is_control))
+        {
+            return Err(format!(
+                "--server-name must be 1 to {MAX_SERVER_NAME_CHARS} characters, without control characters"
+            ));
+        }
+        self.validate_broker()
+    }
+
+    /// The broker flags (checked even without --broker, so that a typo shows at once).
+    fn validate_broker(&self) -> Result<(), String> {
+        if let Some(url) = &self.broker {
+            if url.starts_with("amqps://") {
+                return Err("--broker: amqps:// is not built into pushlab (lapin without TLS); use amqp:// on a trusted network".into());
+            }
+            if !url.starts_with("amqp://") {
+                return Err(format!(
+                    "--broker must look like amqp://USER:PASS@HOST:PORT/VHOST, not {:?}",
+                    redact_url(url)
+                ));
+            }
+        }
+        let name = &self.broker_stream;
+        if name.is_empty()
+            || name.len() > MAX_STREAM_NAME_CHARS
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
+            return Err(format!(
+                "--broker-stream must be 1 to {MAX_STREAM_NAME_CHARS} ASCII letters, digits, '.', '_' or '-'"
+            ));
+        }
+        if !BROKER_SEGMENT_BYTES.contains(&self.broker_segment_bytes) {
+            return Err(format!(
+                "--broker-segment-bytes must be between {} and {}",
+                BROKER_SEGMENT_BYTES.start(),
+                BROKER_SEGMENT_BYTES.end()
+            ));
+        }
+        if !(self.broker_segment_bytes..=MAX_BROKER_BYTES).contains(&self.broker_max_bytes) {
+            return Err(format!(
+                "--broker-max-bytes must be between --broker-segment-bytes ({}) and {MAX_BROKER_BYTES}",
+                self.broker_segment_bytes
+            ));
+        }
+        let age = &self.broker_max_age;
+        let (number, unit) = age.split_at(age.len().saturating_sub(1));
+        if !(matches!(unit, "Y" | "M" | "D" | "h" | "m" | "s")
+            && !number.is_empty()
+            && number.bytes().all(|b| b.is_ascii_digit())
+            && number.parse::<u32>().is_ok_and(|n| n > 0))
+        {
+            return Err(format!(
+                "--broker-max-age {age:?} must be a positive number and one unit of Y M D h m s (e.g. 24h, 7D)"
+            ));
         }
         Ok(())
     }
@@ -399,6 +536,21 @@ fn check_admin_token(token: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `url` with its password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,5 +582,50 @@ mod tests {
         assert_eq!(config.validate(), Ok(()));
         config.allowed_origins = vec!["a.example".into()];
         assert!(config.validate().unwrap_err().contains("--allowed-origin"));
+    }
+
+    fn with(adjust: impl FnOnce(&mut Config)) -> Result<(), String> {
+        let mut config = Config::for_tests();
+        adjust(&mut config);
+        config.validate()
+    }
+
+    #[test]
+    fn broker_flags_are_checked_at_start() {
+        assert!(with(|c| c.broker = Some("amqp://guest:guest@127.0.0.1:5679/%2f".into())).is_ok());
+        let err = with(|c| c.broker = Some("http://guest:secret@host/".into())).unwrap_err();
+        assert!(err.contains("amqp://") && !err.contains("secret"), "{err}");
+        assert!(with(|c| c.broker = Some("amqps://h/".into())).is_err());
+        assert!(with(|c| c.broker_stream = "a b".into()).is_err());
+        assert!(with(|c| c.broker_stream = "x".repeat(201)).is_err());
+        assert!(with(|c| c.broker_stream = "pushlab.test-1_a".into()).is_ok());
+        for age in ["7D", "30m", "1Y", "24h"] {
+            assert!(with(|c| c.broker_max_age = age.into()).is_ok(), "{age}");
+        }
+        for age in ["", "h", "0h", "1d", "1.5h", "-1h", "1hh", "99999999999h"] {
+            assert!(with(|c| c.broker_max_age = age.into()).is_err(), "{age}");
+        }
+        assert!(with(|c| c.broker_segment_bytes = 9_999).is_err());
+        assert!(
+            with(|c| {
+                c.broker_segment_bytes = 20_000;
+                c.broker_max_bytes = 10_000;
+            })
+            .is_err()
+        );
+        assert!(with(|c| c.server_name = Some(" ".into())).is_err());
+        assert!(with(|c| c.server_name = Some("a\nb".into())).is_err());
+        assert!(with(|c| c.peer_urls = vec!["http://127.0.0.1:8081/".into()]).is_ok());
+        assert!(with(|c| c.peer_urls = vec!["127.0.0.1:8081".into()]).is_err());
+        assert!(with(|c| c.peer_urls = vec!["http://h:1/lab".into()]).is_err());
+    }
+
+    #[test]
+    fn a_password_never_shows() {
+        assert_eq!(
+            redact_url("amqp://guest:s3cret@127.0.0.1:5679/%2f"),
+            "amqp://guest:***@127.0.0.1:5679/%2f"
+        );
+        assert_eq!(redact_url("amqp://127.0.0.1/"), "amqp://127.0.0.1/");
     }
 }

@@ -13,6 +13,7 @@
 //! - [`feed`]: events (each encoded once, at publish), the [`feed::Hub`], the generator.
 //! - [`meter`]: requests, bytes, deliveries, delays; `/api/stats` and `/metrics` figures.
 //! - [`network`]: what the instructor simulates: added delays, caps, faults, the throttle.
+//! - [`broker`]: several servers, one feed, through a RabbitMQ stream (`--broker`).
 //! - [`state`]: the shared [`state::AppState`] and the live settings.
 //! - [`admin`]: who is the instructor, and the controls behind the token.
 //! - [`transport`]: classic page, short poll, long poll, SSE, WebSocket (and chat, echo);
@@ -26,6 +27,7 @@
 pub mod admin;
 pub mod api;
 pub mod bench;
+pub mod broker;
 pub mod config;
 pub mod error;
 pub mod export;
@@ -51,7 +53,7 @@ use actix_server::{Server, ServerHandle};
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
-use state::AppState;
+use state::{AppState, ServerIdentity};
 
 /// A built server: bound, with its background tasks running, not yet awaited.
 pub struct Application {
@@ -80,16 +82,51 @@ impl Stopper {
 
 impl Application {
     /// Binds `config.bind` and starts serving, the generator and the stats ticker.
+    /// With `--broker`, first connects to it and catches up with its stream: the server answers
+    /// only then, and a broker it cannot reach is an error (nothing is served).
     /// Must be called inside a Tokio runtime (actix's or plain Tokio's).
-    pub async fn build(config: Config) -> anyhow::Result<Application> {
+    pub async fn build(mut config: Config) -> anyhow::Result<Application> {
         config.validate().map_err(anyhow::Error::msg)?;
+        // The peers' pages (a dashboard that moved here when its server stopped) are welcome.
+        let peers = config.peer_origins();
+        config.allowed_origins.extend(peers);
         let listener = std::net::TcpListener::bind(config.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let tls = server::tls::from_config(&config)?;
         let token = config.admin_token.clone().unwrap_or_else(random_token);
-        let state = Arc::new(AppState::new(config, token));
+        let identity = ServerIdentity::of(&config, addr);
+        let shutdown = CancellationToken::new();
+        let ticks = Arc::new(feed::TickSource::default());
+        let settings =
+            Arc::new(tokio::sync::watch::channel(feed::FeedSettings::initial(config.rate)).0);
+        let (hub, broker) = match broker::BrokerSettings::of(&config, &identity.name) {
+            None => (feed::Hub::new(config.buffer), None),
+            Some(cluster) => {
+                let (broker, hub) = broker::Broker::start(
+                    cluster,
+                    ticks.clone(),
+                    settings.clone(),
+                    shutdown.clone(),
+                )
+                .await?;
+                (hub, Some(broker))
+            }
+        };
+        let sink: Arc<dyn feed::TickSink> = match &broker {
+            Some(broker) => Arc::new(broker.clone()),
+            None => Arc::new(hub.clone()),
+        };
+        let feed = state::Feed {
+            hub,
+            broker,
+            ticks,
+            settings,
+        };
+        let mut state = AppState::with_feed(config, token, feed, identity);
+        state.shutdown = shutdown;
+        let state = Arc::new(state);
         let server = server::serve(
             listener,
             state.clone(),
@@ -98,7 +135,7 @@ impl Application {
         )?;
 
         tokio::spawn(feed::run_generator(
-            state.hub.clone(),
+            sink,
             state.ticks.clone(),
             state.feed_settings.subscribe(),
             state.shutdown.clone(),

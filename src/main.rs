@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default when no command is given).
-    Serve(Config),
+    Serve(Box<Config>),
     /// Simulate clients of each transport against a server and compare them.
     Bench(pushlab::bench::BenchArgs),
 }
@@ -30,7 +30,7 @@ async fn main() {
     let cli = Cli::parse();
     pushlab::telemetry::init();
     let outcome = match cli.command {
-        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Serve(config)) => serve(*config).await,
         Some(Command::Bench(args)) => bench(args).await,
         None => serve(cli.serve).await,
     };
@@ -98,7 +98,13 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
         poll_interval_ms: args.poll_interval,
         duration_s: args.duration,
     };
+    let urls = args.url.clone();
     let rows = pushlab::bench::run(args).await?;
+    let servers = if urls.is_empty() {
+        Vec::new()
+    } else {
+        pushlab::bench::server_reports(&urls).await?
+    };
     if let Some(path) = plot {
         pushlab::bench::plot_cdf(&rows, &path, &context)
             .map_err(|e| anyhow::anyhow!("--plot {}: {e}", path.display()))?;
@@ -108,12 +114,15 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "transports": rows }))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "transports": rows, "servers": servers })
+            )?
         );
     } else if csv {
         pushlab::bench::print_csv(&rows);
     } else {
         pushlab::bench::print_table(&rows);
+        pushlab::bench::print_servers(&servers);
     }
     Ok(())
 }

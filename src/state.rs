@@ -1,8 +1,11 @@
 //! The shared state every handler may read, built once and shared by all workers, and the live
 //! settings as the instructor sees them (the feed's and the simulated network's, side by side).
 //!
-//! Sits above the parts it holds (config, feed, meter, network, sessions, the handshake log) and
-//! below everything that serves a request: transports, pages, the API, the server's edge.
+//! Sits above the parts it holds (config, feed, meter, network, broker, sessions, the handshake
+//! log) and below everything that serves a request: transports, pages, the API, the server's edge.
+//!
+//! Publishing and resuming go through here ([`AppState::publish`], [`AppState::resume`]), so that
+//! the transports do not care whether the feed lives in this process or in a broker's stream.
 
 use std::sync::{
     Arc,
@@ -14,9 +17,10 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    broker::{Broker, PublishError},
     config::{ADMIN_FAILURE_WINDOW, Config},
     error::ApiError,
-    feed::{FeedSettings, FeedUpdate, Hub, TickSource},
+    feed::{Backlog, Event, FeedSettings, FeedUpdate, Hub, Kind, Start, TickSink, TickSource},
     limits::{LimitSettings, LimitSettingsError, Lockout, Rate, RateLimiter, checked_per_minute},
     meter::{Ledger, Meter},
     network::{AddedDelayUpdate, Faults, NetworkSettings, NetworkUpdate},
@@ -31,8 +35,9 @@ pub struct AppState {
     pub config: Config,
     pub hub: Hub,
     pub meter: Arc<Meter>,
-    /// The feed's settings (rate, payload, pause): the generator follows them.
-    pub feed_settings: watch::Sender<FeedSettings>,
+    /// The feed's settings (rate, payload, pause): the generator follows them. With a broker
+    /// they are the cluster's (the broker applies what other servers share).
+    pub feed_settings: Arc<watch::Sender<FeedSettings>>,
     /// The simulated network's settings (added delays, long-poll cap, poll interval).
     pub network: watch::Sender<NetworkSettings>,
     /// The generator's walk, shared with the instructor's burst.
@@ -58,18 +63,81 @@ pub struct AppState {
     pub started_us: u64,
     /// Bytes all WebSocket connections may hold in messages at once (`--ws-memory-bytes`).
     pub ws_memory: Arc<MemoryBudget>,
+    /// Which server this is (every stats answer names it).
+    pub server: ServerIdentity,
+    /// The broker whose stream carries the feed (`--broker`); `None`: the feed lives here.
+    pub broker: Option<Broker>,
+}
+
+/// Where a server's feed lives: its hub, the broker whose stream feeds it (if any), the tick
+/// walk and the feed's settings (shared with the broker, which applies the cluster's).
+pub struct Feed {
+    pub hub: Hub,
+    pub broker: Option<Broker>,
+    pub ticks: Arc<TickSource>,
+    pub settings: Arc<watch::Sender<FeedSettings>>,
+}
+
+/// Which server answers: its name (`--server-name`, default its address), its address, and the
+/// other servers of its cluster (`--peer-url`), as the stats show them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerIdentity {
+    pub name: String,
+    pub addr: String,
+    pub peers: Vec<String>,
+}
+
+impl ServerIdentity {
+    /// The identity of a server of `config` bound to `addr`.
+    pub fn of(config: &Config, addr: std::net::SocketAddr) -> ServerIdentity {
+        ServerIdentity {
+            name: config
+                .server_name
+                .clone()
+                .unwrap_or_else(|| addr.to_string()),
+            addr: addr.to_string(),
+            peers: config.peer_origins(),
+        }
+    }
 }
 
 impl AppState {
+    /// The state of a server whose feed lives in this process.
     pub fn new(config: Config, admin_token: String) -> AppState {
-        AppState {
+        let hub = Hub::new(config.buffer);
+        let server = ServerIdentity::of(&config, config.bind);
+        let feed = Feed {
+            hub,
+            broker: None,
             ticks: Default::default(),
+            settings: Arc::new(watch::channel(FeedSettings::initial(config.rate)).0),
+        };
+        AppState::with_feed(config, admin_token, feed, server)
+    }
+
+    /// The state of a server with this feed and identity.
+    pub fn with_feed(
+        config: Config,
+        admin_token: String,
+        feed: Feed,
+        server: ServerIdentity,
+    ) -> AppState {
+        let Feed {
+            hub,
+            broker,
+            ticks,
+            settings,
+        } = feed;
+        AppState {
+            ticks,
             faults: Default::default(),
             admin_sessions: Default::default(),
             admin_failures: Lockout::new(ADMIN_FAILURE_WINDOW),
-            hub: Hub::new(config.buffer),
+            hub,
+            broker,
+            server,
             meter: Arc::new(Meter::with_recording(!config.no_meter)),
-            feed_settings: watch::channel(FeedSettings::initial(config.rate)).0,
+            feed_settings: settings,
             network: watch::channel(NetworkSettings::initial(config.longpoll_max_ms)).0,
             shutdown: CancellationToken::new(),
             admin_token,
@@ -90,6 +158,47 @@ impl AppState {
 
     pub fn connection_id(&self) -> u64 {
         self.next_connection_id.fetch_add(1, Relaxed) + 1
+    }
+
+    /// Publishes one event posted by a person (a chat): numbered here, or, with a broker,
+    /// published to its stream and answered once the broker confirmed it and this server read
+    /// it back (the event then carries the stream's seq). A broker fault is an error saying
+    /// what happened to the message.
+    pub async fn publish(
+        &self,
+        kind: Kind,
+        data: &serde_json::Value,
+    ) -> Result<Arc<Event>, PublishError> {
+        match &self.broker {
+            None => Ok(self.hub.publish(kind, data)),
+            Some(broker) => broker.publish(kind, data).await,
+        }
+    }
+
+    /// Where the generator's and the instructor's ticks go: the hub, or the broker.
+    pub fn tick_sink(&self) -> &dyn TickSink {
+        match &self.broker {
+            None => &self.hub,
+            Some(broker) => broker,
+        }
+    }
+
+    /// Where a follower resuming after `since` of the run `epoch` starts ([`Hub::resume`]) and,
+    /// with a broker, the events older than the replay buffer that its stream still holds (to
+    /// be delivered first, from [`Backlog::next_cursor`] on).
+    pub async fn resume(
+        &self,
+        since: Option<u64>,
+        epoch: Option<&str>,
+    ) -> (Start, Option<Backlog>) {
+        let start = self.hub.resume(since, epoch);
+        let backlog = match &self.broker {
+            Some(broker) if since.is_some() && start.reset.is_none() => {
+                broker.backlog(start.cursor).await
+            }
+            _ => None,
+        };
+        (start, backlog)
     }
 
     /// The added delay of `transport` now (the instructor's simulated latency).
@@ -132,11 +241,14 @@ impl AppState {
         if let Some(rate) = reports {
             self.report_limit.set_rate(rate);
         }
-        self.feed_settings.send_if_modified(|s| {
+        let changed = self.feed_settings.send_if_modified(|s| {
             let changed = *s != after.feed;
             *s = after.feed.clone();
             changed
         });
+        if let (true, Some(broker)) = (changed, &self.broker) {
+            broker.share_settings(after.feed.clone());
+        }
         self.network.send_replace(after.network.clone());
         Ok(after)
     }

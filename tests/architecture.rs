@@ -33,6 +33,8 @@ const LAYERS: &[&[&str]] = &[
     &["feed"],
     // What is measured, and what the instructor simulates.
     &["meter", "network"],
+    // Several servers, one feed: the broker's stream (it measures its own hop).
+    &["broker"],
     // The shared state.
     &["state"],
     // Who is the instructor, and the controls behind the token.
@@ -208,7 +210,7 @@ fn an_edge_back_up_is_named() {
     graph.get_mut("ws").unwrap().insert("server".into());
     assert_eq!(
         upward_edges(&graph),
-        vec!["ws -> server (layer 2 imports layer 10: only lower ones)".to_string()]
+        vec!["ws -> server (layer 2 imports layer 11: only lower ones)".to_string()]
     );
     let text = "use crate::{\n    error::ApiError,\n    server::{ClientStream, tap},\n};\nlet x = crate::feed::Hub::new(1);";
     assert_eq!(

@@ -43,6 +43,9 @@ pub async fn put_settings(
 pub async fn reset(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     require_admin(&req, &state)?;
     state.meter.reset();
+    if let Some(broker) = &state.broker {
+        broker.reset_hop();
+    }
     tracing::info!("instructor: stats reset to zero");
     Ok(HttpResponse::Ok().json(json!({ "reset": true })))
 }
@@ -68,10 +71,18 @@ pub async fn burst(
         )));
     }
     let padding = state.feed_settings.borrow().payload_bytes;
-    state.ticks.burst(&state.hub, body.count, padding);
-    tracing::info!("instructor: burst of {} events published", body.count);
-    Ok(HttpResponse::Ok()
-        .json(json!({ "published": body.count, "last_seq": state.hub.last_seq() })))
+    // With a broker, ticks go through its queue (broker::TICK_QUEUE): what it could not take
+    // (the broker unreachable, an earlier burst still queued) is not published, and said so.
+    let published = state.ticks.burst(state.tick_sink(), body.count, padding);
+    tracing::info!(
+        "instructor: burst of {published} events published ({} asked)",
+        body.count
+    );
+    Ok(HttpResponse::Ok().json(json!({
+        "published": published,
+        "dropped": body.count - published,
+        "last_seq": state.hub.last_seq(),
+    })))
 }
 
 /// `POST /api/admin/fault`: drop, slow, refuse or clear one transport (see `network::faults`).

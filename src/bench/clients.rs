@@ -60,7 +60,8 @@ impl Client {
 
 /// What all clients of one run share.
 pub struct Shared {
-    pub addr: SocketAddr,
+    /// The servers: client `i` follows `addrs[i % len]`.
+    pub addrs: Vec<SocketAddr>,
     /// Every client starts after this seq.
     pub since: u64,
     /// Latency is recorded for events after this seq (published once all clients were connected).
@@ -87,6 +88,23 @@ pub struct Tally {
     pub bytes: u64,
     pub last_seq: u64,
     pub latency: Histogram<u64>,
+    /// What this client received, as one number: the XOR of a hash of each event's (seq, ts),
+    /// the same for every client that received the same events, whichever server sent them.
+    pub digest: u64,
+    /// The last events received, so that those past the phase's end leave the digest.
+    recent: std::collections::VecDeque<(u64, u64)>,
+}
+
+/// Events kept in [`Tally::recent`]: more than a feed publishes between the pause and the read
+/// of its end.
+const RECENT_EVENTS: usize = 256;
+
+/// A 64-bit mix of an event's (seq, ts) (splitmix64's finalizer): equal events, equal hashes.
+fn event_hash(seq: u64, ts: u64) -> u64 {
+    let mut z = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ts;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 impl Tally {
@@ -104,6 +122,8 @@ impl Tally {
             bytes: 0,
             last_seq: since,
             latency: crate::meter::new_latency_histogram(),
+            digest: 0,
+            recent: std::collections::VecDeque::with_capacity(RECENT_EVENTS),
         }
     }
 
@@ -115,6 +135,11 @@ impl Tally {
         self.gaps += seq - self.last_seq - 1;
         self.last_seq = seq;
         self.received += 1;
+        self.digest ^= event_hash(seq, ts);
+        if self.recent.len() == RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((seq, ts));
         if seq > measure_from {
             let latency = unix_micros().saturating_sub(ts);
             let _ = self
@@ -144,6 +169,9 @@ impl Tally {
     /// Closes the account once the feed stopped at `end`: what never came is a gap.
     pub fn finish(&mut self, end: u64) {
         self.gaps += end.saturating_sub(self.last_seq);
+        for &(seq, ts) in self.recent.iter().filter(|(seq, _)| *seq > end) {
+            self.digest ^= event_hash(seq, ts);
+        }
         // A tick published as the feed paused is past the phase's end: not part of the count.
         // (Received in order, so they are the last `last_seq - end` events.)
         self.received -= self.last_seq.saturating_sub(end).min(self.received);
@@ -181,7 +209,7 @@ pub async fn run_client(transport: Client, index: usize, shared: Arc<Shared>) ->
 }
 
 async fn follow(transport: Client, shared: &Shared, tally: &mut Tally) -> std::io::Result<()> {
-    let mut wire = Wire::connect(shared.addr).await?;
+    let mut wire = Wire::connect(shared.addrs[tally.index % shared.addrs.len()]).await?;
     let result = match transport {
         Client::Ws => follow_ws(&mut wire, shared, tally).await,
         Client::Sse => follow_sse(&mut wire, shared, tally).await,

@@ -42,9 +42,12 @@ const GRACE: Duration = Duration::from_secs(15);
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Server to load (http://127.0.0.1:PORT); without it the bench starts its own.
-    #[arg(long)]
-    pub url: Option<String>,
+    /// Server to load (http://127.0.0.1:PORT); without it the bench starts its own. Repeat it
+    /// (or separate with commas) for the servers of a cluster (`--broker`): clients are spread
+    /// over them in turn, all from the same seq, and the run checks that every client saw the
+    /// same events whichever server it followed.
+    #[arg(long, value_delimiter = ',')]
+    pub url: Vec<String>,
     /// Transports to compare, in order.
     #[arg(long, value_delimiter = ',', default_value = "ws,sse,longpoll,poll")]
     pub transports: Vec<String>,
@@ -63,7 +66,7 @@ pub struct BenchArgs {
     /// Milliseconds between two short polls of one client.
     #[arg(long, default_value_t = 1000)]
     pub poll_interval: u64,
-    /// Admin token of the --url server, to set its rate and pause it at the end of a phase.
+    /// Admin token of the --url servers, to set their rate and pause them at the end of a phase.
     #[arg(long)]
     pub admin_token: Option<String>,
     /// Pid of the --url server on this machine, to report its CPU and memory.
@@ -90,9 +93,13 @@ pub struct BenchArgs {
     pub plot: Option<std::path::PathBuf>,
 }
 
-/// The server a run talks to.
+/// Most `--url`s of one run.
+pub const MAX_URLS: usize = 16;
+
+/// The servers a run talks to (the first one reads the feed's position).
 struct Target {
     addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
     process: Option<ServerProcess>,
     embedded: Option<Embedded>,
 }
@@ -120,7 +127,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
     );
     let open_files = raise_open_files();
     // One file per client, and as many again for an embedded server's side of each connection.
-    let needed = if args.url.is_some() {
+    let needed = if !args.url.is_empty() {
         args.clients + 64
     } else {
         args.clients * 2 + 64
@@ -130,7 +137,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
             "warning: the open-file limit is {open_files}; {} clients{} need about {needed}. \
              Raise the hard limit (ulimit -Hn), or run the server as its own process with --url.",
             args.clients,
-            if args.url.is_some() {
+            if !args.url.is_empty() {
                 ""
             } else {
                 " and the embedded server"
@@ -154,15 +161,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
 }
 
 fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
-    if let Some(url) = &args.url {
-        let authority = url.trim_start_matches("http://").trim_end_matches('/');
-        let addr: SocketAddr = authority.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "--url must be http://IP:PORT on this machine, e.g. http://127.0.0.1:8080"
-            )
-        })?;
+    if !args.url.is_empty() {
+        anyhow::ensure!(
+            args.url.len() <= MAX_URLS,
+            "at most {MAX_URLS} --url per run"
+        );
+        let addrs = args
+            .url
+            .iter()
+            .map(|url| server_addr(url))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         return Ok(Target {
-            addr,
+            addr: addrs[0],
+            addrs,
             process: args.server_pid.map(ServerProcess::Pid),
             embedded: None,
         });
@@ -178,8 +189,70 @@ fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
     let embedded = Embedded::start(config)?;
     Ok(Target {
         addr: embedded.addr,
+        addrs: vec![embedded.addr],
         process: Some(ServerProcess::Embedded),
         embedded: Some(embedded),
+    })
+}
+
+/// One `--url` server at the end of a run, as its `/api/stats` describe it: its name, and with a
+/// broker, its hop and what it read.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerReport {
+    pub url: String,
+    pub name: String,
+    /// `/api/stats` → `broker`, when the server has one.
+    pub broker: Option<serde_json::Value>,
+}
+
+/// The `/api/stats` of every `--url` (after a run: the broker hop of each server).
+pub async fn server_reports(urls: &[String]) -> anyhow::Result<Vec<ServerReport>> {
+    let mut reports = Vec::with_capacity(urls.len());
+    for url in urls {
+        let mut wire = wire::Wire::connect(server_addr(url)?).await?;
+        wire.get("/api/stats", "").await?;
+        let (_, head) = wire.read_head().await?;
+        let stats: serde_json::Value = serde_json::from_slice(&wire.read_sized_body(&head).await?)?;
+        reports.push(ServerReport {
+            url: url.clone(),
+            name: stats["server"]["name"].as_str().unwrap_or(url).to_owned(),
+            broker: stats.get("broker").cloned(),
+        });
+    }
+    Ok(reports)
+}
+
+/// The lines of [`server_reports`] for the table: each server's broker hop.
+pub fn print_servers(reports: &[ServerReport]) {
+    for report in reports {
+        let Some(broker) = &report.broker else {
+            println!("server {} ({}): no broker", report.name, report.url);
+            continue;
+        };
+        let hop = &broker["hop_us"];
+        let ms = |key: &str| hop[key].as_u64().unwrap_or(0) as f64 / 1000.0;
+        println!(
+            "server {} ({}): broker {}, generator {}, broker hop p50 {:.2} ms p90 {:.2} ms p99 {:.2} ms max {:.2} ms over {} events, {} read, {} lost",
+            report.name,
+            report.url,
+            broker["state"].as_str().unwrap_or("?"),
+            broker["generator"].as_str().unwrap_or("?"),
+            ms("p50"),
+            ms("p90"),
+            ms("p99"),
+            ms("max"),
+            hop["count"],
+            broker["read"],
+            broker["lost"],
+        );
+    }
+}
+
+/// The address of a `--url` (http://IP:PORT on this machine).
+fn server_addr(url: &str) -> anyhow::Result<SocketAddr> {
+    let authority = url.trim_start_matches("http://").trim_end_matches('/');
+    authority.parse().map_err(|_| {
+        anyhow::anyhow!("--url must be http://IP:PORT on this machine, e.g. http://127.0.0.1:8080")
     })
 }
 
@@ -206,19 +279,21 @@ async fn set_paused(args: &BenchArgs, target: &Target, paused: bool) -> anyhow::
         return Ok(());
     };
     let body = format!("{{\"paused\":{paused},\"rate_hz\":{}}}", args.rate);
-    let mut wire = wire::Wire::connect(target.addr).await?;
-    let request = format!(
-        "PUT /api/admin/settings HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        target.addr,
-        body.len()
-    );
-    wire.send(request.as_bytes()).await?;
-    let (status, _) = wire.read_head().await?;
-    anyhow::ensure!(
-        status == 200,
-        "the server refused the settings change ({status})"
-    );
+    // Every server: alone each has its generator; in a cluster the settings are shared anyway.
+    for addr in &target.addrs {
+        let mut wire = wire::Wire::connect(*addr).await?;
+        let request = format!(
+            "PUT /api/admin/settings HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        wire.send(request.as_bytes()).await?;
+        let (status, _) = wire.read_head().await?;
+        anyhow::ensure!(
+            status == 200,
+            "{addr} refused the settings change ({status})"
+        );
+    }
     Ok(())
 }
 
@@ -228,7 +303,7 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     set_paused(args, target, false).await?;
     let since = last_seq(target.addr).await?;
     let shared = Arc::new(Shared {
-        addr: target.addr,
+        addrs: target.addrs.clone(),
         since,
         measure_from: u64::MAX.into(),
         connected: 0.into(),
@@ -312,6 +387,22 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     ))
 }
 
+/// Clients that received the whole phase but other events than most such clients (their
+/// digests differ from the most common one): a cluster whose servers disagree.
+fn divergent(tallies: &[Tally], end: u64) -> usize {
+    let complete: Vec<u64> = tallies
+        .iter()
+        .filter(|t| t.gaps == 0 && t.duplicates == 0 && t.missed == 0 && t.last_seq >= end)
+        .map(|t| t.digest)
+        .collect();
+    let mut counts = std::collections::HashMap::new();
+    for digest in &complete {
+        *counts.entry(*digest).or_insert(0usize) += 1;
+    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    complete.len() - most
+}
+
 /// A progress bar on stderr when it is a terminal and no report format was asked (else hidden).
 fn progress_bar(quiet: bool, transport: Client, length: u64, unit: &str) -> indicatif::ProgressBar {
     if quiet {
@@ -360,6 +451,8 @@ fn summarize(
         seconds,
         loopback_rtt_us: 0,
         p50_over_rtt: 0.0,
+        servers: args.url.len().max(1),
+        divergent: divergent(tallies, end),
         latency: crate::meter::new_latency_histogram(),
     };
     let mut bytes = 0;

@@ -43,6 +43,11 @@ pub struct Row {
     pub loopback_rtt_us: u64,
     /// p50 latency in loopback round trips: how far above the floor the transport is.
     pub p50_over_rtt: f64,
+    /// The servers the clients were spread over (several `--url`s: a cluster).
+    pub servers: usize,
+    /// Clients that received every event of the phase but not the same ones as the others
+    /// (another seq order or another `ts` for a seq): 0 when every server showed the same feed.
+    pub divergent: usize,
     /// The latencies behind `latency_us`, for `--plot`.
     #[serde(skip)]
     pub latency: hdrhistogram::Histogram<u64>,
@@ -99,6 +104,21 @@ pub fn print_table(rows: &[Row]) {
     }
     for line in verdict(rows) {
         println!("{line}");
+    }
+    for r in rows.iter().filter(|r| r.servers > 1) {
+        println!(
+            "{} across {} servers: {}",
+            r.transport,
+            r.servers,
+            if r.divergent == 0 {
+                "every client that received the whole phase received the same events (same seqs, same ts)".to_owned()
+            } else {
+                format!(
+                    "{} clients received other events than the rest",
+                    r.divergent
+                )
+            }
+        );
     }
 }
 

@@ -17,6 +17,11 @@ pub enum Kind {
     Tick,
     /// Posted by a person, through any transport.
     Chat,
+    /// A position of the broker's stream that RabbitMQ used for itself (with `--broker`: at each
+    /// new segment of the stream, one offset holds RabbitMQ's own bookkeeping, not a message).
+    /// Every server shows the same one at the same seq, so that seqs stay the stream's offsets
+    /// + 1 without a gap. `data`: `{"offset": N}`.
+    Broker,
 }
 
 impl Kind {
@@ -24,6 +29,7 @@ impl Kind {
         match self {
             Kind::Tick => "tick",
             Kind::Chat => "chat",
+            Kind::Broker => "broker",
         }
     }
 }

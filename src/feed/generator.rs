@@ -2,6 +2,8 @@
 //!
 //! It schedules ticks on the monotonic clock from a fixed start, so the rate does not drift with
 //! the time each publish takes, and it re-reads the settings the moment an instructor changes them.
+//! Its ticks go to a [`TickSink`]: the hub itself, or, in a cluster, the broker (which publishes
+//! them only while this server holds the cluster's generator lease).
 
 use std::{
     collections::VecDeque,
@@ -27,6 +29,30 @@ pub const MAX_BURST: usize = 10_000;
 const MAX_CATCH_UP: Duration = Duration::from_millis(250);
 /// The window over which the published rate is measured, in one-second samples.
 const RATE_WINDOW_SAMPLES: usize = 5;
+/// Where ticks go. Publishing a tick never waits: a sink that needs time (a broker) queues it.
+pub trait TickSink: Send + Sync {
+    /// Publishes one `tick` event with this `data`; false when it was dropped (a broker
+    /// unreachable, or its queue full).
+    fn tick(&self, data: serde_json::Value) -> bool;
+    /// Whether the generator's ticks are wanted from this server now (in a cluster: whether it
+    /// holds the generator lease; an instructor's burst is published regardless).
+    fn generating(&self) -> bool {
+        true
+    }
+    /// Whether the generator counts its ticks for the measured rate when it publishes them
+    /// (alone); a broker counts the ticks it reads back instead ([`TickSource::observe`]), so
+    /// that every server of a cluster shows the cluster's rate.
+    fn counts_at_publish(&self) -> bool {
+        true
+    }
+}
+
+impl TickSink for Hub {
+    fn tick(&self, data: serde_json::Value) -> bool {
+        self.publish(Kind::Tick, &data);
+        true
+    }
+}
 
 /// The tick values: a bounded random walk around 100, so the values look like a live quote.
 /// Shared by the generator and the instructor's burst, so a burst continues the same curve.
@@ -49,14 +75,14 @@ impl Default for TickSource {
 }
 
 impl TickSource {
-    /// Publishes the next tick, with `padding` bytes of `data.pad`.
-    pub fn publish(&self, hub: &Hub, padding: usize) {
+    /// Publishes the next tick, with `padding` bytes of `data.pad`; false if the sink dropped it.
+    pub fn publish(&self, sink: &dyn TickSink, padding: usize) -> bool {
         let value = {
             let mut value = self.value.lock().unwrap_or_else(|e| e.into_inner());
             *value = next_value(*value);
             *value
         };
-        hub.publish(Kind::Tick, &tick_data(value, padding));
+        sink.tick(tick_data(value, padding))
     }
 
     /// Takes the once-a-second sample of the generator's count (the server's ticker calls it).
@@ -81,17 +107,28 @@ impl TickSource {
         }
     }
 
-    /// Publishes `count` ticks at once (an instructor's burst), bounded by [`MAX_BURST`].
-    pub fn burst(&self, hub: &Hub, count: usize, padding: usize) {
-        for _ in 0..count.min(MAX_BURST) {
-            self.publish(hub, padding);
+    /// Publishes `count` ticks at once (an instructor's burst), bounded by [`MAX_BURST`];
+    /// returns how many the sink took (a broker's queue may still hold an earlier burst).
+    pub fn burst(&self, sink: &dyn TickSink, count: usize, padding: usize) -> usize {
+        (0..count.min(MAX_BURST))
+            .filter(|_| self.publish(sink, padding))
+            .count()
+    }
+
+    /// A tick was read from a cluster's feed (published by any server): counted for the measured
+    /// rate, and the walk goes on from its `data.value`, so that the curve does not jump when
+    /// the generator moves to another server.
+    pub fn observe(&self, data: &serde_json::Value) {
+        self.scheduled.fetch_add(1, Relaxed);
+        if let Some(seen) = data.get("value").and_then(serde_json::Value::as_f64) {
+            *self.value.lock().unwrap_or_else(|e| e.into_inner()) = seen.clamp(50.0, 150.0);
         }
     }
 }
 
 /// Runs until `shutdown` is cancelled.
 pub async fn run_generator(
-    hub: Hub,
+    sink: std::sync::Arc<dyn TickSink>,
     ticks: std::sync::Arc<TickSource>,
     mut settings: watch::Receiver<FeedSettings>,
     shutdown: CancellationToken,
@@ -134,8 +171,12 @@ pub async fn run_generator(
                 next = now;
             }
             while next <= now {
-                ticks.publish(&hub, current.payload_bytes);
-                ticks.scheduled.fetch_add(1, Relaxed);
+                if sink.generating() {
+                    ticks.publish(&*sink, current.payload_bytes);
+                    if sink.counts_at_publish() {
+                        ticks.scheduled.fetch_add(1, Relaxed);
+                    }
+                }
                 next += period;
             }
         }

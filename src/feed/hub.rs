@@ -8,6 +8,11 @@
 //! Each run of the feed has an [`epoch`](Hub::epoch), a short random id: `seq` numbers restart
 //! with a new run, so a resume names the run it comes from and the hub never invents a
 //! continuation across runs ([`Hub::resume`]; PROTOCOL.md "Runs of the feed").
+//!
+//! Alone, the hub numbers what it publishes ([`Hub::publish`]). In a cluster (`--broker`) the
+//! broker's stream numbers every event once for all servers, and the hub only stores what it is
+//! handed, in order ([`Hub::append`], [`Hub::skip_to`]); its run is then the stream's
+//! ([`Hub::for_cluster`]).
 
 use std::{
     collections::VecDeque,
@@ -26,8 +31,11 @@ pub struct Hub {
 }
 
 struct Inner {
-    /// This run's id: new at each start of a hub.
+    /// This run's id: new at each start of a hub, or the cluster's.
     epoch: Arc<str>,
+    /// How far ahead of this hub a resume of its own run may be and still continue (0 alone,
+    /// [`MAX_AHEAD_IN_CLUSTER`] in a cluster, where another server may be a few events ahead).
+    ahead_allowance: u64,
     /// A std `RwLock`, not tokio's: it is held for microseconds and never across an `.await`.
     /// Followers read it concurrently; only `publish` writes.
     ring: RwLock<Ring>,
@@ -104,6 +112,53 @@ pub struct Reset {
 /// How many characters an epoch may have when a client sends one back (ours have 8).
 pub const MAX_EPOCH_CHARS: usize = 64;
 
+/// In a cluster, how many events a resume of this run may be ahead of this server's feed and
+/// still continue: the client saw them on a server that read the stream a moment earlier, and
+/// this one waits for them. Further ahead, the resume is a reset like any `since` ahead of the
+/// feed (a server cut from the broker for longer than that is told apart from a lagging one).
+pub const MAX_AHEAD_IN_CLUSTER: u64 = 10_000;
+
+/// Why [`Hub::append`] refused an event numbered elsewhere: the hub stores a gap-free run.
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq)]
+pub enum AppendError {
+    /// Already stored (a redelivery after a reconnection): dropped.
+    #[error("seq {seq} is already in the feed (last seq {last_seq})")]
+    Duplicate { seq: u64, last_seq: u64 },
+    /// Events between the last stored and this one are missing: [`Hub::skip_to`] first.
+    #[error("seq {seq} leaves a gap after {last_seq}")]
+    Gap { seq: u64, last_seq: u64 },
+}
+
+/// Events read back from elsewhere (the broker's stream) for a follower that resumed from
+/// further back than the replay buffer reaches, delivered before the buffer's own.
+#[derive(Debug, Clone, Default)]
+pub struct Backlog {
+    /// Events after the follower's cursor, oldest first, without gaps between them.
+    pub events: Vec<Arc<Event>>,
+    /// Events after the cursor, before the first of `events`, that are nowhere any more.
+    pub missed: u64,
+}
+
+impl Backlog {
+    /// The cursor after this backlog, for a follower that was at `cursor`.
+    pub fn next_cursor(&self, cursor: u64) -> u64 {
+        self.events
+            .last()
+            .map_or(cursor + self.missed, |event| event.seq)
+    }
+
+    /// This backlog, then `rest` (what the hub had after [`Backlog::next_cursor`]), as one batch.
+    pub fn then(self, rest: Batch) -> Batch {
+        let mut events = self.events;
+        events.extend(rest.events);
+        Batch {
+            events,
+            last_seq: rest.last_seq,
+            missed: self.missed + rest.missed,
+        }
+    }
+}
+
 /// A client asked for events after a `seq` that was never published (e.g. after a server restart).
 #[derive(Debug, Clone, Copy, thiserror::Error, PartialEq)]
 #[error("since={since} is ahead of the feed, whose last seq is {last_seq}")]
@@ -125,13 +180,25 @@ impl Hub {
         Hub::with_epoch(capacity, &format!("{:08x}", rand::random::<u32>()))
     }
 
-    /// A hub for the run `epoch` (a broker names its stream's run once for all servers).
+    /// A hub for the run `epoch`, numbering its own events.
     pub fn with_epoch(capacity: usize, epoch: &str) -> Hub {
+        Hub::build(capacity, epoch, 0)
+    }
+
+    /// A hub of a cluster: the run `epoch` is the broker stream's, named once for all servers,
+    /// and events come numbered by the stream ([`Hub::append`]). A resume up to
+    /// [`MAX_AHEAD_IN_CLUSTER`] events ahead of this hub continues (it waits for them).
+    pub fn for_cluster(capacity: usize, epoch: &str) -> Hub {
+        Hub::build(capacity, epoch, MAX_AHEAD_IN_CLUSTER)
+    }
+
+    fn build(capacity: usize, epoch: &str, ahead_allowance: u64) -> Hub {
         let capacity = capacity.max(1);
         let (last_seq, _) = watch::channel(0);
         Hub {
             inner: Arc::new(Inner {
                 epoch: Arc::from(epoch),
+                ahead_allowance,
                 ring: RwLock::new(Ring {
                     events: VecDeque::with_capacity(capacity),
                     capacity,
@@ -187,10 +254,108 @@ impl Hub {
         event
     }
 
+    /// Stores an event numbered elsewhere (the broker's stream: the same `seq` and `ts` on every
+    /// server), encoded once here, and wakes every follower. `seq` must be the next one:
+    /// a duplicate (a redelivery) or a gap is refused and nothing changes; a gap that cannot be
+    /// filled is declared with [`Hub::skip_to`] first. `published_at`: when it was published, on
+    /// this machine's monotonic clock (delivery delays are measured from there).
+    pub fn append(
+        &self,
+        seq: u64,
+        ts_us: u64,
+        kind: Kind,
+        data: &serde_json::Value,
+        published_at: Instant,
+    ) -> Result<Arc<Event>, AppendError> {
+        let event = {
+            let mut ring = self.inner.ring.write().unwrap_or_else(|e| e.into_inner());
+            let last_seq = ring.last_seq;
+            if seq <= last_seq {
+                return Err(AppendError::Duplicate { seq, last_seq });
+            }
+            if seq > last_seq + 1 {
+                return Err(AppendError::Gap { seq, last_seq });
+            }
+            let event = Arc::new(Event::new(
+                &self.inner.epoch,
+                seq,
+                ts_us,
+                kind,
+                data,
+                published_at,
+            ));
+            if ring.events.len() == ring.capacity {
+                ring.events.pop_front();
+            }
+            ring.events.push_back(event.clone());
+            ring.last_seq = seq;
+            ring.last_ts_us = ring.last_ts_us.max(ts_us);
+            event
+        };
+        self.inner.last_seq.send_replace(event.seq);
+        Ok(event)
+    }
+
+    /// Declares every event up to `last_lost` (after the last stored) lost for good: the feed
+    /// continues after it. The buffer is emptied, since it holds a gap-free run, so a follower
+    /// behind is told how many it `missed`, as when it falls out of the buffer. Used when the
+    /// broker's stream no longer holds them (retention), and by a server joining a cluster
+    /// mid-stream (it starts at the oldest event its buffer can hold). A `last_lost` at or
+    /// before the last stored changes nothing.
+    pub fn skip_to(&self, last_lost: u64) {
+        {
+            let mut ring = self.inner.ring.write().unwrap_or_else(|e| e.into_inner());
+            if last_lost <= ring.last_seq {
+                return;
+            }
+            ring.events.clear();
+            ring.last_seq = last_lost;
+        }
+        self.inner.last_seq.send_replace(last_lost);
+    }
+
+    /// An event of this run encoded like a stored one, but not stored: for events read back
+    /// from the broker's stream for one follower (a [`Backlog`]).
+    pub fn encode(
+        &self,
+        seq: u64,
+        ts_us: u64,
+        kind: Kind,
+        data: &serde_json::Value,
+        published_at: Instant,
+    ) -> Arc<Event> {
+        Arc::new(Event::new(
+            &self.inner.epoch,
+            seq,
+            ts_us,
+            kind,
+            data,
+            published_at,
+        ))
+    }
+
+    /// The oldest `seq` still in the replay buffer (`last_seq + 1` when it is empty): a
+    /// follower at a cursor before `oldest_kept() - 1` would miss events.
+    pub fn oldest_kept(&self) -> u64 {
+        let ring = self.inner.ring.read().unwrap_or_else(|e| e.into_inner());
+        ring.events.front().map_or(ring.last_seq + 1, |e| e.seq)
+    }
+
     /// The events after `cursor`, at most `limit` of them (the oldest first).
+    ///
+    /// In a cluster, a cursor at most [`MAX_AHEAD_IN_CLUSTER`] ahead of this hub is another
+    /// server's position that this one has not read yet: an empty batch whose `last_seq` is the
+    /// cursor (the cluster did publish it), so that a poller keeps its place.
     pub fn since(&self, cursor: u64, limit: usize) -> Result<Batch, AheadOfFeed> {
         let ring = self.inner.ring.read().unwrap_or_else(|e| e.into_inner());
         if cursor > ring.last_seq {
+            if cursor - ring.last_seq <= self.inner.ahead_allowance {
+                return Ok(Batch {
+                    events: Vec::new(),
+                    last_seq: cursor,
+                    missed: 0,
+                });
+            }
             return Err(AheadOfFeed {
                 since: cursor,
                 last_seq: ring.last_seq,
@@ -227,6 +392,9 @@ impl Hub {
     /// - another run's epoch, or a `since` ahead of the feed (the client saw a run that has
     ///   ended: a restart): a [`Reset`], then this run's events from the oldest still buffered
     ///   (those the buffer lost count as missed). A continuation is never invented.
+    ///
+    /// In a cluster the run outlives every server, and a `since` of this run up to
+    /// [`MAX_AHEAD_IN_CLUSTER`] ahead of this server continues: another server had read it.
     pub fn resume(&self, since: Option<u64>, epoch: Option<&str>) -> Start {
         let last_seq = self.last_seq();
         let Some(since) = since else {
@@ -236,7 +404,7 @@ impl Hub {
             };
         };
         let same_run = epoch.is_none_or(|e| *e == *self.inner.epoch);
-        if same_run && since <= last_seq {
+        if same_run && since <= last_seq.saturating_add(self.inner.ahead_allowance) {
             return Start {
                 cursor: since,
                 reset: None,
@@ -397,6 +565,72 @@ mod tests {
         let batch = hub.since(0, usize::MAX).unwrap();
         assert_eq!((batch.events[0].seq, batch.missed), (7, 6));
         assert_ne!(Hub::new(4).epoch(), Hub::new(4).epoch());
+    }
+
+    #[test]
+    fn append_takes_only_the_next_seq_and_a_skip_empties_the_buffer() {
+        let hub = Hub::for_cluster(4, "c1u5");
+        let data = json!({ "value": 1 });
+        let at = Instant::now();
+        assert_eq!(hub.append(1, 10, Kind::Tick, &data, at).unwrap().seq, 1);
+        assert_eq!(hub.append(2, 11, Kind::Tick, &data, at).unwrap().ts_us, 11);
+        assert_eq!(
+            hub.append(2, 11, Kind::Tick, &data, at).unwrap_err(),
+            AppendError::Duplicate {
+                seq: 2,
+                last_seq: 2
+            }
+        );
+        assert_eq!(
+            hub.append(5, 12, Kind::Tick, &data, at).unwrap_err(),
+            AppendError::Gap {
+                seq: 5,
+                last_seq: 2
+            }
+        );
+        assert_eq!(hub.last_seq(), 2);
+        // 3 and 4 are gone for good: a follower at 1 misses them and the one before.
+        hub.skip_to(4);
+        assert_eq!((hub.last_seq(), hub.oldest_kept()), (4, 5));
+        hub.append(5, 12, Kind::Tick, &data, at).unwrap();
+        let batch = hub.since(1, usize::MAX).unwrap();
+        assert_eq!((batch.missed, batch.events[0].seq), (3, 5));
+        // A skip backwards changes nothing.
+        hub.skip_to(3);
+        assert_eq!((hub.last_seq(), hub.oldest_kept()), (5, 5));
+    }
+
+    #[test]
+    fn in_a_cluster_a_resume_a_little_ahead_waits_instead_of_resetting() {
+        let hub = Hub::for_cluster(8, "c1u5");
+        let epoch = hub.epoch().to_string();
+        let start = hub.resume(Some(3), Some(&epoch));
+        assert_eq!((start.cursor, start.reset), (3, None));
+        let batch = hub.since(3, usize::MAX).unwrap();
+        assert_eq!((batch.events.len(), batch.last_seq), (0, 3));
+        let far = MAX_AHEAD_IN_CLUSTER + 1;
+        assert!(hub.resume(Some(far), Some(&epoch)).reset.is_some());
+        assert!(hub.since(far, 1).is_err());
+        // Alone, any since ahead is a restart.
+        assert!(Hub::new(8).resume(Some(1), None).reset.is_some());
+    }
+
+    #[test]
+    fn a_backlog_comes_before_the_buffer() {
+        let hub = hub_with(2, 6); // keeps 5, 6
+        let old = |seq| hub.encode(seq, seq, Kind::Tick, &json!({}), Instant::now());
+        let backlog = Backlog {
+            events: vec![old(3), old(4)],
+            missed: 1, // 2
+        };
+        let cursor = backlog.next_cursor(1);
+        assert_eq!(cursor, 4);
+        let batch = backlog.then(hub.since(cursor, usize::MAX).unwrap());
+        let seqs: Vec<u64> = batch.events.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            (seqs, batch.missed, batch.last_seq),
+            (vec![3, 4, 5, 6], 1, 6)
+        );
     }
 
     #[tokio::test]

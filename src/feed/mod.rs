@@ -11,6 +11,9 @@ mod hub;
 mod settings;
 
 pub use event::{Event, Kind, binary_layout_doc};
-pub use generator::{MAX_BURST, TickSource, run_generator};
-pub use hub::{AheadOfFeed, Batch, Hub, MAX_EPOCH_CHARS, Reset, Start, unix_micros};
+pub use generator::{MAX_BURST, TickSink, TickSource, run_generator};
+pub use hub::{
+    AheadOfFeed, AppendError, Backlog, Batch, Hub, MAX_AHEAD_IN_CLUSTER, MAX_EPOCH_CHARS, Reset,
+    Start, unix_micros,
+};
 pub use settings::{FeedSettings, FeedSettingsError, FeedUpdate};

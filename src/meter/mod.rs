@@ -30,11 +30,14 @@ use serde::Serialize;
 
 pub use client_report::{CLOCK_SLACK_US, ClientReport, ClientReportError, MAX_REPORT_LATENCIES};
 pub use edge::{EdgeCounters, EdgeStats};
-pub use histogram::{MAX_LATENCY_US, Summary, new_histogram as new_latency_histogram, summarize};
+pub use histogram::{
+    MAX_LATENCY_US, Summary, new_histogram as new_latency_histogram, record as record_latency,
+    summarize,
+};
 pub use ledger::{
     FLUSH_EVENTS, Ledger, MAX_LEDGER_ADDRESSES, OpenTally, REPORT_GRACE, Unjustified,
 };
-pub use prometheus::{FeedGauges, encode_prometheus};
+pub use prometheus::{BrokerGauges, ClusterGauges, FeedGauges, encode_prometheus};
 pub use window::{WINDOW_SECONDS, WindowSample};
 
 use crate::{feed::Event, transport_kind::Transport};

@@ -29,15 +29,35 @@ pub struct FeedGauges {
     pub buffer: usize,
 }
 
+/// Which server is scraped, and its broker link when it has one.
+#[derive(Debug, Clone)]
+pub struct ClusterGauges {
+    pub server_name: String,
+    pub server_addr: String,
+    pub broker: Option<BrokerGauges>,
+}
+
+/// The broker link of a server (`--broker`), as `/metrics` shows it.
+#[derive(Debug, Clone)]
+pub struct BrokerGauges {
+    pub connected: bool,
+    pub generator_here: bool,
+    pub read: u64,
+    pub lost: u64,
+    /// Publish → read back from the broker, µs.
+    pub hop: Histogram<u64>,
+}
+
 #[derive(Debug)]
 struct Scrape {
     snapshot: MeterSnapshot,
     histograms: Vec<(Transport, Histogram<u64>, Histogram<u64>)>,
     feed: FeedGauges,
+    cluster: ClusterGauges,
 }
 
 /// The exposition text of one scrape.
-pub fn encode_prometheus(meter: &Meter, feed: FeedGauges) -> String {
+pub fn encode_prometheus(meter: &Meter, feed: FeedGauges, cluster: &ClusterGauges) -> String {
     let scrape = Scrape {
         snapshot: meter.snapshot(),
         histograms: Transport::ALL
@@ -48,6 +68,7 @@ pub fn encode_prometheus(meter: &Meter, feed: FeedGauges) -> String {
             })
             .collect(),
         feed,
+        cluster: cluster.clone(),
     };
     let mut registry = Registry::with_prefix("pushlab");
     registry.register_collector(Box::new(scrape));
@@ -186,6 +207,59 @@ impl Collector for Scrape {
         ] {
             let metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
             ConstGauge::new(value).encode(metric)?;
+        }
+
+        // Which server answered: one series, labelled with its name and address.
+        let mut info = encoder.encode_descriptor(
+            "server",
+            "The server that gave this scrape (value 1)",
+            None,
+            MetricType::Gauge,
+        )?;
+        let labels = [
+            ("name", self.cluster.server_name.as_str()),
+            ("addr", self.cluster.server_addr.as_str()),
+        ];
+        ConstGauge::new(1i64).encode(info.encode_family(&labels)?)?;
+
+        if let Some(broker) = &self.cluster.broker {
+            for (name, help, value) in [
+                (
+                    "broker_connected",
+                    "1 while the broker is reachable, 0 otherwise",
+                    i64::from(broker.connected),
+                ),
+                (
+                    "broker_generator_here",
+                    "1 while this server ticks for the cluster (holds the generator lease)",
+                    i64::from(broker.generator_here),
+                ),
+            ] {
+                let metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+                ConstGauge::new(value).encode(metric)?;
+            }
+            for (name, help, value) in [
+                (
+                    "broker_events_read",
+                    "Events read from the broker's stream",
+                    broker.read,
+                ),
+                (
+                    "broker_events_lost",
+                    "Events the stream no longer held when this server came to read them",
+                    broker.lost,
+                ),
+            ] {
+                let metric = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+                ConstCounter::new(value).encode(metric)?;
+            }
+            let mut hop = encoder.encode_descriptor(
+                "broker_hop",
+                "Time from a publish (on any server) to this server reading it back from the broker",
+                Some(&Unit::Seconds),
+                MetricType::Histogram,
+            )?;
+            encode_hdr(&broker.hop, &mut hop)?;
         }
         Ok(())
     }

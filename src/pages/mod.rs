@@ -34,6 +34,8 @@ struct DashboardPage {
     lang: &'static str,
     last_seq: u64,
     rate_hz: f64,
+    /// The cluster's other servers (`--peer-url`), space-separated: the page may move to them.
+    peers: String,
 }
 
 /// The protocol inspector: the handshake and the frames of the student's own connection.
@@ -48,6 +50,8 @@ struct ProtocolPage {
 #[template(path = "lab.html")]
 struct LabPage {
     lang: &'static str,
+    /// As on the dashboard.
+    peers: String,
     instructor: bool,
 }
 
@@ -70,6 +74,7 @@ async fn dashboard(
         lang: page_lang(&req, &query).code(),
         last_seq: state.hub.last_seq(),
         rate_hz: state.feed_settings.borrow().rate_hz,
+        peers: state.server.peers.join(" "),
     };
     with_vary(html(page.render()))
 }
@@ -88,6 +93,7 @@ async fn lab(
 ) -> HttpResponse {
     let page = LabPage {
         lang: page_lang(&req, &query).code(),
+        peers: state.server.peers.join(" "),
         instructor: crate::admin::is_admin(&req, &state),
     };
     let mut response = with_vary(html(page.render()));

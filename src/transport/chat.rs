@@ -17,8 +17,9 @@ use serde_json::json;
 use std::sync::Arc;
 
 use crate::{
+    broker::PublishError,
     error::{ApiError, JsonObject},
-    feed::{Event, Hub, Kind},
+    feed::{Event, Kind},
     limits::{ClientKey, Refused, client_key},
     state::AppState,
 };
@@ -91,6 +92,8 @@ impl From<ChatError> for ApiError {
 pub enum ChatRefusal {
     Invalid(ChatError),
     TooMany(Refused),
+    /// The broker could not take it (`--broker`): what happened to the message.
+    Unavailable(PublishError),
 }
 
 impl ChatRefusal {
@@ -102,6 +105,7 @@ impl ChatRefusal {
                 "too many chat messages from your address: try again in {} s",
                 refused.retry_after_secs()
             ),
+            ChatRefusal::Unavailable(e) => e.to_string(),
         }
     }
 }
@@ -113,6 +117,7 @@ impl From<ChatRefusal> for ApiError {
             ChatRefusal::TooMany(refused) => {
                 ApiError::too_many_requests(refusal.message(), refused.retry_after_secs())
             }
+            ChatRefusal::Unavailable(e) => e.into(),
         }
     }
 }
@@ -130,7 +135,7 @@ impl ChatPost {
 /// Takes a post from `client` through the limit and the rules, and publishes it. The limit
 /// comes first: every post counts, so a flood of refused posts is as limited as one of good
 /// ones (a body that is not a chat object at all was refused before, as bad JSON).
-pub fn admit(
+pub async fn admit(
     state: &AppState,
     client: ClientKey,
     post: ChatPost,
@@ -140,7 +145,9 @@ pub fn admit(
         ChatRefusal::TooMany(refused)
     })?;
     let message = post.validate().map_err(ChatRefusal::Invalid)?;
-    Ok(publish_chat(&state.hub, &message))
+    publish_chat(state, &message)
+        .await
+        .map_err(ChatRefusal::Unavailable)
 }
 
 const WHITE_SPACE: CodePointSetDataBorrowed<'static> = CodePointSetData::new::<WhiteSpace>();
@@ -198,22 +205,30 @@ fn checked(field: &'static str, value: &str, max: usize) -> Result<String, ChatE
     Ok(value.to_owned())
 }
 
-pub fn publish_chat(hub: &Hub, message: &ChatMessage) -> Arc<Event> {
-    hub.publish(
-        Kind::Chat,
-        &json!({ "author": message.author, "text": message.text }),
-    )
+/// Publishes a chat on the feed: at once alone; with a broker, once the broker confirmed it and
+/// this server read it back (the event carries the stream's seq). The one publishing path of
+/// every transport's chat; a broker fault is an error to show the poster (a 503 over HTTP).
+pub async fn publish_chat(
+    state: &AppState,
+    message: &ChatMessage,
+) -> Result<Arc<Event>, PublishError> {
+    state
+        .publish(
+            Kind::Chat,
+            &json!({ "author": message.author, "text": message.text }),
+        )
+        .await
 }
 
 /// `POST /api/chat` with a JSON object `{"author","text"}`: 201 with the published event; 400
 /// for anything but such an object or for refused characters; 429 with `Retry-After` over the
-/// client's limit.
+/// client's limit; 503 when the broker cannot take it (`--broker`).
 pub async fn post_chat(
     req: HttpRequest,
     state: web::Data<AppState>,
     post: web::Json<JsonObject<ChatPost>>,
 ) -> Result<HttpResponse, ApiError> {
-    let event = admit(&state, client_key(&req), post.into_inner().0)?;
+    let event = admit(&state, client_key(&req), post.into_inner().0).await?;
     Ok(HttpResponse::Created()
         .content_type("application/json")
         .body(event.json().to_string()))

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::{sync::watch, time::Instant};
 
 use crate::{
-    feed::{Event, Hub},
+    feed::{Backlog, Batch, Event, Hub},
     limits::ClientKey,
     meter::{ConnectionGuard, Meter, OpenTally},
     network::NetworkSettings,
@@ -39,6 +39,8 @@ pub struct Follower {
     wake: watch::Receiver<u64>,
     /// The last seq handed over (or skipped as missed): never ahead of the feed.
     cursor: u64,
+    /// Events older than the buffer read back from the broker, handed over first.
+    backlog: Option<Backlog>,
     /// When the first event held back by an added delay may leave.
     held_until: Option<Instant>,
     /// False once the hub is gone (the server is stopping).
@@ -61,12 +63,20 @@ impl Follower {
             transport,
             wake: state.hub.subscribe(),
             cursor,
+            backlog: None,
             held_until: None,
             feeding: true,
             opened_at: std::time::Instant::now(),
             tally: state.ledger.open(client, transport),
             _open: state.meter.connection(transport),
         }
+    }
+
+    /// Hands over `backlog` (events after the cursor read back from the broker, see
+    /// `AppState::resume`) before anything of the hub's, in deliveries of the usual bounds.
+    pub fn with_backlog(mut self, backlog: Option<Backlog>) -> Follower {
+        self.backlog = backlog;
+        self
     }
 
     /// The events after the cursor that may leave now, at most `limit` and at most
@@ -76,14 +86,20 @@ impl Follower {
     pub fn take(&mut self, limit: usize) -> Option<Delivery> {
         // Mark the current seq as seen before reading: a publish after this line wakes us.
         self.wake.borrow_and_update();
-        // The cursor only moves forward from a checked value: never ahead of the feed.
-        let Ok(mut batch) = self.hub.since(self.cursor, limit) else {
-            self.feeding = false;
-            return None;
+        let batch = match self.take_backlog(limit) {
+            Some(batch) => batch,
+            None => {
+                // The cursor only moves forward from a checked value: never ahead of the feed.
+                let Ok(mut batch) = self.hub.since(self.cursor, limit) else {
+                    self.feeding = false;
+                    return None;
+                };
+                let delay = self.network.borrow().added_delay_ms.of(self.transport);
+                self.held_until = batch.hold_back(delay);
+                keep_within_bytes(&mut batch.events, MAX_DELIVERY_BYTES);
+                batch
+            }
         };
-        let delay = self.network.borrow().added_delay_ms.of(self.transport);
-        self.held_until = batch.hold_back(delay);
-        keep_within_bytes(&mut batch.events, MAX_DELIVERY_BYTES);
         if batch.is_empty() {
             return None;
         }
@@ -98,6 +114,25 @@ impl Follower {
         Some(Delivery {
             missed_notice,
             events: batch.events,
+        })
+    }
+
+    /// The next part of the backlog, within the same bounds as any delivery (its events are
+    /// older than the buffer, hence than any added delay: they leave now); `None` once it is
+    /// all handed over. The hub's events follow from its last one.
+    fn take_backlog(&mut self, limit: usize) -> Option<Batch> {
+        let backlog = self.backlog.as_mut()?;
+        let mut events: Vec<Arc<Event>> = backlog.events.iter().take(limit).cloned().collect();
+        keep_within_bytes(&mut events, MAX_DELIVERY_BYTES);
+        backlog.events.drain(..events.len());
+        let missed = std::mem::take(&mut backlog.missed);
+        if backlog.events.is_empty() {
+            self.backlog = None;
+        }
+        (!events.is_empty() || missed > 0).then(|| Batch {
+            events,
+            last_seq: self.hub.last_seq(),
+            missed,
         })
     }
 

@@ -39,11 +39,12 @@ pub async fn long_poll(
     // Dropped unanswered (the client closed while held: actix drops this future), it counts
     // as abandoned, not as an empty answer.
     let owed = state.meter.owed(Transport::LongPoll);
-    let start = state.hub.resume(resume.since, resume.epoch.as_deref());
+    let (start, backlog) = state.resume(resume.since, resume.epoch.as_deref()).await;
     // The bound: a longer hold than the instructor's cap is shortened to it, not refused.
     let cap = state.network.borrow().longpoll_max_ms;
-    // A reset is news in itself: answered at once, even if the new run has no event yet.
-    let hold = if start.reset.is_some() {
+    // A reset is news in itself: answered at once, even if the new run has no event yet; so
+    // are events read back from the broker.
+    let hold = if start.reset.is_some() || backlog.is_some() {
         Duration::ZERO
     } else {
         Duration::from_millis(asked.min(cap))
@@ -56,10 +57,17 @@ pub async fn long_poll(
             _ = dropped.cancelled() => {}
         }
     };
+    let cursor = backlog
+        .as_ref()
+        .map_or(start.cursor, |b| b.next_cursor(start.cursor));
     let batch = state
         .hub
-        .wait_since(start.cursor, usize::MAX, until, stop)
+        .wait_since(cursor, usize::MAX, until, stop)
         .await?;
+    let batch = match backlog {
+        Some(backlog) => backlog.then(batch),
+        None => batch,
+    };
     if dropped.is_cancelled() {
         owed.settled();
         return Ok(broken_response());

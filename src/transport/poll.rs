@@ -21,8 +21,16 @@ pub async fn short_poll(
     let _open = state.meter.connection(Transport::Poll);
     let live = live_since(&req, &state, Transport::Poll, std::time::Instant::now());
     let resume = Resume::of(&req, &QueryParams::of(&req)?)?;
-    let start = state.hub.resume(resume.since, resume.epoch.as_deref());
-    let batch = state.hub.since(start.cursor, usize::MAX)?;
+    let (start, backlog) = state.resume(resume.since, resume.epoch.as_deref()).await;
+    let batch = match backlog {
+        Some(backlog) => {
+            let rest = state
+                .hub
+                .since(backlog.next_cursor(start.cursor), usize::MAX)?;
+            backlog.then(rest)
+        }
+        None => state.hub.since(start.cursor, usize::MAX)?,
+    };
     hold_answer(state.added_delay(Transport::Poll), &state.shutdown).await;
     note_answered(&req, Transport::Poll);
     Ok(answer(

@@ -41,7 +41,7 @@ const MAX_EVENTS_PER_CHUNK: usize = 256;
 /// polyfills' `lastEventId`, or `?since=S&epoch=E` (see `cursor`).
 pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let resume = Resume::of(&req, &QueryParams::of(&req)?)?;
-    let start = state.hub.resume(resume.since, resume.epoch.as_deref());
+    let (start, backlog) = state.resume(resume.since, resume.epoch.as_deref()).await;
     let span = tracing::debug_span!(
         "sse",
         connection = state.connection_id(),
@@ -57,7 +57,8 @@ pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     }
     let stream = EventStream {
         span,
-        follower: Follower::new(&state, Transport::Sse, start.cursor, client_key(&req)),
+        follower: Follower::new(&state, Transport::Sse, start.cursor, client_key(&req))
+            .with_backlog(backlog),
         shutdown: state.shutdown.clone(),
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
         greeting: Some(Bytes::from(greeting)),

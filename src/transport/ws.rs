@@ -58,7 +58,7 @@ where
     let params = QueryParams::of(&req)?;
     let tag = inspect_tag(&params)?;
     let resume = Resume::of(&req, &params)?;
-    let start = state.hub.resume(resume.since, resume.epoch.as_deref());
+    let (start, backlog) = state.resume(resume.since, resume.epoch.as_deref()).await;
 
     let feed_state = state.clone().into_inner();
     let client = client_key(&req);
@@ -75,7 +75,8 @@ where
         for text in greetings(&feed_state, &start) {
             socket.send(&Message::Text(text));
         }
-        let follower = Follower::new(&feed_state, Transport::Ws, start.cursor, client);
+        let follower =
+            Follower::new(&feed_state, Transport::Ws, start.cursor, client).with_backlog(backlog);
         follow(feed_state, follower, client, binary, socket).instrument(life)
     })?;
     let connection = note_handshake(&state, &req, &response, tag, protocol, &SUBPROTOCOLS);
@@ -119,7 +120,9 @@ async fn follow<IO: AsyncRead + AsyncWrite + Unpin>(
             event = socket.next() => match event {
                 SocketEvent::Flushed => {}
                 SocketEvent::Received(Message::Text(text)) => {
-                    if let Some(reply) = chat_from_socket(&state, client, &text) {
+                    // With a broker this waits for its confirm and echo (a few ms, bounded by
+                    // broker::CONFIRM_TIMEOUT and ECHO_TIMEOUT); events wait in the buffer.
+                    if let Some(reply) = chat_from_socket(&state, client, &text).await {
                         socket.send(&Message::Text(reply));
                     }
                 }
@@ -186,8 +189,8 @@ fn frames(delivery: &Delivery, binary: bool) -> Bytes {
 /// `{"type":"error","error":"..."}`, plus `"retry_after"` (seconds) over the chat limit. The
 /// socket stays open either way. The message must be a JSON object (an array or any other
 /// JSON value is refused like bad JSON), and its fields get the same verdict as on every
-/// other transport ([`admit`]).
-fn chat_from_socket(state: &AppState, client: ClientKey, text: &str) -> Option<ByteString> {
+/// other transport ([`admit`]); with a broker that cannot take it, the error says so.
+async fn chat_from_socket(state: &AppState, client: ClientKey, text: &str) -> Option<ByteString> {
     #[derive(Deserialize)]
     #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
     enum ClientMessage {
@@ -195,7 +198,7 @@ fn chat_from_socket(state: &AppState, client: ClientKey, text: &str) -> Option<B
     }
     let refusal = match serde_json::from_str::<JsonObject<ClientMessage>>(text) {
         Ok(JsonObject(ClientMessage::Chat { author, text })) => {
-            match admit(state, client, ChatPost { author, text }) {
+            match admit(state, client, ChatPost { author, text }).await {
                 Ok(_) => return None,
                 Err(refusal) => refusal,
             }
@@ -207,7 +210,7 @@ fn chat_from_socket(state: &AppState, client: ClientKey, text: &str) -> Option<B
     };
     let retry_after = match &refusal {
         ChatRefusal::TooMany(refused) => Some(refused.retry_after_secs()),
-        ChatRefusal::Invalid(_) => None,
+        ChatRefusal::Invalid(_) | ChatRefusal::Unavailable(_) => None,
     };
     Some(error_frame(&refusal.message(), retry_after))
 }

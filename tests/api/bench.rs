@@ -9,7 +9,7 @@ use tokio::{
 
 fn args(transports: &str, clients: usize) -> BenchArgs {
     BenchArgs {
-        url: None,
+        url: Vec::new(),
         transports: transports.split(',').map(str::to_owned).collect(),
         clients,
         rate: 20.0,
@@ -49,6 +49,11 @@ async fn against_a_real_server_every_client_gets_every_event_once() {
 
 /// A server that answers `/api/poll` with seqs 1, 2, 4, 4, 5: 3 is skipped, 4 comes twice.
 async fn scripted_server() -> std::net::SocketAddr {
+    scripted(&[1, 2, 4, 4, 5], 1).await
+}
+
+/// A server whose polls answer `seqs`, each stamped `ts` (last seq 5).
+async fn scripted(seqs: &'static [u64], ts: u64) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -71,10 +76,12 @@ async fn scripted_server() -> std::net::SocketAddr {
                     let path = request.split(' ').nth(1).unwrap_or("/");
                     let body = if let Some(since) = path.strip_prefix("/api/poll?since=") {
                         let since: u64 = since.parse().unwrap_or(0);
-                        let events: Vec<String> = [1u64, 2, 4, 4, 5]
+                        let events: Vec<String> = seqs
                             .iter()
                             .filter(|&&s| s > since)
-                            .map(|s| format!(r#"{{"seq":{s},"ts":1,"kind":"tick","data":{{}}}}"#))
+                            .map(|s| {
+                                format!(r#"{{"seq":{s},"ts":{ts},"kind":"tick","data":{{}}}}"#)
+                            })
                             .collect();
                         format!(
                             r#"{{"events":[{}],"last_seq":5,"missed":0}}"#,
@@ -101,13 +108,32 @@ async fn scripted_server() -> std::net::SocketAddr {
 async fn an_injected_gap_and_duplicate_are_reported() {
     let addr = scripted_server().await;
     let mut args = args("poll", 1);
-    args.url = Some(format!("http://{addr}"));
+    args.url = vec![format!("http://{addr}")];
     let rows = run(args).await.expect("bench runs");
     let row = &rows[0];
     assert_eq!(row.expected, 5);
     assert_eq!(row.received, 4, "1, 2, 4 and 5");
     assert_eq!(row.gaps, 1, "seq 3 never came");
     assert_eq!(row.duplicates, 1, "seq 4 came twice");
+}
+
+#[tokio::test]
+async fn clients_spread_over_several_urls_must_see_the_same_events() {
+    const ALL: &[u64] = &[1, 2, 3, 4, 5];
+    // Two servers that agree: every client complete, none divergent.
+    let (a, b) = (scripted(ALL, 7).await, scripted(ALL, 7).await);
+    let mut agree = args("poll", 4);
+    agree.url = vec![format!("http://{a}"), format!("http://{b}")];
+    let row = &run(agree).await.expect("bench runs")[0];
+    assert_eq!((row.servers, row.received, row.gaps), (2, 20, 0));
+    assert_eq!(row.divergent, 0);
+    // Two that number the same seqs but stamp other events on them: half the clients disagree.
+    let (a, b) = (scripted(ALL, 7).await, scripted(ALL, 8).await);
+    let mut disagree = args("poll", 4);
+    disagree.url = vec![format!("http://{a}"), format!("http://{b}")];
+    let row = &run(disagree).await.expect("bench runs")[0];
+    assert_eq!((row.received, row.gaps), (20, 0), "complete, yet...");
+    assert_eq!(row.divergent, 2, "...two clients saw other events");
 }
 
 #[test]
@@ -137,6 +163,8 @@ fn the_verdict_names_the_best_transport_per_figure_and_warns_about_coarse_cpu() 
         seconds: 10.0,
         loopback_rtt_us: 20,
         p50_over_rtt: p50 as f64 / 20.0,
+        servers: 1,
+        divergent: 0,
         latency: pushlab::meter::new_latency_histogram(),
     };
     let rows = [

@@ -1,4 +1,4 @@
-// lab.test.mjs — the guided experiments (/lab) in headless Chromium: seven experiments in English
+// lab.test.mjs — the guided experiments (/lab) in headless Chromium: eight experiments in English
 // and in French, the student's own figures beside the class's, Apply buttons for the instructor
 // only, and an Apply that really changes the server (and that every lab page then shows).
 //
@@ -12,7 +12,7 @@ import {
 } from "./harness.mjs";
 
 const TOKEN = `lab-test-${Math.random().toString(36).slice(2, 10)}`;
-const LETTERS = ["a", "b", "c", "d", "e", "f", "g"];
+const LETTERS = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
 let server;
 let baseUrl;
@@ -36,7 +36,7 @@ const settingsNow = async () => (await adminApi(baseUrl, TOKEN, "GET", "/api/adm
 const row = (transport, who) => `#figures-table tr[data-transport="${transport}"][data-who="${who}"]`;
 const cell = (transport, who, column) => `${row(transport, who)} td:nth-of-type(${column})`;
 
-/** The seven experiments' titles and the labels of their four parts, as the page shows them. */
+/** The eight experiments' titles and the labels of their four parts, as the page shows them. */
 async function experimentsOf(page) {
   return page.$$eval("article[data-experiment]", (articles) => articles.map((article) => ({
     id: article.dataset.experiment,
@@ -48,7 +48,7 @@ async function experimentsOf(page) {
 }
 
 describe("a student", () => {
-  test("in English: seven experiments, each with goal, setting, observation and question; no Apply button", async () => {
+  test("in English: eight experiments, each with goal, setting, observation and question; no Apply button", async () => {
     const { page, problems } = await openPage(student, `${baseUrl}/lab?lang=en`);
     const experiments = await experimentsOf(page);
     assert.deepEqual(experiments.map((e) => e.id), LETTERS);
@@ -63,6 +63,10 @@ describe("a student", () => {
     assert.match(experiments[3].calls[0], /"rate_hz":0/);
     assert.match(experiments[4].calls.join("\n"), /"kind":"drop","transport":"ws"/);
     assert.match(await page.getAttribute('#experiment-f a.go', "href"), /^\/protocol\?lang=en#echo$/);
+    // (h) needs a cluster: this lone server (no --peer-url) says how to start one.
+    assert.match(await page.textContent("#experiment-h"), /scripts\/class-demo/);
+    assert.match(await page.textContent("#experiment-h .cluster-links"), /no --peer-url/);
+    await page.waitForFunction(() => /Server .* · no broker/.test(document.querySelector("#server-line").textContent), null, { timeout: FEW_SECONDS });
 
     assert.equal(await page.locator("button.apply").count(), 0, "a student cannot apply");
     assert.match(await page.textContent("#role-note"), /Your instructor applies the settings/);
@@ -110,10 +114,10 @@ describe("a student", () => {
     await page.close();
   });
 
-  test("in French: the same seven experiments, in the course's words", async () => {
+  test("in French: the same eight experiments, in the course's words", async () => {
     const { page, problems } = await openPage(student, `${baseUrl}/lab?lang=fr`);
     assert.equal(await page.getAttribute("html", "lang"), "fr");
-    assert.equal((await page.textContent("h1")).trim(), "TP : sept expériences guidées");
+    assert.equal((await page.textContent("h1")).trim(), "TP : huit expériences guidées");
     const experiments = await experimentsOf(page);
     assert.deepEqual(experiments.map((e) => e.id), LETTERS);
     for (const experiment of experiments) {
@@ -158,7 +162,7 @@ describe("the instructor", () => {
   test("gets an Apply button for each setting the server can take", async () => {
     const perExperiment = await lab.$$eval("article[data-experiment]", (articles) =>
       Object.fromEntries(articles.map((a) => [a.dataset.experiment, a.querySelectorAll("button.apply").length])));
-    assert.deepEqual(perExperiment, { a: 1, b: 1, c: 2, d: 1, e: 3, f: 0, g: 0 });
+    assert.deepEqual(perExperiment, { a: 1, b: 1, c: 2, d: 1, e: 3, f: 0, g: 0, h: 0 });
     assert.match(await lab.textContent("#role-note"), /logged in as the instructor/);
   });
 

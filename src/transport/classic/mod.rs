@@ -139,7 +139,7 @@ pub async fn classic_chat(
     // Hidden fields of the page itself: a bad one is dropped, not a reason to lose the message.
     let refresh = form.refresh.as_deref().and_then(|r| r.parse().ok());
     let seen = form.seen.as_deref().and_then(|s| s.parse().ok());
-    match admit(&state, client_key(&req), ChatPost { author, text }) {
+    match admit(&state, client_key(&req), ChatPost { author, text }).await {
         Ok(_) => {
             // The reader's `seen` belongs to the run its page showed: the next load decides.
             let location = page_url(
@@ -157,11 +157,16 @@ pub async fn classic_chat(
             let error = match &refusal {
                 ChatRefusal::TooMany(refused) => PageError::TooMany(refused.retry_after_secs()),
                 ChatRefusal::Invalid(e) => PageError::Chat(e.to_string()),
+                ChatRefusal::Unavailable(e) => PageError::Chat(e.to_string()),
             };
             let mut view = View::new(&req, refresh, None, form.lang, Some(error));
             view.author = form.author.unwrap_or_default();
             view.text = form.text.unwrap_or_default();
             let mut page = show(&state, client_key(&req), view, Instant::now());
+            if let ChatRefusal::Unavailable(_) = refusal {
+                // The server works, its broker does not (RFC 9110 §15.6.4).
+                *page.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            }
             if let ChatRefusal::TooMany(refused) = refusal {
                 *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
                 page.headers_mut().insert(

@@ -180,6 +180,7 @@ fn row(event: &Event, now_us: u64, fresh: bool) -> Row {
     let (value, author, text) = match event.kind {
         Kind::Tick => (Some(data["value"].to_string()), None, None),
         Kind::Chat => (None, text_of("author"), text_of("text")),
+        Kind::Broker => (None, None, None),
     };
     let secs = event.ts_us / 1_000_000;
     Row {

@@ -2,12 +2,13 @@
 // channel of their own back to the server (short poll, long poll, SSE).
 
 import { t } from "../shared/i18n.js";
+import { serverUrl } from "../shared/cluster.js";
 
 /** Publishes a chat message; throws an Error carrying the server's reason when refused. */
 export async function postChat(author, text) {
   let response;
   try {
-    response = await fetch("/api/chat", {
+    response = await fetch(serverUrl("/api/chat"), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ author, text }),

@@ -13,6 +13,7 @@ import { announceRestart, epochParam, isAhead } from "./resume.js";
 import { receivedBytes, resourceTiming, watchResources } from "../measures/resource-bytes.js";
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 import { serverReason } from "./chat.js";
+import { currentServer, onMove, serverUrl, suspect } from "../shared/cluster.js";
 
 class AnswerError extends Error {
   constructor(message, status) {
@@ -44,6 +45,12 @@ export class PollingLoop {
       panel.addBytesDown(bytes);
     });
     panel.onPause((paused) => this.setPaused(paused));
+    // The page moved to another server of the cluster: the next answer comes from there, a
+    // reconnection like any other (the panel checks that it continues from `since`).
+    onMove(() => {
+      this.lost = true;
+      this.recovering = true;
+    });
   }
 
   /** The address of the next request (a subclass adds its own parameters). */
@@ -122,13 +129,16 @@ export class PollingLoop {
 
   /** The answer, and how long the browser kept the request waiting before sending it (ms, null: unknown). */
   async ask(signal) {
-    const url = this.url();
+    const url = serverUrl(this.url());
     const startedAt = performance.now();
     let response;
+    const server = currentServer();
     try {
       response = await fetch(url, { cache: "no-store", signal });
     } catch (error) {
       if (signal.aborted) throw error;
+      // Not reached at all: if that server is gone, the next request goes to another.
+      await suspect(server);
       throw new AnswerError(t("error.network"), 0);
     }
     if (!response.ok) throw new AnswerError(await serverReason(response), response.status);

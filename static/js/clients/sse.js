@@ -12,12 +12,13 @@
 import { t } from "../shared/i18n.js";
 import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
+import { currentServer, onMove, serverUrl, suspect } from "../shared/cluster.js";
 import { announceRestart } from "./resume.js";
 import { sseRecordBytes, sseResponseHeadBytes } from "../wire/estimates.js";
 import { QUEUED_LIMIT_MS } from "../measures/browser-queue.js";
 
 /** Event kinds the feed sends today; EventSource only dispatches named events to listeners. */
-const KINDS = ["tick", "chat"];
+const KINDS = ["tick", "chat", "broker"];
 /** The stream's `retry:` (ms, see src/transport/sse.rs): how long EventSource waits to reconnect. */
 const SSE_RETRY_MS = 2000;
 
@@ -27,6 +28,14 @@ export class SseClient extends PushClient {
     this.source = null;
     this.everOpened = false;
     this.failed = false;
+    // The page moved to another server of the cluster: EventSource would keep retrying the old
+    // one, so the stream is opened again there, from the last id.
+    onMove(() => {
+      if (!this.source) return;
+      this.disconnect();
+      clearTimeout(this.retryTimer);
+      if (!this.panel.paused) this.open({ resuming: true });
+    });
   }
 
   /** `takeover`: the replay is a catch-up already (see PushClient.start), however fast it opens. */
@@ -34,7 +43,8 @@ export class SseClient extends PushClient {
     const path = transportPath("sse");
     // The last id is `<epoch>:<seq>`: sent back whole, it names the run as well as the seq.
     const url = this.lastId == null ? path : `${path}?lastEventId=${encodeURIComponent(this.lastId)}`;
-    const source = new EventSource(url);
+    const source = new EventSource(serverUrl(url));
+    source.server = currentServer();
     this.source = source;
     this.resuming = resuming;
     this.panel.countRequest();
@@ -106,6 +116,7 @@ export class SseClient extends PushClient {
       this.panel.setState("reconnecting", { seconds: (SSE_RETRY_MS / 1000).toFixed(1) });
       this.panel.countRequest();
       this.resumeAskedAt = performance.now() + SSE_RETRY_MS;
+      suspect(source.server); // if its server is gone, onMove reopens the stream elsewhere
       return;
     }
     // CLOSED: EventSource gave up (an HTTP error status, or not an event stream).

@@ -10,6 +10,7 @@
 import { t } from "../shared/i18n.js";
 import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
+import { currentServer, onMove, socketUrl, suspect } from "../shared/cluster.js";
 import { announceRestart, epochParam } from "./resume.js";
 import { frameSize } from "../wire/frames.js";
 import { requestHeadBytes, switchingProtocolsHead, utf8Length } from "../wire/estimates.js";
@@ -20,14 +21,24 @@ export class WsClient extends PushClient {
     this.socket = null;
     /** A socket closed on us (not on purpose): the next open is a reconnection, and counted. */
     this.lost = false;
+    // The page moved to another server of the cluster: its socket there resumes from lastSeq.
+    onMove(() => {
+      if (this.socket && this.socket.readyState !== WebSocket.OPEN) this.reopenNow();
+    });
+  }
+
+  reopenNow() {
+    this.close();
+    if (!this.panel.paused) this.open({ resuming: true });
   }
 
   open({ resuming }) {
     const tag = `dash-${Math.random().toString(36).slice(2, 10)}`;
     const afterSeq = this.lastSeq;
     const since = afterSeq == null ? "" : `&since=${afterSeq}${epochParam(this.epoch)}`;
-    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${transportPath("ws")}?inspect=${tag}${since}`;
+    const url = socketUrl(`${transportPath("ws")}?inspect=${tag}${since}`);
     const socket = new WebSocket(url);
+    socket.server = currentServer();
     this.socket = socket;
     this.panel.countRequest();
     if (!resuming) this.panel.setState("connecting");
@@ -50,6 +61,8 @@ export class WsClient extends PushClient {
 
   /** The upgrade's bytes: the request as the server logged it, the 101 answer rebuilt. */
   async countHandshake(tag, protocol) {
+    // The handshake log is read from the page's own server only (not a CORS endpoint).
+    if (currentServer() !== location.origin) return;
     try {
       const response = await fetch(`/api/handshake/${tag}`, { cache: "no-store" });
       if (!response.ok) return;
@@ -95,6 +108,8 @@ export class WsClient extends PushClient {
     if (socket !== this.socket) return; // an old socket, closed on purpose (pause)
     this.lost = true;
     this.panel.showError(t("error.ws_closed", { code: close.code, reason: close.reason || t("error.no_reason") }));
+    // A server that is gone (not merely a dropped socket) is left for another of the cluster.
+    if (close.code === 1006 || close.code === 1001) await suspect(socket.server);
     await this.retryLater();
   }
 

@@ -5,8 +5,11 @@
 // Why a WebSocket and not /api/stats/stream (SSE, the same records): a browser keeps at most six
 // HTTP/1.1 connections per server for ALL its tabs, and a stream held by every open page would
 // spend one of them for good; WebSockets are counted apart. Reconnects by itself, with backoff.
+// In a cluster the stats are those of the server the page follows now (each record names it):
+// when that server is gone the page moves to another (shared/cluster.js), and the socket with it.
 
 import { Backoff } from "../clients/backoff.js";
+import { currentServer, onMove, socketUrl, suspect } from "../shared/cluster.js";
 
 /** The stats socket's path (PROTOCOL.md: the same records as /api/stats/stream). */
 export const STATS_SOCKET_PATH = "/api/stats/ws";
@@ -23,8 +26,8 @@ export function followStats({ onWindow, onStats, onState }) {
   let closed = false;
 
   const connect = () => {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const current = new WebSocket(`${scheme}://${location.host}${STATS_SOCKET_PATH}`);
+    const server = currentServer();
+    const current = new WebSocket(socketUrl(STATS_SOCKET_PATH));
     socket = current;
     current.onopen = () => {
       backoff.reset();
@@ -35,13 +38,24 @@ export function followStats({ onWindow, onStats, onState }) {
       if (record.type === "window") onWindow(record.samples);
       else if (record.type === "stats") onStats(record);
     };
-    current.onclose = () => {
+    current.onclose = async () => {
       if (closed || current !== socket) return;
       onState("reconnecting");
+      // Its server gone, the page moves (and onMove reconnects at once); else retry here.
+      if (await suspect(server)) return;
+      clearTimeout(retry);
       retry = setTimeout(connect, backoff.next());
     };
   };
   connect();
+  onMove(() => {
+    if (closed) return;
+    clearTimeout(retry);
+    const old = socket;
+    socket = null;
+    old?.close(1000, "moved to another server");
+    connect();
+  });
   return {
     close() {
       closed = true;

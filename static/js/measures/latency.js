@@ -5,7 +5,9 @@
 // `/api/time` several times, and trust the round trip that was fastest, assuming the server
 // read its clock halfway through it. Then latency = (our clock + offset) - event.ts.
 // Latencies are sent in batches to `POST /api/client-metrics`, which folds them into the
-// `client_latency_us` histogram of the transport.
+// `client_latency_us` histogram of the transport (of the server the page follows now).
+
+import { currentServer, serverUrl } from "../shared/cluster.js";
 
 /** Microseconds on a clock that runs like the wall clock but never jumps (performance.now). */
 export function nowMicros() {
@@ -75,9 +77,13 @@ export class LatencyReporter {
   async flush() {
     if (this.pending.length === 0) return;
     const latencies_us = this.pending.splice(0, 1000);
+    // Reports go to the page's own server only: another server of the cluster does not take
+    // them from this page's origin (they are not among the endpoints CORS opens), and its own
+    // pages report there.
+    if (currentServer() !== location.origin) return;
     if (Date.now() < this.quietUntil) return;
     try {
-      const response = await fetch("/api/client-metrics", {
+      const response = await fetch(serverUrl("/api/client-metrics"), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ transport: this.transport, latencies_us, offset_us: Math.round(this.offset.offsetUs) }),

@@ -1,10 +1,10 @@
 // strings/lab.js — the texts of the lab (/lab), in English and French: the page, the "you and
-// the class" table, and the seven experiments (goal, setting, what to observe, question). The
+// the class" table, and the eight experiments (goal, setting, what to observe, question). The
 // French follows the course slides' words: polling court, long polling, poignée de main,
 // sous-protocole, en-têtes, trame, Cross-Site Request Forgery. Gathered by shared/i18n.js.
 
 export const LAB_STRINGS = {
-  "lab.title": { en: "Lab: seven guided experiments", fr: "TP : sept expériences guidées" },
+  "lab.title": { en: "Lab: eight guided experiments", fr: "TP : huit expériences guidées" },
   "lab.intro": {
     en: "Each experiment gives a goal, the exact setting, what to watch and a question for your report. This page follows the feed itself, five ways, like the dashboard: the table shows <strong>your</strong> figures (this page) beside the <strong>class's</strong> (the server's totals, every client together). Keep the dashboard open in another tab for the charts.",
     fr: "Chaque expérience donne un objectif, le réglage exact, ce qu'il faut observer et une question pour votre compte rendu. Cette page suit elle-même le flux de cinq façons, comme le tableau de bord : le tableau montre <strong>vos</strong> chiffres (cette page) à côté de ceux de la <strong>classe</strong> (les totaux du serveur, tous clients confondus). Gardez le tableau de bord ouvert dans un autre onglet pour les graphiques.",
@@ -200,5 +200,29 @@ export const LAB_STRINGS = {
   "lab.g.question": {
     en: "Why does this limit hurt SSE and long polling but hardly short polling? With each dashboard tab holding its own SSE stream, stats stream and long poll, how many tabs would stall the whole browser? Why is a WebSocket not counted, and what would HTTP/2 change?",
     fr: "Pourquoi cette limite gêne-t-elle SSE et le long polling, mais à peine le polling court ? Si chaque onglet du tableau de bord gardait son propre flux SSE, son flux de statistiques et son long polling, combien d'onglets bloqueraient tout le navigateur ? Pourquoi une WebSocket n'est-elle pas comptée, et que changerait HTTP/2 ?",
+  },
+
+  // (h) two servers, one feed.
+  "lab.h.title": { en: "(h) Two servers, one feed: RabbitMQ between them", fr: "(h) Deux serveurs, un flux : RabbitMQ entre les deux" },
+  "lab.h.goal": {
+    en: "See the architecture the slides end on: web servers push to browsers over WebSocket while an AMQP broker (RabbitMQ) carries the events between them. Then stop a server, and lose no event.",
+    fr: "Voir l'architecture sur laquelle finissent les diapositives : des serveurs web poussent vers les navigateurs en WebSocket pendant qu'un broker AMQP (RabbitMQ) transporte les événements entre eux. Puis arrêter un serveur sans perdre un événement.",
+  },
+  "lab.h.setting": {
+    en: "The instructor runs scripts/class-demo: a RabbitMQ and two pushlab servers on ports 8080 and 8081, both with --broker on the same stream and each naming the other with --peer-url. Half the room opens the dashboard of one server, half the other's (links below). Then the instructor stops the server on 8080 (Ctrl-C in its terminal).",
+    fr: "L'enseignant lance scripts/class-demo : un RabbitMQ et deux serveurs pushlab sur les ports 8080 et 8081, tous deux avec --broker sur le même stream et chacun nommant l'autre par --peer-url. La moitié de la salle ouvre le tableau de bord d'un serveur, l'autre moitié celui de l'autre (liens ci-dessous). Puis l'enseignant arrête le serveur du port 8080 (Ctrl-C dans son terminal).",
+  },
+  "lab.h.servers": { en: "The servers of this page's cluster:", fr: "Les serveurs de la grappe de cette page :" },
+  "lab.h.alone": {
+    en: "This server names no other (no --peer-url): start the demo with scripts/class-demo, or give each server --broker and --peer-url.",
+    fr: "Ce serveur n'en nomme aucun autre (pas de --peer-url) : lancez la démonstration avec scripts/class-demo, ou donnez à chaque serveur --broker et --peer-url.",
+  },
+  "lab.h.observe": {
+    en: "Both dashboards show the <strong>same seqs</strong> at the same times: RabbitMQ's stream numbers each event once for every server (seq = its offset in the stream + 1), and one server only runs the generator (the line under the dashboard's title says which). A chat posted on one server appears on the other within milliseconds. The <em>Broker hop</em> card shows what the detour costs: publish, then read back from RabbitMQ. When the server on 8080 stops, its dashboards read <em>… stopped answering: now following http://…:8081</em>, and each panel <em>reconnected ×1 · resumed after seq N · missed 0</em> (except the classic page: it is a document of the stopped server). Stop RabbitMQ instead (<code>scripts/rabbitmq stop</code>): both servers say <em>broker unreachable</em>, chats are refused (503), connections stay open, and the feed goes on from where it was once RabbitMQ is back.",
+    fr: "Les deux tableaux de bord montrent les <strong>mêmes seq</strong> aux mêmes instants : le stream de RabbitMQ numérote chaque événement une seule fois pour tous les serveurs (seq = sa position dans le stream + 1), et un seul serveur fait tourner le générateur (la ligne sous le titre du tableau de bord dit lequel). Un chat posté sur un serveur apparaît sur l'autre en quelques millisecondes. La carte <em>Passage par le broker</em> montre ce que coûte le détour : publier, puis relire depuis RabbitMQ. Quand le serveur du port 8080 s'arrête, ses tableaux de bord affichent <em>… ne répond plus : suivi désormais par http://…:8081</em>, et chaque panneau <em>reconnecté ×1 · reprise après seq N · manqués : 0</em> (sauf la page classique : c'est un document du serveur arrêté). Arrêtez plutôt RabbitMQ (<code>scripts/rabbitmq stop</code>) : les deux serveurs annoncent <em>broker injoignable</em>, les chats sont refusés (503), les connexions restent ouvertes, et le flux reprend là où il en était au retour de RabbitMQ.",
+  },
+  "lab.h.question": {
+    en: "Why can a client resume on the other server with the same <code>since</code>, and what would go wrong if each server numbered its own events? Compare the broker hop with a WebSocket's delivery delay: what does the broker cost, and what does it buy?",
+    fr: "Pourquoi un client peut-il reprendre sur l'autre serveur avec le même <code>since</code>, et que se passerait-il si chaque serveur numérotait ses propres événements ? Comparez le passage par le broker au délai de livraison d'une WebSocket : que coûte le broker, et qu'apporte-t-il ?",
   },
 };

@@ -18,6 +18,8 @@ import { CostTable } from "./cost-table.js";
 import { LiveSettings, conditionTexts } from "../../live/settings.js";
 import { PollSuggestion } from "../../live/poll-suggestion.js";
 import { downloadChartsPng } from "./chart-export.js";
+import { ServerLine } from "../../live/server-line.js";
+import { HopHistogram } from "./hop.js";
 
 const AUTHOR_KEY = "pushlab.author";
 
@@ -141,6 +143,8 @@ latencySource.addEventListener("change", () => charts.setLatencySource(latencySo
 const costTable = new CostTable(document.getElementById("cost-table"));
 const statsState = document.getElementById("stats-state");
 const liveSettings = new LiveSettings(document.getElementById("live-settings"));
+const serverLine = new ServerLine(document.getElementById("server-line"));
+const hop = new HopHistogram(document.getElementById("hop-card"));
 
 const pngButton = document.getElementById("charts-png");
 const exportError = document.getElementById("export-error");
@@ -178,6 +182,8 @@ followStats({
     costTable.update(stats.transports);
     charts.addSample(stats.sample);
     showInstructorSettings(stats.feed, stats.faults);
+    serverLine.update(stats);
+    hop.update(stats.broker);
   },
   onState: (state) => {
     statsState.textContent = state === "open" ? "" : t(`error.stats_${state}`);

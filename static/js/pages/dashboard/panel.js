@@ -319,5 +319,6 @@ export function summarize(event) {
     const pad = typeof data.pad === "string" ? ` (+${data.pad.length} B)` : "";
     return `${t("feed.tick")} ${data.value}${pad}`;
   }
+  if (event.kind === "broker") return t("feed.broker", { offset: data.offset });
   return event.kind;
 }

@@ -1,19 +1,23 @@
-// pages/lab/experiments.js — the seven guided experiments of the lab, (a) to (g): for each, its
+// pages/lab/experiments.js — the eight guided experiments of the lab, (a) to (h): for each, its
 // goal, the exact setting, what to observe and a question for the report (texts in strings/lab.js),
 // and the admin API calls that apply the setting. Everyone sees the setting and whether it is in
 // force now; only the instructor (console cookie) gets the Apply buttons, which make those calls.
 // (g) sets nothing on the server: its probe (connection-limit.js) runs in the student's browser.
+// (h) needs two servers on one broker (scripts/class-demo): its setting links to them.
 
 import { el } from "../../shared/dom.js";
 import { t } from "../../shared/i18n.js";
 import { injectFault, putSettings, resetStats } from "../../controls/admin-api.js";
 import { ControlReport } from "../../controls/report.js";
 import { buildProbes } from "./connection-limit.js";
+import { knownServers } from "../../shared/cluster.js";
 
 /**
  * Each action: `settings` for PUT /api/admin/settings, `reset` to zero the statistics after
  * (so the class's figures measure the experiment only), `fault` for POST /api/admin/fault.
- * `label` names the button when an experiment has more than one.
+ * `label` names the button when an experiment has more than one. `cluster`: the setting lists
+ * the servers of this page's cluster, each a link to its dashboard (the setting is the
+ * servers themselves: the page cannot start them).
  */
 export const EXPERIMENTS = [
   { id: "a", actions: [{ settings: { rate_hz: 1, poll_interval_ms: 2000, paused: false }, reset: true }] },
@@ -36,6 +40,7 @@ export const EXPERIMENTS = [
   },
   { id: "f", actions: [], link: "/protocol#echo" },
   { id: "g", actions: [], probe: true },
+  { id: "h", actions: [], cluster: true },
 ];
 
 /** Whether every setting of `action` is what the server holds now (faults are moments: never). */
@@ -61,7 +66,15 @@ async function runAction(action) {
   return settings;
 }
 
-/** Builds the seven cards into `container`; returns update(feed), which redraws "in effect". */
+/** The servers of this page's cluster, each a link to its dashboard; a note when it has none. */
+function clusterLinks(lang) {
+  const servers = knownServers();
+  if (servers.length < 2) return el("p", { class: "cluster-links small" }, t("lab.h.alone"));
+  const links = servers.map((origin) => el("a", { href: `${origin}/?lang=${lang}` }, origin));
+  return el("p", { class: "cluster-links" }, t("lab.h.servers"), " ", ...links.flatMap((a, i) => (i ? [" · ", a] : [a])));
+}
+
+/** Builds the eight cards into `container`; returns update(feed), which redraws "in effect". */
 export function renderExperiments(container, { instructor, lang }) {
   const badges = [];
   for (const experiment of EXPERIMENTS) {
@@ -69,6 +82,7 @@ export function renderExperiments(container, { instructor, lang }) {
     const setting = el("dd", {}, el("p", {}, t(key("setting"))));
     for (const action of experiment.actions) setting.append(buildAction(action, { instructor, badges }));
     if (experiment.probe) setting.append(buildProbes());
+    if (experiment.cluster) setting.append(clusterLinks(lang));
     if (experiment.link) {
       const [path, hash] = experiment.link.split("#");
       setting.append(el("p", {}, el("a", { href: `${path}?lang=${lang}#${hash}`, class: "go" }, t(key("link")))));

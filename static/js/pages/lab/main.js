@@ -1,4 +1,4 @@
-// pages/lab/main.js — the page at /lab: the seven guided experiments (experiments.js) beside a table
+// pages/lab/main.js — the page at /lab: the eight guided experiments (experiments.js) beside a table
 // of this student's own figures and the class's (figures.js).
 //
 // The page follows the feed itself, five ways, with the dashboard's own clients
@@ -16,6 +16,7 @@ import { LiveSettings } from "../../live/settings.js";
 import { PollSuggestion } from "../../live/poll-suggestion.js";
 import { LabRow, buildFiguresTable } from "./figures.js";
 import { renderExperiments } from "./experiments.js";
+import { ServerLine } from "../../live/server-line.js";
 
 setUpChrome();
 
@@ -61,9 +62,11 @@ setInterval(() => Object.values(rows).forEach((row) => row.scheduleRender()), 10
 
 const liveSettings = new LiveSettings($("live-settings"));
 const statsState = $("stats-state");
+const serverLine = new ServerLine($("server-line"));
 followStats({
   onWindow: () => {},
   onStats: (stats) => {
+    serverLine.update(stats);
     for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], stats.sample?.transports?.[id]);
     if (stats.feed) {
       liveSettings.update(stats.feed, stats.faults);

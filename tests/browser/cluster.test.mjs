@@ -1,0 +1,100 @@
+// cluster.test.mjs — lab experiment (h), walked in Chromium: two pushlab servers share one feed
+// through the RabbitMQ that scripts/test starts (PUSHLAB_TEST_BROKER; skipped without it). A
+// dashboard on the first shows the same seqs as the second and a chat posted on the second;
+// then the first server stops, and the dashboard moves to the second: every panel but the
+// classic page resumes there with nothing missed.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { FEW_SECONDS, launchBrowser, openPage, pageBugs, screenshot, startServer, stopServer } from "./harness.mjs";
+
+const BROKER = process.env.PUSHLAB_TEST_BROKER;
+const MOVING = ["poll", "longpoll", "sse", "ws"];
+const panel = (transport) => `.panel[data-transport="${transport}"]`;
+
+let first;
+let second;
+let browser;
+
+/** A port nobody listens on now (the servers must know each other's address before they start). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+before(async () => {
+  if (!BROKER) return;
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await stopServer(first);
+  await stopServer(second);
+});
+
+test("experiment (h): two servers, one feed; the dashboard of a stopped server moves to the other with nothing missed", { skip: !BROKER && "PUSHLAB_TEST_BROKER is not set (scripts/test sets it)" }, async () => {
+  const stream = `pushlab.test.browser.${process.pid}.${Date.now()}`;
+  const [portA, portB] = [await freePort(), await freePort()];
+  const [urlA, urlB] = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`];
+  const cluster = (name, peer) => ["--broker", BROKER, "--broker-stream", stream, "--server-name", name, "--peer-url", peer];
+  ({ child: first } = await startServer(cluster("A", urlB), { bind: `127.0.0.1:${portA}` }));
+  ({ child: second } = await startServer(cluster("B", urlA), { bind: `127.0.0.1:${portB}` }));
+
+  const context = await browser.newContext();
+  const { page, problems } = await openPage(context, `${urlA}/?lang=en`);
+  await page.waitForFunction(() => /Server A \(127\.0\.0\.1:\d+\) · broker connected/.test(document.querySelector("#server-line").textContent), null, { timeout: FEW_SECONDS });
+  for (const transport of MOVING) {
+    await page.waitForSelector(`${panel(transport)} .feed li[data-seq]`, { timeout: FEW_SECONDS });
+  }
+
+  // The same seqs on both servers: the newest the page shows is the same event on B.
+  const shown = await page.$eval(`${panel("ws")} .feed li[data-seq]`, (li) => ({ seq: Number(li.dataset.seq), ts: Number(li.dataset.ts) }));
+  const onB = await (await fetch(`${urlB}/api/poll?since=${shown.seq - 1}`)).json();
+  assert.equal(onB.events[0].seq, shown.seq);
+  assert.equal(onB.events[0].ts, shown.ts, "the same event, with the same ts, on both servers");
+
+  // A chat posted on B reaches the dashboard of A, every panel.
+  const posted = await fetch(`${urlB}/api/chat`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ author: "bea", text: "from server B" }),
+  });
+  assert.equal(posted.status, 201);
+  const chat = await posted.json();
+  for (const transport of MOVING) {
+    await page.waitForSelector(`${panel(transport)} .feed li[data-seq="${chat.seq}"]`, { timeout: FEW_SECONDS });
+  }
+
+  // Server A stops: the page moves to B and every panel resumes there, nothing missed.
+  await stopServer(first);
+  await page.waitForFunction((b) => {
+    const line = document.querySelector("#server-line").textContent;
+    return line.includes("Server B") && line.includes(`now following ${b}`);
+  }, urlB, { timeout: FEW_SECONDS * 2 });
+  for (const transport of MOVING) {
+    await page.waitForFunction(
+      (selector) => {
+        const element = document.querySelector(selector);
+        return Number(element.dataset.reconnects) >= 1 && element.dataset.recoveryMissed === "0";
+      },
+      panel(transport),
+      { timeout: FEW_SECONDS * 2 },
+    );
+  }
+  // And the feed goes on there (the generator moved to B when A stopped).
+  const resumedAt = await page.$eval(`${panel("ws")} .feed li[data-seq]`, (li) => Number(li.dataset.seq));
+  await page.waitForFunction(([selector, seq]) => Number(document.querySelector(selector).dataset.seq) > seq + 3,
+    [`${panel("ws")} .feed li[data-seq]`, resumedAt], { timeout: FEW_SECONDS });
+  await screenshot(page, "dashboard-moved-to-second-server.png");
+  // The stopped server's requests failed on the way (that is the point); no page bug.
+  assert.deepEqual(pageBugs(problems), []);
+  await context.close();
+});
