@@ -31,6 +31,7 @@ async fn a_broker_that_cannot_be_reached_stops_the_start_with_a_clear_error() {
 async fn two_servers_show_the_same_feed_with_one_generator() {
     let Some(broker) = broker_url() else { return };
     let stream = fresh_stream("same");
+    let _forget = cluster::Forget::new(&broker, &stream);
     let a = Node::start(&broker, &stream, "a", &["--rate", "20"]).await;
     let b = Node::start(&broker, &stream, "b", &["--rate", "20"]).await;
 
@@ -120,6 +121,7 @@ async fn two_servers_show_the_same_feed_with_one_generator() {
 async fn a_client_resumes_on_the_other_server_where_it_stopped() {
     let Some(broker) = broker_url() else { return };
     let stream = fresh_stream("resume");
+    let _forget = cluster::Forget::new(&broker, &stream);
     let a = Node::start(&broker, &stream, "a", &["--rate", "50"]).await;
     let b = Node::start(&broker, &stream, "b", &["--rate", "50"]).await;
 
@@ -182,6 +184,7 @@ async fn a_client_resumes_on_the_other_server_where_it_stopped() {
 async fn a_restarted_server_continues_exactly_and_replays_older_resumes_from_the_stream() {
     let Some(broker) = broker_url() else { return };
     let stream = fresh_stream("restart");
+    let _forget = cluster::Forget::new(&broker, &stream);
     // A tiny buffer: most resumes are older than it, and must come from the stream.
     let extra = ["--rate", "50", "--buffer", "16"];
     let mut a = Node::start(&broker, &stream, "a", &extra).await;
@@ -233,6 +236,7 @@ async fn a_restarted_server_continues_exactly_and_replays_older_resumes_from_the
 async fn a_server_with_other_retention_is_refused_at_start() {
     let Some(broker) = broker_url() else { return };
     let stream = fresh_stream("retention-flags");
+    let _forget = cluster::Forget::new(&broker, &stream);
     let _a = Node::start(&broker, &stream, "a", &[]).await;
     let args = cluster::node_args(&broker, &stream, "b", &["--broker-max-age", "1h"]);
     let (code, log) = spawn(args, "127.0.0.1:0", "b")
@@ -251,6 +255,7 @@ async fn a_server_with_other_retention_is_refused_at_start() {
 async fn what_retention_removed_is_reported_as_missed() {
     let Some(broker) = broker_url() else { return };
     let stream = fresh_stream("retention");
+    let _forget = cluster::Forget::new(&broker, &stream);
     let extra = [
         "--rate",
         "0",
@@ -297,6 +302,7 @@ async fn what_retention_removed_is_reported_as_missed() {
 async fn the_feed_settings_are_the_clusters_whichever_server_is_told() {
     let Some(broker) = broker_url() else { return };
     let stream = fresh_stream("settings");
+    let _forget = cluster::Forget::new(&broker, &stream);
     let a = Node::start(&broker, &stream, "a", &["--rate", "20"]).await;
     let b = Node::start(&broker, &stream, "b", &["--rate", "20"]).await;
     a.until_seq(5).await;
@@ -361,6 +367,7 @@ async fn the_feed_settings_are_the_clusters_whichever_server_is_told() {
 async fn a_burst_the_brokers_queue_cannot_take_says_what_it_dropped() {
     let Some(broker) = broker_url() else { return };
     let stream = fresh_stream("burst");
+    let _forget = cluster::Forget::new(&broker, &stream);
     let a = Node::start(&broker, &stream, "a", &["--rate", "0"]).await;
     let burst = || a.admin("POST", "/api/admin/burst", r#"{"count":10000}"#);
     let first = burst().await.json();

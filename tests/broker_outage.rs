@@ -55,6 +55,7 @@ async fn the_broker_stopped_and_started_under_load_loses_nothing() {
         return;
     }
     let stream = fresh_stream("outage");
+    let _forget = cluster::Forget::new(&broker, &stream);
     let a = Node::start(&broker, &stream, "a", &["--rate", "20"]).await;
     let b = Node::start(&broker, &stream, "b", &["--rate", "20"]).await;
     let epoch = a.poll("").await["epoch"].as_str().unwrap().to_owned();

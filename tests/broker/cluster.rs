@@ -47,6 +47,58 @@ pub fn fresh_stream(test: &str) -> String {
     )
 }
 
+/// Deletes a test's queues (the stream, `.epoch`, `.settings`) when dropped, however the test
+/// ends, so that runs do not pile streams up in `target/rabbitmq/`. Declare it before the
+/// nodes: they stop first (locals drop in reverse order).
+pub struct Forget {
+    broker: String,
+    stream: String,
+}
+
+impl Forget {
+    pub fn new(broker: &str, stream: &str) -> Forget {
+        Forget {
+            broker: broker.to_owned(),
+            stream: stream.to_owned(),
+        }
+    }
+}
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        let (broker, stream) = (self.broker.clone(), self.stream.clone());
+        // A runtime of its own on a thread of its own: a drop cannot await.
+        let done = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let connection = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    lapin::Connection::connect(&broker, lapin::ConnectionProperties::default()),
+                )
+                .await
+                .ok()?
+                .ok()?;
+                for name in [
+                    stream.clone(),
+                    format!("{stream}.epoch"),
+                    format!("{stream}.settings"),
+                ] {
+                    let channel = connection.create_channel().await.ok()?;
+                    let _ = channel
+                        .queue_delete(name.as_str().into(), Default::default())
+                        .await;
+                }
+                let _ = connection.close(200, "test done".into()).await;
+                Some(())
+            })
+        });
+        let _ = done.join();
+    }
+}
+
 fn rand_u32() -> u32 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

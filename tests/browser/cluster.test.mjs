@@ -7,7 +7,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { FEW_SECONDS, launchBrowser, openPage, pageBugs, screenshot, startServer, stopServer } from "./harness.mjs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { FEW_SECONDS, ROOT, launchBrowser, openPage, pageBugs, screenshot, startServer, stopServer } from "./harness.mjs";
 
 const BROKER = process.env.PUSHLAB_TEST_BROKER;
 const MOVING = ["poll", "longpoll", "sse", "ws"];
@@ -16,6 +18,8 @@ const panel = (transport) => `.panel[data-transport="${transport}"]`;
 let first;
 let second;
 let browser;
+/** The test's stream: its queues are deleted at the end (scripts/rabbitmq's node). */
+const stream = `pushlab.test.browser.${process.pid}.${Date.now()}`;
 
 /** A port nobody listens on now (the servers must know each other's address before they start). */
 function freePort() {
@@ -38,10 +42,14 @@ after(async () => {
   await browser?.close();
   await stopServer(first);
   await stopServer(second);
+  if (BROKER) {
+    for (const name of [stream, `${stream}.epoch`, `${stream}.settings`]) {
+      spawnSync(join(ROOT, "scripts", "rabbitmq"), ["ctl", "delete_queue", name], { stdio: "ignore" });
+    }
+  }
 });
 
 test("experiment (h): two servers, one feed; the dashboard of a stopped server moves to the other with nothing missed", { skip: !BROKER && "PUSHLAB_TEST_BROKER is not set (scripts/test sets it)" }, async () => {
-  const stream = `pushlab.test.browser.${process.pid}.${Date.now()}`;
   const [portA, portB] = [await freePort(), await freePort()];
   const [urlA, urlB] = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`];
   const cluster = (name, peer) => ["--broker", BROKER, "--broker-stream", stream, "--server-name", name, "--peer-url", peer];
