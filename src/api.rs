@@ -109,9 +109,10 @@ pub async fn get_stats(state: web::Data<AppState>) -> HttpResponse {
         .json(stats(&state))
 }
 
-/// `GET /api/stats/window`: the last 60 one-second samples, oldest first.
+/// `GET /api/stats/window`: the last 60 one-second samples, oldest first, and the server they
+/// are of.
 pub async fn get_window(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "samples": state.meter.window() }))
+    HttpResponse::Ok().json(json!({ "samples": state.meter.window(), "server": state.server }))
 }
 
 /// How often the stats stream (SSE and WebSocket alike) sends an update.
@@ -131,16 +132,19 @@ fn record_json<T: Serialize>(kind: Option<&'static str>, body: &T) -> String {
     serde_json::to_string(&Record { kind, body }).unwrap_or_default()
 }
 
-/// The stream's first record, `window`: `{"samples": [...]}`, the last 60 one-second samples.
+/// The stream's first record, `window`: `{"samples": [...], "server": {...}}`, the last 60
+/// one-second samples and the server they are of.
 fn window_record(state: &AppState, kind: Option<&'static str>) -> String {
     #[derive(Serialize)]
-    struct Window {
+    struct Window<'a> {
         samples: Vec<WindowSample>,
+        server: &'a ServerIdentity,
     }
     record_json(
         kind,
         &Window {
             samples: state.meter.window(),
+            server: &state.server,
         },
     )
 }

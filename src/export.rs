@@ -137,7 +137,8 @@ pub async fn window_csv_download(state: web::Data<AppState>) -> HttpResponse {
 
 /// `GET /api/export/window.json`: the same samples as `/api/stats/window`, as a file.
 pub async fn window_json_download(state: web::Data<AppState>) -> HttpResponse {
-    let body = serde_json::json!({ "samples": state.meter.window() }).to_string();
+    let body =
+        serde_json::json!({ "samples": state.meter.window(), "server": state.server }).to_string();
     download(body, "window", "json", "application/json")
 }
 

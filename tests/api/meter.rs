@@ -404,3 +404,28 @@ async fn the_stats_socket_sends_the_window_then_an_update_every_second_and_is_no
         "not a feed socket"
     );
 }
+
+#[tokio::test]
+async fn every_stats_answer_names_the_server_that_gave_it() {
+    let app = crate::helpers::spawn_with(|c| c.server_name = Some("salle-B".into())).await;
+    let stats = app.stats().await;
+    assert_eq!(stats["server"]["name"], "salle-B");
+    assert_eq!(stats["server"]["addr"], app.addr.to_string());
+    assert!(
+        stats.get("broker").is_none(),
+        "no broker, no broker figures"
+    );
+    let window = app.get_json("/api/stats/window").await;
+    assert_eq!(window["server"]["name"], "salle-B");
+    let health = app.get_json("/healthz").await;
+    assert_eq!(health["server"], "salle-B");
+    let metrics = app.conn().await.get("/metrics").await.text();
+    let line = format!("pushlab_server{{name=\"salle-B\",addr=\"{}\"}} 1", app.addr);
+    assert!(metrics.contains(&line), "{metrics}");
+    // Without --server-name, its address.
+    let plain = spawn_app().await;
+    assert_eq!(
+        plain.stats().await["server"]["name"],
+        plain.addr.to_string()
+    );
+}
