@@ -42,6 +42,9 @@ struct Inner {
     /// The last published `seq`. A `watch` wakes every waiting follower with one store, and a
     /// follower that was busy sees only the newest value: it then reads the ring from its cursor.
     last_seq: watch::Sender<u64>,
+    /// The same seq for the workers' fan-out lanes (`transport::fanout`): apart, so that
+    /// [`Hub::follower_count`] counts connections only, not the one lane per worker.
+    lanes: watch::Sender<u64>,
 }
 
 struct Ring {
@@ -195,6 +198,7 @@ impl Hub {
     fn build(capacity: usize, epoch: &str, ahead_allowance: u64) -> Hub {
         let capacity = capacity.max(1);
         let (last_seq, _) = watch::channel(0);
+        let (lanes, _) = watch::channel(0);
         Hub {
             inner: Arc::new(Inner {
                 epoch: Arc::from(epoch),
@@ -206,8 +210,16 @@ impl Hub {
                     last_ts_us: 0,
                 }),
                 last_seq,
+                lanes,
             }),
         }
+    }
+
+    /// Wakes every follower and every fan-out lane: `seq` is now the last. Called after the ring
+    /// lock is released, so that whoever wakes finds the event already stored.
+    fn announce(&self, seq: u64) {
+        self.inner.last_seq.send_replace(seq);
+        self.inner.lanes.send_replace(seq);
     }
 
     /// Numbers, timestamps, encodes and stores one event, then wakes every follower.
@@ -249,8 +261,7 @@ impl Hub {
             ring.last_ts_us = ts_us;
             event
         };
-        // After the ring lock is released: a woken follower finds the event already stored.
-        self.inner.last_seq.send_replace(event.seq);
+        self.announce(event.seq);
         event
     }
 
@@ -292,7 +303,7 @@ impl Hub {
             ring.last_ts_us = ring.last_ts_us.max(ts_us);
             event
         };
-        self.inner.last_seq.send_replace(event.seq);
+        self.announce(event.seq);
         Ok(event)
     }
 
@@ -311,7 +322,7 @@ impl Hub {
             ring.events.clear();
             ring.last_seq = last_lost;
         }
-        self.inner.last_seq.send_replace(last_lost);
+        self.announce(last_lost);
     }
 
     /// An event of this run encoded like a stored one, but not stored: for events read back
@@ -446,6 +457,17 @@ impl Hub {
     /// A wake-up handle: `changed()` resolves after the next publish.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.inner.last_seq.subscribe()
+    }
+
+    /// A wake-up handle for a worker's fan-out lane: like [`Hub::subscribe`], but not counted
+    /// by [`Hub::follower_count`] (the lane follows for connections that are counted already).
+    pub fn subscribe_lane(&self) -> watch::Receiver<u64> {
+        self.inner.lanes.subscribe()
+    }
+
+    /// True when `other` is a handle on this same feed.
+    pub fn is_same(&self, other: &Hub) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Waits until an event after `cursor` exists, `until` passes or `stop` resolves; returns

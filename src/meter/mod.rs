@@ -67,6 +67,10 @@ struct TransportMeter {
     connections_closed: Counter,
     /// Not reset with the others: it counts what is open now, whenever it was opened.
     connections_active: AtomicI64,
+    /// Not reset either: the connections a worker's fan-out lane follows for now.
+    fanout_seated: AtomicI64,
+    /// Publishes handed to a fan-out lane: about one per worker per publish.
+    fanout_rounds: Counter,
     delivered: Counter,
     catch_up: Counter,
     empty: Counter,
@@ -89,6 +93,8 @@ impl Default for TransportMeter {
             connections_opened: Counter::default(),
             connections_closed: Counter::default(),
             connections_active: AtomicI64::default(),
+            fanout_seated: AtomicI64::default(),
+            fanout_rounds: Counter::default(),
             delivered: Counter::default(),
             catch_up: Counter::default(),
             empty: Counter::default(),
@@ -129,6 +135,12 @@ pub struct TransportStats {
     pub connections_opened: u64,
     pub connections_closed: u64,
     pub connections_active: i64,
+    /// Of the active connections, those their worker's fan-out lane follows for now (caught
+    /// up, written with one non-blocking write per publish, their own task asleep).
+    pub fanout_seated: i64,
+    /// Publishes the fan-out lanes handled: about one per worker thread per publish, whatever
+    /// the number of seated connections.
+    pub fanout_rounds: u64,
     /// Events handed to a client: live ones and catch-up together.
     pub delivered: u64,
     /// Of `delivered`, the events a client got because it resumed from an old `since`: published
@@ -336,6 +348,18 @@ impl Meter {
         self.of(transport).empty.add(1);
     }
 
+    /// `change` connections of `transport` sat down in (+) or left (-) a fan-out lane.
+    pub fn fanout_seated(&self, transport: Transport, change: i64) {
+        self.of(transport).fanout_seated.fetch_add(change, Relaxed);
+    }
+
+    /// A fan-out lane handled a publish (one round, whatever its number of seats).
+    pub fn fanout_round(&self, transport: Transport) {
+        if self.enabled {
+            self.of(transport).fanout_rounds.add(1);
+        }
+    }
+
     /// A connection closed because its client stayed unwritable too long.
     pub fn closed_unwritable(&self, transport: Transport) {
         self.of(transport).closed_unwritable.add(1);
@@ -394,6 +418,7 @@ impl Meter {
                 &meter.missed,
                 &meter.abandoned,
                 &meter.closed_unwritable,
+                &meter.fanout_rounds,
                 &meter.bytes_in,
                 &meter.bytes_out,
             ] {
@@ -437,6 +462,8 @@ impl Meter {
             connections_opened: m.connections_opened.get(),
             connections_closed: m.connections_closed.get(),
             connections_active: m.connections_active.load(Relaxed),
+            fanout_seated: m.fanout_seated.load(Relaxed),
+            fanout_rounds: m.fanout_rounds.get(),
             delivered,
             catch_up: m.catch_up.get(),
             empty: m.empty.get(),

@@ -81,7 +81,7 @@ pub fn encode_prometheus(meter: &Meter, feed: FeedGauges, cluster: &ClusterGauge
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         type Field = fn(&super::TransportStats) -> u64;
-        let counters: [(&str, &str, Option<Unit>, Field); 11] = [
+        let counters: [(&str, &str, Option<Unit>, Field); 12] = [
             (
                 "requests",
                 "HTTP requests received (a WebSocket or SSE connection is one)",
@@ -125,6 +125,12 @@ impl Collector for Scrape {
                 |s| s.closed_unwritable,
             ),
             (
+                "fanout_rounds",
+                "Publishes handled by a worker's fan-out lane (about one per worker per publish)",
+                None,
+                |s| s.fanout_rounds,
+            ),
+            (
                 "events_missed",
                 "Events asked for after they left the replay buffer",
                 None,
@@ -161,6 +167,16 @@ impl Collector for Scrape {
         for (transport, stats) in &self.snapshot.transports {
             let labels = [("transport", *transport)];
             ConstGauge::new(stats.connections_active).encode(active.encode_family(&labels)?)?;
+        }
+        let mut seated = encoder.encode_descriptor(
+            "fanout_seated",
+            "Open connections a worker's fan-out lane writes to now",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (transport, stats) in &self.snapshot.transports {
+            let labels = [("transport", *transport)];
+            ConstGauge::new(stats.fanout_seated).encode(seated.encode_family(&labels)?)?;
         }
 
         for (name, help, pick) in [

@@ -107,14 +107,35 @@ impl Follower {
             self.meter.missed(self.transport, batch.missed);
             missed_notice(batch.missed, batch.events.first(), batch.last_seq)
         });
-        self.meter
-            .delivered(self.transport, &batch.events, self.opened_at);
-        self.tally.delivered(batch.events.len());
-        self.cursor = batch.next_cursor(self.cursor);
+        let cursor = batch.next_cursor(self.cursor);
+        self.handed(&batch.events);
+        self.cursor = cursor;
         Some(Delivery {
             missed_notice,
             events: batch.events,
         })
+    }
+
+    /// Counts `events` (the next ones after the cursor, gap-free, oldest first) as handed to
+    /// the connection by someone else (its worker's fan-out lane) and moves the cursor past
+    /// them: the same counts as [`Follower::take`] makes.
+    pub fn handed(&mut self, events: &[Arc<Event>]) {
+        self.meter.delivered(self.transport, events, self.opened_at);
+        self.tally.delivered(events.len());
+        if let Some(last) = events.last() {
+            self.cursor = last.seq;
+        }
+    }
+
+    /// The last seq handed over (or skipped as missed).
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// True when nothing is owed but the feed's future events: no backlog left and no event
+    /// held back by an added delay (call it after [`Follower::take`] returned `None`).
+    pub fn is_caught_up(&self) -> bool {
+        self.feeding && self.backlog.is_none() && self.held_until.is_none()
     }
 
     /// The next part of the backlog, within the same bounds as any delivery (its events are

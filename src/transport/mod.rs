@@ -13,6 +13,7 @@ pub mod chat;
 pub mod classic;
 pub mod cursor;
 pub mod echo;
+pub mod fanout;
 pub mod follower;
 pub mod handshake;
 pub mod longpoll;

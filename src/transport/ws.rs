@@ -3,15 +3,19 @@
 //! Subprotocol `pushlab.json` (the default) sends each event's JSON as a text frame;
 //! `pushlab.bin` sends the binary layout of `Event::binary`. `?since=S` resumes.
 //!
-//! The hot path: one task per connection (the connection's own, see `server::upgrade`) follows
-//! the hub and writes each event's frame, encoded once at publish and shared by every client,
-//! straight to the socket; the same task reads the client. No channel and no per-client
-//! encoding stand between a publish and the socket. Close codes: 1001 on shutdown or silence,
-//! 1003 for a binary message (the feed speaks JSON text), and the guard's codes for RFC 6455
-//! violations. An instructor's drop ends the connection with no close frame at all (the client
+//! The hot path: a socket that has caught up with the feed sits in its worker's fan-out lane
+//! (`fanout`), whose one task writes each event's frame, encoded once at publish and shared by
+//! every client, with one non-blocking write per socket: a publish wakes one task per worker,
+//! not one per connection. A socket that cannot take a frame at once goes back to its own task
+//! (the connection's, see `server::upgrade`), which writes the rest and follows the hub from its
+//! cursor until it has caught up; the same task always reads the client. No channel and no
+//! per-client encoding stand between a publish and the socket.
+//!
+//! Close codes: 1001 on shutdown or silence, 1003 for a binary message (the feed speaks JSON
+//! text), and the guard's codes for RFC 6455 violations. An instructor's drop ends the connection with no close frame at all (the client
 //! sees 1006), and an added delay holds each event back until its publish time plus the delay.
 
-use std::sync::Arc;
+use std::{cell::RefCell, future::poll_fn, rc::Rc, sync::Arc};
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -25,12 +29,13 @@ use tracing::Instrument;
 use super::{
     chat::{ChatPost, ChatRefusal, admit},
     cursor::{QueryParams, Resume},
-    follower::{Delivery, Follower},
+    fanout::{self, FastWrite, Seat},
+    follower::Follower,
     handshake::{inspect_tag, note_handshake, socket_limits},
 };
 use crate::{
     error::JsonObject,
-    feed::Start,
+    feed::{Event, Start},
     limits::{ClientKey, client_key},
     state::AppState,
     transport_kind::Transport,
@@ -84,63 +89,121 @@ where
     Ok(response)
 }
 
-/// The connection's whole life: events out, chat in, until a close, a drop or the end. The
-/// follower is asked for more only once the socket has written everything queued.
-async fn follow<IO: AsyncRead + AsyncWrite + Unpin>(
+/// The feed socket as its worker's fan-out lane writes to it.
+struct FeedWriter<IO> {
+    socket: RefCell<Socket<IO>>,
+    binary: bool,
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> FastWrite for FeedWriter<IO> {
+    fn frames(&self, events: &[Arc<Event>]) -> Bytes {
+        event_frames(None, events, self.binary)
+    }
+
+    fn write_now(&self, bytes: &Bytes) -> bool {
+        self.socket.borrow_mut().write_now(bytes)
+    }
+}
+
+/// How a connection ends: with a close handshake, or cut off (a drop fault, a vanished client).
+enum End {
+    Close(Option<CloseReason>),
+    Cut,
+}
+
+/// The connection's whole life: events out, chat in, until a close, a drop or the end.
+///
+/// The connection's follower is either its own (its task asks it for more once the socket has
+/// written everything queued) or, once caught up with the feed over plain TCP, its worker's
+/// fan-out lane's (see `fanout`): then the task only reads the client, and takes the follower
+/// back when the lane sends it away. The socket is shared with the lane, borrowed only while
+/// polled, never across an `.await`.
+async fn follow<IO: AsyncRead + AsyncWrite + Unpin + 'static>(
     state: Arc<AppState>,
-    mut follower: Follower,
+    follower: Follower,
     client: ClientKey,
     binary: bool,
-    mut socket: Socket<IO>,
+    socket: Socket<IO>,
 ) {
     tracing::debug!("open");
+    let seat = Seat::new(FeedWriter {
+        socket: RefCell::new(socket),
+        binary,
+    });
+    // Over TLS a write may leave records in the TLS layer that only the task's next write
+    // flushes: those connections always follow on their own.
+    let may_sit = !state.config.tls();
+    let mut own = Some(follower);
     // Made once: a fresh wait on a shared token per event would lock its list each time.
     let dropped = state.faults.drop_token(Transport::Ws).cancelled_owned();
     let shutdown = state.shutdown.clone().cancelled_owned();
     tokio::pin!(dropped, shutdown);
-    let reason = loop {
-        if follower.is_feeding()
-            && socket.outbox_is_empty()
-            && let Some(delivery) = follower.take(REFILL_EVENTS)
-        {
-            socket.send_frame(frames(&delivery, binary));
+    let end = loop {
+        if seat.is_evicted() {
+            own = seat.stand_up();
         }
-        let waiting = follower.is_feeding() && socket.outbox_is_empty();
+        if let Some(mut follower) = own.take() {
+            let idle = follower.is_feeding() && seat.writer.socket.borrow().outbox_is_empty();
+            match idle.then(|| follower.take(REFILL_EVENTS)) {
+                Some(Some(delivery)) => {
+                    let frames =
+                        event_frames(delivery.missed_notice.as_deref(), &delivery.events, binary);
+                    seat.writer.socket.borrow_mut().send_frame(frames);
+                    own = Some(follower);
+                }
+                Some(None) if may_sit => {
+                    own = fanout::sit(&state, Transport::Ws, &seat, follower);
+                }
+                _ => own = Some(follower),
+            }
+        }
+        let waiting = own.as_ref().is_some_and(|f| f.is_feeding())
+            && seat.writer.socket.borrow().outbox_is_empty();
+        let seated = own.is_none();
         tokio::select! {
             biased;
             // An instructor's drop: the socket goes without a close frame (the client sees 1006).
             _ = &mut dropped => {
                 tracing::debug!("dropped by a fault");
-                return;
+                break End::Cut;
             }
-            _ = &mut shutdown => break Some(CloseReason {
+            _ = &mut shutdown => break End::Close(Some(CloseReason {
                 code: CloseCode::Away,
                 description: Some("server shutting down".into()),
-            }),
-            event = socket.next() => match event {
+            })),
+            event = poll_fn(|cx| seat.writer.socket.borrow_mut().poll_event(cx)) => match event {
                 SocketEvent::Flushed => {}
                 SocketEvent::Received(Message::Text(text)) => {
                     // With a broker this waits for its confirm and echo (a few ms, bounded by
                     // broker::CONFIRM_TIMEOUT and ECHO_TIMEOUT); events wait in the buffer.
                     if let Some(reply) = chat_from_socket(&state, client, &text).await {
-                        socket.send(&Message::Text(reply));
+                        seat.writer.socket.borrow_mut().send(&Message::Text(reply));
                     }
                 }
-                SocketEvent::Received(Message::Binary(_)) => break Some(CloseReason {
+                SocketEvent::Received(Message::Binary(_)) => break End::Close(Some(CloseReason {
                     code: CloseCode::Unsupported,
                     description: Some("the feed socket takes JSON text messages, not binary".into()),
-                }),
-                SocketEvent::Closing(reason) => break reason,
+                })),
+                SocketEvent::Closing(reason) => break End::Close(reason),
                 SocketEvent::Gone => {
                     tracing::debug!("gone without a close frame");
-                    return;
+                    break End::Cut;
                 }
             },
-            _ = follower.ready(), if waiting => {}
+            _ = async { own.as_mut().expect("own follower").ready().await }, if waiting => {}
+            _ = seat.evicted(), if seated => {}
         }
     };
-    tracing::debug!(?reason, "closing");
-    socket.close(reason).await;
+    // Out of the lane before the socket is closed: the lane holds the seat only while seated.
+    drop(seat.stand_up());
+    drop(own);
+    let Ok(seat) = Rc::try_unwrap(seat) else {
+        unreachable!("a seat that stood up is held by its connection alone")
+    };
+    if let End::Close(reason) = end {
+        tracing::debug!(?reason, "closing");
+        seat.writer.socket.into_inner().close(reason).await;
+    }
 }
 
 /// The first message of every feed socket, `{"type":"hello","epoch":E,"last_seq":N}` (the run
@@ -165,13 +228,10 @@ fn greetings(state: &AppState, start: &Start) -> Vec<ByteString> {
         .collect()
 }
 
-/// A delivery's frames: the events' shared frames, after a `missed` notice if any.
-fn frames(delivery: &Delivery, binary: bool) -> Bytes {
-    let notice = delivery
-        .missed_notice
-        .as_ref()
-        .map(|text| server_frame(FIN_TEXT, text.as_bytes()).0);
-    match (notice, delivery.events.as_slice()) {
+/// The frames of `events` (their shared frames), after a `missed` notice if any.
+fn event_frames(missed_notice: Option<&str>, events: &[Arc<Event>], binary: bool) -> Bytes {
+    let notice = missed_notice.map(|text| server_frame(FIN_TEXT, text.as_bytes()).0);
+    match (notice, events) {
         // The common case, one event and nothing missed: its shared frame, no copy.
         (None, [event]) => event.ws_frame(binary).clone(),
         (notice, events) => {

@@ -160,6 +160,33 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
         self.unflushed = true;
     }
 
+    /// Writes `frame` (a frame encoded beforehand) at once, without waiting: the fan-out's fast
+    /// path. True when the socket took all of it. Otherwise what is left is queued exactly as
+    /// [`Socket::send_frame`] would queue it, and the connection's task writes it when the
+    /// socket can take more (its next [`Socket::next`]): a socket that is full, partly written,
+    /// throttled, closing or gone never makes the caller wait.
+    pub fn write_now(&mut self, frame: &Bytes) -> bool {
+        if !self.outbox.is_empty() || self.close_sent {
+            self.send_frame(frame.clone());
+            return false;
+        }
+        // Nobody is to be woken by this attempt: if the socket is full, the connection's task
+        // registers its own waker when it writes the rest.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match Pin::new(&mut self.io).poll_write(&mut cx, frame) {
+            Poll::Ready(Ok(n)) if n == frame.len() => true,
+            Poll::Ready(Ok(n)) => {
+                self.send_frame(frame.clone());
+                self.written = n;
+                false
+            }
+            Poll::Ready(Err(_)) | Poll::Pending => {
+                self.send_frame(frame.clone());
+                false
+            }
+        }
+    }
+
     /// Queues `message` as one frame built for this socket, charged to the budget until written.
     pub fn send(&mut self, message: &Message) {
         let frame = match message {
@@ -186,7 +213,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
         poll_fn(|cx| self.poll_event(cx)).await
     }
 
-    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<SocketEvent> {
+    /// [`Socket::next`] as a poll function, for a socket shared with a fan-out lane (borrowed
+    /// only while it is polled, never across an `.await`).
+    pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<SocketEvent> {
         loop {
             match self.poll_write(cx) {
                 Poll::Ready(Err(_)) => return Poll::Ready(SocketEvent::Gone),

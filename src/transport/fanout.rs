@@ -1,0 +1,314 @@
+//! The fan-out of a worker thread: one wake-up per worker per publish, not one per connection.
+//!
+//! A push connection that has caught up with the feed takes a [`Seat`] in its worker's
+//! [`Lane`] and hands it its [`Follower`]. On a publish the lane's one task reads the new
+//! events once and offers them to every seat, which writes the shared frame with one
+//! non-blocking write ([`FastWrite`]). A seat that cannot take it whole (its socket is full,
+//! partly written, throttled, gone) keeps what is left queued, leaves the lane, and its
+//! connection's own task takes its follower back: it writes the rest and follows the feed from
+//! its cursor as before (`missed` notices included) until it has caught up and sits down again.
+//! So a slow reader never slows the others, and costs the lane one failed write.
+//!
+//! Nobody sits while an added delay or a "slow" fault applies to the transport (each event must
+//! then wait, or be throttled, per connection), and a lane that finds one applying sends every
+//! seat back to its own task. What is counted is counted by the follower, as on the other path.
+//!
+//! Bounds: a lane holds one `Rc` per seat (16 bytes) and a seat about 100 bytes beside its
+//! connection; a lane reads at most [`LANE_BATCH`] events per read and exists, with its task,
+//! only while its worker has seats.
+
+use std::{
+    cell::{Cell, RefCell},
+    rc::{Rc, Weak},
+    sync::Arc,
+    task::{Poll, Waker},
+};
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+use super::follower::Follower;
+use crate::{feed::Event, state::AppState, transport_kind::Transport};
+
+/// Most events a lane reads from the hub at a time (it reads again while more are there).
+pub const LANE_BATCH: usize = 48;
+/// Most reads of one round: a worker never spends more than this many batches in a row on the
+/// fan-out (another wake-up finishes the rest).
+const MAX_READS_PER_ROUND: usize = 16;
+
+/// How a transport writes to one of its connections without waiting.
+pub trait FastWrite {
+    /// The bytes of `events` (consecutive, oldest first) for this connection: their shared
+    /// encoded frames.
+    fn frames(&self, events: &[Arc<Event>]) -> Bytes;
+    /// Writes `bytes` now if the connection takes all of them; otherwise queues what is left for
+    /// the connection's task. True when written whole.
+    fn write_now(&self, bytes: &Bytes) -> bool;
+}
+
+/// One connection as the lane sees it: its writer and, while seated, its follower.
+pub struct Seat<W> {
+    /// The transport's side of the connection (its socket).
+    pub writer: W,
+    /// The connection's follower while the lane follows for it; `None` while its task does.
+    follower: RefCell<Option<Follower>>,
+    /// Set by the lane when the seat must leave; the task then takes its follower back.
+    evicted: Cell<bool>,
+    /// The connection's task, to be woken on eviction.
+    waker: Cell<Option<Waker>>,
+    /// The lane it sits in.
+    lane: RefCell<Weak<Lane>>,
+}
+
+/// What the lane calls on each seat (the seat's writer type erased).
+trait Offer {
+    /// Offers the new events; false when the seat has left the lane.
+    fn offer(&self, events: &[Arc<Event>]) -> bool;
+    fn evict(&self);
+}
+
+impl<W: FastWrite> Seat<W> {
+    pub fn new(writer: W) -> Rc<Seat<W>> {
+        Rc::new(Seat {
+            writer,
+            follower: RefCell::new(None),
+            evicted: Cell::new(false),
+            waker: Cell::new(None),
+            lane: RefCell::new(Weak::new()),
+        })
+    }
+
+    /// True while the lane follows for this connection (its task must not follow too).
+    pub fn is_seated(&self) -> bool {
+        self.follower.borrow().is_some()
+    }
+
+    /// True when the lane has sent the seat back to its task (call [`Seat::stand_up`]).
+    pub fn is_evicted(&self) -> bool {
+        self.evicted.get()
+    }
+
+    /// Resolves once the lane has sent the seat back to its task ([`Seat::stand_up`] then
+    /// returns the follower). Cancel-safe; pending forever while not seated.
+    pub async fn evicted(&self) {
+        std::future::poll_fn(|cx| {
+            if self.evicted.get() {
+                return Poll::Ready(());
+            }
+            self.waker.set(Some(cx.waker().clone()));
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Leaves the lane (if seated) and gives the follower back to the connection's task.
+    pub fn stand_up(&self) -> Option<Follower> {
+        if let Some(lane) = self.lane.replace(Weak::new()).upgrade() {
+            lane.remove(self as *const Self as *const ());
+        }
+        self.evicted.set(false);
+        self.waker.set(None);
+        self.follower.borrow_mut().take()
+    }
+}
+
+impl<W: FastWrite> Offer for Seat<W> {
+    fn offer(&self, events: &[Arc<Event>]) -> bool {
+        let mut slot = self.follower.borrow_mut();
+        let Some(follower) = slot.as_mut() else {
+            return false;
+        };
+        let cursor = follower.cursor();
+        let new = &events[events.partition_point(|e| e.seq <= cursor)..];
+        match new.first() {
+            None => return true,
+            // Events between the cursor and the batch are gone: the follower tells the client.
+            Some(first) if first.seq != cursor + 1 => {
+                drop(slot);
+                self.evict();
+                return false;
+            }
+            Some(_) => {}
+        }
+        let whole = self.writer.write_now(&self.writer.frames(new));
+        // Written or queued, they are handed over: counted now, as `Follower::take` counts.
+        follower.handed(new);
+        drop(slot);
+        if !whole {
+            self.evict();
+        }
+        whole
+    }
+
+    fn evict(&self) {
+        self.evicted.set(true);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// The seats of one worker thread for one feed, and the task that writes to them.
+pub struct Lane {
+    state: Arc<AppState>,
+    transport: Transport,
+    seats: RefCell<Vec<(*const (), Rc<dyn Offer>)>>,
+    /// The last seq the lane has offered (every seat's cursor is at or after it).
+    cursor: Cell<u64>,
+    /// Wakes the task when the lane has emptied, so that it ends.
+    emptied: Notify,
+}
+
+thread_local! {
+    /// This worker's lanes, one per feed and transport (tests run several servers in a process).
+    static LANES: RefCell<Vec<Rc<Lane>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Seats the connection of `seat` in its worker's lane for `transport`, handing the lane
+/// `follower` (which must just have found nothing to take: see [`Follower::is_caught_up`]).
+/// Gives the follower back (`Some`) when the lane cannot follow for it now (an added delay or a slow
+/// fault on the transport, or a cursor behind the lane's). Must run on a worker thread (it
+/// may spawn the lane's task there).
+pub fn sit<W: FastWrite + 'static>(
+    state: &Arc<AppState>,
+    transport: Transport,
+    seat: &Rc<Seat<W>>,
+    follower: Follower,
+) -> Option<Follower> {
+    if !follower.is_caught_up() || !lane_may_follow(state, transport) {
+        return Some(follower);
+    }
+    let lane = LANES.with_borrow_mut(|lanes| {
+        if let Some(lane) = lanes
+            .iter()
+            .find(|l| l.transport == transport && l.state.hub.is_same(&state.hub))
+        {
+            return lane.clone();
+        }
+        let lane = Rc::new(Lane {
+            state: state.clone(),
+            transport,
+            seats: RefCell::new(Vec::new()),
+            cursor: Cell::new(state.hub.last_seq()),
+            emptied: Notify::new(),
+        });
+        tokio::task::spawn_local(lane.clone().run());
+        lanes.push(lane.clone());
+        lane
+    });
+    // Events up to the lane's cursor were offered already: a seat behind it would miss them.
+    if follower.cursor() < lane.cursor.get() {
+        if lane.seats.borrow().is_empty() {
+            lane.close();
+        }
+        return Some(follower);
+    }
+    *seat.follower.borrow_mut() = Some(follower);
+    seat.evicted.set(false);
+    *seat.lane.borrow_mut() = Rc::downgrade(&lane);
+    let offer: Rc<dyn Offer> = seat.clone();
+    lane.seats
+        .borrow_mut()
+        .push((Rc::as_ptr(seat) as *const (), offer));
+    state.meter.fanout_seated(transport, 1);
+    None
+}
+
+/// True when no added delay and no slow fault applies to `transport`: every event may leave
+/// as soon as it is published, at the socket's pace.
+fn lane_may_follow(state: &AppState, transport: Transport) -> bool {
+    state
+        .network
+        .borrow()
+        .added_delay_ms
+        .of(transport)
+        .is_zero()
+        && state.faults.slow_rate(transport).is_none()
+}
+
+impl Lane {
+    /// Offers every publish to the seats until the lane empties or the feed ends.
+    async fn run(self: Rc<Lane>) {
+        let mut wake = self.state.hub.subscribe_lane();
+        wake.borrow_and_update();
+        loop {
+            tokio::select! {
+                changed = wake.changed() => if changed.is_err() { break },
+                _ = self.emptied.notified() => {}
+            }
+            if self.seats.borrow().is_empty() {
+                break;
+            }
+            self.round();
+        }
+        // The feed ended (the server stops): every seat's task follows on its own and ends.
+        self.evict_all();
+        self.close();
+    }
+
+    /// Reads what was published since the lane's cursor and offers it to every seat.
+    fn round(&self) {
+        if !lane_may_follow(&self.state, self.transport) {
+            self.evict_all();
+            return;
+        }
+        for _ in 0..MAX_READS_PER_ROUND {
+            let cursor = self.cursor.get();
+            let Ok(batch) = self.state.hub.since(cursor, LANE_BATCH) else {
+                self.evict_all();
+                return;
+            };
+            self.cursor.set(batch.next_cursor(cursor));
+            if batch.events.is_empty() {
+                break;
+            }
+            self.state.meter.fanout_round(self.transport);
+            let before = self.seats.borrow().len();
+            self.seats
+                .borrow_mut()
+                .retain(|(_, seat)| seat.offer(&batch.events));
+            let left = before - self.seats.borrow().len();
+            self.state
+                .meter
+                .fanout_seated(self.transport, -(left as i64));
+            if batch.events.len() < LANE_BATCH {
+                break;
+            }
+        }
+        if self.seats.borrow().is_empty() {
+            self.close();
+        }
+    }
+
+    /// Sends every seat back to its task.
+    fn evict_all(&self) {
+        let seats = std::mem::take(&mut *self.seats.borrow_mut());
+        self.state
+            .meter
+            .fanout_seated(self.transport, -(seats.len() as i64));
+        for (_, seat) in seats {
+            seat.evict();
+        }
+        self.close();
+    }
+
+    fn remove(&self, seat: *const ()) {
+        let emptied = {
+            let mut seats = self.seats.borrow_mut();
+            if let Some(i) = seats.iter().position(|(s, _)| *s == seat) {
+                seats.swap_remove(i);
+                self.state.meter.fanout_seated(self.transport, -1);
+            }
+            seats.is_empty()
+        };
+        if emptied {
+            self.close();
+        }
+    }
+
+    /// Takes the lane out of its worker's list (a later seat starts a new one) and ends its task.
+    fn close(&self) {
+        LANES.with_borrow_mut(|lanes| lanes.retain(|l| !std::ptr::eq(&**l, self)));
+        self.emptied.notify_one();
+    }
+}
