@@ -89,10 +89,21 @@ where
     Ok(response)
 }
 
-/// The feed socket as its worker's fan-out lane writes to it.
-struct FeedWriter<IO> {
+/// The feed socket as its worker's fan-out lane writes to it (public for `benches/`).
+pub struct FeedWriter<IO> {
     socket: RefCell<Socket<IO>>,
     binary: bool,
+}
+
+impl<IO> FeedWriter<IO> {
+    /// The writer of `socket`, sending the events' JSON text frames, or their binary layout
+    /// when `binary` (subprotocol `pushlab.bin`).
+    pub fn new(socket: Socket<IO>, binary: bool) -> FeedWriter<IO> {
+        FeedWriter {
+            socket: RefCell::new(socket),
+            binary,
+        }
+    }
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> FastWrite for FeedWriter<IO> {
@@ -126,10 +137,7 @@ async fn follow<IO: AsyncRead + AsyncWrite + Unpin + 'static>(
     socket: Socket<IO>,
 ) {
     tracing::debug!("open");
-    let seat = Seat::new(FeedWriter {
-        socket: RefCell::new(socket),
-        binary,
-    });
+    let seat = Seat::new(FeedWriter::new(socket, binary));
     // Over TLS a write may leave records in the TLS layer that only the task's next write
     // flushes: those connections always follow on their own.
     let may_sit = !state.config.tls();

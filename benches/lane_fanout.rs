@@ -1,0 +1,135 @@
+//! pushlab's own publish → bytes-on-sockets path, on the floor's sink: `Hub::publish`, the
+//! worker's fan-out lane waking once, and one non-blocking write of the shared frame per seated
+//! WebSocket (`transport::fanout`, `Socket::write_now`), with the meter counting each delivery.
+//! Run with `cargo bench --bench lane_fanout`, beside `cargo bench --bench fanout_sink`: the
+//! ratio of the two at 1, 1,000 and 10,000 sockets (same run, same machine) is the lane's
+//! overhead over the floor, and a regression of the fast path shows here before a full run.
+//!
+//! Each iteration publishes one event (~70 bytes of JSON) and lets the lane run until every
+//! seat has been handed it; the sink's reader thread drains the sockets between iterations.
+
+#[path = "support/sink.rs"]
+mod sink;
+
+use std::{cell::Cell, rc::Rc, sync::Arc, time::Duration};
+
+use bytes::Bytes;
+use divan::Bencher;
+use pushlab::{
+    config::Config,
+    feed::{Event, Kind},
+    limits::ClientKey,
+    state::AppState,
+    transport::{
+        fanout::{self, FastWrite, Seat},
+        follower::Follower,
+        ws::FeedWriter,
+    },
+    transport_kind::Transport,
+    ws::{Limits, MemoryBudget, Socket},
+};
+
+fn main() {
+    divan::main();
+}
+
+/// A feed socket's writer that also counts what the lane handed it (the bench's end condition).
+struct Counted {
+    writer: FeedWriter<tokio::net::TcpStream>,
+    handed: Rc<Cell<u64>>,
+}
+
+impl FastWrite for Counted {
+    fn frames(&self, events: &[Arc<Event>]) -> Bytes {
+        self.writer.frames(events)
+    }
+
+    fn write_now(&self, bytes: &Bytes) -> bool {
+        self.handed.set(self.handed.get() + 1);
+        self.writer.write_now(bytes)
+    }
+}
+
+/// As in `fanout_sink`: 1, 1,000 and 10,000 sockets, as far as the open-file limit allows.
+fn socket_counts() -> Vec<usize> {
+    [1, 1_000, 10_000]
+        .into_iter()
+        .filter(|&n| {
+            let fits = sink::Sink::can_hold(n);
+            if !fits {
+                eprintln!("note: {n} socket pairs are left out: the open-file limit is too low");
+            }
+            fits
+        })
+        .collect()
+}
+
+#[divan::bench(args = socket_counts(), sample_size = 1, sample_count = 100)]
+fn publish_through_the_lane(bencher: Bencher, sockets: usize) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let local = tokio::task::LocalSet::new();
+    let state = Arc::new(AppState::new(Config::for_tests(), "bench".into()));
+    let mut sink = sink::Sink::tcp(sockets).expect("socket pairs");
+    let handed = Rc::new(Cell::new(0u64));
+    let limits = Limits {
+        max_message: 4096,
+        budget: MemoryBudget::new(64 * 1024 * 1024),
+        heartbeat: Duration::from_secs(3600),
+        timeout: Duration::from_secs(7200),
+    };
+    let near = std::mem::take(&mut sink.sockets);
+    let seats: Vec<_> = local.block_on(&runtime, async {
+        near.into_iter()
+            .map(|socket| {
+                let io = tokio::net::TcpStream::from_std(socket).expect("registered socket");
+                let writer = FeedWriter::new(Socket::new(io, &[], limits.clone()), false);
+                let seat = Seat::new(Counted {
+                    writer,
+                    handed: handed.clone(),
+                });
+                let follower = Follower::new(
+                    &state,
+                    Transport::Ws,
+                    state.hub.last_seq(),
+                    ClientKey::Unknown,
+                );
+                let refused = fanout::sit(&state, Transport::Ws, &seat, follower);
+                assert!(refused.is_none(), "every socket sits");
+                seat
+            })
+            .collect()
+    });
+    let data = serde_json::json!({ "value": 100.76 });
+    let frame_bytes = {
+        let probe = state.hub.publish(Kind::Tick, &data);
+        probe.ws_frame(false).len() as u64
+    };
+    // The probe above is the lane's first round: let it pass before timing.
+    let expected = Cell::new(sockets as u64);
+    local.block_on(&runtime, async {
+        while handed.get() < expected.get() {
+            tokio::task::yield_now().await;
+        }
+    });
+    bencher
+        .with_inputs(|| {
+            // Untimed: everything written so far has arrived.
+            assert!(
+                sink.wait_for(expected.get() * frame_bytes, Duration::from_secs(10)),
+                "the sink stalled"
+            );
+            expected.set(expected.get() + sockets as u64);
+        })
+        .bench_local_values(|()| {
+            local.block_on(&runtime, async {
+                state.hub.publish(Kind::Tick, &data);
+                while handed.get() < expected.get() {
+                    tokio::task::yield_now().await;
+                }
+            })
+        });
+    drop(seats);
+}
