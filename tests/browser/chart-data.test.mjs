@@ -22,6 +22,9 @@ test("seconds with no sample at all break the line: a null point is put in the h
   assert.deepEqual(ys, [1, 2, null, 5, 6]);
   assert.deepEqual(zs, [10, 20, null, 50, 60]);
   assert.deepEqual(chartColumns([], [read]), [[], []]);
+  // A late tick on a loaded server closes a longer second: measured time, not a hole.
+  const late = [sample(0, 1), { t: T0 + 2_200_000, value: 2 }, { t: T0 + 3_200_000, value: 3 }];
+  assert.deepEqual(chartColumns(late, [read])[1], [1, 2, 3]);
 });
 
 test("a series reported every 2 s joins across one second without a report, never across a hole or a longer silence", () => {

@@ -5,8 +5,13 @@
 /** The samples are one a second (the server's window, meter/window.rs), times in µs. */
 export const SAMPLE_STEP_US = 1_000_000;
 
-/** A hole longer than this many sample steps breaks the line: one missing second (2 steps) is a hole; a tick late by less than 0.8 s on a loaded server is not. */
-const GAP_STEPS = 1.8;
+/**
+ * A hole longer than this many sample steps breaks every line. The server's window has none: a
+ * late tick on a loaded server closes a longer second (its rates are divided by the real
+ * interval), so spacings up to 2.5 s are measured time, not holes. Longer ones are seconds this
+ * page never received (its stats socket was down).
+ */
+const GAP_STEPS = 2.5;
 
 /**
  * The samples measured since the statistics were last zeroed: `sinceUs` is the stats' `since`
@@ -23,7 +28,7 @@ export function samplesSince(samples, sinceUs) {
  * uPlot's data for `samples`: [xs in seconds, ...one column per series]. Each series is a
  * function reading its value from a sample, or { read, bridge }.
  *
- * Where a second is missing (the stats socket reconnected, the tab slept), a row of nulls is put
+ * Where seconds are missing (the stats socket was down), a row of nulls is put
  * in the hole, so that every line breaks there instead of drawing a straight line across seconds
  * nobody measured. A second that was measured but has no value for a series (no delivery: no
  * latency) is null too, and breaks the line, unless the series is only ever reported every few

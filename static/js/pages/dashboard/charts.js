@@ -75,8 +75,14 @@ export class LiveCharts {
     this.build();
   }
 
+  /**
+   * The server's window (at connection, or fetched again after the socket skipped a second). A
+   * sample received since the window was read, newer than its last, is kept.
+   */
   setWindow(samples) {
-    this.samples = samplesSince(samples, this.since).slice(-WINDOW_SECONDS);
+    const last = samples.at(-1)?.t ?? -Infinity;
+    const newer = this.samples.filter((sample) => sample.t > last);
+    this.samples = samplesSince([...samples, ...newer], this.since).slice(-WINDOW_SECONDS);
     this.redraw();
   }
 
@@ -148,6 +154,8 @@ function options(container, chart, series) {
     width: Math.max(container.clientWidth, 300),
     height: Math.round(rootPx * 15),
     legend: { show: false }, // one shared HTML legend serves the three charts
+    // Room on the right for half of the last time label, which is centred on its tick.
+    padding: [null, fontPx * 3, null, null],
     cursor: { drag: { x: false, y: false } },
     scales: {
       x: { time: true },
