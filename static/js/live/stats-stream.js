@@ -9,13 +9,24 @@
 // when that server is gone the page moves to another (shared/cluster.js), and the socket with it.
 
 import { Backoff } from "../clients/backoff.js";
-import { currentServer, onMove, socketUrl, suspect } from "../shared/cluster.js";
+import { currentServer, onMove, serverUrl, socketUrl, suspect } from "../shared/cluster.js";
 
 /** The stats socket's path (PROTOCOL.md: the same records as /api/stats/stream). */
 export const STATS_SOCKET_PATH = "/api/stats/ws";
+/** The last 60 one-second samples, asked again when the socket skipped one. */
+export const STATS_WINDOW_PATH = "/api/stats/window";
+/**
+ * A record's sample more than this many µs after the previous one means the socket skipped a
+ * second: the server samples on its own one-second tick and each socket sends on another, so a
+ * late send (a loaded server) carries the newest sample twice and the next one never. The window
+ * is then fetched again (one request at most at a time), so charts show no hole the server
+ * does not have.
+ */
+const SKIPPED_SAMPLE_US = 1_800_000;
 
 /**
- * onWindow(samples), onStats(stats) and onState("open" | "reconnecting").
+ * onWindow(samples) (optional: pages without charts leave it out), onStats(stats) and
+ * onState("open" | "reconnecting").
  * After a reconnection (a server restart, say) the window comes again and replaces the old one.
  * Returns { close() }.
  */
@@ -24,6 +35,21 @@ export function followStats({ onWindow, onStats, onState }) {
   let socket = null;
   let retry = null;
   let closed = false;
+  let lastSampleT = null;
+  let refilling = false;
+
+  const refill = async () => {
+    if (refilling) return;
+    refilling = true;
+    try {
+      const response = await fetch(serverUrl(STATS_WINDOW_PATH), { cache: "no-store" });
+      if (response.ok) onWindow((await response.json()).samples ?? []);
+    } catch {
+      // The socket reconnects by itself and brings the window then.
+    } finally {
+      refilling = false;
+    }
+  };
 
   const connect = () => {
     const server = currentServer();
@@ -35,8 +61,16 @@ export function followStats({ onWindow, onStats, onState }) {
     };
     current.onmessage = (message) => {
       const record = JSON.parse(message.data);
-      if (record.type === "window") onWindow(record.samples);
-      else if (record.type === "stats") onStats(record);
+      if (record.type === "window") {
+        lastSampleT = record.samples.at(-1)?.t ?? null;
+        onWindow?.(record.samples);
+      } else if (record.type === "stats") {
+        const t = record.sample?.t;
+        const skipped = t != null && lastSampleT != null && t - lastSampleT > SKIPPED_SAMPLE_US;
+        if (t != null) lastSampleT = t;
+        onStats(record);
+        if (skipped && onWindow) refill();
+      }
     };
     current.onclose = async () => {
       if (closed || current !== socket) return;

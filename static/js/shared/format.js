@@ -1,6 +1,7 @@
 // shared/format.js — numbers, bytes and durations written the reader's way (1 234,5 in French).
 
-import { locale } from "./i18n.js";
+import { lang, locale } from "./i18n.js";
+import { bytesText } from "./numbers.js";
 
 const whole = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
 const oneDecimal = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -10,12 +11,9 @@ export function formatCount(n) {
   return n == null || Number.isNaN(n) ? "–" : whole.format(n);
 }
 
-/** 1 234 B, 12,3 kB, 4,56 MB (decimal units, as network figures are usually given). */
+/** 1,234 B, 12.3 kB, 4.56 MB; in French 1 234 o, 12,3 ko, 4,56 Mo (decimal units, numbers.js). */
 export function formatBytes(n) {
-  if (n == null || Number.isNaN(n)) return "–";
-  if (n < 10_000) return `${whole.format(n)} B`;
-  if (n < 10_000_000) return `${oneDecimal.format(n / 1000)} kB`;
-  return `${twoDecimals.format(n / 1e6)} MB`;
+  return bytesText(n, lang, locale);
 }
 
 /** A duration given in µs: 0,42 ms, 12 ms, 1,25 s. */

@@ -18,6 +18,7 @@ export const CONSOLE_STRINGS = {
   "admin.per_second": { en: "events/s (0 to 1000)", fr: "événements/s (0 à 1000)" },
   "admin.payload": { en: "Payload per tick", fr: "Charge utile par tick" },
   "admin.bytes": { en: "bytes (0 to 65536)", fr: "octets (0 à 65536)" },
+  "admin.fault.bytes_per_s_times": { en: "B/s ×", fr: "o/s ×" },
   "admin.payload_help": { en: "Padding added to each tick (data.pad): compare the headers' share when events are small or large.", fr: "Remplissage ajouté à chaque tick (data.pad) : comparez la part des en-têtes quand les événements sont petits ou gros." },
   "admin.feed_state": { en: "Generator", fr: "Générateur" },
   "admin.pause_feed": { en: "Pause the feed", fr: "Mettre le flux en pause" },

@@ -87,7 +87,7 @@ export class FaultTable {
       el("th", { scope: "row" }, el("span", { class: "swatch", "aria-hidden": "true" }), " ", name),
       now,
       el("td", {}, drop),
-      el("td", { class: "inline" }, slowRate, el("span", {}, "B/s ×"), slowSeconds, el("span", {}, "s"), slow),
+      el("td", { class: "inline" }, slowRate, el("span", {}, t("admin.fault.bytes_per_s_times")), slowSeconds, el("span", {}, "s"), slow),
       el("td", { class: "inline" }, refuseSeconds, el("span", {}, "s"), refuse),
       el("td", {}, clear),
     );

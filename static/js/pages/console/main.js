@@ -182,7 +182,6 @@ function followServer(form, { liveSettings, faultTable }) {
   const lastSeq = $("last-seq");
   const openConnections = $("open-connections");
   followStats({
-    onWindow: () => {},
     onStats: (stats) => {
       if (!stats.feed) return;
       liveSettings.update(stats.feed, stats.faults);

@@ -180,7 +180,7 @@ followStats({
   onStats: (stats) => {
     for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id]);
     costTable.update(stats.transports);
-    charts.addSample(stats.sample);
+    charts.addSample(stats.sample, stats.since);
     showInstructorSettings(stats.feed, stats.faults);
     serverLine.update(stats);
     hop.update(stats.broker);

@@ -64,7 +64,6 @@ const liveSettings = new LiveSettings($("live-settings"));
 const statsState = $("stats-state");
 const serverLine = new ServerLine($("server-line"));
 followStats({
-  onWindow: () => {},
   onStats: (stats) => {
     serverLine.update(stats);
     for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], stats.sample?.transports?.[id]);
