@@ -21,8 +21,20 @@ const RATE_WINDOW_MS = 10_000;
 
 const COLUMNS = ["rps", "requests", "delivered", "empty", "missed", "bytes", "latency"];
 
-/** The table's head; rows are added by each LabRow. */
+/**
+ * Since when "you" and "class" count (Date.now() ms and Unix µs): the table's caption says it,
+ * so that the two rows are read as the same period.
+ */
+export function describePeriod(table, youSinceMs, classSinceUs) {
+  table.caption.textContent = t("lab.figures.since", {
+    you: clockTime(youSinceMs),
+    class: classSinceUs ? clockTime(classSinceUs / 1000) : "–",
+  });
+}
+
+/** The table's caption and head; rows are added by each LabRow. */
 export function buildFiguresTable(table) {
+  table.createCaption().className = "small muted";
   table.append(el("thead", {}, el("tr", {},
     el("th", { scope: "col" }, t("lab.col.transport")),
     el("th", { scope: "col" }, t("lab.col.who")),
@@ -64,10 +76,10 @@ export class LabRow extends OwnCounts {
       el("th", { scope: "rowgroup", rowspan: "2", class: "transport-cell" },
         el("span", { class: "name" }, el("span", { class: "swatch", "aria-hidden": "true" }), " ", t(`transport.${transport}`)),
         " ", this.badge, el("br"), this.recoveryLine, this.problem, this.heldElsewhere),
-      el("th", { scope: "row", class: "who" }, t("lab.who.you"), " ", this.youSince = el("span", { class: "since small muted" })),
+      el("th", { scope: "row", class: "who" }, t("lab.who.you")),
       ...cellsOf("you"));
     this.classRow = el("tr", { class: `class transport-${transport}`, dataset: { transport, who: "class" } },
-      el("th", { scope: "row", class: "who" }, t("lab.who.class"), " ", this.classSince = el("span", { class: "since small muted" })),
+      el("th", { scope: "row", class: "who" }, t("lab.who.class")),
       ...cellsOf("class"));
     body.append(this.element, this.classRow);
     this.render();
@@ -162,8 +174,6 @@ export class LabRow extends OwnCounts {
   render() {
     const mine = this.shownCounts;
     const you = this.cells.you;
-    this.youSince.textContent = t("counter.since", { time: clockTime(this.countsSince) });
-    this.classSince.textContent = this.serverSinceUs ? t("counter.since", { time: clockTime(this.serverSinceUs / 1000) }) : "";
     you.rps.textContent = formatDecimal(this.myRate());
     you.requests.textContent = formatCount(mine.requests);
     you.delivered.textContent = formatCount(mine.delivered);

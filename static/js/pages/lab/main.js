@@ -14,7 +14,7 @@ import { createClients } from "../../clients/feed-clients.js";
 import { followStats } from "../../live/stats-stream.js";
 import { LiveSettings } from "../../live/settings.js";
 import { PollSuggestion } from "../../live/poll-suggestion.js";
-import { LabRow, buildFiguresTable } from "./figures.js";
+import { LabRow, buildFiguresTable, describePeriod } from "./figures.js";
 import { renderExperiments } from "./experiments.js";
 import { ServerLine } from "../../live/server-line.js";
 import { StatsPeriod } from "../../live/stats-period.js";
@@ -75,6 +75,7 @@ followStats({
     // A new period (reset, restart, another server): "you" starts again with it.
     if (period.update(stats)) for (const row of Object.values(rows)) row.restartCounts();
     for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], stats.sample?.transports?.[id], stats.since);
+    describePeriod($("figures-table"), rows.poll.countsSince, stats.since);
     if (stats.feed) {
       liveSettings.update(stats.feed, stats.faults);
       pollSuggestion.serverSays(stats.feed.poll_interval_ms, stats.feed.poll_interval_suggestion);
