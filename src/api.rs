@@ -248,7 +248,10 @@ pub async fn client_metrics(
         .ledger
         .admit_report(client, transport, latencies.len())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    state.meter.client_latencies(transport, &latencies);
+    let resolution = report.0.0.resolution_us();
+    state
+        .meter
+        .client_latencies(transport, &latencies, resolution);
     Ok(HttpResponse::Accepted().json(json!({ "recorded": latencies.len() })))
 }
 

@@ -16,7 +16,7 @@ use crate::{
 
 /// The window's CSV header, one row per second and transport.
 pub const WINDOW_COLUMNS: &str = "t_unix_s,transport,requests_per_s,events_per_s,empty_per_s,\
-bytes_per_s,bytes_per_event,delay_p50_us,delay_p99_us,client_p50_us,client_p99_us";
+bytes_per_s,bytes_per_event,delay_p50_us,delay_p99_us,client_p50_us,client_p99_us,client_resolution_us";
 
 /// The histograms' CSV header, one row per recorded bucket.
 pub const HISTOGRAM_COLUMNS: &str = "transport,metric,value_us,count,cumulative_count,percentile";
@@ -28,7 +28,7 @@ pub fn window_csv(samples: &[WindowSample]) -> String {
         for (transport, r) in &sample.transports {
             let _ = writeln!(
                 csv,
-                "{t:.3},{transport},{},{},{},{},{},{},{},{},{}",
+                "{t:.3},{transport},{},{},{},{},{},{},{},{},{},{}",
                 r.requests_per_s,
                 r.events_per_s,
                 r.empty_per_s,
@@ -37,7 +37,8 @@ pub fn window_csv(samples: &[WindowSample]) -> String {
                 r.delay_p50_us,
                 r.delay_p99_us,
                 r.client_p50_us,
-                r.client_p99_us
+                r.client_p99_us,
+                r.client_resolution_us
             );
         }
     }

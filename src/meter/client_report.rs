@@ -19,7 +19,16 @@ pub struct ClientReport {
     /// The client's clock offset estimate (server - client, µs), kept for display only.
     #[serde(default)]
     pub offset_us: Option<i64>,
+    /// The round trip to `/api/time` (µs) that gave the offset (Cristian's method): the offset is
+    /// known to ± half of it, so no latency of the report is finer. Optional; 0 to
+    /// [`MAX_REPORT_RTT_US`].
+    #[serde(default)]
+    pub rtt_us: Option<i64>,
 }
+
+/// Longest round trip a report may give for its clock offset (µs): twice [`CLOCK_SLACK_US`],
+/// the offset error the server tolerates at all. A larger one is refused (400).
+pub const MAX_REPORT_RTT_US: u64 = 2 * CLOCK_SLACK_US;
 
 /// What a client's clock-offset estimate may be off by, in µs, when a latency is compared with
 /// the server's age: half the best round trip to `/api/time`, far below this on any class
@@ -34,6 +43,8 @@ pub enum ClientReportError {
     BatchSize,
     #[error("latency {0} µs is out of range (0 to {MAX_LATENCY_US})")]
     Value(i64),
+    #[error("rtt_us {0} is out of range (0 to {MAX_REPORT_RTT_US} µs)")]
+    RoundTrip(i64),
     #[error(
         "latency {value} µs is longer than this server has been running ({age_us} µs): no event of it can have travelled that long"
     )]
@@ -55,6 +66,11 @@ impl ClientReport {
             .ok_or_else(|| ClientReportError::Transport(self.transport.clone()))?;
         if self.latencies_us.is_empty() || self.latencies_us.len() > MAX_REPORT_LATENCIES {
             return Err(ClientReportError::BatchSize);
+        }
+        if let Some(rtt) = self.rtt_us
+            && !(0..=MAX_REPORT_RTT_US as i64).contains(&rtt)
+        {
+            return Err(ClientReportError::RoundTrip(rtt));
         }
         let plausible = feed_age_us.saturating_add(CLOCK_SLACK_US);
         // Negative values are refused: the client routine (static/js/measures/latency.js) clamps
@@ -78,6 +94,12 @@ impl ClientReport {
             .collect::<Result<Vec<_>, _>>()?;
         Ok((transport, values))
     }
+
+    /// The report's clock-offset uncertainty (µs): half its round trip, rounded up; None when
+    /// it gave none. Call after [`ClientReport::validate`].
+    pub fn resolution_us(&self) -> Option<u64> {
+        self.rtt_us.map(|rtt| (rtt.max(0) as u64).div_ceil(2))
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +111,7 @@ mod tests {
             transport: "ws".into(),
             latencies_us: values.to_vec(),
             offset_us: None,
+            rtt_us: None,
         }
     }
 
@@ -117,5 +140,22 @@ mod tests {
             report(&vec![1; MAX_REPORT_LATENCIES + 1]).validate(minute),
             Err(ClientReportError::BatchSize)
         );
+    }
+
+    #[test]
+    fn a_round_trip_gives_the_resolution_and_is_bounded() {
+        let minute: u64 = 60_000_000;
+        let mut with_rtt = report(&[350]);
+        with_rtt.rtt_us = Some(301);
+        assert!(with_rtt.validate(minute).is_ok());
+        assert_eq!(with_rtt.resolution_us(), Some(151));
+        for bad in [-1, MAX_REPORT_RTT_US as i64 + 1] {
+            with_rtt.rtt_us = Some(bad);
+            assert_eq!(
+                with_rtt.validate(minute),
+                Err(ClientReportError::RoundTrip(bad))
+            );
+        }
+        assert_eq!(report(&[350]).resolution_us(), None);
     }
 }

@@ -50,6 +50,9 @@ pub struct Meter {
     transports: [TransportMeter; 5],
     /// Start of the current measurement period (Unix µs): server start or last reset.
     since_us: AtomicU64,
+    /// How many times the stats were reset since the server started: a page that sees it grow
+    /// (with `since`) knows the instructor zeroed the totals, and not that the server restarted.
+    resets: AtomicU64,
     /// Filled once a second by [`Meter::tick`]; read by the stats stream.
     window: Mutex<Window>,
     /// False only to measure the meter's own cost (`--no-meter`): the hot path then records
@@ -82,6 +85,10 @@ struct TransportMeter {
     delay: PerThread<Latencies>,
     catch_up_delay: PerThread<Latencies>,
     client_latency: PerThread<Latencies>,
+    /// The coarsest clock-offset uncertainty among the client reports since the reset (µs):
+    /// half the best round trip to `/api/time` of the report that had the slowest one. No
+    /// client latency of the period is finer than this; 0 while no report gave its round trip.
+    client_resolution_us: AtomicU64,
     /// Delay and client-latency totals at the previous tick, to derive the last second.
     at_last_tick: Mutex<(Histogram<u64>, Histogram<u64>)>,
 }
@@ -106,6 +113,7 @@ impl Default for TransportMeter {
             delay: PerThread::default(),
             catch_up_delay: PerThread::default(),
             client_latency: PerThread::default(),
+            client_resolution_us: AtomicU64::new(0),
             at_last_tick: Mutex::new((new_histogram(), new_histogram())),
         }
     }
@@ -165,12 +173,20 @@ pub struct TransportStats {
     /// Catch-up deliveries: how old each replayed event was when handed over (µs).
     pub catch_up_delay_us: Summary,
     pub client_latency_us: Summary,
+    /// What `client_latency_us` can resolve (µs): the largest clock-offset uncertainty (half the
+    /// best round trip to `/api/time`) among the reports since the reset. A client latency below
+    /// it is the offset's noise, and pages show it as "< 2 × this" (the round trip); 0: no
+    /// report gave its round trip.
+    pub client_resolution_us: u64,
 }
 
 /// All transports at one instant.
 #[derive(Debug, Clone, Serialize)]
 pub struct MeterSnapshot {
+    /// Start of the measurement period (Unix µs): the server's start or the last reset.
     pub since: u64,
+    /// Resets since the server started: grows by one with each `POST /api/admin/reset`.
+    pub resets: u64,
     pub transports: std::collections::BTreeMap<&'static str, TransportStats>,
     pub edge: EdgeStats,
 }
@@ -262,6 +278,7 @@ impl Meter {
             transports: Default::default(),
             edge: EdgeCounters::default(),
             since_us: AtomicU64::new(crate::feed::unix_micros()),
+            resets: AtomicU64::new(0),
             window: Mutex::new(Window::default()),
         }
     }
@@ -386,9 +403,20 @@ impl Meter {
         self.of(transport).bytes_out.add(bytes);
     }
 
-    /// Latencies measured by a client (already validated), folded into their own histogram.
-    pub fn client_latencies(&self, transport: Transport, micros: &[u64]) {
-        self.of(transport).client_latency.with_mine(|latencies| {
+    /// Latencies measured by a client (already validated), folded into their own histogram;
+    /// `resolution_us` is the client's clock-offset uncertainty (half its best round trip to
+    /// `/api/time`, µs), if it said: the period's resolution is the coarsest one reported.
+    pub fn client_latencies(
+        &self,
+        transport: Transport,
+        micros: &[u64],
+        resolution_us: Option<u64>,
+    ) {
+        let meter = self.of(transport);
+        if let Some(resolution) = resolution_us {
+            meter.client_resolution_us.fetch_max(resolution, Relaxed);
+        }
+        meter.client_latency.with_mine(|latencies| {
             for &value in micros {
                 latencies.record(value);
             }
@@ -427,12 +455,14 @@ impl Meter {
             meter.delay.for_each(|l| *l = Latencies::default());
             meter.catch_up_delay.for_each(|l| *l = Latencies::default());
             meter.client_latency.for_each(|l| *l = Latencies::default());
+            meter.client_resolution_us.store(0, Relaxed);
             *meter.at_last_tick.lock().unwrap_or_else(|e| e.into_inner()) =
                 (new_histogram(), new_histogram());
         }
         *self.window.lock().unwrap_or_else(|e| e.into_inner()) = Window::default();
         self.edge.reset();
         self.since_us.store(crate::feed::unix_micros(), Relaxed);
+        self.resets.fetch_add(1, Relaxed);
     }
 
     pub fn snapshot(&self) -> MeterSnapshot {
@@ -442,6 +472,7 @@ impl Meter {
             .collect();
         MeterSnapshot {
             since: self.since_us.load(Relaxed),
+            resets: self.resets.load(Relaxed),
             transports,
             edge: self.edge.snapshot(),
         }
@@ -476,6 +507,7 @@ impl Meter {
             delay_us: summarize(&delay),
             catch_up_delay_us: summarize(&merged_total(&m.catch_up_delay)),
             client_latency_us: summarize(&client),
+            client_resolution_us: m.client_resolution_us.load(Relaxed),
         }
     }
 
@@ -506,6 +538,7 @@ impl Meter {
                 bytes_out: m.bytes_out.get(),
                 delay_second: summarize(&second),
                 client_second: summarize(&client),
+                client_resolution_us: m.client_resolution_us.load(Relaxed),
             });
         }
         self.window

@@ -21,6 +21,27 @@ pub(super) struct Totals {
     pub bytes_out: u64,
     pub delay_second: Summary,
     pub client_second: Summary,
+    /// The period's client-latency resolution (µs; 0: unknown), see `TransportStats`.
+    pub client_resolution_us: u64,
+}
+
+impl Totals {
+    /// A client percentile of the second, raised to the resolution (none recorded: 0).
+    fn floored(&self, value: u64) -> u64 {
+        if self.client_second.count == 0 {
+            0
+        } else {
+            value.max(self.client_resolution_us)
+        }
+    }
+
+    fn client_p50(&self) -> u64 {
+        self.floored(self.client_second.p50)
+    }
+
+    fn client_p99(&self) -> u64 {
+        self.floored(self.client_second.p99)
+    }
 }
 
 /// One second of one transport.
@@ -34,8 +55,14 @@ pub struct SecondRates {
     pub bytes_per_event: f64,
     pub delay_p50_us: u64,
     pub delay_p99_us: u64,
+    /// Client latencies of the second, never below `client_resolution_us`: a finer figure would
+    /// be the clock offset's noise, so a value equal to it reads "within the resolution".
     pub client_p50_us: u64,
     pub client_p99_us: u64,
+    /// What the client figures can resolve (µs; 0: no report gave its round trip): the
+    /// coarsest clock-offset uncertainty (half a best round trip to `/api/time`) reported since
+    /// the reset.
+    pub client_resolution_us: u64,
 }
 
 /// One tick of the window: the time it closed (Unix µs) and every transport's second.
@@ -84,16 +111,18 @@ impl Window {
                         },
                         delay_p50_us: current.delay_second.p50,
                         delay_p99_us: current.delay_second.p99,
-                        client_p50_us: current.client_second.p50,
-                        client_p99_us: current.client_second.p99,
+                        client_p50_us: current.client_p50(),
+                        client_p99_us: current.client_p99(),
+                        client_resolution_us: current.client_resolution_us,
                     }
                 }
                 // The first tick has no previous totals for rates; its delays are still its own.
                 None => SecondRates {
                     delay_p50_us: current.delay_second.p50,
                     delay_p99_us: current.delay_second.p99,
-                    client_p50_us: current.client_second.p50,
-                    client_p99_us: current.client_second.p99,
+                    client_p50_us: current.client_p50(),
+                    client_p99_us: current.client_p99(),
+                    client_resolution_us: current.client_resolution_us,
                     ..SecondRates::default()
                 },
             };

@@ -366,7 +366,7 @@ async fn exports_download_the_window_and_the_histograms() {
     assert_eq!(lines.next(), Some(pushlab::export::WINDOW_COLUMNS));
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(rows.len() >= 5, "one row per transport and second");
-    assert!(rows.iter().all(|r| r.len() == 11));
+    assert!(rows.iter().all(|r| r.len() == 12));
 
     let histograms = app
         .conn()

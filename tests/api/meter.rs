@@ -429,3 +429,88 @@ async fn every_stats_answer_names_the_server_that_gave_it() {
         plain.addr.to_string()
     );
 }
+
+/// Issue 13, item 2: a reset is visible to every reader of the stats, not only as zeros: the
+/// period's start moves and the reset count grows (a restart would give a new start, count 0).
+#[tokio::test]
+async fn a_reset_moves_the_period_start_and_counts_itself() {
+    let app = spawn_app().await;
+    let before = app.stats().await;
+    assert_eq!(before["resets"], 0, "{before}");
+    let res = app.admin("POST", "/api/admin/reset", "").await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let after = app.stats().await;
+    assert_eq!(after["resets"], 1);
+    assert!(
+        after["since"].as_u64().unwrap() > before["since"].as_u64().unwrap(),
+        "since {} then {}",
+        before["since"],
+        after["since"]
+    );
+}
+
+/// Issue 13, item 3: client latencies are no finer than the clock offset they were measured
+/// with. A report gives its round trip to /api/time; the stats say what the period can resolve
+/// (half the slowest such round trip), and the window's per-second figures never go below it
+/// (the charts and the window export read them), until a reset forgets it.
+#[tokio::test]
+async fn client_latencies_are_no_finer_than_their_clock_offset() {
+    let app = spawn_app().await;
+    let report = |values: &str, rtt: u64| {
+        format!(r#"{{"transport":"ws","latencies_us":[{values}],"offset_us":-12,"rtt_us":{rtt}}}"#)
+    };
+    for (values, rtt) in [("3,5,7", 400), ("4,6", 120)] {
+        let res = app
+            .conn()
+            .await
+            .post_json("/api/client-metrics", &report(values, rtt))
+            .await;
+        assert_eq!(res.status, 202, "{}", res.text());
+    }
+    let res = app
+        .conn()
+        .await
+        .post_json("/api/client-metrics", &report("5", 20_000_000))
+        .await;
+    assert_eq!(res.status, 400, "a round trip beyond the bound is refused");
+    assert!(res.text().contains("rtt_us"), "{}", res.text());
+
+    let stats = app.stats().await;
+    assert_eq!(stats["transports"]["ws"]["client_resolution_us"], 200);
+    assert_eq!(stats["transports"]["ws"]["client_latency_us"]["count"], 5);
+    assert_eq!(stats["transports"]["sse"]["client_resolution_us"], 0);
+
+    // The server closes a second every second: wait (bounded) for the one holding the reports.
+    let mut floored = None;
+    for _ in 0..50 {
+        let window = app.get_json("/api/stats/window").await;
+        let seconds: Vec<Value> = window["samples"].as_array().unwrap().to_vec();
+        if let Some(second) = seconds
+            .iter()
+            .map(|s| &s["transports"]["ws"])
+            .find(|ws| ws["client_p50_us"].as_u64() != Some(0))
+        {
+            floored = Some(second.clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let second = floored.expect("a second with the client reports within 5 s");
+    assert_eq!(second["client_p50_us"], 200, "{second}");
+    assert_eq!(second["client_p99_us"], 200, "{second}");
+    assert_eq!(second["client_resolution_us"], 200, "{second}");
+    let csv = app.conn().await.get("/api/export/window.csv").await.text();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",client_resolution_us"),
+        "{csv}"
+    );
+
+    assert_eq!(app.admin("POST", "/api/admin/reset", "").await.status, 200);
+    assert_eq!(
+        app.stats().await["transports"]["ws"]["client_resolution_us"],
+        0
+    );
+}

@@ -5,7 +5,7 @@
 // tab per browser (clients/tab-lease.js); in the other tabs their view says why it is paused.
 
 import { TRANSPORT_IDS } from "../shared/transports.js";
-import { LatencyReporter } from "../measures/latency.js";
+import { LatencyReporter, watchHiddenTab } from "../measures/latency.js";
 import { ClassicClient } from "./classic.js";
 import { PollClient } from "./poll.js";
 import { LongPollClient } from "./longpoll.js";
@@ -34,6 +34,8 @@ export function createClients(views, offset, { classicRefreshSeconds, pollInterv
     ws: new WsClient(views.ws, reporters.ws),
   };
   for (const id of HELD_ONCE_PER_BROWSER) holdOncePerBrowser(id, clients[id], views[id]);
+  // A hidden tab's timers are throttled: its latencies are left out, and each view says so.
+  watchHiddenTab(reporters, (id, hiddenMs, leftOut) => views[id].noteHidden(hiddenMs, leftOut));
   return clients;
 }
 

@@ -5,7 +5,13 @@
 // `/api/time` several times, and trust the round trip that was fastest, assuming the server
 // read its clock halfway through it. Then latency = (our clock + offset) - event.ts.
 // Latencies are sent in batches to `POST /api/client-metrics`, which folds them into the
-// `client_latency_us` histogram of the transport (of the server the page follows now).
+// `client_latency_us` histogram of the transport (of the server the page follows now), with the
+// round trip the offset came from: no latency is finer than half of it (measures/resolution.js).
+//
+// A hidden tab's timers are throttled by the browser (to one a second, later one a minute), so
+// what it measures is the browser, not the transport: while the page is hidden
+// (document.visibilityState, WHATWG HTML "Page visibility") its latencies are neither timed nor
+// reported, and on its return what was published meanwhile is a catch-up (watchHiddenTab).
 
 import { currentServer, serverUrl } from "../shared/cluster.js";
 
@@ -14,11 +20,15 @@ export function nowMicros() {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
+/** Round trips to /api/time for one clock-offset estimate. */
+export const OFFSET_ROUNDS = 8;
+
 /**
  * Cristian's method: `rounds` requests to /api/time; the fastest round trip gives the offset.
- * Returns { offsetUs, rttUs }: add offsetUs to our clock to read the server's.
+ * Returns { offsetUs, rttUs, rounds }: add offsetUs to our clock to read the server's; it is
+ * right to ± rttUs / 2.
  */
-export async function estimateOffset(rounds = 8) {
+export async function estimateOffset(rounds = OFFSET_ROUNDS) {
   let best = null;
   for (let i = 0; i < rounds; i++) {
     const sent = nowMicros();
@@ -27,7 +37,7 @@ export async function estimateOffset(rounds = 8) {
     const received = nowMicros();
     const rttUs = received - sent;
     if (best === null || rttUs < best.rttUs) {
-      best = { offsetUs: ts + rttUs / 2 - received, rttUs };
+      best = { offsetUs: ts + rttUs / 2 - received, rttUs, rounds };
     }
   }
   return best;
@@ -49,6 +59,8 @@ export class LatencyReporter {
     this.timer = setInterval(() => this.flush(), everyMs);
     /** Events published before this (server clock, µs) are catching up: not timed. */
     this.catchUpBeforeUs = -Infinity;
+    /** Events received while the page was hidden (since it was last hidden): shown, not timed. */
+    this.hiddenLeftOut = 0;
   }
 
   /**
@@ -66,6 +78,10 @@ export class LatencyReporter {
    */
   record(event) {
     if (event.ts < this.catchUpBeforeUs) return null;
+    if (document.visibilityState === "hidden") {
+      this.hiddenLeftOut += 1;
+      return null;
+    }
     // A fast loopback delivery can come out a few µs negative from the offset's own error
     // (± half the round trip): that is clamped to 0 here; the server refuses negative values.
     const latency = Math.max(0, Math.round(nowMicros() + this.offset.offsetUs - event.ts));
@@ -75,7 +91,8 @@ export class LatencyReporter {
   }
 
   async flush() {
-    if (this.pending.length === 0) return;
+    // Hidden, nothing is timed, and what was timed before waits for the page's return.
+    if (this.pending.length === 0 || document.visibilityState === "hidden") return;
     const latencies_us = this.pending.splice(0, 1000);
     // Reports go to the page's own server only: another server of the cluster does not take
     // them from this page's origin (they are not among the endpoints CORS opens), and its own
@@ -86,7 +103,12 @@ export class LatencyReporter {
       const response = await fetch(serverUrl("/api/client-metrics"), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ transport: this.transport, latencies_us, offset_us: Math.round(this.offset.offsetUs) }),
+        body: JSON.stringify({
+          transport: this.transport,
+          latencies_us,
+          offset_us: Math.round(this.offset.offsetUs),
+          ...(this.offset.rttUs > 0 ? { rtt_us: Math.round(this.offset.rttUs) } : {}),
+        }),
       });
       if (response.status === 429) {
         const seconds = Number(response.headers.get("Retry-After")) || 60;
@@ -103,4 +125,28 @@ export class LatencyReporter {
     clearInterval(this.timer);
     this.flush();
   }
+}
+
+/**
+ * Leaves a hidden page's latencies out and says so on its return: while hidden, `reporters`
+ * time nothing (see record()); when the page is shown again, what was published meanwhile is a
+ * catch-up (a throttled poll may bring it late), and `onReturn(hiddenMs, leftOut)` is called
+ * per transport with how long the page was hidden and how many of its events were left out.
+ */
+export function watchHiddenTab(reporters, onReturn) {
+  let hiddenAt = document.visibilityState === "hidden" ? performance.now() : null;
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") {
+      if (hiddenAt == null) hiddenAt = performance.now();
+      return;
+    }
+    if (hiddenAt == null) return;
+    const hiddenMs = performance.now() - hiddenAt;
+    hiddenAt = null;
+    for (const [id, reporter] of Object.entries(reporters)) {
+      reporter.catchUpUntilNow();
+      onReturn(id, hiddenMs, reporter.hiddenLeftOut);
+      reporter.hiddenLeftOut = 0;
+    }
+  });
 }

@@ -52,7 +52,23 @@ export const COMMON_STRINGS = {
   },
   "dash.feed_info": { en: "Feed at load: last seq {seq}, {rate} events/s", fr: "Flux au chargement : dernier seq {seq}, {rate} événements/s" },
   "dash.offset": { en: "clock offset (server − this browser, Cristian's method on /api/time):", fr: "décalage d'horloge (serveur − ce navigateur, méthode de Cristian sur /api/time) :" },
-  "dash.offset_value": { en: "{offset} (best round trip {rtt})", fr: "{offset} (meilleur aller-retour {rtt})" },
+  "offset.how": {
+    en: "{offset}, from {n} round trips to /api/time: the best took {rtt}, so latencies are known to ± {half} (below that: “< round trip”)",
+    fr: "{offset}, d'après {n} allers-retours vers /api/time : le meilleur a pris {rtt}, donc les latences sont connues à ± {half} près (en dessous : « < aller-retour »)",
+  },
+  "period.since": { en: "Server totals count since {time} (its start or the last reset).", fr: "Les totaux du serveur comptent depuis {time} (son démarrage ou la dernière remise à zéro)." },
+  "period.reset": {
+    en: "The instructor reset the stats at {time}: the server's totals and this page's counts start again from zero.",
+    fr: "L'enseignant a remis les statistiques à zéro à {time} : les totaux du serveur et les compteurs de cette page repartent de zéro.",
+  },
+  "period.restart": {
+    en: "The server restarted at {time}: its totals and this page's counts start again from zero.",
+    fr: "Le serveur a redémarré à {time} : ses totaux et les compteurs de cette page repartent de zéro.",
+  },
+  "period.moved": {
+    en: "Now following another server, whose totals count since {time}: this page's counts start again from zero ({now}).",
+    fr: "Cette page suit maintenant un autre serveur, dont les totaux comptent depuis {time} : ses compteurs repartent de zéro ({now}).",
+  },
   "dash.default_author": { en: "student", fr: "étudiant" },
 
   // Which server, and its broker (live/server-line.js, shared/cluster.js).
@@ -99,7 +115,7 @@ export const COMMON_STRINGS = {
     fr: "Latence de bout en bout : (heure d'arrivée sur cette page + décalage d'horloge) − heure de publication de l'événement. Envoyée au serveur (POST /api/client-metrics).",
   },
   "panel.latency_count": { en: "({n} events)", fr: "({n} événements)" },
-  "panel.offset": { en: "clock offset {offset} (round trip {rtt})", fr: "décalage d'horloge {offset} (aller-retour {rtt})" },
+  "panel.offset": { en: "clock offset {offset} ± {half}", fr: "décalage d'horloge {offset} ± {half}" },
   "panel.offset_pending": { en: "clock offset: measuring…", fr: "décalage d'horloge : mesure…" },
   "panel.arrival_help": { en: "Latency of this event when it arrived", fr: "Latence de cet événement à son arrivée" },
   "panel.caught_up": { en: "caught up", fr: "rattrapé" },
@@ -125,6 +141,12 @@ export const COMMON_STRINGS = {
   "lease.follow_here_short": { en: "follow it here", fr: "le suivre ici" },
   "feed.tick": { en: "tick", fr: "tick" },
   "feed.broker": { en: "RabbitMQ's own record (stream offset {offset}, at a new segment)", fr: "écriture interne de RabbitMQ (offset {offset} du stream, à un nouveau segment)" },
+  "counter.what": { en: "counter", fr: "compteur" },
+  "counter.since": { en: "since {time}", fr: "depuis {time}" },
+  "feed.col.event": { en: "event", fr: "événement" },
+  "feed.col.latency": { en: "latency", fr: "latence" },
+  "feed.col.age": { en: "age", fr: "âge" },
+  "feed.col.age_help": { en: "How long ago the server published it (redrawn every second)", fr: "Depuis combien de temps le serveur l'a publié (redessiné chaque seconde)" },
   "counter.this_page": { en: "this page", fr: "cette page" },
   "counter.server": { en: "server, all clients", fr: "serveur, tous clients" },
   "counter.requests": { en: "requests", fr: "requêtes" },
@@ -196,6 +218,10 @@ export const COMMON_STRINGS = {
   "fault.refusing": { en: "refusing new requests (503), {seconds} s left", fr: "refuse les nouvelles requêtes (503), encore {seconds} s" },
   "fault.slow": { en: "slowed to {rate}/s, {seconds} s left", fr: "ralenti à {rate}/s, encore {seconds} s" },
   "fault.delay": { en: "+{ms} added delay", fr: "+{ms} de délai ajouté" },
+  "notice.hidden": {
+    en: "Tab hidden {seconds} s: its measures were left out ({n} events shown but not timed, none reported), since a browser slows a hidden tab's timers.",
+    fr: "Onglet masqué {seconds} s : ses mesures ont été écartées ({n} événements affichés mais non chronométrés, aucun rapporté), car le navigateur ralentit les minuteries d'un onglet masqué.",
+  },
   "notice.dropped": { en: "The instructor just dropped this transport's connections: watch it reconnect and resume.", fr: "L'enseignant vient de couper les connexions de ce transport : regardez-le se reconnecter et reprendre." },
 
   // Reconnections, as a panel counts them (measures/recovery.js).
@@ -246,6 +272,27 @@ export const COMMON_STRINGS = {
   "cost.bytes_per_event.help": { en: "All bytes on the wire, both ways, headers and frames included, divided by events delivered", fr: "Tous les octets sur le fil, dans les deux sens, en-têtes et trames compris, divisés par les événements remis" },
   "cost.requests_per_event": { en: "requests / event", fr: "requêtes / événement" },
   "cost.requests_per_event.help": { en: "HTTP requests divided by events delivered", fr: "Requêtes HTTP divisées par les événements remis" },
+  "cost.caption": { en: "All clients, since {time}", fr: "Tous clients, depuis {time}" },
+  "cost.per_connection": { en: "1 per connection", fr: "1 par connexion" },
+  "cost.per_connection.help": {
+    en: "A push transport asks once per connection, whatever the number of events it then receives ({connections} requests in this period)",
+    fr: "Un transport push demande une fois par connexion, quel que soit le nombre d'événements reçus ensuite ({connections} requêtes sur la période)",
+  },
+  "cost.events_per_answer": { en: "events / answer", fr: "événements / réponse" },
+  "cost.events_per_answer.help": {
+    en: "Events delivered divided by answers (push: per message or frame)",
+    fr: "Événements remis divisés par le nombre de réponses (push : par message ou trame)",
+  },
+  "cost.per_message.sse": { en: "1 per message", fr: "1 par message" },
+  "cost.per_message.ws": { en: "1 per frame", fr: "1 par trame" },
+  "cost.per_message.help": {
+    en: "Each event is its own SSE message or WebSocket frame: a few bytes of framing, no HTTP headers",
+    fr: "Chaque événement est son propre message SSE ou sa propre trame WebSocket : quelques octets d'encadrement, aucun en-tête HTTP",
+  },
+  "cost.why": {
+    en: "Why short polling can cost fewer bytes per event than long polling: a short poll brings every event published since the previous one in one answer (at 2 events/s and one poll a second, about 2 per answer), sharing its headers between them; a long poll is answered as soon as one event exists (about 1 per answer), so it pays a request and its headers for nearly every event — in exchange, no event waits for the next poll.",
+    fr: "Pourquoi le polling court peut coûter moins d'octets par événement que le long polling : un poll court rapporte en une réponse tous les événements publiés depuis le précédent (à 2 événements/s et un poll par seconde, environ 2 par réponse), qui se partagent ses en-têtes ; un long poll reçoit sa réponse dès qu'un événement existe (environ 1 par réponse) et paie donc une requête et ses en-têtes pour presque chaque événement — en échange, aucun événement n'attend le poll suivant.",
+  },
   "cost.empty_share": { en: "empty answers", fr: "réponses vides" },
   "cost.empty_share.help": { en: "Share of requests answered with no event", fr: "Part des requêtes sans aucun événement dans la réponse" },
   "cost.delay_p50": { en: "hand-off p50", fr: "remise p50" },

@@ -37,6 +37,8 @@ export const LAB_STRINGS = {
   "lab.who.you": { en: "you", fr: "vous" },
   "lab.who.class": { en: "class", fr: "classe" },
   "lab.col.transport": { en: "transport", fr: "transport" },
+  "lab.col.who": { en: "who", fr: "qui" },
+  "lab.figures.since": { en: "you: since {you} · class: since {class}", fr: "vous : depuis {you} · classe : depuis {class}" },
   "lab.col.rps": { en: "req/s", fr: "req/s" },
   "lab.col.rps.help": { en: "Requests per second: you, over the last 10 s; the class, in the last second", fr: "Requêtes par seconde : vous, sur les 10 dernières s ; la classe, dans la dernière seconde" },
   "lab.col.requests": { en: "requests", fr: "requêtes" },

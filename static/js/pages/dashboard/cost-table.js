@@ -1,41 +1,65 @@
 // pages/dashboard/cost-table.js — "the cost of one event", per transport, from the server's totals
 // (/api/stats): bytes on the wire per delivered event (headers included), requests per event,
-// share of empty answers, and the latency an event waited.
+// events per answer, share of empty answers, and the latency an event waited.
+//
+// Requests per event only means something where each answer is asked for: a push transport
+// (SSE, WebSocket) asks once per connection, whatever the events, and says so in words rather
+// than as 0,00. Events per answer is what explains the bytes: a short poll brings every event
+// published since the previous one in one answer (its headers shared), a long poll is answered
+// as soon as one exists (its headers paid again for nearly every event); a push transport sends
+// each event as its own message (SSE) or frame (WebSocket).
 
 import { el } from "../../shared/dom.js";
-import { t } from "../../shared/i18n.js";
+import { locale, t } from "../../shared/i18n.js";
 import { TRANSPORT_IDS } from "../../shared/transports.js";
 import { formatBytes, formatDecimal, formatMicros, formatPercent } from "../../shared/format.js";
+import { formatLatency } from "../../measures/resolution.js";
 
-const COLUMNS = ["bytes_per_event", "requests_per_event", "empty_share", "delay_p50", "client_p50"];
+const COLUMNS = ["bytes_per_event", "requests_per_event", "events_per_answer", "empty_share", "delay_p50", "client_p50"];
+
+/** The transports that push: one request per connection, one message or frame per event. */
+const PUSH = new Set(["sse", "ws"]);
 
 export class CostTable {
   constructor(table) {
     this.table = table;
     this.cells = {};
+    this.caption = el("caption", { class: "small muted" });
     const head = el("tr", {}, el("th", { scope: "col" }, t("cost.transport")),
       ...COLUMNS.map((column) => el("th", { scope: "col", class: "num", title: t(`cost.${column}.help`) }, t(`cost.${column}`))));
     const body = el("tbody");
     for (const id of TRANSPORT_IDS) {
-      this.cells[id] = Object.fromEntries(COLUMNS.map((column) => [column, el("td", { class: "num" }, "–")]));
+      this.cells[id] = Object.fromEntries(COLUMNS.map((column) => [column, el("td", { class: "num", dataset: { column } }, "–")]));
       body.append(el("tr", { class: `transport-${id}`, dataset: { transport: id } },
         el("th", { scope: "row" }, el("span", { class: "swatch", "aria-hidden": "true" }), " ", t(`transport.${id}`)),
         ...COLUMNS.map((column) => this.cells[id][column])));
     }
-    table.append(el("thead", {}, head), body);
+    table.append(this.caption, el("thead", {}, head), body);
   }
 
-  update(totals) {
+  /** `totals`: /api/stats's transports; `sinceTime`: the period's start as a clock time. */
+  update(totals, sinceTime) {
+    this.caption.textContent = t("cost.caption", { time: sinceTime });
     for (const id of TRANSPORT_IDS) {
       const s = totals[id];
       if (!s) continue;
       const cells = this.cells[id];
       const delivered = s.delivered > 0;
       cells.bytes_per_event.textContent = delivered ? formatBytes(s.bytes_per_event) : "–";
-      cells.requests_per_event.textContent = delivered ? formatDecimal(s.requests / s.delivered) : "–";
+      if (PUSH.has(id)) {
+        cells.requests_per_event.textContent = t("cost.per_connection");
+        cells.requests_per_event.title = t("cost.per_connection.help", { connections: s.requests });
+        cells.events_per_answer.textContent = t(`cost.per_message.${id}`);
+        cells.events_per_answer.title = t("cost.per_message.help");
+      } else {
+        cells.requests_per_event.textContent = delivered ? formatDecimal(s.requests / s.delivered) : "–";
+        // Answers: requests less those whose client left before the answer (held long polls).
+        const answers = s.requests - (s.abandoned ?? 0);
+        cells.events_per_answer.textContent = answers > 0 ? formatDecimal(s.delivered / answers) : "–";
+      }
       cells.empty_share.textContent = s.requests > 0 ? formatPercent(s.empty / s.requests) : "–";
       cells.delay_p50.textContent = s.delay_us.count > 0 ? formatMicros(s.delay_us.p50) : "–";
-      cells.client_p50.textContent = s.client_latency_us.count > 0 ? formatMicros(s.client_latency_us.p50) : "–";
+      cells.client_p50.textContent = s.client_latency_us.count > 0 ? formatLatency(s.client_latency_us.p50, s.client_resolution_us, locale) : "–";
     }
   }
 }

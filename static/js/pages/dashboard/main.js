@@ -20,6 +20,8 @@ import { PollSuggestion } from "../../live/poll-suggestion.js";
 import { downloadChartsPng } from "./chart-export.js";
 import { ServerLine } from "../../live/server-line.js";
 import { HopHistogram } from "./hop.js";
+import { StatsPeriod } from "../../live/stats-period.js";
+import { describeOffset } from "../../measures/resolution.js";
 
 const AUTHOR_KEY = "pushlab.author";
 
@@ -76,10 +78,7 @@ const panels = Object.fromEntries(TRANSPORTS.map(({ id }) => [id, new Panel(pane
 const offset = { offsetUs: 0, rttUs: 0 };
 try {
   Object.assign(offset, await estimateOffset());
-  document.getElementById("clock-offset").textContent = t("dash.offset_value", {
-    offset: formatOffset(offset.offsetUs),
-    rtt: formatMicros(offset.rttUs),
-  });
+  document.getElementById("clock-offset").textContent = describeOffset(offset, { t, formatOffset, formatMicros });
 } catch (error) {
   pageError.textContent = t("error.offset", { why: error.message });
 }
@@ -145,6 +144,7 @@ const statsState = document.getElementById("stats-state");
 const liveSettings = new LiveSettings(document.getElementById("live-settings"));
 const serverLine = new ServerLine(document.getElementById("server-line"));
 const hop = new HopHistogram(document.getElementById("hop-card"));
+const period = new StatsPeriod(document.getElementById("stats-period"));
 
 const pngButton = document.getElementById("charts-png");
 const exportError = document.getElementById("export-error");
@@ -178,8 +178,10 @@ function showInstructorSettings(feed, faults) {
 followStats({
   onWindow: (samples) => charts.setWindow(samples),
   onStats: (stats) => {
-    for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id]);
-    costTable.update(stats.transports);
+    // A new period (reset, restart, another server): this page's counts start again with it.
+    if (period.update(stats)) for (const panel of Object.values(panels)) panel.restartCounts();
+    for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id], stats.since);
+    costTable.update(stats.transports, period.sinceTime());
     charts.addSample(stats.sample, stats.since);
     showInstructorSettings(stats.feed, stats.faults);
     serverLine.update(stats);

@@ -9,8 +9,10 @@
 // console.
 
 import { el } from "../../shared/dom.js";
-import { t } from "../../shared/i18n.js";
+import { locale, t } from "../../shared/i18n.js";
 import { formatAge, formatBytes, formatCount, formatMicros, formatOffset } from "../../shared/format.js";
+import { formatLatency, resolutionOf } from "../../measures/resolution.js";
+import { clockTime } from "../../live/stats-period.js";
 import { LatencyHistogram } from "../../measures/percentiles.js";
 import { OwnCounts } from "../../measures/own-counts.js";
 import { Recovery } from "../../measures/recovery.js";
@@ -73,8 +75,14 @@ export class Panel extends OwnCounts {
     );
     if (chat) this.slot.append(this.buildChat());
     if (feed) {
-      this.feed = el("ol", { class: "feed", "aria-live": "off" }, el("li", { class: "empty-feed" }, t("panel.waiting")));
-      this.slot.append(this.feed);
+      // The feed's columns, named where they are seen (not only in a tooltip).
+      const head = el("p", { class: "feed-head", id: `feed-head-${transport}` },
+        el("span", { class: "seq" }, "#"),
+        el("span", { class: "what" }, t("feed.col.event")),
+        el("span", { class: "lat", title: t("panel.arrival_help") }, t("feed.col.latency")),
+        el("span", { class: "age", title: t("feed.col.age_help") }, t("feed.col.age")));
+      this.feed = el("ol", { class: "feed", "aria-live": "off", "aria-describedby": head.id }, el("li", { class: "empty-feed" }, t("panel.waiting")));
+      this.slot.append(head, this.feed);
     }
     this.counterCells = {};
     this.element.append(this.buildCounters(), this.buildLatency());
@@ -98,8 +106,15 @@ export class Panel extends OwnCounts {
       this.counterCells[row] = { mine, server };
       body.append(el("tr", { dataset: { counter: row } }, el("th", { scope: "row", title: t(`counter.${row}.help`) }, t(`counter.${row}`)), mine, server));
     }
+    // Each column says since when it counts: the page since it loaded (or the last reset), the
+    // server since its start or the last reset.
+    this.mineSince = el("span", { class: "since" });
+    this.serverSince = el("span", { class: "since" });
     return el("table", { class: "counters" },
-      el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", { scope: "col" }, t("counter.this_page")), el("th", { scope: "col" }, t("counter.server")))),
+      el("thead", {}, el("tr", {},
+        el("th", { scope: "col" }, t("counter.what")),
+        el("th", { scope: "col" }, t("counter.this_page"), el("br"), this.mineSince),
+        el("th", { scope: "col" }, t("counter.server"), el("br"), this.serverSince))),
       body);
   }
 
@@ -245,7 +260,7 @@ export class Panel extends OwnCounts {
       el("span", { class: "what", title: JSON.stringify(event.data) }, summarize(event)),
       latencyUs == null
         ? el("span", { class: "lat caught-up", title: t("panel.caught_up_help") }, t("panel.caught_up"))
-        : el("span", { class: "lat", title: t("panel.arrival_help") }, formatMicros(latencyUs)),
+        : el("span", { class: "lat", title: t("panel.arrival_help") }, formatLatency(latencyUs, resolutionOf(this.offset), locale)),
       el("span", { class: "age" }, ""));
     this.feed.prepend(item);
     while (this.feed.children.length > FEED_LENGTH) this.feed.lastElementChild.remove();
@@ -264,15 +279,33 @@ export class Panel extends OwnCounts {
     this.scheduleRender();
   }
 
-  /** The transport's totals from /api/stats (all clients of the server, not only this page). */
-  setServerTotals(stats) {
+  /**
+   * The transport's totals from /api/stats (all clients of the server, not only this page),
+   * counting since `since` (Unix µs); this page's counts are read at the same instant.
+   */
+  setServerTotals(stats, since) {
     this.server = stats;
-    this.scheduleRender();
+    this.serverSinceUs = since;
+    this.alignWithServer();
+  }
+
+  /** The server's period began again: this page's counts and latencies restart with it. */
+  restartCounts() {
+    this.latency = new LatencyHistogram();
+    super.restartCounts();
+  }
+
+  /** The page was hidden `ms`, and `leftOut` events arrived meanwhile, shown but not timed. */
+  noteHidden(ms, leftOut) {
+    this.element.dataset.hiddenLeftOut = String(leftOut);
+    this.showNotice(t("notice.hidden", { seconds: Math.round(ms / 1000), n: leftOut }));
   }
 
   render() {
-    const mine = this.mine;
+    const mine = this.shownCounts;
     const cells = this.counterCells;
+    this.mineSince.textContent = t("counter.since", { time: clockTime(this.countsSince) });
+    this.serverSince.textContent = this.serverSinceUs ? t("counter.since", { time: clockTime(this.serverSinceUs / 1000) }) : "";
     cells.requests.mine.textContent = formatCount(mine.requests);
     cells.delivered.mine.textContent = formatCount(mine.delivered);
     cells.empty.mine.textContent = formatCount(mine.empty);
@@ -290,11 +323,12 @@ export class Panel extends OwnCounts {
     this.recoveryLine.textContent = this.recovery.text();
     this.recovery.describeInto(this.element.dataset);
 
-    this.p50.textContent = formatMicros(this.latency.percentile(50));
-    this.p95.textContent = formatMicros(this.latency.percentile(95));
+    const resolution = resolutionOf(this.offset);
+    this.p50.textContent = formatLatency(this.latency.percentile(50), resolution, locale);
+    this.p95.textContent = formatLatency(this.latency.percentile(95), resolution, locale);
     this.latencyCount.textContent = t("panel.latency_count", { n: formatCount(this.latency.count) });
     this.offsetText.textContent = this.offset
-      ? t("panel.offset", { offset: formatOffset(this.offset.offsetUs), rtt: formatMicros(this.offset.rttUs) })
+      ? t("panel.offset", { offset: formatOffset(this.offset.offsetUs), half: formatMicros(resolution ?? 0) })
       : t("panel.offset_pending");
   }
 

@@ -8,8 +8,10 @@
 // dashboard's clients run here unchanged.
 
 import { el } from "../../shared/dom.js";
-import { t } from "../../shared/i18n.js";
+import { locale, t } from "../../shared/i18n.js";
 import { formatBytes, formatCount, formatDecimal, formatMicros } from "../../shared/format.js";
+import { formatLatency, resolutionOf } from "../../measures/resolution.js";
+import { clockTime } from "../../live/stats-period.js";
 import { OwnCounts } from "../../measures/own-counts.js";
 import { LatencyHistogram } from "../../measures/percentiles.js";
 import { Recovery } from "../../measures/recovery.js";
@@ -19,11 +21,23 @@ const RATE_WINDOW_MS = 10_000;
 
 const COLUMNS = ["rps", "requests", "delivered", "empty", "missed", "bytes", "latency"];
 
-/** The table's head; rows are added by each LabRow. */
+/**
+ * Since when "you" and "class" count (Date.now() ms and Unix µs): the table's caption says it,
+ * so that the two rows are read as the same period.
+ */
+export function describePeriod(table, youSinceMs, classSinceUs) {
+  table.caption.textContent = t("lab.figures.since", {
+    you: clockTime(youSinceMs),
+    class: classSinceUs ? clockTime(classSinceUs / 1000) : "–",
+  });
+}
+
+/** The table's caption and head; rows are added by each LabRow. */
 export function buildFiguresTable(table) {
+  table.createCaption().className = "small muted";
   table.append(el("thead", {}, el("tr", {},
     el("th", { scope: "col" }, t("lab.col.transport")),
-    el("th", { scope: "col" }, ""),
+    el("th", { scope: "col" }, t("lab.col.who")),
     ...COLUMNS.map((column) => el("th", { scope: "col", class: "num", title: t(`lab.col.${column}.help`) }, t(`lab.col.${column}`))))));
   const body = el("tbody");
   table.append(body);
@@ -32,8 +46,10 @@ export function buildFiguresTable(table) {
 
 export class LabRow extends OwnCounts {
   /** body: the table's tbody; slot: where a client may put an element of its own (classic's iframe). */
-  constructor(body, transport, slot) {
+  constructor(body, transport, slot, offset = null) {
     super();
+    /** The page's clock offset ({ offsetUs, rttUs }): "you" latencies are no finer than it allows. */
+    this.offset = offset;
     this.transport = transport;
     this.slot = slot;
     this.paused = false; // the lab has no pause button: its clients always follow the feed
@@ -124,11 +140,27 @@ export class LabRow extends OwnCounts {
     this.showNotice(t(key, { ms: formatMicros(ms * 1000) }));
   }
 
-  /** The server's totals for this transport, and its latest one-second sample. */
-  setServerTotals(totals, sample) {
+  /**
+   * The server's totals for this transport since `since` (Unix µs), and its latest one-second
+   * sample; "you" is read at the same instant.
+   */
+  setServerTotals(totals, sample, since) {
     this.server = totals;
     this.serverRate = sample?.requests_per_s ?? null;
-    this.scheduleRender();
+    this.serverSinceUs = since;
+    this.alignWithServer();
+  }
+
+  /** The server's period began again: "you" restarts with it. */
+  restartCounts() {
+    this.latency = new LatencyHistogram();
+    super.restartCounts();
+  }
+
+  /** The page was hidden `ms`, and `leftOut` events arrived meanwhile, shown but not timed. */
+  noteHidden(ms, leftOut) {
+    this.element.dataset.hiddenLeftOut = String(leftOut);
+    this.showNotice(t("notice.hidden", { seconds: Math.round(ms / 1000), n: leftOut }));
   }
 
   /** Requests per second of this page over the last few seconds. */
@@ -140,7 +172,7 @@ export class LabRow extends OwnCounts {
   }
 
   render() {
-    const mine = this.mine;
+    const mine = this.shownCounts;
     const you = this.cells.you;
     you.rps.textContent = formatDecimal(this.myRate());
     you.requests.textContent = formatCount(mine.requests);
@@ -150,7 +182,7 @@ export class LabRow extends OwnCounts {
     you.bytes.textContent = mine.delivered > 0 ? formatBytes(Math.round(mine.bytesDown / mine.delivered)) : "–";
     you.bytes.classList.toggle("estimate", this.downKnowledge === "estimate" && mine.delivered > 0);
     you.bytes.title = t(`bytes.${this.downKnowledge}`);
-    you.latency.textContent = formatMicros(this.latency.percentile(50));
+    you.latency.textContent = formatLatency(this.latency.percentile(50), resolutionOf(this.offset), locale);
 
     const server = this.server;
     const them = this.cells.class;
@@ -160,7 +192,9 @@ export class LabRow extends OwnCounts {
     them.empty.textContent = formatCount(server?.empty);
     them.missed.textContent = formatCount(server?.missed);
     them.bytes.textContent = server?.delivered > 0 ? formatBytes(Math.round(server.bytes_out / server.delivered)) : "–";
-    them.latency.textContent = server?.client_latency_us?.count > 0 ? formatMicros(server.client_latency_us.p50) : "–";
+    them.latency.textContent = server?.client_latency_us?.count > 0
+      ? formatLatency(server.client_latency_us.p50, server.client_resolution_us, locale)
+      : "–";
 
     this.recoveryLine.textContent = this.recovery.text();
     this.recovery.describeInto(this.element.dataset);

@@ -14,9 +14,12 @@ import { createClients } from "../../clients/feed-clients.js";
 import { followStats } from "../../live/stats-stream.js";
 import { LiveSettings } from "../../live/settings.js";
 import { PollSuggestion } from "../../live/poll-suggestion.js";
-import { LabRow, buildFiguresTable } from "./figures.js";
+import { LabRow, buildFiguresTable, describePeriod } from "./figures.js";
 import { renderExperiments } from "./experiments.js";
 import { ServerLine } from "../../live/server-line.js";
+import { StatsPeriod } from "../../live/stats-period.js";
+import { describeOffset } from "../../measures/resolution.js";
+import { formatMicros, formatOffset } from "../../shared/format.js";
 
 setUpChrome();
 
@@ -25,12 +28,13 @@ const instructor = $("experiments").dataset.instructor === "true";
 $("role-note").textContent = t(instructor ? "lab.instructor_note" : "lab.student_note");
 const showInEffect = renderExperiments($("experiments"), { instructor, lang });
 
-const body = buildFiguresTable($("figures-table"));
-const rows = Object.fromEntries(TRANSPORT_IDS.map((id) => [id, new LabRow(body, id, $("classic-slot"))]));
-
 const offset = { offsetUs: 0, rttUs: 0 };
+const body = buildFiguresTable($("figures-table"));
+const rows = Object.fromEntries(TRANSPORT_IDS.map((id) => [id, new LabRow(body, id, $("classic-slot"), offset)]));
+
 try {
   Object.assign(offset, await estimateOffset());
+  $("clock-offset").textContent = describeOffset(offset, { t, formatOffset, formatMicros });
 } catch (error) {
   $("page-error").textContent = t("error.offset", { why: error.message });
 }
@@ -63,10 +67,14 @@ setInterval(() => Object.values(rows).forEach((row) => row.scheduleRender()), 10
 const liveSettings = new LiveSettings($("live-settings"));
 const statsState = $("stats-state");
 const serverLine = new ServerLine($("server-line"));
+const period = new StatsPeriod($("stats-period"));
 followStats({
   onStats: (stats) => {
     serverLine.update(stats);
-    for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], stats.sample?.transports?.[id]);
+    // A new period (reset, restart, another server): "you" starts again with it.
+    if (period.update(stats)) for (const row of Object.values(rows)) row.restartCounts();
+    for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], stats.sample?.transports?.[id], stats.since);
+    describePeriod($("figures-table"), rows.poll.countsSince, stats.since);
     if (stats.feed) {
       liveSettings.update(stats.feed, stats.faults);
       pollSuggestion.serverSays(stats.feed.poll_interval_ms, stats.feed.poll_interval_suggestion);

@@ -1,0 +1,57 @@
+// live/stats-period.js — since when the server's totals count, and news when that changes.
+//
+// Every stats record carries `since` (the start of the measurement period, Unix µs: the server's
+// start or the instructor's last reset), `resets` (how many resets since the start) and the
+// server that gave it. A page keeps the last of them: when the period begins again it says so in
+// words (a reset by the instructor, a restart, another server of the cluster), once, in every open
+// tab, and its own counts restart with it (measures/own-counts.js), so that "this page" never
+// exceeds "all clients" for the same period. The line stays: "server totals since 14:03:07".
+
+import { el } from "../shared/dom.js";
+import { locale, t } from "../shared/i18n.js";
+
+/** A clock time in the page's language, from Unix ms: 14:03:07. */
+export function clockTime(ms) {
+  return new Date(ms).toLocaleTimeString(locale);
+}
+
+export class StatsPeriod {
+  /** `container`: the page's element for the line (its content is replaced). */
+  constructor(container) {
+    this.last = null;
+    this.line = el("span", { class: "period-since" });
+    this.news = el("span", { class: "notice period-news", role: "status" });
+    container.replaceChildren(this.line, " ", this.news);
+    this.container = container;
+  }
+
+  /**
+   * One stats record. Returns what began a new period since the previous record — "reset",
+   * "restart" or "moved" (another server) — or null. The first record begins nothing.
+   */
+  update(stats) {
+    const now = {
+      server: stats.server ? `${stats.server.name} ${stats.server.addr}` : "",
+      since: stats.since,
+      resets: stats.resets ?? 0,
+    };
+    const last = this.last;
+    this.last = now;
+    if (now.since != null) this.line.textContent = t("period.since", { time: this.sinceTime() });
+    if (!last) return null;
+    let change = null;
+    if (now.server !== last.server) change = "moved";
+    else if (now.since !== last.since) change = now.resets > last.resets ? "reset" : "restart";
+    if (change) {
+      this.news.textContent = t(`period.${change}`, { time: this.sinceTime(), now: clockTime(Date.now()) });
+      this.container.dataset.periodChanges = String(Number(this.container.dataset.periodChanges ?? 0) + 1);
+      this.container.dataset.lastChange = change;
+    }
+    return change;
+  }
+
+  /** The period's start as a clock time, or "–" before the first record. */
+  sinceTime() {
+    return this.last?.since != null ? clockTime(this.last.since / 1000) : "–";
+  }
+}

@@ -1,0 +1,69 @@
+// measures/resolution.js — a client latency written no finer than it was measured.
+//
+// A browser's latency is (its clock + the estimated offset) − the event's `ts`; the offset comes
+// from Cristian's method (measures/latency.js): the server read its clock somewhere inside the
+// best round trip to /api/time, so the offset, and every latency timed with it, is known to
+// ± half that round trip (the resolution). A latency is therefore rounded to a step no finer
+// than the resolution, and one measured below it is written "< X", X the round trip: the true
+// value lies between 0 and the measure plus the resolution, below twice the resolution.
+// No DOM here: the pages pass their locale, and Node's tests call it directly.
+
+/** The finest step a latency is ever written with, µs (0,01 ms, as before resolutions). */
+export const FINEST_STEP_US = 10;
+
+/** The resolution (µs) of latencies timed with `offset` ({ rttUs }): half its round trip; null: unknown. */
+export function resolutionOf(offset) {
+  return offset?.rttUs > 0 ? Math.ceil(offset.rttUs / 2) : null;
+}
+
+/** The power of ten (µs) at or just below `us`, at least FINEST_STEP_US. */
+export function stepFor(us) {
+  if (!(us > FINEST_STEP_US)) return FINEST_STEP_US;
+  return 10 ** Math.floor(Math.log10(us));
+}
+
+/**
+ * `us` rounded to `stepUs` and written in ms below 1 s, in s above: never more decimals than the
+ * step has, nor than the page's usual format (2 below 10 ms, 0 up to 1 s, 2 in seconds).
+ */
+function written(us, stepUs, locale) {
+  const rounded = Math.round(us / stepUs) * stepUs;
+  const stepDecimals = (unitUs) => Math.max(0, Math.round(Math.log10(unitUs / stepUs)));
+  const number = (value, decimals) =>
+    new Intl.NumberFormat(locale, { minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(value);
+  if (rounded < 1_000_000) {
+    const ms = rounded / 1000;
+    return `${number(ms, Math.min(ms < 10 ? 2 : 0, stepDecimals(1000)))} ms`;
+  }
+  return `${number(rounded / 1e6, Math.min(2, stepDecimals(1_000_000)))} s`;
+}
+
+/**
+ * A client latency (µs) for the reader, given the resolution of its clock offset (µs; null or 0:
+ * unknown, then written to FINEST_STEP_US at best). Below the resolution: "< X" with X twice it (the round
+ * trip), rounded up to its own step. `locale`: "fr-FR" writes 0,3 ms, "en-GB" 0.3 ms.
+ */
+export function formatLatency(us, resolutionUs, locale = "en-GB") {
+  if (us == null || Number.isNaN(us)) return "–";
+  const resolution = resolutionUs > 0 ? resolutionUs : FINEST_STEP_US / 2;
+  if (us < resolution) {
+    const bound = 2 * resolution;
+    const step = stepFor(bound);
+    return `< ${written(Math.ceil(bound / step) * step, step, locale)}`;
+  }
+  return written(us, stepFor(resolution), locale);
+}
+
+/**
+ * How the page's clock offset was measured, in one sentence: "+1,20 ms, from 8 round trips to
+ * /api/time: best 0,30 ms → latencies ± 0,15 ms". `t` and the formatters are the page's
+ * (shared/i18n.js, shared/format.js), passed in so that this module needs no DOM.
+ */
+export function describeOffset(offset, { t, formatOffset, formatMicros }) {
+  return t("offset.how", {
+    offset: formatOffset(offset.offsetUs),
+    n: offset.rounds ?? "?",
+    rtt: formatMicros(offset.rttUs),
+    half: formatMicros(resolutionOf(offset) ?? 0),
+  });
+}

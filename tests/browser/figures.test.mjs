@@ -1,0 +1,244 @@
+// figures.test.mjs — figures a student can trust at a glance (issue 13, items 2 to 5), in headless
+// Chromium against the real server: a reset every open page announces (and after which no page
+// counts more than all clients), latencies no finer than the clock offset allows, a hidden tab
+// that reports nothing, and a cost table that reads right.
+//
+// Its own server (known --admin-token) and browser; two visitors (two contexts), as two students.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { FEW_SECONDS, VIEWPORT, adminApi, launchBrowser, numberIn, openPage, pageBugs, screenshot, startServer, stopServer } from "./harness.mjs";
+
+const TOKEN = `figures-test-${Math.random().toString(36).slice(2, 10)}`;
+const COUNTERS = ["requests", "delivered", "empty"];
+
+let server;
+let baseUrl;
+let browser;
+let alice;
+let bob;
+/** Alice's dashboard (English), Bob's (French) and Bob's lab (French). */
+let dashEn;
+let dashFr;
+let labFr;
+
+const panel = (transport) => `.panel[data-transport="${transport}"]`;
+
+before(async () => {
+  ({ child: server, url: baseUrl } = await startServer(["--admin-token", TOKEN]));
+  browser = await launchBrowser();
+  alice = await browser.newContext({ viewport: VIEWPORT });
+  bob = await browser.newContext({ viewport: VIEWPORT });
+  dashEn = await openPage(alice, `${baseUrl}/?lang=en`);
+  dashFr = await openPage(bob, `${baseUrl}/?lang=fr`);
+  labFr = await openPage(bob, `${baseUrl}/lab?lang=fr`);
+});
+
+after(async () => {
+  await browser?.close();
+  await stopServer(server);
+});
+
+/** Every "this page" and "server, all clients" count of a dashboard, per transport. */
+function dashboardCounts(page) {
+  return page.evaluate((counters) => {
+    const read = (cell) => Number((cell?.textContent ?? "").replace(/\D/g, "") || "NaN");
+    const out = {};
+    for (const panel of document.querySelectorAll(".panel[data-transport]")) {
+      out[panel.dataset.transport] = Object.fromEntries(counters.map((counter) => {
+        const row = panel.querySelector(`tr[data-counter="${counter}"]`);
+        return [counter, { mine: read(row.querySelector(".mine")), server: read(row.querySelector(".server")) }];
+      }));
+    }
+    return out;
+  }, COUNTERS);
+}
+
+/** The lab's "you" and "class" rows, per transport, for the same counters. */
+function labCounts(page) {
+  return page.evaluate((counters) => {
+    const read = (cell) => Number((cell?.textContent ?? "").replace(/\D/g, "") || "NaN");
+    // The figure cells of a row, in the table's order: req/s, requests, events, empty, ...
+    const index = { requests: 1, delivered: 2, empty: 3 };
+    const out = {};
+    for (const row of document.querySelectorAll('#figures-table tr[data-who="you"]')) {
+      const mine = [...row.querySelectorAll("td")];
+      const them = [...row.nextElementSibling.querySelectorAll("td")];
+      out[row.dataset.transport] = Object.fromEntries(counters.map((counter) =>
+        [counter, { mine: read(mine[index[counter]]), server: read(them[index[counter]]) }]));
+    }
+    return out;
+  }, COUNTERS);
+}
+
+function assertNoPageAboveAll(counts, where) {
+  for (const [transport, figures] of Object.entries(counts)) {
+    for (const [counter, { mine, server: all }] of Object.entries(figures)) {
+      if (Number.isNaN(mine) || Number.isNaN(all)) continue; // "–": not counted on this page
+      assert.ok(mine <= all, `${where}: ${transport} ${counter}: this page ${mine} > all clients ${all}`);
+    }
+  }
+}
+
+describe("a reset everyone can see", () => {
+  test("every open page announces it, says since when totals count, and no page counts more than all clients", async () => {
+    // Traffic first: both dashboards have polled a few times.
+    for (const { page } of [dashEn, dashFr]) {
+      await page.waitForFunction(
+        (selector) => Number(document.querySelector(selector)?.textContent.replace(/\D/g, "")) >= 3,
+        `${panel("poll")} tr[data-counter="requests"] .server`,
+        { timeout: FEW_SECONDS },
+      );
+    }
+    await labFr.page.waitForSelector("#stats-period .period-since:not(:empty)", { timeout: FEW_SECONDS });
+    assert.match(await dashEn.page.locator("#stats-period .period-since").textContent(), /since \d{1,2}:\d{2}:\d{2}/);
+    assert.match(await dashFr.page.locator("#stats-period .period-since").textContent(), /depuis \d{2}:\d{2}:\d{2}/);
+
+    const reset = await adminApi(baseUrl, TOKEN, "POST", "/api/admin/reset");
+    assert.equal(reset.status, 200);
+    for (const [{ page }, words] of [[dashEn, /reset the stats at/], [dashFr, /remis les statistiques à zéro/], [labFr, /remis les statistiques à zéro/]]) {
+      await page.waitForSelector('#stats-period[data-last-change="reset"]', { timeout: FEW_SECONDS });
+      assert.match(await page.locator("#stats-period .period-news").textContent(), words);
+    }
+
+    // Totals grow again; at every update, each page counts at most what all clients did.
+    for (let update = 0; update < 4; update++) {
+      for (const { page } of [dashEn, dashFr]) {
+        const before = (await dashboardCounts(page)).poll.requests.server;
+        await page.waitForFunction(
+          ([selector, was]) => Number(document.querySelector(selector)?.textContent.replace(/\D/g, "")) > was,
+          [`${panel("poll")} tr[data-counter="requests"] .server`, before],
+          { timeout: FEW_SECONDS },
+        );
+      }
+      assertNoPageAboveAll(await dashboardCounts(dashEn.page), "English dashboard");
+      assertNoPageAboveAll(await dashboardCounts(dashFr.page), "French dashboard");
+      assertNoPageAboveAll(await labCounts(labFr.page), "French lab");
+    }
+    const header = await dashEn.page.locator(`${panel("poll")} .counters thead`).textContent();
+    assert.match(header, /this page\s*since \d{1,2}:\d{2}:\d{2}/);
+    assert.match(header, /server, all clients\s*since \d{1,2}:\d{2}:\d{2}/);
+    await screenshot(dashFr.page, "figures-reset-fr.png");
+  });
+});
+
+describe("no figure finer than its measurement", () => {
+  test("latencies are never 0,00 ms nor µs, and the page says how the offset was measured", async () => {
+    const { page } = dashEn;
+    await page.waitForFunction((selector) => document.querySelectorAll(selector).length >= 5, `${panel("ws")} .feed .lat:not(.caught-up)`, { timeout: FEW_SECONDS });
+    const offset = await page.locator("#clock-offset").textContent();
+    assert.match(offset, /from \d+ round trips to \/api\/time: the best took [\d.,]+ ms, so latencies are known to ± [\d.,]+ ms/);
+    const half = Number(/± ([\d.]+) ms/.exec(offset)[1]);
+    const texts = [
+      ...(await page.locator(".panel .feed .lat:not(.caught-up)").allTextContents()),
+      ...(await page.locator(".panel .latency strong").allTextContents()),
+      ...(await page.locator('#cost-table td[data-column="client_p50"]').allTextContents()),
+      ...(await labFr.page.locator("#figures-table tr td:last-child").allTextContents()),
+    ];
+    assert.ok(texts.length > 10, texts.join(" | "));
+    for (const text of texts) {
+      assert.doesNotMatch(text, /µs|^0[.,]00 ms$/, `a latency written finer than it was measured: ${text}`);
+      const plain = /^([\d.,]+) ms$/.exec(text);
+      // Above the resolution, a value is at least the resolution (below it, "< …").
+      if (plain) assert.ok(Number(plain[1].replace(",", ".")) >= half - 0.05 || half === 0, `${text} below ± ${half} ms`);
+    }
+    assert.match(await labFr.page.locator("#clock-offset").textContent(), /allers-retours vers \/api\/time/);
+  });
+});
+
+describe("a hidden tab", () => {
+  test("reports no latency while hidden, and says so on its return", async () => {
+    const { page } = dashEn;
+    const reports = [];
+    const onRequest = (request) => {
+      if (request.method() === "POST" && request.url().endsWith("/api/client-metrics")) {
+        reports.push({ at: Date.now(), body: JSON.parse(request.postData() ?? "{}") });
+      }
+    };
+    page.on("request", onRequest);
+    try {
+      // A report comes while visible, and it says its round trip.
+      await waitFor(() => reports.some((r) => r.body.transport === "ws"), "a report while visible");
+      assert.ok(reports.find((r) => r.body.transport === "ws").body.rtt_us > 0, "reports give rtt_us");
+
+      await setVisibility(page, "hidden");
+      const hiddenAt = Date.now();
+      const seqBefore = await topSeq(page, "ws");
+      // Well past a report's period (2 s) while events keep coming (5/s).
+      await page.waitForFunction(
+        ([selector, before]) => Number(document.querySelector(selector)?.dataset.seq) >= before + 15,
+        [`${panel("ws")} .feed li[data-seq]`, seqBefore],
+        { timeout: FEW_SECONDS },
+      );
+      // A report already on its way when the page was hidden may still be seen just after.
+      const whileHidden = reports.filter((r) => r.at > hiddenAt + 300);
+      assert.deepEqual(whileHidden.map((r) => r.body.transport), [], "no latency reported while hidden");
+
+      await setVisibility(page, "visible");
+      await page.waitForFunction((selector) => Number(document.querySelector(selector)?.dataset.hiddenLeftOut) > 0, panel("ws"), { timeout: FEW_SECONDS });
+      assert.match(await page.locator(`${panel("ws")} .notice`).textContent(), /Tab hidden \d+ s: its measures were left out/);
+      const shownAt = Date.now();
+      await waitFor(() => reports.some((r) => r.at > shownAt && r.body.transport === "ws"), "reports again once visible");
+    } finally {
+      page.off("request", onRequest);
+    }
+  });
+});
+
+describe("the cost table and the lists read right", () => {
+  test("push transports ask once per connection, events per answer explain the bytes, and every table and list is labelled", async () => {
+    const { page } = dashEn;
+    await page.waitForFunction(() => /\d/.test(document.querySelector('#cost-table tr[data-transport="poll"] td[data-column="events_per_answer"]')?.textContent), null, { timeout: FEW_SECONDS });
+    for (const transport of ["sse", "ws"]) {
+      const cell = (column) => page.locator(`#cost-table tr[data-transport="${transport}"] td[data-column="${column}"]`).textContent();
+      assert.equal(await cell("requests_per_event"), "1 per connection");
+      assert.match(await cell("events_per_answer"), /^1 per (message|frame)$/);
+    }
+    assert.equal(await dashFr.page.locator('#cost-table tr[data-transport="ws"] td[data-column="requests_per_event"]').textContent(), "1 par connexion");
+    const perAnswer = numberIn(await page.locator('#cost-table tr[data-transport="poll"] td[data-column="events_per_answer"]').textContent());
+    assert.ok(perAnswer > 0, "short polling's events per answer");
+    assert.match(await page.locator(".cost-why").textContent(), /events per answer|in one answer/);
+
+    // Every header cell of every table says what its column holds.
+    for (const { page: p } of [dashEn, dashFr, labFr]) {
+      const empty = await p.evaluate(() => [...document.querySelectorAll("table thead th")].filter((th) => th.textContent.trim() === "").map((th) => th.closest("table").className));
+      assert.deepEqual(empty, [], "header cells without a name");
+    }
+    // The feed's two numbers are named where they are seen.
+    const head = await page.locator(`${panel("ws")} .feed-head`);
+    assert.ok(await head.isVisible());
+    assert.match(await head.textContent(), /latency.*age/);
+    assert.match(await dashFr.page.locator(`${panel("ws")} .feed-head`).textContent(), /latence.*âge/);
+    await screenshot(page, "figures-cost-en.png");
+  });
+
+  test("the pages kept their consoles clean", () => {
+    for (const { problems } of [dashEn, dashFr, labFr]) assert.deepEqual(pageBugs(problems), []);
+  });
+});
+
+/** The newest seq in a panel's feed. */
+async function topSeq(page, transport) {
+  return Number(await page.locator(`${panel(transport)} .feed li[data-seq]`).first().getAttribute("data-seq"));
+}
+
+/**
+ * Makes the page hidden or visible as a browser does for a background tab (WHATWG HTML "Page
+ * visibility"): document.visibilityState changes and visibilitychange fires.
+ */
+async function setVisibility(page, state) {
+  await page.evaluate((value) => {
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => value });
+    Object.defineProperty(document, "hidden", { configurable: true, get: () => value === "hidden" });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, state);
+}
+
+/** Waits (bounded: FEW_SECONDS) for `check` to hold, looking every 100 ms. */
+async function waitFor(check, what) {
+  const deadline = Date.now() + FEW_SECONDS;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`waited in vain for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

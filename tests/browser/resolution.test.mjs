@@ -1,0 +1,54 @@
+// resolution.test.mjs — client latencies are written no finer than their clock offset allows
+// (issue 13, item 3): measures/resolution.js runs in Node, no browser needed.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { formatLatency, resolutionOf, stepFor } from "../../static/js/measures/resolution.js";
+
+test("the resolution is half the best round trip, unknown without one", () => {
+  assert.equal(resolutionOf({ offsetUs: -5, rttUs: 301 }), 151);
+  assert.equal(resolutionOf({ offsetUs: 0, rttUs: 0 }), null);
+  assert.equal(resolutionOf(null), null);
+});
+
+test("below the resolution a latency is '< the round trip', never 0,00 ms nor microseconds", () => {
+  for (const us of [0, 3, 80, 149]) {
+    assert.equal(formatLatency(us, 150, "fr-FR"), "< 0,3 ms", `${us} µs`);
+    assert.equal(formatLatency(us, 150, "en-GB"), "< 0.3 ms", `${us} µs`);
+  }
+  // The bound is rounded up, never down: 2 × 151 µs is under 0,4 ms, not under 0,3.
+  assert.equal(formatLatency(10, 151, "fr-FR"), "< 0,4 ms");
+  assert.equal(formatLatency(900, 2000, "fr-FR"), "< 4 ms");
+  // No offset measured: still never a zero.
+  assert.equal(formatLatency(3, null, "fr-FR"), "< 0,01 ms");
+});
+
+test("above it a latency is rounded to a step no finer than the resolution", () => {
+  assert.equal(formatLatency(1234, 150, "fr-FR"), "1,2 ms");
+  assert.equal(formatLatency(1234, 40, "fr-FR"), "1,23 ms");
+  assert.equal(formatLatency(1234, 400, "en-GB"), "1.2 ms");
+  assert.equal(formatLatency(6789, 2000, "en-GB"), "7 ms");
+  assert.equal(formatLatency(12_345, 150, "fr-FR"), "12 ms");
+  assert.equal(formatLatency(1_234_567, 150, "fr-FR"), "1,23 s");
+  assert.equal(formatLatency(1_234_567, 300_000, "en-GB"), "1.2 s");
+  assert.equal(formatLatency(null, 150, "fr-FR"), "–");
+  assert.equal(stepFor(150), 100);
+  assert.equal(stepFor(3), 10);
+});
+
+test("no written latency has more digits than its resolution, whatever the value", () => {
+  for (const resolution of [7, 60, 150, 999, 2500, 40_000]) {
+    for (let us = 0; us < 3_000_000; us = Math.round(us * 1.37 + 1)) {
+      const text = formatLatency(us, resolution, "en-GB");
+      assert.doesNotMatch(text, /µs|^0\.00 ms$/, `${us} µs at ± ${resolution}: ${text}`);
+      if (text.startsWith("<")) {
+        assert.ok(us < resolution, `${us} µs at ± ${resolution}: ${text}`);
+        continue;
+      }
+      const [, number, unit] = /^([\d.,]+) (ms|s)$/.exec(text);
+      // The value written is a whole number of steps of the resolution (or coarser).
+      const shownUs = Math.round(Number(number.replace(/,/g, "")) * (unit === "s" ? 1e6 : 1e3));
+      assert.equal(shownUs % stepFor(resolution), 0, `${us} µs at ± ${resolution}: ${text}`);
+    }
+  }
+});
