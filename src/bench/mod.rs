@@ -183,6 +183,9 @@ fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
     config.no_meter = args.no_meter;
     config.workers = None;
     config.max_connections = MAX_CLIENTS * 2;
+    // Every bench client comes from 127.0.0.1: the classroom's per-address bound would refuse
+    // all but the first few hundred.
+    config.max_connections_per_address = MAX_CLIENTS * 2;
     // Large enough that no client can fall out of it during a phase at this rate.
     let events = args.rate * (args.ramp + args.duration + GRACE.as_secs() + 10) as f64 * 2.0;
     config.buffer = (events as usize).clamp(1024, crate::config::MAX_BUFFER);
@@ -259,11 +262,15 @@ fn server_addr(url: &str) -> anyhow::Result<SocketAddr> {
 async fn last_seq(addr: SocketAddr) -> anyhow::Result<u64> {
     let mut wire = wire::Wire::connect(addr).await?;
     wire.get("/api/poll", "").await?;
-    let (_, head) = wire.read_head().await?;
-    let body: serde_json::Value = serde_json::from_slice(&wire.read_sized_body(&head).await?)?;
-    body["last_seq"]
-        .as_u64()
-        .ok_or_else(|| anyhow::anyhow!("no last_seq in /api/poll"))
+    let (status, head) = wire.read_head().await?;
+    let body = wire.read_sized_body(&head).await?;
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    json["last_seq"].as_u64().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no last_seq in /api/poll: {status} {}",
+            String::from_utf8_lossy(&body)
+        )
+    })
 }
 
 /// Pauses or resumes the feed, so that a phase ends on a known last seq.

@@ -47,6 +47,15 @@ async fn against_a_real_server_every_client_gets_every_event_once() {
     }
 }
 
+#[tokio::test]
+async fn the_embedded_server_takes_more_clients_than_one_address_may_hold_in_a_class() {
+    // All bench clients come from 127.0.0.1: more than --max-connections-per-address (256).
+    let rows = run(args("ws", 300)).await.expect("bench runs");
+    assert_eq!(rows[0].connected, 300);
+    assert_eq!(rows[0].received, rows[0].expected);
+    assert_eq!(rows[0].errors, 0);
+}
+
 /// A server that answers `/api/poll` with seqs 1, 2, 4, 4, 5: 3 is skipped, 4 comes twice.
 async fn scripted_server() -> std::net::SocketAddr {
     scripted(&[1, 2, 4, 4, 5], 1).await
