@@ -144,11 +144,15 @@ pub fn serve(
                 };
                 let acceptor = acceptor.clone();
                 let meter = meter.clone();
+                // Boxed, the two rare and large waits below (a TLS handshake, a refusal's
+                // lingering read): this future shares its task with the connection's dispatcher
+                // for the connection's whole life, and inline they would make every connection's
+                // task kilobytes larger (BENCHMARKS.md, "RSS per idle connection").
                 async move {
                     let stream = match acceptor {
                         None => ClientStream::plain(tapped),
                         Some(acceptor) => {
-                            let handshake = acceptor.accept(tapped);
+                            let handshake = Box::pin(acceptor.accept(tapped));
                             let tls = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake)
                                 .await
                                 .map_err(|_| std::io::ErrorKind::TimedOut.into())
@@ -162,7 +166,7 @@ pub fn serve(
                     };
                     if let Some(refused) = refused {
                         meter.connection_refused();
-                        refuse_connection(stream, &refused).await;
+                        Box::pin(refuse_connection(stream, &refused)).await;
                         return Err(DispatchError::Io(std::io::Error::other(
                             "refused: --max-connections-per-address",
                         )));

@@ -74,7 +74,10 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody + 'static,
 {
-    let response: Response<_> = match app.call(req).await {
+    // Boxed: the app's future (middleware, the handler, a resume read back from the broker) is
+    // several KiB and lives only until the answer; inline, this connection's task would keep
+    // room for it for the socket's whole life (BENCHMARKS.md, "RSS per idle connection").
+    let response: Response<_> = match Box::pin(app.call(req)).await {
         Ok(response) => Response::from(response).map_into_boxed_body(),
         Err(err) => Response::from(err),
     };

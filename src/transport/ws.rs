@@ -82,7 +82,10 @@ where
         }
         let follower =
             Follower::new(&feed_state, Transport::Ws, start.cursor, client).with_backlog(backlog);
-        follow(feed_state, follower, client, binary, socket).instrument(life)
+        // The socket goes to the heap once, in its seat: passed by value, it would also keep
+        // room in the connection's future (RSS per idle connection).
+        let seat = Seat::new(FeedWriter::new(socket, binary));
+        follow(feed_state, follower, client, seat).instrument(life)
     })?;
     let connection = note_handshake(&state, &req, &response, tag, protocol, &SUBPROTOCOLS);
     span.record("connection", connection);
@@ -133,11 +136,10 @@ async fn follow<IO: AsyncRead + AsyncWrite + Unpin + 'static>(
     state: Arc<AppState>,
     follower: Follower,
     client: ClientKey,
-    binary: bool,
-    socket: Socket<IO>,
+    seat: Rc<Seat<FeedWriter<IO>>>,
 ) {
     tracing::debug!("open");
-    let seat = Seat::new(FeedWriter::new(socket, binary));
+    let binary = seat.writer.binary;
     // Over TLS a write may leave records in the TLS layer that only the task's next write
     // flushes: those connections always follow on their own.
     let may_sit = !state.config.tls();
@@ -184,7 +186,10 @@ async fn follow<IO: AsyncRead + AsyncWrite + Unpin + 'static>(
                 SocketEvent::Received(Message::Text(text)) => {
                     // With a broker this waits for its confirm and echo (a few ms, bounded by
                     // broker::CONFIRM_TIMEOUT and ECHO_TIMEOUT); events wait in the buffer.
-                    if let Some(reply) = chat_from_socket(&state, client, &text).await {
+                    // Boxed: with a broker, posting a chat is a large future that exists only
+                    // while a chat is in flight; inline, every idle socket would keep its room.
+                    let chat = Box::pin(chat_from_socket(&state, client, &text));
+                    if let Some(reply) = chat.await {
                         seat.writer.socket.borrow_mut().send(&Message::Text(reply));
                     }
                 }
@@ -210,7 +215,9 @@ async fn follow<IO: AsyncRead + AsyncWrite + Unpin + 'static>(
     };
     if let End::Close(reason) = end {
         tracing::debug!(?reason, "closing");
-        seat.writer.socket.into_inner().close(reason).await;
+        // Boxed: the close handshake's future exists only at the end; inline, every open
+        // socket's future would keep its room.
+        Box::pin(seat.writer.socket.into_inner().close(reason)).await;
     }
 }
 
