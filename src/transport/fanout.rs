@@ -25,7 +25,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use super::follower::Follower;
 use crate::{feed::Event, state::AppState, transport_kind::Transport};
@@ -192,7 +192,8 @@ pub fn sit<W: FastWrite + 'static>(
             cursor: Cell::new(state.hub.last_seq()),
             emptied: Notify::new(),
         });
-        tokio::task::spawn_local(lane.clone().run());
+        // Subscribed now, not when the task first runs: a publish in between must wake it.
+        tokio::task::spawn_local(lane.clone().run(state.hub.subscribe_lane()));
         lanes.push(lane.clone());
         lane
     });
@@ -228,18 +229,19 @@ fn lane_may_follow(state: &AppState, transport: Transport) -> bool {
 
 impl Lane {
     /// Offers every publish to the seats until the lane empties or the feed ends.
-    async fn run(self: Rc<Lane>) {
-        let mut wake = self.state.hub.subscribe_lane();
-        wake.borrow_and_update();
+    async fn run(self: Rc<Lane>, mut wake: watch::Receiver<u64>) {
         loop {
+            wake.borrow_and_update();
+            if self.seats.borrow().is_empty() {
+                break;
+            }
+            // Reads from the lane's cursor: whatever was published since, however many wake-ups
+            // it took (a watch keeps only the newest).
+            self.round();
             tokio::select! {
                 changed = wake.changed() => if changed.is_err() { break },
                 _ = self.emptied.notified() => {}
             }
-            if self.seats.borrow().is_empty() {
-                break;
-            }
-            self.round();
         }
         // The feed ended (the server stops): every seat's task follows on its own and ends.
         self.evict_all();
@@ -310,5 +312,51 @@ impl Lane {
     fn close(&self) {
         LANES.with_borrow_mut(|lanes| lanes.retain(|l| !std::ptr::eq(&**l, self)));
         self.emptied.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{config::Config, feed::Kind, limits::ClientKey};
+
+    /// A connection that takes every write whole and remembers what it was handed.
+    struct Taker(RefCell<Vec<u64>>);
+
+    impl FastWrite for Taker {
+        fn frames(&self, events: &[Arc<Event>]) -> Bytes {
+            Bytes::from(events.iter().map(|e| e.seq.to_string()).collect::<String>())
+        }
+
+        fn write_now(&self, bytes: &Bytes) -> bool {
+            let seq = std::str::from_utf8(bytes).unwrap().parse().unwrap();
+            self.0.borrow_mut().push(seq);
+            true
+        }
+    }
+
+    #[tokio::test]
+    async fn a_publish_before_the_lanes_task_first_runs_still_reaches_its_seats() {
+        let state = Arc::new(AppState::new(Config::for_tests(), "t".into()));
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let seat = Seat::new(Taker(RefCell::new(Vec::new())));
+                let follower = Follower::new(&state, Transport::Ws, 0, ClientKey::Unknown);
+                assert!(sit(&state, Transport::Ws, &seat, follower).is_none());
+                // The lane's task is spawned, not yet run: this publish comes first.
+                state.hub.publish(Kind::Tick, &serde_json::json!({}));
+                let handed = async {
+                    while seat.writer.0.borrow().is_empty() {
+                        tokio::task::yield_now().await;
+                    }
+                };
+                tokio::time::timeout(std::time::Duration::from_secs(5), handed)
+                    .await
+                    .expect("the lane wrote the event");
+                assert_eq!(*seat.writer.0.borrow(), [1]);
+                assert!(seat.stand_up().is_some());
+            })
+            .await;
     }
 }
