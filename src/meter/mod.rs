@@ -74,6 +74,8 @@ struct TransportMeter {
     fanout_seated: AtomicI64,
     /// Publishes handed to a fan-out lane: about one per worker per publish.
     fanout_rounds: Counter,
+    /// Seats that left a lane because their socket could not take an event whole at once.
+    fanout_left: Counter,
     delivered: Counter,
     catch_up: Counter,
     empty: Counter,
@@ -102,6 +104,7 @@ impl Default for TransportMeter {
             connections_active: AtomicI64::default(),
             fanout_seated: AtomicI64::default(),
             fanout_rounds: Counter::default(),
+            fanout_left: Counter::default(),
             delivered: Counter::default(),
             catch_up: Counter::default(),
             empty: Counter::default(),
@@ -149,6 +152,9 @@ pub struct TransportStats {
     /// Publishes the fan-out lanes handled: about one per worker thread per publish, whatever
     /// the number of seated connections.
     pub fanout_rounds: u64,
+    /// Times a connection left its lane because its socket could not take an event whole at
+    /// once (a slow reader): its own task then wrote the rest and followed until caught up.
+    pub fanout_left: u64,
     /// Events handed to a client: live ones and catch-up together.
     pub delivered: u64,
     /// Of `delivered`, the events a client got because it resumed from an old `since`: published
@@ -377,6 +383,13 @@ impl Meter {
         }
     }
 
+    /// `count` seats of `transport` left their lane: their sockets could not take an event.
+    pub fn fanout_left(&self, transport: Transport, count: u64) {
+        if self.enabled && count > 0 {
+            self.of(transport).fanout_left.add(count);
+        }
+    }
+
     /// A connection closed because its client stayed unwritable too long.
     pub fn closed_unwritable(&self, transport: Transport) {
         self.of(transport).closed_unwritable.add(1);
@@ -447,6 +460,7 @@ impl Meter {
                 &meter.abandoned,
                 &meter.closed_unwritable,
                 &meter.fanout_rounds,
+                &meter.fanout_left,
                 &meter.bytes_in,
                 &meter.bytes_out,
             ] {
@@ -495,6 +509,7 @@ impl Meter {
             connections_active: m.connections_active.load(Relaxed),
             fanout_seated: m.fanout_seated.load(Relaxed),
             fanout_rounds: m.fanout_rounds.get(),
+            fanout_left: m.fanout_left.get(),
             delivered,
             catch_up: m.catch_up.get(),
             empty: m.empty.get(),

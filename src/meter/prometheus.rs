@@ -81,7 +81,7 @@ pub fn encode_prometheus(meter: &Meter, feed: FeedGauges, cluster: &ClusterGauge
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         type Field = fn(&super::TransportStats) -> u64;
-        let counters: [(&str, &str, Option<Unit>, Field); 12] = [
+        let counters: [(&str, &str, Option<Unit>, Field); 13] = [
             (
                 "requests",
                 "HTTP requests received (a WebSocket or SSE connection is one)",
@@ -129,6 +129,12 @@ impl Collector for Scrape {
                 "Publishes handled by a worker's fan-out lane (about one per worker per publish)",
                 None,
                 |s| s.fanout_rounds,
+            ),
+            (
+                "fanout_left",
+                "Times a connection left its worker's fan-out lane: its socket could not take an event at once",
+                None,
+                |s| s.fanout_left,
             ),
             (
                 "events_missed",

@@ -193,7 +193,11 @@ pub fn sit<W: FastWrite + 'static>(
             emptied: Notify::new(),
         });
         // Subscribed now, not when the task first runs: a publish in between must wake it.
-        tokio::task::spawn_local(lane.clone().run(state.hub.subscribe_lane()));
+        // Unconstrained: tokio's cooperative budget (128 I/O operations per poll of a task)
+        // would make every write after the 128th of a round report a full socket, sending
+        // those seats back to their own tasks. The lane yields at each wait for a publish.
+        let run = lane.clone().run(state.hub.subscribe_lane());
+        tokio::task::spawn_local(tokio::task::unconstrained(run));
         lanes.push(lane.clone());
         lane
     });
@@ -273,6 +277,7 @@ impl Lane {
             self.state
                 .meter
                 .fanout_seated(self.transport, -(left as i64));
+            self.state.meter.fanout_left(self.transport, left as u64);
             if batch.events.len() < LANE_BATCH {
                 break;
             }

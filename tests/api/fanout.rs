@@ -64,6 +64,38 @@ async fn caught_up_sockets_cost_one_lane_round_per_worker_per_publish() {
 }
 
 #[tokio::test]
+async fn one_worker_writes_hundreds_of_sockets_in_one_round_none_sent_back() {
+    // More seats on one worker than tokio's cooperative budget (128 operations per poll).
+    const SOCKETS: usize = 300;
+    const EVENTS: u64 = 5;
+    let app = spawn_with(|c| {
+        c.workers = Some(1);
+        c.max_connections_per_address = 1000;
+    })
+    .await;
+    let mut sockets = Vec::new();
+    for _ in 0..SOCKETS {
+        sockets.push(app.feed_socket("/ws").await);
+    }
+    until_seated(&app, SOCKETS as i64).await;
+    for seq in 1..=EVENTS {
+        app.state.hub.publish(Kind::Tick, &serde_json::json!({}));
+        for socket in &mut sockets {
+            assert_eq!(next_json(socket).await["seq"], seq);
+        }
+    }
+    let ws = &app.stats().await["transports"]["ws"];
+    assert_eq!(
+        ws["fanout_left"], 0,
+        "every socket took every event at once: {ws}"
+    );
+    assert_eq!(
+        ws["fanout_rounds"], EVENTS,
+        "one worker, one round per publish: {ws}"
+    );
+}
+
+#[tokio::test]
 async fn a_socket_that_cannot_take_an_event_leaves_the_lane_and_sits_again_once_caught_up() {
     let app = spawn_with(|c| c.buffer = 1024).await;
     // A raw client that upgrades and then reads nothing: its socket fills up.
