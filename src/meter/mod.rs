@@ -179,9 +179,10 @@ pub struct TransportStats {
     /// Catch-up deliveries: how old each replayed event was when handed over (µs).
     pub catch_up_delay_us: Summary,
     pub client_latency_us: Summary,
-    /// What `client_latency_us` can resolve (µs): the largest clock-offset uncertainty (half the
-    /// best round trip to `/api/time`) among the reports since the reset. A client latency below
-    /// it is the offset's noise, and pages show it as "< 2 × this" (the round trip); 0: no
+    /// What `client_latency_us` can resolve (µs): the finest clock-offset uncertainty (half the
+    /// best round trip to `/api/time`) among the reports since the reset. Each report's
+    /// latencies are recorded as at least its own uncertainty, so no percentile is finer than
+    /// the samples it comes from; a figure at or below this reads "within the resolution"; 0: no
     /// report gave its round trip.
     pub client_resolution_us: u64,
 }
@@ -416,9 +417,12 @@ impl Meter {
         self.of(transport).bytes_out.add(bytes);
     }
 
-    /// Latencies measured by a client (already validated), folded into their own histogram;
+    /// Latencies measured by a client (already validated), folded into their own histogram.
     /// `resolution_us` is the client's clock-offset uncertainty (half its best round trip to
-    /// `/api/time`, µs), if it said: the period's resolution is the coarsest one reported.
+    /// `/api/time`, µs), if it said: each of its latencies is recorded as at least that, so no
+    /// figure is finer than the measurement it came from, and one client with a poor estimate
+    /// (a phone on bad Wi-Fi) coarsens its own samples only, never the class's. The period's
+    /// resolution is the finest one reported.
     pub fn client_latencies(
         &self,
         transport: Transport,
@@ -426,12 +430,18 @@ impl Meter {
         resolution_us: Option<u64>,
     ) {
         let meter = self.of(transport);
-        if let Some(resolution) = resolution_us {
-            meter.client_resolution_us.fetch_max(resolution, Relaxed);
+        let floor = resolution_us.unwrap_or(0);
+        if floor > 0 {
+            // 0 means "none reported yet": the first report sets it, later ones only lower it.
+            let _ = meter
+                .client_resolution_us
+                .fetch_update(Relaxed, Relaxed, |now| {
+                    (now == 0 || floor < now).then_some(floor)
+                });
         }
         meter.client_latency.with_mine(|latencies| {
             for &value in micros {
-                latencies.record(value);
+                latencies.record(value.max(floor));
             }
         });
     }

@@ -476,8 +476,12 @@ async fn client_latencies_are_no_finer_than_their_clock_offset() {
     assert!(res.text().contains("rtt_us"), "{}", res.text());
 
     let stats = app.stats().await;
-    assert_eq!(stats["transports"]["ws"]["client_resolution_us"], 200);
+    // Each report's latencies are recorded as at least its own uncertainty (200 and 60 µs):
+    // [200, 200, 200, 60, 60]; the period resolves what its finest report resolves.
+    assert_eq!(stats["transports"]["ws"]["client_resolution_us"], 60);
     assert_eq!(stats["transports"]["ws"]["client_latency_us"]["count"], 5);
+    assert_eq!(stats["transports"]["ws"]["client_latency_us"]["p50"], 200);
+    assert_eq!(stats["transports"]["ws"]["client_latency_us"]["max"], 200);
     assert_eq!(stats["transports"]["sse"]["client_resolution_us"], 0);
 
     // The server closes a second every second: wait (bounded) for the one holding the reports.
@@ -498,7 +502,7 @@ async fn client_latencies_are_no_finer_than_their_clock_offset() {
     let second = floored.expect("a second with the client reports within 5 s");
     assert_eq!(second["client_p50_us"], 200, "{second}");
     assert_eq!(second["client_p99_us"], 200, "{second}");
-    assert_eq!(second["client_resolution_us"], 200, "{second}");
+    assert_eq!(second["client_resolution_us"], 60, "{second}");
     let csv = app.conn().await.get("/api/export/window.csv").await.text();
     assert!(
         csv.lines()
@@ -513,4 +517,31 @@ async fn client_latencies_are_no_finer_than_their_clock_offset() {
         app.stats().await["transports"]["ws"]["client_resolution_us"],
         0
     );
+}
+
+#[tokio::test]
+async fn one_client_with_a_poor_clock_estimate_coarsens_only_its_own_latencies() {
+    let app = spawn_app().await;
+    let post = |body: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .conn()
+                .await
+                .post_json("/api/client-metrics", &body)
+                .await;
+            assert_eq!(res.status, 202, "{}", res.text());
+        }
+    };
+    // Nine students on the wired network (round trip 300 µs), one phone at 10 s.
+    for _ in 0..9 {
+        post(r#"{"transport":"ws","latencies_us":[2000],"rtt_us":300}"#.into()).await;
+    }
+    post(r#"{"transport":"ws","latencies_us":[100],"rtt_us":9000000}"#.into()).await;
+    let ws = &app.stats().await["transports"]["ws"];
+    assert_eq!(ws["client_resolution_us"], 150, "{ws}");
+    assert_eq!(ws["client_latency_us"]["p50"], 2000, "{ws}");
+    // The phone's 100 µs is no 100 µs: it is recorded as its own uncertainty, 4.5 s.
+    let max = ws["client_latency_us"]["max"].as_u64().unwrap();
+    assert!(max >= 4_500_000, "{ws}"); // within the histogram's precision
 }
