@@ -143,5 +143,12 @@ fn publish_through_the_lane(bencher: Bencher, sockets: usize) {
                 }
             })
         });
+    // Out of the lane, then the lane's runtime gone, before the sink: its reader thread ends
+    // only once every near end is closed.
+    for seat in &seats {
+        drop(seat.stand_up());
+    }
     drop(seats);
+    drop(local);
+    drop(sink);
 }
