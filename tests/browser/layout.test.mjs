@@ -129,7 +129,11 @@ async function step(name, promise) {
  */
 async function bringToLife(page, path, index) {
   if (path === "/") {
-    await step("first event on the WebSocket panel", page.waitForSelector('.panel[data-transport="ws"] .feed li[data-seq]', { timeout: LIVE_WITHIN_MS }));
+    // Every panel follows the feed before the chat goes: a panel starts from "now" (the long
+    // poll and SSE once this tab holds them), so a chat posted earlier is not in its feed.
+    for (const transport of ["poll", "longpoll", "sse", "ws"]) {
+      await step(`first event on the ${transport} panel`, page.waitForSelector(`.panel[data-transport="${transport}"] .feed li[data-seq]`, { timeout: LIVE_WITHIN_MS }));
+    }
     await postChat("student-477", LONG_CHAT);
     for (const transport of ["poll", "longpoll", "sse", "ws"]) {
       await step(`the chat on the ${transport} panel`, page.waitForSelector(`.panel[data-transport="${transport}"] .feed li.chat-event`, { timeout: LIVE_WITHIN_MS }));
