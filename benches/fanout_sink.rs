@@ -26,22 +26,7 @@ fn frame() -> Vec<u8> {
     frame
 }
 
-/// 1, 1,000 and 10,000 sockets, as far as the open-file limit allows (10,000 pairs need 20,064
-/// files: where the hard limit is lower and cannot be raised, that size is left out, with a note).
-fn socket_counts() -> Vec<usize> {
-    [1, 1_000, 10_000]
-        .into_iter()
-        .filter(|&n| {
-            let fits = sink::Sink::can_hold(n);
-            if !fits {
-                eprintln!("note: {n} socket pairs are left out: the open-file limit is too low");
-            }
-            fits
-        })
-        .collect()
-}
-
-#[divan::bench(args = socket_counts(), sample_size = 1, sample_count = 100)]
+#[divan::bench(args = sink::socket_counts(), sample_size = 1, sample_count = 100)]
 fn one_frame_one_write_per_socket(bencher: Bencher, sockets: usize) {
     let sink = sink::Sink::tcp(sockets).expect("socket pairs");
     let frame = frame();

@@ -50,21 +50,7 @@ impl FastWrite for Counted {
     }
 }
 
-/// As in `fanout_sink`: 1, 1,000 and 10,000 sockets, as far as the open-file limit allows.
-fn socket_counts() -> Vec<usize> {
-    [1, 1_000, 10_000]
-        .into_iter()
-        .filter(|&n| {
-            let fits = sink::Sink::can_hold(n);
-            if !fits {
-                eprintln!("note: {n} socket pairs are left out: the open-file limit is too low");
-            }
-            fits
-        })
-        .collect()
-}
-
-#[divan::bench(args = socket_counts(), sample_size = 1, sample_count = 100)]
+#[divan::bench(args = sink::socket_counts(), sample_size = 1, sample_count = 100)]
 fn publish_through_the_lane(bencher: Bencher, sockets: usize) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -54,6 +54,19 @@ struct Ring {
     last_ts_us: u64,
 }
 
+impl Ring {
+    /// Stores the next event. The bound of the replay buffer: at capacity the oldest event
+    /// leaves, and followers that still needed it will be told how many they missed.
+    fn push(&mut self, event: Arc<Event>) {
+        if self.events.len() == self.capacity {
+            self.events.pop_front();
+        }
+        self.last_seq = event.seq;
+        self.last_ts_us = self.last_ts_us.max(event.ts_us);
+        self.events.push_back(event);
+    }
+}
+
 /// What a follower gets when it asks for the events after its cursor.
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -251,14 +264,7 @@ impl Hub {
                 data,
                 published_at,
             ));
-            if ring.events.len() == ring.capacity {
-                // The bound of the replay buffer: the oldest event leaves; followers that still
-                // needed it will be told how many they missed.
-                ring.events.pop_front();
-            }
-            ring.events.push_back(event.clone());
-            ring.last_seq = seq;
-            ring.last_ts_us = ts_us;
+            ring.push(event.clone());
             event
         };
         self.announce(event.seq);
@@ -295,12 +301,7 @@ impl Hub {
                 data,
                 published_at,
             ));
-            if ring.events.len() == ring.capacity {
-                ring.events.pop_front();
-            }
-            ring.events.push_back(event.clone());
-            ring.last_seq = seq;
-            ring.last_ts_us = ring.last_ts_us.max(ts_us);
+            ring.push(event.clone());
             event
         };
         self.announce(event.seq);

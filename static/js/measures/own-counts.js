@@ -8,6 +8,8 @@
 // they start again from zero when the server's period does (a reset by the instructor, a
 // restart, a move to another server of the cluster: restartCounts), from `countsSince`.
 
+import { LatencyHistogram } from "./percentiles.js";
+
 /** Every count at zero. */
 function zeros() {
   return { requests: 0, delivered: 0, empty: 0, missed: 0, bytesDown: 0, bytesUp: 0 };
@@ -20,6 +22,8 @@ export class OwnCounts {
     this.shown = null;
     /** When this page's counts began (Date.now(), ms): the page's load, or the last restart. */
     this.countsSince = Date.now();
+    /** This page's client latencies (µs) in the same period. */
+    this.latency = new LatencyHistogram();
     this.renderScheduled = false;
   }
 
@@ -39,6 +43,7 @@ export class OwnCounts {
     this.mine = zeros();
     this.shown = zeros();
     this.countsSince = Date.now();
+    this.latency = new LatencyHistogram();
     this.scheduleRender();
   }
 

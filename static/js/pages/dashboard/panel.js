@@ -13,7 +13,6 @@ import { locale, t } from "../../shared/i18n.js";
 import { formatAge, formatBytes, formatCount, formatMicros, formatOffset } from "../../shared/format.js";
 import { formatLatency, resolutionOf } from "../../measures/resolution.js";
 import { clockTime } from "../../live/stats-period.js";
-import { LatencyHistogram } from "../../measures/percentiles.js";
 import { OwnCounts } from "../../measures/own-counts.js";
 import { Recovery } from "../../measures/recovery.js";
 
@@ -35,7 +34,6 @@ export class Panel extends OwnCounts {
     this.transport = transport;
     this.bytesKnowledge = bytes;
     this.server = null;
-    this.latency = new LatencyHistogram();
     this.recovery = new Recovery();
     this.offset = null;
     this.sendHandler = null;
@@ -289,11 +287,6 @@ export class Panel extends OwnCounts {
     this.alignWithServer();
   }
 
-  /** The server's period began again: this page's counts and latencies restart with it. */
-  restartCounts() {
-    this.latency = new LatencyHistogram();
-    super.restartCounts();
-  }
 
   /** The page was hidden `ms`, and `leftOut` events arrived meanwhile, shown but not timed. */
   noteHidden(ms, leftOut) {

@@ -13,7 +13,6 @@ import { formatBytes, formatCount, formatDecimal, formatMicros } from "../../sha
 import { formatLatency, resolutionOf } from "../../measures/resolution.js";
 import { clockTime } from "../../live/stats-period.js";
 import { OwnCounts } from "../../measures/own-counts.js";
-import { LatencyHistogram } from "../../measures/percentiles.js";
 import { Recovery } from "../../measures/recovery.js";
 
 /** "you" requests per second are averaged over this window (the server's are per second). */
@@ -54,7 +53,6 @@ export class LabRow extends OwnCounts {
     this.slot = slot;
     this.paused = false; // the lab has no pause button: its clients always follow the feed
     this.downKnowledge = "measured";
-    this.latency = new LatencyHistogram();
     this.recovery = new Recovery();
     this.requestTimes = [];
     this.startedAt = performance.now();
@@ -151,11 +149,6 @@ export class LabRow extends OwnCounts {
     this.alignWithServer();
   }
 
-  /** The server's period began again: "you" restarts with it. */
-  restartCounts() {
-    this.latency = new LatencyHistogram();
-    super.restartCounts();
-  }
 
   /** The page was hidden `ms`, and `leftOut` events arrived meanwhile, shown but not timed. */
   noteHidden(ms, leftOut) {
