@@ -4,7 +4,7 @@
 // from Cristian's method (measures/latency.js): the server read its clock somewhere inside the
 // best round trip to /api/time, so the offset, and every latency timed with it, is known to
 // ± half that round trip (the resolution). A latency is therefore rounded to a step no finer
-// than the resolution, and one measured below it is written "< X", X the round trip: the true
+// than the resolution, and one measured at or below it is written "< X", X the round trip: the true
 // value lies between 0 and the measure plus the resolution, below twice the resolution.
 // No DOM here: the pages pass their locale, and Node's tests call it directly.
 
@@ -40,13 +40,15 @@ function written(us, stepUs, locale) {
 
 /**
  * A client latency (µs) for the reader, given the resolution of its clock offset (µs; null or 0:
- * unknown, then written to FINEST_STEP_US at best). Below the resolution: "< X" with X twice it (the round
- * trip), rounded up to its own step. `locale`: "fr-FR" writes 0,3 ms, "en-GB" 0.3 ms.
+ * unknown, then written to FINEST_STEP_US at best). At or below the resolution: "< X" with X twice it
+ * (the round trip), rounded up to its own step. `locale`: "fr-FR" writes 0,3 ms, "en-GB" 0.3 ms.
  */
 export function formatLatency(us, resolutionUs, locale = "en-GB") {
   if (us == null || Number.isNaN(us)) return "–";
   const resolution = resolutionUs > 0 ? resolutionUs : FINEST_STEP_US / 2;
-  if (us < resolution) {
+  // At the resolution too: the server raises every latency below it to it (meter's
+  // client_resolution_us), so "equal" there means "measured at or below", the same as here.
+  if (us <= resolution) {
     const bound = 2 * resolution;
     const step = stepFor(bound);
     return `< ${written(Math.ceil(bound / step) * step, step, locale)}`;
