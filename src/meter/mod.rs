@@ -192,6 +192,10 @@ pub struct TransportStats {
 pub struct MeterSnapshot {
     /// Start of the measurement period (Unix µs): the server's start or the last reset.
     pub since: u64,
+    /// When these totals were read (Unix µs, the server's clock). A page that sets its own
+    /// counts beside them takes its counts as they stood at this instant (by its clock offset),
+    /// so that "this page" never includes a request the totals had not yet counted.
+    pub at: u64,
     /// Resets since the server started: grows by one with each `POST /api/admin/reset`.
     pub resets: u64,
     pub transports: std::collections::BTreeMap<&'static str, TransportStats>,
@@ -490,12 +494,15 @@ impl Meter {
     }
 
     pub fn snapshot(&self) -> MeterSnapshot {
+        // Read before the totals: everything counted by `at` is in them (more may be).
+        let at = crate::feed::unix_micros();
         let transports = Transport::ALL
             .into_iter()
             .map(|t| (t.as_str(), self.stats_of(t)))
             .collect();
         MeterSnapshot {
             since: self.since_us.load(Relaxed),
+            at,
             resets: self.resets.load(Relaxed),
             transports,
             edge: self.edge.snapshot(),

@@ -115,7 +115,6 @@ export class PollingLoop {
       this.controller = new AbortController();
       const signal = this.controller.signal;
       try {
-        this.panel.countRequest();
         const asked = performance.now();
         const { answer, queued } = await this.ask(signal);
         this.handle(answer, queued);
@@ -141,6 +140,9 @@ export class PollingLoop {
       await suspect(server);
       throw new AnswerError(t("error.network"), 0);
     }
+    // Counted when its answer comes, whatever its status: the server counted it on arrival, so
+    // this page's count never runs ahead of the server's (measures/own-counts.js).
+    this.panel.countRequest();
     if (!response.ok) throw new AnswerError(await serverReason(response), response.status);
     const answer = await response.json();
     return { answer, queued: queuedMs(await resourceTiming(url, startedAt)) };

@@ -47,12 +47,14 @@ export class SseClient extends PushClient {
     source.server = currentServer();
     this.source = source;
     this.resuming = resuming;
-    this.panel.countRequest();
     this.panel.setState("connecting");
     // A resume replays what came after lastSeq at the stream's start: timed only if it opened quickly.
     this.resumeAskedAt = this.lastSeq == null || takeover ? null : performance.now();
 
     source.onopen = () => {
+      // Every opening is one request, the browser's own retries with Last-Event-ID included;
+      // counted once answered (the server counted it on arrival), so never ahead of the server.
+      this.panel.countRequest();
       const waited = this.resumeAskedAt == null ? 0 : performance.now() - this.resumeAskedAt;
       if (waited > QUEUED_LIMIT_MS) {
         this.reporter.catchUpUntilNow();
@@ -114,7 +116,6 @@ export class SseClient extends PushClient {
       // The browser retries by itself, with Last-Event-ID: that retry is one more request.
       this.panel.showError(t("error.sse_lost"));
       this.panel.setState("reconnecting", { seconds: (SSE_RETRY_MS / 1000).toFixed(1) });
-      this.panel.countRequest();
       this.resumeAskedAt = performance.now() + SSE_RETRY_MS;
       suspect(source.server); // if its server is gone, onMove reopens the stream elsewhere
       return;

@@ -40,10 +40,12 @@ export class WsClient extends PushClient {
     const socket = new WebSocket(url);
     socket.server = currentServer();
     this.socket = socket;
-    this.panel.countRequest();
     if (!resuming) this.panel.setState("connecting");
 
     socket.onopen = () => {
+      // The upgrade is counted once answered (the server counted it on arrival); a refused one
+      // (an HTTP error) can't be told from a network failure here, and is left out.
+      this.panel.countRequest();
       if (this.lost) {
         this.panel.reconnected(afterSeq);
         // What the socket replays was published during the outage: its wait was the outage's.

@@ -4,11 +4,38 @@
 // adds up, so the two pages can never count differently.
 //
 // The page's counts sit beside the server's totals for all clients, so they must describe the
-// same period: they are shown as they stood when the server's last totals arrived (shown), and
-// they start again from zero when the server's period does (a reset by the instructor, a
-// restart, a move to another server of the cluster: restartCounts), from `countsSince`.
-
+// same period and the same instant, or "this page" could exceed "all clients":
+// - the period: they start again from zero when the server's does (a reset by the instructor, a
+//   restart, a move to another server of the cluster: restartCounts), from `countsSince`;
+// - the instant: a client counts a request when its answer arrives (the server counted it on
+//   arrival) and an event or a byte when it is received (the server counted it when writing),
+//   and the page keeps its recent counts with the time they changed (the history); when the
+//   server's totals read at `at` (its clock) come in, the page shows its counts as they stood
+//   at `at` by the clock offset, less the offset's uncertainty (half its round trip): what this
+//   page had counted by then, the server had certainly counted too.
 import { LatencyHistogram } from "./percentiles.js";
+import { nowMicros } from "./latency.js";
+import { t } from "../shared/i18n.js";
+
+/**
+ * Changes of the counts less than this apart (µs) share one entry of the history: the entry keeps
+ * the time of the latest, so a state is only ever shown later than it was (never more than the
+ * server counted), and the history holds at most one entry per millisecond.
+ */
+const HISTORY_STEP_US = 1_000;
+/**
+ * Entries kept between two server totals (one per HISTORY_STEP_US at most: 4 s of changes,
+ * about 100 bytes each, 0.4 MB per transport at worst). Past it the oldest are dropped: the
+ * totals that come next are read after them anyway (they only go missing while the stats
+ * connection is down, when nothing is aligned).
+ */
+const HISTORY_LIMIT = 4_096;
+/**
+ * Without a clock offset yet (the page's first second), the counts are read as they stood this
+ * long before the totals arrived (µs): the stats stream's one-second period, a margin far above a
+ * record's way from the server to the page.
+ */
+const UNALIGNED_LAG_US = 1_000_000;
 
 /** Every count at zero. */
 function zeros() {
@@ -20,6 +47,10 @@ export class OwnCounts {
     this.mine = zeros();
     /** The counts as they stood at the server's last totals; null before any (then: mine). */
     this.shown = null;
+    /** The counts before the oldest entry of the history. */
+    this.base = zeros();
+    /** Recent states of the counts, oldest first: { firstUs, atUs (page clock, µs), counts }. */
+    this.history = [];
     /** When this page's counts began (Date.now(), ms): the page's load, or the last restart. */
     this.countsSince = Date.now();
     /** This page's client latencies (µs) in the same period. */
@@ -32,9 +63,35 @@ export class OwnCounts {
     return this.shown ?? this.mine;
   }
 
-  /** The server's totals just arrived: the page's counts are read at the same instant. */
-  alignWithServer() {
-    this.shown = { ...this.mine };
+  /**
+   * The server's totals read at `atUs` (Unix µs, server clock; null: unknown) just arrived: the
+   * page's counts are shown as they stood then. `offset` ({ offsetUs, rttUs }, may be empty) maps
+   * the server's clock onto the page's (measures/latency.js).
+   */
+  alignWithServer(atUs, offset) {
+    const known = atUs != null && offset?.rttUs > 0;
+    const cutoffUs = known ? atUs - offset.offsetUs - offset.rttUs / 2 : nowMicros() - UNALIGNED_LAG_US;
+    let last = -1;
+    while (last + 1 < this.history.length && this.history[last + 1].atUs <= cutoffUs) last += 1;
+    if (last >= 0) {
+      this.base = this.history[last].counts;
+      this.history.splice(0, last + 1);
+    }
+    this.shown = { ...this.base };
+    this.scheduleRender();
+  }
+
+  /** A count changed now: the history remembers the new state (see HISTORY_STEP_US). */
+  changed() {
+    const atUs = nowMicros();
+    const newest = this.history.at(-1);
+    if (newest && atUs - newest.firstUs < HISTORY_STEP_US) {
+      newest.atUs = atUs;
+      newest.counts = { ...this.mine };
+    } else {
+      this.history.push({ firstUs: atUs, atUs, counts: { ...this.mine } });
+      if (this.history.length > HISTORY_LIMIT) this.base = this.history.splice(0, this.history.length - HISTORY_LIMIT).at(-1).counts;
+    }
     this.scheduleRender();
   }
 
@@ -42,34 +99,59 @@ export class OwnCounts {
   restartCounts() {
     this.mine = zeros();
     this.shown = zeros();
+    this.base = zeros();
+    this.history = [];
     this.countsSince = Date.now();
     this.latency = new LatencyHistogram();
     this.scheduleRender();
   }
 
+  /** One event received, with its latency (µs; null: shown but not timed). */
+  countDelivered(latencyUs) {
+    this.mine.delivered += 1;
+    if (latencyUs != null) this.latency.record(latencyUs);
+    this.changed();
+  }
+
   countRequest() {
     this.mine.requests += 1;
-    this.scheduleRender();
+    this.changed();
   }
 
   countEmpty() {
     this.mine.empty += 1;
-    this.scheduleRender();
+    this.changed();
   }
 
   countMissed(count) {
     this.mine.missed += count;
-    this.scheduleRender();
+    this.changed();
   }
 
   addBytesDown(bytes) {
     this.mine.bytesDown += bytes;
-    this.scheduleRender();
+    this.changed();
   }
 
   addBytesUp(bytes) {
     this.mine.bytesUp += bytes;
-    this.scheduleRender();
+    this.changed();
+  }
+
+  /**
+   * The page was hidden `ms`, and `leftOut` events arrived meanwhile, shown but not timed
+   * (measures/latency.js, watchHiddenTab): the notice says so. None arrived because another tab
+   * of this browser held the transport, or it was paused: the notice says that instead, rather
+   * than "0 events left out" as if the transport had been idle.
+   */
+  noteHidden(ms, leftOut) {
+    this.element.dataset.hiddenLeftOut = String(leftOut);
+    const seconds = Math.round(ms / 1000);
+    let key = "notice.hidden";
+    if (leftOut === 0 && this.element.dataset.lease === "elsewhere") key = "notice.hidden_elsewhere";
+    else if (leftOut === 0 && this.paused) key = "notice.hidden_paused";
+    this.element.dataset.hiddenNotice = key;
+    this.showNotice(t(key, { seconds, n: leftOut }));
   }
 
   /** Redraws at the next animation frame, once however many counts changed before it. */

@@ -222,6 +222,14 @@ export const COMMON_STRINGS = {
     en: "Tab hidden {seconds} s: its measures were left out ({n} events shown but not timed, none reported), since a browser slows a hidden tab's timers.",
     fr: "Onglet masqué {seconds} s : ses mesures ont été écartées ({n} événements affichés mais non chronométrés, aucun rapporté), car le navigateur ralentit les minuteries d'un onglet masqué.",
   },
+  "notice.hidden_elsewhere": {
+    en: "Tab hidden {seconds} s: another tab of this browser held this transport meanwhile, so this one received nothing and left nothing out.",
+    fr: "Onglet masqué {seconds} s : un autre onglet de ce navigateur tenait ce transport pendant ce temps ; celui-ci n'a rien reçu et n'a rien écarté.",
+  },
+  "notice.hidden_paused": {
+    en: "Tab hidden {seconds} s: this transport was paused meanwhile, so it received nothing and left nothing out.",
+    fr: "Onglet masqué {seconds} s : ce transport était en pause pendant ce temps ; il n'a rien reçu et n'a rien écarté.",
+  },
   "notice.dropped": { en: "The instructor just dropped this transport's connections: watch it reconnect and resume.", fr: "L'enseignant vient de couper les connexions de ce transport : regardez-le se reconnecter et reprendre." },
 
   // Reconnections, as a panel counts them (measures/recovery.js).

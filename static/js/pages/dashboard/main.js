@@ -180,7 +180,7 @@ followStats({
   onStats: (stats) => {
     // A new period (reset, restart, another server): this page's counts start again with it.
     if (period.update(stats)) for (const panel of Object.values(panels)) panel.restartCounts();
-    for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id], stats.since);
+    for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id], stats.since, stats.at);
     costTable.update(stats.transports, period.sinceTime());
     charts.addSample(stats.sample, stats.since);
     showInstructorSettings(stats.feed, stats.faults);

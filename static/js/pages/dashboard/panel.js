@@ -244,11 +244,9 @@ export class Panel extends OwnCounts {
    * event shown but not timed (caught up after a takeover, or queued in the browser).
    */
   deliver(event, latencyUs) {
-    this.mine.delivered += 1;
     this.recovery.delivered(event.seq);
-    if (latencyUs != null) this.latency.record(latencyUs);
     if (this.feed) this.prependToFeed(event, latencyUs);
-    this.scheduleRender();
+    this.countDelivered(latencyUs);
   }
 
   prependToFeed(event, latencyUs) {
@@ -279,20 +277,15 @@ export class Panel extends OwnCounts {
 
   /**
    * The transport's totals from /api/stats (all clients of the server, not only this page),
-   * counting since `since` (Unix µs); this page's counts are read at the same instant.
+   * counting since `since` and read at `at` (Unix µs); this page's counts are read as they stood
+   * at the same instant.
    */
-  setServerTotals(stats, since) {
+  setServerTotals(stats, since, at) {
     this.server = stats;
     this.serverSinceUs = since;
-    this.alignWithServer();
+    this.alignWithServer(at, this.offset);
   }
 
-
-  /** The page was hidden `ms`, and `leftOut` events arrived meanwhile, shown but not timed. */
-  noteHidden(ms, leftOut) {
-    this.element.dataset.hiddenLeftOut = String(leftOut);
-    this.showNotice(t("notice.hidden", { seconds: Math.round(ms / 1000), n: leftOut }));
-  }
 
   render() {
     const mine = this.shownCounts;

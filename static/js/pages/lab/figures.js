@@ -14,9 +14,8 @@ import { formatLatency, resolutionOf } from "../../measures/resolution.js";
 import { clockTime } from "../../live/stats-period.js";
 import { OwnCounts } from "../../measures/own-counts.js";
 import { Recovery } from "../../measures/recovery.js";
-
-/** "you" requests per second are averaged over this window (the server's are per second). */
-const RATE_WINDOW_MS = 10_000;
+import { RequestRate } from "../../measures/request-rate.js";
+import { nowMicros } from "../../measures/latency.js";
 
 const COLUMNS = ["rps", "requests", "delivered", "empty", "missed", "bytes", "latency"];
 
@@ -54,10 +53,9 @@ export class LabRow extends OwnCounts {
     this.paused = false; // the lab has no pause button: its clients always follow the feed
     this.downKnowledge = "measured";
     this.recovery = new Recovery();
-    this.requestTimes = [];
-    this.startedAt = performance.now();
+    /** Requests per second of "you" and of the class, over the same span (RATE_SPAN_US). */
+    this.rate = new RequestRate();
     this.server = null;
-    this.serverRate = null;
 
     this.badge = el("span", { class: "state", role: "status", dataset: { state: "connecting" } }, t("state.connecting"));
     this.recoveryLine = el("span", { class: "recovery small", title: t("recovery.help") });
@@ -108,15 +106,17 @@ export class LabRow extends OwnCounts {
     if (direction === "down") this.downKnowledge = knowledge;
   }
   countRequest() {
-    this.requestTimes.push(performance.now()); // for requests per second
+    this.rate.request(nowMicros());
     super.countRequest();
   }
   /** latencyUs null: shown but not timed (caught up after a takeover, or queued in the browser). */
   deliver(event, latencyUs) {
-    this.mine.delivered += 1;
     this.recovery.delivered(event.seq);
-    if (latencyUs != null) this.latency.record(latencyUs);
-    this.scheduleRender();
+    this.countDelivered(latencyUs);
+  }
+  restartCounts() {
+    this.rate.restart();
+    super.restartCounts();
   }
   reconnected(afterSeq) {
     this.recovery.reconnected(afterSeq);
@@ -139,35 +139,22 @@ export class LabRow extends OwnCounts {
   }
 
   /**
-   * The server's totals for this transport since `since` (Unix µs), and its latest one-second
-   * sample; "you" is read at the same instant.
+   * The server's totals for this transport since `since`, read at `at` (Unix µs), and its latest
+   * one-second sample; "you" is read as it stood at the same instant, and its requests per
+   * second over the same span as the class's.
    */
-  setServerTotals(totals, sample, since) {
+  setServerTotals(totals, sample, { since, at }) {
     this.server = totals;
-    this.serverRate = sample?.requests_per_s ?? null;
+    this.rate.sample(sample?.t, sample?.requests_per_s);
     this.serverSinceUs = since;
-    this.alignWithServer();
-  }
-
-
-  /** The page was hidden `ms`, and `leftOut` events arrived meanwhile, shown but not timed. */
-  noteHidden(ms, leftOut) {
-    this.element.dataset.hiddenLeftOut = String(leftOut);
-    this.showNotice(t("notice.hidden", { seconds: Math.round(ms / 1000), n: leftOut }));
-  }
-
-  /** Requests per second of this page over the last few seconds. */
-  myRate() {
-    const now = performance.now();
-    while (this.requestTimes.length && now - this.requestTimes[0] > RATE_WINDOW_MS) this.requestTimes.shift();
-    const span = Math.min(RATE_WINDOW_MS, now - this.startedAt);
-    return span < 1000 ? null : this.requestTimes.length / (span / 1000);
+    this.alignWithServer(at, this.offset);
   }
 
   render() {
     const mine = this.shownCounts;
     const you = this.cells.you;
-    you.rps.textContent = formatDecimal(this.myRate());
+    const rates = this.rate.rates(this.offset?.rttUs > 0 ? this.offset.offsetUs : null);
+    you.rps.textContent = formatDecimal(rates.you);
     you.requests.textContent = formatCount(mine.requests);
     you.delivered.textContent = formatCount(mine.delivered);
     you.empty.textContent = formatCount(mine.empty);
@@ -179,7 +166,7 @@ export class LabRow extends OwnCounts {
 
     const server = this.server;
     const them = this.cells.class;
-    them.rps.textContent = formatDecimal(this.serverRate);
+    them.rps.textContent = formatDecimal(rates.class);
     them.requests.textContent = formatCount(server?.requests);
     them.delivered.textContent = formatCount(server?.delivered);
     them.empty.textContent = formatCount(server?.empty);

@@ -73,7 +73,7 @@ followStats({
     serverLine.update(stats);
     // A new period (reset, restart, another server): "you" starts again with it.
     if (period.update(stats)) for (const row of Object.values(rows)) row.restartCounts();
-    for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], stats.sample?.transports?.[id], stats.since);
+    for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], { ...stats.sample?.transports?.[id], t: stats.sample?.t }, stats);
     describePeriod($("figures-table"), rows.poll.countsSince, stats.since);
     if (stats.feed) {
       liveSettings.update(stats.feed, stats.faults);
