@@ -449,6 +449,25 @@ async fn a_reset_moves_the_period_start_and_counts_itself() {
     );
 }
 
+/// Issue 13, item 2: the totals say when they were read (`at`, Unix µs, taken before the
+/// totals), so that a page sets its own counts beside them as they stood at that instant.
+#[tokio::test]
+async fn the_totals_say_when_they_were_read() {
+    let app = spawn_app().await;
+    let unix_us = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as u64
+    };
+    let before = unix_us();
+    let stats = app.stats().await;
+    let after = unix_us();
+    let at = stats["at"].as_u64().expect("at");
+    assert!(before <= at && at <= after, "{before} <= {at} <= {after}");
+    assert!(at >= stats["since"].as_u64().unwrap(), "{stats}");
+}
+
 /// Issue 13, item 3: client latencies are no finer than the clock offset they were measured
 /// with. A report gives its round trip to /api/time; the stats say what the period can resolve
 /// (half the slowest such round trip), and the window's per-second figures never go below it
