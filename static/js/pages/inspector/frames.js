@@ -90,7 +90,7 @@ export function decodeBinaryEvent(payload) {
   return el("table", { class: "fields" },
     el("caption", { class: "small muted" }, t("frame.binary_layout")),
     el("thead", {}, el("tr", {}, ...["frame.bytes", "frame.field", "frame.encoding", "hex", "frame.value"].map((key) => el("th", {}, key.includes(".") ? t(key) : key)))),
-    el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((cell, i) => el(i === 0 ? "th" : "td", {}, i >= 3 ? el("code", {}, cell) : cell))))));
+    el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((cell, i) => el(i === 0 ? "th" : "td", i === 0 ? { class: "range" } : {}, i >= 3 ? el("code", {}, cell) : cell))))));
 }
 
 /** The three forms of the payload length, with this frame's form marked. */
