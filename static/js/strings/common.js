@@ -21,7 +21,9 @@ export const COMMON_STRINGS = {
   "transport.classic": { en: "Classic page", fr: "Page classique" },
   "transport.poll": { en: "Short polling", fr: "Polling court" },
   "transport.longpoll": { en: "Long polling", fr: "Long polling" },
-  "transport.sse": { en: "Server-Sent Events", fr: "Server-Sent Events" },
+  // "Server‑Sent" is written with U+2011 (non-breaking hyphen): a name never breaks after its
+  // hyphen ("Server- / Sent Events") in a narrow label; it still wraps before "Events".
+  "transport.sse": { en: "Server\u2011Sent Events", fr: "Server\u2011Sent Events" },
   "transport.ws": { en: "WebSocket", fr: "WebSocket" },
   "how.classic": {
     en: "The server builds a whole HTML page; the browser reloads it every few seconds. Chat: the page's form (POST, 303, reload).",
