@@ -113,6 +113,62 @@ function horizontalOverflow() {
   return offenders;
 }
 
+/**
+ * In a document: the words of labels that the layout splits over two lines ("compteu|r"), each
+ * as "selector «text»: «compteu|r»". Runs in the page. Label-like: table and list headings,
+ * form labels, buttons, headings, captions, the navigation, badges and the column names of the
+ * panels' feeds and counters. A word is a run of non-blank characters (2 or more); it must lie on
+ * one line: a DOM Range over it has all its client rects on the same line. Data may break
+ * anywhere and is left out: code, chat messages, events' text, values typed in fields.
+ */
+function splitWords() {
+  const LABELS = [
+    "th", "label", "dt", "button", "legend", "caption", "summary", "h1", "h2", "h3", "h4", "h5", "h6",
+    "nav a", ".lang-switch a", ".label", ".state", ".chip", ".feed-head", ".settings-title", ".legend",
+  ].join(", ");
+  const DATA = "code, pre, kbd, samp, .mono, input, textarea, select, option, .feed .what, td.content, bdi, .visually-hidden, [hidden]";
+  const describe = (element) => {
+    let selector = element.tagName.toLowerCase();
+    if (element.id) selector += `#${element.id}`;
+    for (const name of element.classList) selector += `.${name}`;
+    const text = (element.textContent ?? "").replace(/\s+/g, " ").trim().slice(0, 60);
+    return `${selector} «${text}»`;
+  };
+  const lineOf = (rect) => Math.round(rect.top + rect.height / 2);
+  const offenders = [];
+  const seen = new Set();
+  for (const label of document.querySelectorAll(LABELS)) {
+    if (label.closest(DATA)) continue;
+    const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (seen.has(node)) continue;
+      seen.add(node);
+      if (node.parentElement.closest(DATA)) continue;
+      for (const match of node.data.matchAll(/\S{2,}/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const rects = [...range.getClientRects()].filter((rect) => rect.width > 0 && rect.height > 0);
+        if (new Set(rects.map(lineOf)).size <= 1) continue;
+        // Where it breaks: between two characters on different lines.
+        let shown = "";
+        let previousLine = null;
+        for (let i = 0; i < match[0].length; i += 1) {
+          range.setStart(node, match.index + i);
+          range.setEnd(node, match.index + i + 1);
+          const rect = [...range.getClientRects()].find((r) => r.width > 0);
+          const line = rect ? lineOf(rect) : previousLine;
+          if (previousLine != null && line !== previousLine) shown += "|";
+          shown += match[0][i];
+          previousLine = line;
+        }
+        offenders.push(`${describe(node.parentElement.closest(LABELS) ?? label)}: «${shown}» split over ${new Set(rects.map(lineOf)).size} lines`);
+      }
+    }
+  }
+  return offenders;
+}
+
 /** Waits for `promise`; if it fails, says which step of bringing the page to life it was. */
 async function step(name, promise) {
   try {
@@ -170,10 +226,12 @@ async function checkOne({ path, size, lang, projector }, index) {
     // Layout settles after the last live update (fonts, charts resized by their observer).
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     const offenders = [];
+    const splits = [];
     for (const frame of page.frames()) {
       const where = frame === page.mainFrame() ? "" : `[frame ${new URL(frame.url()).pathname}] `;
       try {
         offenders.push(...(await frame.evaluate(horizontalOverflow)).map((line) => where + line));
+        splits.push(...(await frame.evaluate(splitWords)).map((line) => where + line));
       } catch (error) {
         if (!/detached|navigat|destroyed/i.test(error.message)) throw error; // a reloading classic frame
       }
@@ -184,7 +242,8 @@ async function checkOne({ path, size, lang, projector }, index) {
       if (rows !== 1) offenders.push(`the five transport panels take ${rows} rows in projector mode, not one`);
     }
     await page.screenshot({ path: join(LAYOUT_SHOTS, name), fullPage: true });
-    return { name, offenders, bugs: pageBugs(problems) };
+    const screen = `${path} ${lang} ${size.width}×${size.height} projector ${projector ? "on" : "off"}`;
+    return { name, screen, offenders, splits, bugs: pageBugs(problems) };
   } finally {
     await context.close();
   }
@@ -197,24 +256,41 @@ const combinations = [
   { path: "/lab", size: { width: 1600, height: 900 }, lang: "fr", projector: false },
 ];
 
-test("every page fits 1280×720 and 1920×1080, in French and English, with and without projector mode", { timeout: 300_000 }, async () => {
-  const queue = combinations.map((combination, index) => ({ combination, index }));
-  const worker = async () => {
-    while (queue.length > 0) {
-      const { combination, index } = queue.shift();
-      try {
-        results.push(await checkOne(combination, index));
-      } catch (error) {
-        const why = error.message.split("\n").filter((line) => /\S/.test(line)).slice(0, 3).join(" / ");
-        results.push({ name: JSON.stringify(combination), offenders: [], bugs: [`the page did not come to life: ${why}`] });
+/** Every combination, loaded once for the tests below (each asserts its own kind of fault). */
+let checked;
+function checkAll() {
+  checked ??= (async () => {
+    const queue = combinations.map((combination, index) => ({ combination, index }));
+    const worker = async () => {
+      while (queue.length > 0) {
+        const { combination, index } = queue.shift();
+        try {
+          results.push(await checkOne(combination, index));
+        } catch (error) {
+          const why = error.message.split("\n").filter((line) => /\S/.test(line)).slice(0, 3).join(" / ");
+          results.push({ name: JSON.stringify(combination), offenders: [], splits: [], bugs: [`the page did not come to life: ${why}`] });
+        }
       }
-    }
-  };
-  await Promise.all(Array.from({ length: PARALLEL }, worker));
-  const failures = results
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    assert.equal(results.length, combinations.length);
+    return results;
+  })();
+  return checked;
+}
+
+test("every page fits 1280×720 and 1920×1080, in French and English, with and without projector mode", { timeout: 300_000 }, async () => {
+  const failures = (await checkAll())
     .filter((result) => result.offenders.length > 0 || result.bugs.length > 0)
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((result) => `${result.name}:\n${[...result.bugs, ...result.offenders].map((line) => `  - ${line}`).join("\n")}`);
-  assert.equal(results.length, combinations.length);
   assert.ok(failures.length === 0, `horizontal overflow in ${failures.length} of ${results.length} screens:\n${failures.join("\n")}`);
+});
+
+test("no label, heading, table heading or button splits a word over two lines, on any page, size, language or mode", { timeout: 300_000 }, async () => {
+  const failures = (await checkAll())
+    .filter((result) => result.splits.length > 0)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((result) => `${result.screen} (${result.name}):\n${result.splits.map((line) => `  - ${line}`).join("\n")}`);
+  assert.ok(failures.length === 0, `words split inside in ${failures.length} of ${results.length} screens:\n${failures.join("\n")}`);
 });
