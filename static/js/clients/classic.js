@@ -5,8 +5,9 @@
 // This module only watches the iframe: after each load it reads the page's rows (tr[data-seq])
 // to count what was new, empty or missed, measures the page's bytes (its navigation timing),
 // and restarts the reloads if a load failed. Nothing in the iframe is changed but the author
-// field, prefilled with the dashboard's name. A load whose request waited in the browser (all its
-// connections to the server busy) shows its rows, but their latencies are left out.
+// field, prefilled with the dashboard's name, and its type in projector mode (mirrorProjector).
+// A load whose request waited in the browser (all its connections to the server busy) shows its
+// rows, but their latencies are left out.
 
 import { lang, t } from "../shared/i18n.js";
 import { el } from "../shared/dom.js";
@@ -19,6 +20,11 @@ import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 
 /** Extra time allowed for a reload before the page is reloaded by hand. */
 const WATCHDOG_GRACE_MS = 5000;
+/**
+ * How long, at most, the projector mode is mirrored before every paint while a load is under way
+ * (ms); a load ends sooner (its load event, even on an error page), or the watchdog starts another.
+ */
+const MIRROR_DURING_LOAD_MS = 60_000;
 
 export class ClassicClient {
   constructor(panel, reporter, { refreshSeconds, getAuthor, getOffset }) {
@@ -36,6 +42,9 @@ export class ClassicClient {
     this.iframe = el("iframe", { class: "classic-frame", title: t("classic.frame_title") });
     this.iframe.addEventListener("load", () => this.onLoad());
     panel.slot.append(this.iframe);
+    this.mirrorFrame = 0;
+    document.addEventListener("pushlab:projector", () => this.mirrorProjector());
+    window.addEventListener("resize", () => this.mirrorProjector());
     panel.onPause((paused) => {
       this.resuming = !paused; // the next load says how much was missed meanwhile
       this.load();
@@ -67,7 +76,54 @@ export class ClassicClient {
 
   load() {
     this.iframe.src = this.url();
+    this.mirrorUntilLoaded();
     this.armWatchdog();
+  }
+
+  /**
+   * The page inside has no script (on purpose), so it cannot read the projector mode
+   * (shared/page-chrome.js): this page mirrors it onto the document the frame shows, as the class
+   * `projector` and this page's root font size on its <html>, which its style follows (type in
+   * rem, as large as the panels beside it). Called when the mode is switched or the window
+   * resized (the document follows without a reload), and before every paint of a load.
+   */
+  mirrorProjector() {
+    let root = null;
+    try {
+      root = this.iframe.contentDocument?.documentElement ?? null;
+    } catch {
+      root = null; // the browser's own error page
+    }
+    if (!root) return;
+    const on = document.documentElement.classList.contains("projector");
+    root.classList.toggle("projector", on);
+    if (on) root.style.fontSize = getComputedStyle(document.documentElement).fontSize;
+    else root.style.removeProperty("font-size");
+  }
+
+  /**
+   * A new document in the frame is painted as soon as it is parsed, before its load event: from
+   * the moment a load starts (this page sets the address, or the page inside navigates: its
+   * meta refresh or its form) until it ends, the mode is mirrored in every animation frame,
+   * which runs before the frame's paint, so that a projected page never flashes in small type.
+   */
+  mirrorUntilLoaded() {
+    cancelAnimationFrame(this.mirrorFrame);
+    const until = performance.now() + MIRROR_DURING_LOAD_MS;
+    const mirror = (now) => {
+      this.mirrorProjector();
+      this.mirrorFrame = now < until ? requestAnimationFrame(mirror) : 0;
+    };
+    this.mirrorFrame = requestAnimationFrame(mirror);
+  }
+
+  /** The page inside is about to navigate by itself (meta refresh, form): mirror from now on. */
+  watchNavigation() {
+    try {
+      this.iframe.contentWindow.addEventListener("pagehide", () => this.mirrorUntilLoaded(), { once: true });
+    } catch {
+      // Not our page (an error page): the watchdog's next load() mirrors again.
+    }
   }
 
   armWatchdog() {
@@ -80,6 +136,9 @@ export class ClassicClient {
   }
 
   onLoad() {
+    cancelAnimationFrame(this.mirrorFrame);
+    this.mirrorProjector();
+    this.watchNavigation();
     let page = null;
     try {
       page = this.iframe.contentDocument; // null for the browser's own error page
