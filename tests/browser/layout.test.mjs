@@ -12,7 +12,10 @@
 //  - a block whose content spills past its right edge (overflow visible): a status line that runs
 //    past its card.
 // And in projector mode the dashboard's five transport panels stand side by side, on one row.
+// A second test reads the same screens for labels that split a word over two lines ("compteu|r").
 // Same-origin frames (the classic page inside the dashboard) are checked the same way.
+// A third test follows the classic page inside the dashboard while projector mode is switched on
+// and off, the window resized and the page reloads itself: its type follows the dashboard's.
 //
 // One server and one browser for the whole file; each combination is its own visitor (own
 // cookies, own storage, so the tab lease never pauses a panel), a few at a time.
@@ -293,4 +296,110 @@ test("no label, heading, table heading or button splits a word over two lines, o
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((result) => `${result.screen} (${result.name}):\n${result.splits.map((line) => `  - ${line}`).join("\n")}`);
   assert.ok(failures.length === 0, `words split inside in ${failures.length} of ${results.length} screens:\n${failures.join("\n")}`);
+});
+
+/** The classic page's own type inside the dashboard's narrow frame (its `max-width: 520px` style). */
+const CLASSIC_IN_FRAME_PX = 13;
+
+/**
+ * The body text of the classic page inside the dashboard's frame, and of the dashboard, in px,
+ * read at once (no reload between two figures) once the page inside is loaded and painted.
+ */
+async function classicTypeSizes(page) {
+  const handle = await step("the classic page loaded and painted", page.waitForFunction(() => {
+    const frame = document.querySelector(".panel[data-transport=\"classic\"] iframe.classic-frame");
+    const inner = frame?.contentDocument;
+    const probe = frame?.contentWindow.layoutTestProbe;
+    if (!inner || inner.readyState !== "complete" || !inner.querySelector("td") || probe?.paintAt == null) return null;
+    const px = (element) => parseFloat(getComputedStyle(element).fontSize);
+    return {
+      dashboard: px(document.body),
+      frameBody: px(inner.body),
+      frameRows: Math.min(...[...inner.querySelectorAll("td")].map(px)),
+      loads: Number(frame.dataset.loads ?? 0),
+      sameDocument: frame.contentWindow.layoutTestMark === true,
+      probe: { ...probe },
+    };
+  }, null, { timeout: LIVE_WITHIN_MS }));
+  return handle.jsonValue();
+}
+
+test("the classic page inside the dashboard follows projector mode: switched on and off, resized, and across its reloads", { timeout: 120_000 }, async () => {
+  const context = await browser.newContext({ viewport: SIZES[0] });
+  await context.addInitScript(() => {
+    if (window === window.top) {
+      try { localStorage.setItem("pushlab.projector", "off"); } catch (_) { /* no storage */ }
+      return;
+    }
+    // In the frame, from the document's start: when the projector class arrived, when it was
+    // first painted (a projected page must never flash in small type first).
+    const probe = { classAt: null, paintAt: null };
+    window.layoutTestProbe = probe;
+    new MutationObserver(() => {
+      if (probe.classAt == null && document.documentElement?.classList.contains("projector")) probe.classAt = performance.now();
+    }).observe(document, { attributes: true, childList: true, subtree: true });
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if (entry.name !== "first-paint") continue;
+        probe.paintAt = entry.startTime;
+        window.top.layoutTestPaints?.push({ ...probe, url: location.search });
+      }
+    }).observe({ type: "paint", buffered: true });
+  });
+  try {
+    const { page, problems } = await openPage(context, `${baseUrl}/?lang=fr`);
+    const frameSelector = ".panel[data-transport=\"classic\"] iframe.classic-frame";
+    const loadsAtLeast = (n) => page.waitForFunction(({ selector, n }) => Number(document.querySelector(selector)?.dataset.loads ?? 0) >= n, { selector: frameSelector, n }, { timeout: LIVE_WITHIN_MS });
+    // One reload an hour: while the mode is switched, the page inside stays the same document.
+    await step("the classic page's first load", loadsAtLeast(1));
+    const start = await classicTypeSizes(page);
+    await page.fill("#classic-refresh", "3600");
+    await page.press("#classic-refresh", "Tab");
+    await step("the reload with refresh=3600", loadsAtLeast(start.loads + 1));
+    const normal = await classicTypeSizes(page);
+    assert.equal(normal.frameBody, CLASSIC_IN_FRAME_PX, `normal mode: the classic page's body text is ${normal.frameBody} px`);
+    await page.evaluate((selector) => { document.querySelector(selector).contentWindow.layoutTestMark = true; }, frameSelector);
+
+    const projectorSized = async (what) => {
+      // The mode is mirrored at once (no reload to wait for): the next frame shows it.
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      const sizes = await classicTypeSizes(page);
+      assert.ok(sizes.frameBody >= sizes.dashboard - 0.5, `${what}: the classic page's body text is ${sizes.frameBody} px, the projected dashboard's ${sizes.dashboard} px`);
+      assert.ok(sizes.frameRows >= 0.85 * sizes.dashboard - 0.5, `${what}: the classic page's rows are ${sizes.frameRows} px, the dashboard's feeds ${0.85 * sizes.dashboard} px`);
+      return sizes;
+    };
+
+    await page.click("#projector-toggle");
+    let sizes = await projectorSized("projector switched on at 1280×720");
+    assert.ok(sizes.sameDocument, "switching projector mode on reloaded the classic page instead of following it");
+
+    await page.setViewportSize(SIZES[1]);
+    sizes = await projectorSized("projector mode, window resized to 1920×1080");
+    assert.ok(sizes.sameDocument, "resizing the window reloaded the classic page");
+
+    await page.click("#projector-toggle");
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    sizes = await classicTypeSizes(page);
+    assert.equal(sizes.frameBody, normal.frameBody, "projector switched off: the classic page's body text is not back to its normal size");
+    assert.ok(sizes.sameDocument, "switching projector mode off reloaded the classic page");
+
+    // Its own reloads (the page's <meta http-equiv="refresh">, every second) keep the mode, from
+    // their first paint on.
+    await page.click("#projector-toggle");
+    sizes = await classicTypeSizes(page);
+    await page.evaluate(() => { window.layoutTestPaints = []; });
+    await page.fill("#classic-refresh", "1");
+    await page.press("#classic-refresh", "Tab");
+    await step("four reloads at refresh=1", loadsAtLeast(sizes.loads + 5));
+    sizes = await projectorSized("projector mode, after the classic page reloaded itself");
+    assert.ok(!sizes.sameDocument);
+    const paints = await page.evaluate(() => window.layoutTestPaints);
+    assert.ok(paints.length >= 4, `${paints.length} first paints seen in 5 loads`);
+    for (const { classAt, paintAt, url } of paints) {
+      assert.ok(classAt != null && classAt <= paintAt, `the classic page ${url} was first painted at ${paintAt} ms in normal type; projector mode came at ${classAt} ms`);
+    }
+    assert.deepEqual(pageBugs(problems), []);
+  } finally {
+    await context.close();
+  }
 });
