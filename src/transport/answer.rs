@@ -25,19 +25,58 @@ pub const LONGPOLL_REASK_GRACE: Duration = Duration::from_secs(1);
 /// at least this.
 pub const MIN_POLL_GRACE: Duration = Duration::from_secs(2);
 
+/// Since when the events of an answer are live for its client (see [`live_since`]).
+#[derive(Clone, Copy, Debug)]
+pub struct LiveSince {
+    /// The client's previous answer of this transport on its connection, else the request's
+    /// start minus the time a client that follows live may take to come back.
+    follows_from: Instant,
+    /// When the request began.
+    started: Instant,
+}
+
+impl LiveSince {
+    /// Live only what is published from `started` on (an answer that shows no new event: an
+    /// error page).
+    pub fn from_start(started: Instant) -> LiveSince {
+        LiveSince {
+            follows_from: started,
+            started,
+        }
+    }
+
+    /// The instant before which the events of an answer are catch-up. `first` is when its first
+    /// event was published (none: nothing to cut), `missed` whether events before it were lost.
+    ///
+    /// A client that follows live was given everything up to `follows_from`: an answer whose
+    /// first event is older (or that missed some) goes to a client that was behind already,
+    /// i.e. resuming from an old `since`, and then everything published before its request
+    /// began is catch-up, not only what is older than the grace. Otherwise the events published
+    /// since `follows_from` waited for this transport: they are live.
+    pub fn cut(&self, first: Option<Instant>, missed: bool) -> Instant {
+        let behind = missed || first.is_some_and(|at| at < self.follows_from);
+        if behind {
+            self.started
+        } else {
+            self.follows_from
+        }
+    }
+}
+
 /// Since when the events of an answer begun at `started` are live for this client: its previous
 /// answer of `transport` on the same connection, else `started` minus the time a client that
-/// follows live may take to come back. Older events are catch-up (a resume from an old `since`).
+/// follows live may take to come back; and a client found behind even then is resuming (see
+/// [`LiveSince::cut`]). Older events are catch-up (a resume from an old `since`).
 pub fn live_since(
     req: &HttpRequest,
     state: &AppState,
     transport: Transport,
     started: Instant,
-) -> Instant {
+) -> LiveSince {
     let previous = req
         .conn_data::<Rc<ConnectionHistory>>()
         .and_then(|history| history.last_answer(transport));
-    previous.unwrap_or_else(|| {
+    let follows_from = previous.unwrap_or_else(|| {
         let grace = match transport {
             Transport::LongPoll => LONGPOLL_REASK_GRACE,
             _ => {
@@ -46,7 +85,11 @@ pub fn live_since(
             }
         };
         started.checked_sub(grace).unwrap_or(started)
-    })
+    });
+    LiveSince {
+        follows_from,
+        started,
+    }
 }
 
 /// Remembers that `transport` answered on this connection now (see [`live_since`]).
@@ -56,7 +99,7 @@ pub fn note_answered(req: &HttpRequest, transport: Transport) {
     }
 }
 
-/// Records the hand-off of `batch` to `client` (delivered, live since `live_since`, missed, or
+/// Records the hand-off of `batch` to `client` (delivered, live as `live` cuts it, missed, or
 /// an empty answer) and writes the JSON.
 pub fn answer(
     state: &AppState,
@@ -64,8 +107,10 @@ pub fn answer(
     client: ClientKey,
     batch: &Batch,
     reset: Option<&Reset>,
-    live_since: Instant,
+    live: LiveSince,
 ) -> HttpResponse {
+    let first = batch.events.first().map(|e| e.published_at);
+    let live_since = live.cut(first, batch.missed > 0);
     state.meter.delivered(transport, &batch.events, live_since);
     state
         .ledger

@@ -365,6 +365,40 @@ async fn a_resume_from_an_old_since_is_catch_up_and_leaves_live_delays_in_millis
     assert_eq!(stats["transports"]["ws"]["delay_us"]["count"], 10);
 }
 
+/// A resume from an old `since` on a fresh connection is catch-up whole: the events published
+/// just before it (within the grace a live poller has to come back) were waiting for a client
+/// that was behind, not for the transport (the tester's `longpoll?since=5` at 50 events/s put
+/// 47 replayed events of up to 1 s into the live delay). A poller that was following, on a
+/// fresh connection, still gets its recent events as live.
+#[tokio::test]
+async fn a_resume_is_catch_up_even_for_the_events_published_just_before_it() {
+    let app = spawn_app().await; // rate 0: the test publishes every event
+    let now = std::time::Instant::now();
+    let a_minute_ago = now - std::time::Duration::from_secs(60);
+    let just_now = now - std::time::Duration::from_millis(300);
+    for at in [a_minute_ago; 20].into_iter().chain([just_now; 10]) {
+        app.state
+            .hub
+            .publish_at(Kind::Tick, &serde_json::json!({}), at);
+    }
+    // Resumes from the start, each on a fresh connection.
+    let resumed = app.poll("since=0").await;
+    assert_eq!(resumed["events"].as_array().unwrap().len(), 30);
+    let resumed = app.long_poll("since=0").await;
+    assert_eq!(resumed["events"].as_array().unwrap().len(), 30);
+    // A poller that had seen seq 20: the ten recent events waited for its poll.
+    let following = app.poll("since=20").await;
+    assert_eq!(following["events"].as_array().unwrap().len(), 10);
+
+    let stats = app.stats().await;
+    let poll = &stats["transports"]["poll"];
+    assert_eq!(poll["catch_up"], 30, "{poll}");
+    assert_eq!(poll["delay_us"]["count"], 10, "{poll}");
+    let long_poll = &stats["transports"]["longpoll"];
+    assert_eq!(long_poll["catch_up"], 30, "{long_poll}");
+    assert_eq!(long_poll["delay_us"]["count"], 0, "{long_poll}");
+}
+
 /// The pages' stats stream is a WebSocket (a browser's six HTTP/1.1 connections per server are
 /// not spent on it): the same records as the SSE stream, each naming itself, and never counted.
 #[tokio::test]

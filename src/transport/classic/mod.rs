@@ -19,7 +19,7 @@ use actix_web::{
 };
 use serde::Deserialize;
 
-use super::answer::{live_since, note_answered};
+use super::answer::{LiveSince, live_since, note_answered};
 use super::chat::{ChatPost, ChatRefusal, admit};
 use crate::{
     lang::Lang,
@@ -90,7 +90,7 @@ pub async fn classic_chat(
             &state,
             client_key(&req),
             View::new(&req, None, None, None, Some(error)),
-            Instant::now(),
+            LiveSince::from_start(Instant::now()),
         );
         *page.status_mut() = status;
         page
@@ -162,7 +162,12 @@ pub async fn classic_chat(
             let mut view = View::new(&req, refresh, None, form.lang, Some(error));
             view.author = form.author.unwrap_or_default();
             view.text = form.text.unwrap_or_default();
-            let mut page = show(&state, client_key(&req), view, Instant::now());
+            let mut page = show(
+                &state,
+                client_key(&req),
+                view,
+                LiveSince::from_start(Instant::now()),
+            );
             if let ChatRefusal::Unavailable(_) = refusal {
                 // The server works, its broker does not (RFC 9110 §15.6.4).
                 *page.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
@@ -180,8 +185,8 @@ pub async fn classic_chat(
 }
 
 /// Counts what this load hands the viewer, then renders the page.
-/// Events published before `live` are catch-up for this reader (see `answer::live_since`).
-fn show(state: &AppState, client: ClientKey, mut view: View, live: Instant) -> HttpResponse {
+/// Events published before `live`'s cut are catch-up for this reader (see `answer::live_since`).
+fn show(state: &AppState, client: ClientKey, mut view: View, live: LiveSince) -> HttpResponse {
     if let Some(r) = view.refresh.filter(|r| !REFRESH_RANGE.contains(r)) {
         view.refresh = None;
         view.seen = None;
@@ -203,7 +208,10 @@ fn show(state: &AppState, client: ClientKey, mut view: View, live: Instant) -> H
         .filter(|_| start.reset.is_none() && view.error.is_none());
     if let Some(seen) = view.seen {
         let new: Vec<_> = events.iter().filter(|e| e.seq > seen).cloned().collect();
-        state.meter.delivered(Transport::Classic, &new, live);
+        // Events between `seen` and the page's first row were never shown to this reader.
+        let missed = new.first().is_some_and(|e| e.seq > seen + 1);
+        let cut = live.cut(new.first().map(|e| e.published_at), missed);
+        state.meter.delivered(Transport::Classic, &new, cut);
         state
             .ledger
             .delivered(client, Transport::Classic, new.len());
