@@ -34,12 +34,16 @@ test("above it a latency is rounded to a step no finer than the resolution", () 
   assert.equal(formatLatency(1_234_567, 150, "fr-FR"), "1,23 s");
   assert.equal(formatLatency(1_234_567, 300_000, "en-GB"), "1.2 s");
   assert.equal(formatLatency(null, 150, "fr-FR"), "–");
+  // Just above the resolution: rounded up to it, never down below it.
+  assert.equal(formatLatency(2401, 2400, "en-GB"), "3 ms");
+  assert.equal(formatLatency(1450, 1400, "en-GB"), "2 ms");
+  assert.equal(formatLatency(24_001, 24_000, "en-GB"), "30 ms");
   assert.equal(stepFor(150), 100);
   assert.equal(stepFor(3), 10);
 });
 
 test("no written latency has more digits than its resolution, whatever the value", () => {
-  for (const resolution of [7, 60, 150, 999, 2500, 40_000]) {
+  for (const resolution of [7, 60, 150, 999, 1400, 2400, 2500, 24_000, 40_000]) {
     for (let us = 0; us < 3_000_000; us = Math.round(us * 1.37 + 1)) {
       const text = formatLatency(us, resolution, "en-GB");
       assert.doesNotMatch(text, /µs|^0\.00 ms$/, `${us} µs at ± ${resolution}: ${text}`);
@@ -51,6 +55,8 @@ test("no written latency has more digits than its resolution, whatever the value
       // The value written is a whole number of steps of the resolution (or coarser).
       const shownUs = Math.round(Number(number.replace(/,/g, "")) * (unit === "s" ? 1e6 : 1e3));
       assert.equal(shownUs % stepFor(resolution), 0, `${us} µs at ± ${resolution}: ${text}`);
+      // Nor a figure below the resolution (2401 µs at ± 2400 µs read "2 ms").
+      assert.ok(shownUs >= resolution, `${us} µs at ± ${resolution}: ${text}`);
     }
   }
 });

@@ -53,7 +53,10 @@ export function formatLatency(us, resolutionUs, locale = "en-GB") {
     const step = stepFor(bound);
     return `< ${written(Math.ceil(bound / step) * step, step, locale)}`;
   }
-  return written(us, stepFor(resolution), locale);
+  // Rounded to its step, a value just above the resolution could read below it (2401 µs at
+  // ± 2400 µs: "2 ms"), a figure finer than the measurement: it is then rounded up instead.
+  const step = stepFor(resolution);
+  return written(Math.max(us, Math.ceil(resolution / step) * step), step, locale);
 }
 
 /**
