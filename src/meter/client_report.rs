@@ -26,9 +26,11 @@ pub struct ClientReport {
     pub rtt_us: Option<i64>,
 }
 
-/// Longest round trip a report may give for its clock offset (µs): twice [`CLOCK_SLACK_US`],
-/// the offset error the server tolerates at all. A larger one is refused (400).
-pub const MAX_REPORT_RTT_US: u64 = 2 * CLOCK_SLACK_US;
+/// Longest round trip a report may give for its clock offset (µs): 1 s, far above any class
+/// network's best of eight round trips to `/api/time`. A larger one is refused (400): its
+/// latencies would be known to no better than ± half a second, and recorded as at least that
+/// (a hostile `rtt_us` of 10 s put every SSE figure at 5 s).
+pub const MAX_REPORT_RTT_US: u64 = 1_000_000;
 
 /// What a client's clock-offset estimate may be off by, in µs, when a latency is compared with
 /// the server's age: half the best round trip to `/api/time`, far below this on any class

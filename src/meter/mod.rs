@@ -87,10 +87,11 @@ struct TransportMeter {
     delay: PerThread<Latencies>,
     catch_up_delay: PerThread<Latencies>,
     client_latency: PerThread<Latencies>,
-    /// The coarsest clock-offset uncertainty among the client reports since the reset (µs):
-    /// half the best round trip to `/api/time` of the report that had the slowest one. No
-    /// client latency of the period is finer than this; 0 while no report gave its round trip.
-    client_resolution_us: AtomicU64,
+    /// The clock-offset uncertainties (µs: half a report's best round trip to `/api/time`) of
+    /// the client latencies since the reset, one entry per latency: the period's resolution is
+    /// their median, so that one report (a hostile `rtt_us` of 2, a phone on bad Wi-Fi) moves
+    /// it no more than its share of the samples. Locked once per report (a few per second).
+    client_resolution: Mutex<Histogram<u64>>,
     /// Delay and client-latency totals at the previous tick, to derive the last second.
     at_last_tick: Mutex<(Histogram<u64>, Histogram<u64>)>,
 }
@@ -116,8 +117,24 @@ impl Default for TransportMeter {
             delay: PerThread::default(),
             catch_up_delay: PerThread::default(),
             client_latency: PerThread::default(),
-            client_resolution_us: AtomicU64::new(0),
+            client_resolution: Mutex::new(new_histogram()),
             at_last_tick: Mutex::new((new_histogram(), new_histogram())),
+        }
+    }
+}
+
+impl TransportMeter {
+    /// The median clock-offset uncertainty of the client latencies since the reset (µs; 0: no
+    /// report gave its round trip).
+    fn resolution_us(&self) -> u64 {
+        let resolutions = self
+            .client_resolution
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if resolutions.is_empty() {
+            0
+        } else {
+            resolutions.value_at_quantile(0.5)
         }
     }
 }
@@ -179,11 +196,11 @@ pub struct TransportStats {
     /// Catch-up deliveries: how old each replayed event was when handed over (µs).
     pub catch_up_delay_us: Summary,
     pub client_latency_us: Summary,
-    /// What `client_latency_us` can resolve (µs): the finest clock-offset uncertainty (half the
-    /// best round trip to `/api/time`) among the reports since the reset. Each report's
-    /// latencies are recorded as at least its own uncertainty, so no percentile is finer than
-    /// the samples it comes from; a figure at or below this reads "within the resolution"; 0: no
-    /// report gave its round trip.
+    /// What `client_latency_us` can resolve (µs): the median clock-offset uncertainty (half a
+    /// report's best round trip to `/api/time`) of the client latencies since the reset, so that
+    /// no single report sets it. Each report's latencies are recorded as at least its own
+    /// uncertainty, so no percentile is finer than the samples it comes from; a figure at or
+    /// below this reads "within the resolution"; 0: no report gave its round trip.
     pub client_resolution_us: u64,
 }
 
@@ -426,7 +443,7 @@ impl Meter {
     /// `/api/time`, µs), if it said: each of its latencies is recorded as at least that, so no
     /// figure is finer than the measurement it came from, and one client with a poor estimate
     /// (a phone on bad Wi-Fi) coarsens its own samples only, never the class's. The period's
-    /// resolution is the finest one reported.
+    /// resolution is the median of its samples' (see `client_resolution`).
     pub fn client_latencies(
         &self,
         transport: Transport,
@@ -435,13 +452,12 @@ impl Meter {
     ) {
         let meter = self.of(transport);
         let floor = resolution_us.unwrap_or(0);
-        if floor > 0 {
-            // 0 means "none reported yet": the first report sets it, later ones only lower it.
-            let _ = meter
-                .client_resolution_us
-                .fetch_update(Relaxed, Relaxed, |now| {
-                    (now == 0 || floor < now).then_some(floor)
-                });
+        if floor > 0 && !micros.is_empty() {
+            meter
+                .client_resolution
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .saturating_record_n(floor.clamp(1, MAX_LATENCY_US), micros.len() as u64);
         }
         meter.client_latency.with_mine(|latencies| {
             for &value in micros {
@@ -483,7 +499,10 @@ impl Meter {
             meter.delay.for_each(|l| *l = Latencies::default());
             meter.catch_up_delay.for_each(|l| *l = Latencies::default());
             meter.client_latency.for_each(|l| *l = Latencies::default());
-            meter.client_resolution_us.store(0, Relaxed);
+            *meter
+                .client_resolution
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = new_histogram();
             *meter.at_last_tick.lock().unwrap_or_else(|e| e.into_inner()) =
                 (new_histogram(), new_histogram());
         }
@@ -539,7 +558,7 @@ impl Meter {
             delay_us: summarize(&delay),
             catch_up_delay_us: summarize(&merged_total(&m.catch_up_delay)),
             client_latency_us: summarize(&client),
-            client_resolution_us: m.client_resolution_us.load(Relaxed),
+            client_resolution_us: m.resolution_us(),
         }
     }
 
@@ -570,7 +589,7 @@ impl Meter {
                 bytes_out: m.bytes_out.get(),
                 delay_second: summarize(&second),
                 client_second: summarize(&client),
-                client_resolution_us: m.client_resolution_us.load(Relaxed),
+                client_resolution_us: m.resolution_us(),
             });
         }
         self.window

@@ -59,9 +59,8 @@ pub struct SecondRates {
     /// be the clock offset's noise, so a value equal to it reads "within the resolution".
     pub client_p50_us: u64,
     pub client_p99_us: u64,
-    /// What the client figures can resolve (µs; 0: no report gave its round trip): the
-    /// coarsest clock-offset uncertainty (half a best round trip to `/api/time`) reported since
-    /// the reset.
+    /// What the client figures can resolve (µs; 0: no report gave its round trip): the period's
+    /// median clock-offset uncertainty (half a best round trip to `/api/time`) per latency.
     pub client_resolution_us: u64,
 }
 
