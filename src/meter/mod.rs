@@ -562,10 +562,16 @@ impl Meter {
         }
     }
 
-    /// The delay and client-latency totals of one transport, merged over the shards.
+    /// The live delay and client-latency totals of one transport, merged over the shards.
     pub fn histograms(&self, transport: Transport) -> (Histogram<u64>, Histogram<u64>) {
         let m = self.of(transport);
         (merged_total(&m.delay), merged_total(&m.client_latency))
+    }
+
+    /// The catch-up delays of one transport (how old each replayed event was), merged over the
+    /// shards.
+    pub fn catch_up_histogram(&self, transport: Transport) -> Histogram<u64> {
+        merged_total(&self.of(transport).catch_up_delay)
     }
 
     /// Closes the current second: called once a second by the server's ticker.

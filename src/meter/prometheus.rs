@@ -51,7 +51,8 @@ pub struct BrokerGauges {
 #[derive(Debug)]
 struct Scrape {
     snapshot: MeterSnapshot,
-    histograms: Vec<(Transport, Histogram<u64>, Histogram<u64>)>,
+    /// Per transport: the live delivery delays, the client latencies, the catch-up delays.
+    histograms: Vec<(Transport, [Histogram<u64>; 3])>,
     feed: FeedGauges,
     cluster: ClusterGauges,
 }
@@ -64,7 +65,7 @@ pub fn encode_prometheus(meter: &Meter, feed: FeedGauges, cluster: &ClusterGauge
             .into_iter()
             .map(|t| {
                 let (delay, client) = meter.histograms(t);
-                (t, delay, client)
+                (t, [delay, client, meter.catch_up_histogram(t)])
             })
             .collect(),
         feed,
@@ -188,13 +189,20 @@ impl Collector for Scrape {
         for (name, help, pick) in [
             (
                 "delivery_delay",
-                "Time from publish to hand-off to a client, server clock",
+                "Live deliveries: time from publish to hand-off to a client following the feed, \
+                 server clock (replays to a client resuming from an old since: catch_up_delay)",
                 0usize,
             ),
             (
                 "client_latency",
-                "End-to-end latency reported by clients",
+                "Live end-to-end latency reported by clients (catch-ups are not timed)",
                 1,
+            ),
+            (
+                "catch_up_delay",
+                "Catch-up: how old each event replayed to a client resuming from an old since \
+                 was when handed over, server clock",
+                2,
             ),
         ] {
             let mut family = encoder.encode_descriptor(
@@ -203,8 +211,8 @@ impl Collector for Scrape {
                 Some(&Unit::Seconds),
                 MetricType::Histogram,
             )?;
-            for (transport, delay, client) in &self.histograms {
-                let histogram = if pick == 0 { delay } else { client };
+            for (transport, histograms) in &self.histograms {
+                let histogram = &histograms[pick];
                 let labels = [("transport", transport.as_str())];
                 encode_hdr(histogram, &mut family.encode_family(&labels)?)?;
             }

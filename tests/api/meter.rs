@@ -258,7 +258,18 @@ async fn assert_metrics_agree(app: &TestApp, stats: &Value) {
             s["delay_us"]["count"].as_f64(),
             "{count}"
         );
+        // Catch-up is timed apart, and the live histogram says it is live.
+        let count = format!("pushlab_catch_up_delay_seconds_count{{transport=\"{transport}\"}}");
+        assert_eq!(
+            samples.get(&count).copied(),
+            s["catch_up_delay_us"]["count"].as_f64(),
+            "{count}"
+        );
     }
+    assert!(
+        text.contains("# HELP pushlab_delivery_delay_seconds Live deliveries"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@
 import { LatencyHistogram } from "./percentiles.js";
 import { nowMicros } from "./latency.js";
 import { t } from "../shared/i18n.js";
+import { pluralOf } from "../shared/format.js";
 
 /**
  * Changes of the counts less than this apart (µs) share one entry of the history: the entry keeps
@@ -147,7 +148,7 @@ export class OwnCounts {
   noteHidden(ms, leftOut) {
     this.element.dataset.hiddenLeftOut = String(leftOut);
     const seconds = Math.round(ms / 1000);
-    let key = "notice.hidden";
+    let key = pluralOf(leftOut) === "one" && leftOut > 0 ? "notice.hidden_one" : "notice.hidden";
     if (leftOut === 0 && this.element.dataset.lease === "elsewhere") key = "notice.hidden_elsewhere";
     else if (leftOut === 0 && this.paused) key = "notice.hidden_paused";
     this.element.dataset.hiddenNotice = key;

@@ -45,8 +45,16 @@ export function formatAge(us) {
   return `${whole.format(s / 60)} min`;
 }
 
+/**
+ * A share in whole percent; one that rounds to 0 % or 100 % without being it reads "< 1 %" or
+ * "> 99 %" (1 empty answer in 250 is not "0 %").
+ */
 export function formatPercent(fraction) {
-  return fraction == null || Number.isNaN(fraction) ? "–" : `${whole.format(fraction * 100)} %`;
+  if (fraction == null || Number.isNaN(fraction)) return "–";
+  const percent = fraction * 100;
+  if (percent > 0 && percent < 0.5) return `< ${whole.format(1)} %`;
+  if (percent < 100 && percent >= 99.5) return `> ${whole.format(99)} %`;
+  return `${whole.format(percent)} %`;
 }
 
 export function formatDecimal(n) {

@@ -224,6 +224,10 @@ export const COMMON_STRINGS = {
     en: "Tab hidden {seconds} s: its measures were left out ({n} events shown but not timed, none reported), since a browser slows a hidden tab's timers.",
     fr: "Onglet masqué {seconds} s : ses mesures ont été écartées ({n} événements affichés mais non chronométrés, aucun rapporté), car le navigateur ralentit les minuteries d'un onglet masqué.",
   },
+  "notice.hidden_one": {
+    en: "Tab hidden {seconds} s: its measures were left out ({n} event shown but not timed, none reported), since a browser slows a hidden tab's timers.",
+    fr: "Onglet masqué {seconds} s : ses mesures ont été écartées ({n} événement affiché mais non chronométré, aucun rapporté), car le navigateur ralentit les minuteries d'un onglet masqué.",
+  },
   "notice.hidden_elsewhere": {
     en: "Tab hidden {seconds} s: another tab of this browser held this transport meanwhile, so this one received nothing and left nothing out.",
     fr: "Onglet masqué {seconds} s : un autre onglet de ce navigateur tenait ce transport pendant ce temps ; celui-ci n'a rien reçu et n'a rien écarté.",
@@ -267,7 +271,7 @@ export const COMMON_STRINGS = {
     fr: "Mis à jour chaque seconde depuis la WebSocket /api/stats/ws. Les chiffres couvrent tous les clients de ce serveur, pas seulement cette page. Latence et octets sont en échelle logarithmique : les transports diffèrent de plusieurs ordres de grandeur.",
   },
   "charts.line_styles": { en: "solid: p50 · dashed: p99", fr: "trait plein : p50 · pointillé : p99" },
-  "charts.latency": { en: "Latency per transport (p50, p99)", fr: "Latence par transport (p50, p99)" },
+  "charts.latency": { en: "Latency of live deliveries per transport (p50, p99)", fr: "Latence des remises en direct par transport (p50, p99)" },
   "charts.latency_source": { en: "Measured:", fr: "Mesure :" },
   "charts.source_client": { en: "end to end, by browsers", fr: "de bout en bout, par les navigateurs" },
   "charts.source_delay": { en: "hand-off delay, by the server", fr: "délai de remise, par le serveur" },
@@ -300,15 +304,20 @@ export const COMMON_STRINGS = {
     fr: "Chaque événement est son propre message SSE ou sa propre trame WebSocket : quelques octets d'encadrement, aucun en-tête HTTP",
   },
   "cost.why": {
-    en: "Why short polling can cost fewer bytes per event than long polling: a short poll brings every event published since the previous one in one answer (at 2 events/s and one poll a second, about 2 per answer), sharing its headers between them; a long poll is answered as soon as one event exists (about 1 per answer), so it pays a request and its headers for nearly every event — in exchange, no event waits for the next poll.",
-    fr: "Pourquoi le polling court peut coûter moins d'octets par événement que le long polling : un poll court rapporte en une réponse tous les événements publiés depuis le précédent (à 2 événements/s et un poll par seconde, environ 2 par réponse), qui se partagent ses en-têtes ; un long poll reçoit sa réponse dès qu'un événement existe (environ 1 par réponse) et paie donc une requête et ses en-têtes pour presque chaque événement — en échange, aucun événement n'attend le poll suivant.",
+    en: "Why short polling can cost fewer bytes per event than long polling: a short poll brings every event published since the previous one in one answer (now {rate} events/s and one poll every {interval}: about {perAnswer} per answer), sharing its headers between them; a long poll is answered as soon as one event exists (about 1 per answer), so it pays a request and its headers for nearly every event — in exchange, no event waits for the next poll.",
+    fr: "Pourquoi le polling court peut coûter moins d'octets par événement que le long polling : un poll court rapporte en une réponse tous les événements publiés depuis le précédent (en ce moment {rate} événements/s et un poll toutes les {interval} : environ {perAnswer} par réponse), qui se partagent ses en-têtes ; un long poll reçoit sa réponse dès qu'un événement existe (environ 1 par réponse) et paie donc une requête et ses en-têtes pour presque chaque événement — en échange, aucun événement n'attend le poll suivant.",
   },
   "cost.empty_share": { en: "empty answers", fr: "réponses vides" },
   "cost.empty_share.help": { en: "Share of requests answered with no event", fr: "Part des requêtes sans aucun événement dans la réponse" },
-  "cost.delay_p50": { en: "hand-off p50", fr: "remise p50" },
-  "cost.delay_p50.help": { en: "Median time from publication to hand-off to the client, server clock", fr: "Temps médian entre publication et remise au client, horloge du serveur" },
-  "cost.client_p50": { en: "latency p50", fr: "latence p50" },
-  "cost.client_p50.help": { en: "Median end-to-end latency reported by browsers", fr: "Latence médiane de bout en bout rapportée par les navigateurs" },
+  "cost.delay_p50": { en: "live hand-off p50", fr: "remise p50 en direct" },
+  "cost.delay_p50.help": { en: "Median time from publication to hand-off to a client following live, server clock (catch-up apart)", fr: "Temps médian entre publication et remise à un client qui suit en direct, horloge du serveur (rattrapage à part)" },
+  "cost.client_p50": { en: "live latency p50", fr: "latence p50 en direct" },
+  "cost.client_p50.help": { en: "Median end-to-end latency of live deliveries, reported by browsers (catch-ups are not timed)", fr: "Latence médiane de bout en bout des remises en direct, rapportée par les navigateurs (les rattrapages ne sont pas chronométrés)" },
+  "cost.catch_up": { en: "catch-up", fr: "rattrapage" },
+  "cost.catch_up.help": {
+    en: "Events replayed to clients that resumed from an old since (a reload, a reconnection, a curl with ?since=): counted in the events, so they raise events / answer and lower bytes / event, but timed apart from the live hand-off",
+    fr: "Événements rejoués à des clients qui reprenaient d'un since ancien (rechargement, reconnexion, curl avec ?since=) : comptés dans les événements, ils augmentent événements / réponse et baissent octets / événement, mais sont chronométrés à part de la remise en direct",
+  },
 
   // The protocol inspector.
   "proto.title": { en: "WebSocket, up close", fr: "WebSocket, vu de près" },

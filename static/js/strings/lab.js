@@ -40,7 +40,7 @@ export const LAB_STRINGS = {
   "lab.col.who": { en: "who", fr: "qui" },
   "lab.figures.since": { en: "you: since {you} · class: since {class}", fr: "vous : depuis {you} · classe : depuis {class}" },
   "lab.col.rps": { en: "req/s", fr: "req/s" },
-  "lab.col.rps.help": { en: "Requests per second: you, over the last 10 s; the class, in the last second", fr: "Requêtes par seconde : vous, sur les 10 dernières s ; la classe, dans la dernière seconde" },
+  "lab.col.rps.help": { en: "Requests per second over the same last 10 s of the server's clock, for you and for the class", fr: "Requêtes par seconde sur les mêmes 10 dernières secondes de l'horloge du serveur, pour vous et pour la classe" },
   "lab.col.requests": { en: "requests", fr: "requêtes" },
   "lab.col.requests.help": { en: "HTTP requests (a WebSocket or SSE connection is one request)", fr: "Requêtes HTTP (une connexion WebSocket ou SSE compte pour une requête)" },
   "lab.col.delivered": { en: "events", fr: "événements" },
@@ -52,7 +52,7 @@ export const LAB_STRINGS = {
   "lab.col.bytes": { en: "bytes ↓ / event", fr: "octets ↓ / événement" },
   "lab.col.bytes.help": { en: "Bytes from the server, headers included, per event received (≈: estimated by the page)", fr: "Octets venus du serveur, en-têtes compris, par événement reçu (≈ : estimé par la page)" },
   "lab.col.latency": { en: "latency p50", fr: "latence p50" },
-  "lab.col.latency.help": { en: "Median end-to-end latency: measured by this page (you), reported by every browser (class)", fr: "Latence médiane de bout en bout : mesurée par cette page (vous), rapportée par tous les navigateurs (classe)" },
+  "lab.col.latency.help": { en: "Median end-to-end latency of live deliveries (catch-ups are not timed): measured by this page (you), reported by every browser (class)", fr: "Latence médiane de bout en bout des remises en direct (les rattrapages ne sont pas chronométrés) : mesurée par cette page (vous), rapportée par tous les navigateurs (classe)" },
 
   // (a) staleness.
   "lab.a.title": { en: "(a) Staleness: one event per second, a short poll every 2 s", fr: "(a) Fraîcheur : un événement par seconde, un polling court toutes les 2 s" },

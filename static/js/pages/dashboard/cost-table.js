@@ -1,6 +1,7 @@
 // pages/dashboard/cost-table.js — "the cost of one event", per transport, from the server's totals
 // (/api/stats): bytes on the wire per delivered event (headers included), requests per event,
-// events per answer, share of empty answers, and the latency an event waited.
+// events per answer, events replayed as catch-up, share of empty answers, and the latency a live
+// event waited (catch-up is timed apart: a resume from an old since is no transport's delay).
 //
 // Requests per event only means something where each answer is asked for: a push transport
 // (SSE, WebSocket) asks once per connection, whatever the events, and says so in words rather
@@ -12,17 +13,19 @@
 import { el } from "../../shared/dom.js";
 import { locale, t } from "../../shared/i18n.js";
 import { TRANSPORT_IDS } from "../../shared/transports.js";
-import { formatBytes, formatDecimal, formatMicros, formatPercent } from "../../shared/format.js";
+import { formatBytes, formatCount, formatDecimal, formatMicros, formatPercent, formatRate } from "../../shared/format.js";
 import { formatLatency } from "../../measures/resolution.js";
 
-const COLUMNS = ["bytes_per_event", "requests_per_event", "events_per_answer", "empty_share", "delay_p50", "client_p50"];
+const COLUMNS = ["bytes_per_event", "requests_per_event", "events_per_answer", "catch_up", "empty_share", "delay_p50", "client_p50"];
 
 /** The transports that push: one request per connection, one message or frame per event. */
 const PUSH = new Set(["sse", "ws"]);
 
 export class CostTable {
-  constructor(table) {
+  /** table: the cost table; why: the paragraph under it that explains the bytes with today's figures. */
+  constructor(table, why) {
     this.table = table;
+    this.why = why;
     this.cells = {};
     this.caption = el("caption", { class: "small muted" });
     const head = el("tr", {}, el("th", { scope: "col" }, t("cost.transport")),
@@ -37,9 +40,20 @@ export class CostTable {
     table.append(this.caption, el("thead", {}, head), body);
   }
 
-  /** `totals`: /api/stats's transports; `sinceTime`: the period's start as a clock time. */
-  update(totals, sinceTime) {
+  /**
+   * `totals`: /api/stats's transports; `sinceTime`: the period's start as a clock time; `feed`:
+   * /api/stats's feed (its rate and suggested poll interval), for the explanation's figures.
+   */
+  update(totals, sinceTime, feed) {
     this.caption.textContent = t("cost.caption", { time: sinceTime });
+    if (feed && this.why) {
+      const intervalS = (feed.poll_interval_ms ?? 1000) / 1000;
+      this.why.textContent = t("cost.why", {
+        rate: formatRate(feed.rate_hz),
+        interval: formatMicros((feed.poll_interval_ms ?? 1000) * 1000),
+        perAnswer: formatRate(Math.round(feed.rate_hz * intervalS * 10) / 10),
+      });
+    }
     for (const id of TRANSPORT_IDS) {
       const s = totals[id];
       if (!s) continue;
@@ -57,6 +71,7 @@ export class CostTable {
         const answers = s.requests - (s.abandoned ?? 0);
         cells.events_per_answer.textContent = answers > 0 ? formatDecimal(s.delivered / answers) : "–";
       }
+      cells.catch_up.textContent = delivered ? `${formatCount(s.catch_up ?? 0)} (${formatPercent((s.catch_up ?? 0) / s.delivered)})` : "–";
       cells.empty_share.textContent = s.requests > 0 ? formatPercent(s.empty / s.requests) : "–";
       cells.delay_p50.textContent = s.delay_us.count > 0 ? formatMicros(s.delay_us.p50) : "–";
       cells.client_p50.textContent = s.client_latency_us.count > 0 ? formatLatency(s.client_latency_us.p50, s.client_resolution_us, locale) : "–";

@@ -139,7 +139,7 @@ const charts = new LiveCharts({
 });
 const latencySource = document.getElementById("latency-source");
 latencySource.addEventListener("change", () => charts.setLatencySource(latencySource.value));
-const costTable = new CostTable(document.getElementById("cost-table"));
+const costTable = new CostTable(document.getElementById("cost-table"), document.getElementById("cost-why"));
 const statsState = document.getElementById("stats-state");
 const liveSettings = new LiveSettings(document.getElementById("live-settings"));
 const serverLine = new ServerLine(document.getElementById("server-line"));
@@ -181,7 +181,7 @@ followStats({
     // A new period (reset, restart, another server): this page's counts start again with it.
     if (period.update(stats)) for (const panel of Object.values(panels)) panel.restartCounts();
     for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id], stats.since, stats.at);
-    costTable.update(stats.transports, period.sinceTime());
+    costTable.update(stats.transports, period.sinceTime(), stats.feed);
     charts.addSample(stats.sample, stats.since);
     showInstructorSettings(stats.feed, stats.faults);
     serverLine.update(stats);

@@ -15,6 +15,7 @@ import { formatLatency, resolutionOf } from "../../measures/resolution.js";
 import { clockTime } from "../../live/stats-period.js";
 import { OwnCounts } from "../../measures/own-counts.js";
 import { Recovery } from "../../measures/recovery.js";
+import { nowMicros } from "../../measures/latency.js";
 
 /** Events kept in a panel's feed, newest on top. */
 const FEED_LENGTH = 20;
@@ -257,7 +258,8 @@ export class Panel extends OwnCounts {
       latencyUs == null
         ? el("span", { class: "lat caught-up", title: t("panel.caught_up_help") }, t("panel.caught_up"))
         : el("span", { class: "lat", title: t("panel.arrival_help") }, formatLatency(latencyUs, resolutionOf(this.offset), locale)),
-      el("span", { class: "age" }, ""));
+      // Its age from the start (the ages of the list are refreshed every second after that).
+      el("span", { class: "age" }, formatAge(nowMicros() + (this.offset?.offsetUs ?? 0) - event.ts)));
     this.feed.prepend(item);
     while (this.feed.children.length > FEED_LENGTH) this.feed.lastElementChild.remove();
   }
