@@ -11,10 +11,12 @@
 export const RATE_SPAN_US = 10_000_000;
 /**
  * Two samples further apart than this (µs) have a second missing between them (the stats
- * connection skipped one, or was down): the span starts again after the gap, since the class's
- * requests in it are unknown.
+ * connection skipped one on a loaded machine): the missing second is left out of both rows, since
+ * the class's requests in it are unknown; each sample then stands for the one second before it.
  */
 export const SAMPLE_GAP_US = 1_800_000;
+/** What a sample stands for when the one before it is missing (µs): the server's tick. */
+const SAMPLE_PERIOD_US = 1_000_000;
 /** Below this span (µs) no rate is given: one request more or less would swing it. */
 export const MIN_SPAN_US = 1_000_000;
 
@@ -22,7 +24,10 @@ export class RequestRate {
   constructor() {
     /** This page's requests, when their answers arrived (page clock, Unix µs), oldest first. */
     this.mine = [];
-    /** The server's samples: { t (server clock, Unix µs), perSecond }, oldest first. */
+    /**
+     * The server's samples, oldest first: { t (server clock, Unix µs), perSecond, coversUs }, each
+     * standing for the span (t − coversUs, t].
+     */
     this.samples = [];
   }
 
@@ -38,9 +43,9 @@ export class RequestRate {
     if (t == null || perSecond == null) return;
     const newest = this.samples.at(-1);
     if (newest && t <= newest.t) return; // the same sample again
-    if (newest && t - newest.t > SAMPLE_GAP_US) this.samples = [];
-    this.samples.push({ t, perSecond });
-    while (this.samples.length > 1 && t - this.samples[0].t > RATE_SPAN_US) this.samples.shift();
+    const coversUs = newest && t - newest.t <= SAMPLE_GAP_US ? t - newest.t : SAMPLE_PERIOD_US;
+    this.samples.push({ t, perSecond, coversUs });
+    while (t - (this.samples[0].t - this.samples[0].coversUs) > RATE_SPAN_US) this.samples.shift();
   }
 
   /** The period began again (reset, restart, another server). */
@@ -50,24 +55,25 @@ export class RequestRate {
   }
 
   /**
-   * { you, class } in requests/s over the span the samples cover (the last RATE_SPAN_US), each
-   * null when unknown: no offset yet (`offsetUs` null) or a span under MIN_SPAN_US.
+   * { you, class } in requests/s over the spans the samples stand for (within the last
+   * RATE_SPAN_US), each null when unknown: no offset yet (`offsetUs` null) or under MIN_SPAN_US.
    */
   rates(offsetUs) {
-    const first = this.samples[0];
-    const last = this.samples.at(-1);
-    if (!first || last.t - first.t < MIN_SPAN_US) return { you: null, class: null };
-    const spanS = (last.t - first.t) / 1e6;
+    let spanUs = 0;
     let classRequests = 0;
-    for (let i = 1; i < this.samples.length; i++) {
-      classRequests += this.samples[i].perSecond * ((this.samples[i].t - this.samples[i - 1].t) / 1e6);
+    for (const { perSecond, coversUs } of this.samples) {
+      spanUs += coversUs;
+      classRequests += perSecond * (coversUs / 1e6);
     }
+    if (spanUs < MIN_SPAN_US) return { you: null, class: null };
     let you = null;
     if (offsetUs != null) {
+      const first = this.samples[0];
       // Page times before the span are of no further use.
-      while (this.mine.length && this.mine[0] + offsetUs <= first.t) this.mine.shift();
-      you = this.mine.filter((at) => at + offsetUs <= last.t).length / spanS;
+      while (this.mine.length && this.mine[0] + offsetUs <= first.t - first.coversUs) this.mine.shift();
+      const inSpan = (at) => this.samples.some(({ t, coversUs }) => at + offsetUs > t - coversUs && at + offsetUs <= t);
+      you = this.mine.filter(inSpan).length / (spanUs / 1e6);
     }
-    return { you, class: classRequests / spanS };
+    return { you, class: classRequests / (spanUs / 1e6) };
   }
 }
