@@ -181,9 +181,9 @@ pub fn verdict(rows: &[Row]) -> Vec<String> {
             let ticks = total_ms / CPU_TICK_MS;
             if ticks < FEW_CPU_TICKS {
                 lines.push(format!(
-                    "  Warning: {}'s CPU figure rests on {ticks:.0} clock ticks of 10 ms (±{:.0}%): run longer or with more clients before comparing it.",
+                    "  Warning: {}'s CPU figure rests on {ticks:.0} clock ticks of 10 ms (±{}): run longer or with more clients before comparing it.",
                     r.transport,
-                    100.0 / ticks.max(1.0)
+                    percent(1.0, ticks.max(1.0))
                 ));
             }
         }
@@ -199,6 +199,27 @@ pub fn verdict(rows: &[Row]) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// `part` of `whole` as a percentage a reader can set beside the counts it comes from: one
+/// decimal at most ("0.4%", "12.5%", "50%"), never "0%" for a part above zero nor "100%" for a
+/// part below the whole ("< 0.1%", "> 99.9%" at the ends). An empty whole reads "0%".
+fn percent(part: f64, whole: f64) -> String {
+    if whole <= 0.0 || part <= 0.0 {
+        return "0%".to_owned();
+    }
+    if part >= whole {
+        return "100%".to_owned();
+    }
+    let value = 100.0 * part / whole;
+    if value < 0.1 {
+        return "< 0.1%".to_owned();
+    }
+    if value > 99.9 {
+        return "> 99.9%".to_owned();
+    }
+    let text = format!("{value:.1}");
+    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 fn human_ms(us: u64) -> String {
@@ -269,8 +290,10 @@ fn why_requests(rows: &[&Row]) -> String {
             "ws" | "sse" => parts.push(format!("{} opens one per connection", r.transport)),
             "longpoll" => parts.push("long polling pays one per event (or per timeout)".to_owned()),
             "poll" => parts.push(format!(
-                "short polling asks on a timer, {:.0}% of answers empty",
-                100.0 * r.empty as f64 / answers
+                "short polling asks on a timer, {} of {} answers empty ({})",
+                r.empty,
+                r.requests,
+                percent(r.empty as f64, answers)
             )),
             _ => {}
         }
@@ -317,5 +340,65 @@ pub fn print_csv(rows: &[Row]) {
             r.loopback_rtt_us,
             r.p50_over_rtt
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row of a run of 10 clients that received 1000 events, all measured.
+    fn row(transport: &'static str, requests: u64, empty: u64, p50_us: u64) -> Row {
+        Row {
+            transport,
+            clients: 10,
+            connected: 10,
+            expected: 1000,
+            received: 1000,
+            gaps: 0,
+            duplicates: 0,
+            missed: 0,
+            requests,
+            empty,
+            errors: 0,
+            bytes_per_event: 100.0,
+            latency_us: Summary {
+                count: 1000,
+                p50: p50_us,
+                ..Default::default()
+            },
+            server_cpu_ms_per_1000_events: None,
+            server_user_ms_per_1000_events: None,
+            server_kernel_ms_per_1000_events: None,
+            server_rss_kib_per_connection: None,
+            seconds: 10.0,
+            loopback_rtt_us: 20,
+            p50_over_rtt: p50_us as f64 / 20.0,
+            servers: 1,
+            divergent: 0,
+            latency: crate::meter::new_latency_histogram(),
+        }
+    }
+
+    #[test]
+    fn a_percentage_never_rounds_a_count_to_none_or_all() {
+        assert_eq!(percent(0.0, 250.0), "0%");
+        assert_eq!(percent(1.0, 250.0), "0.4%");
+        assert_eq!(percent(1.0, 100_000.0), "< 0.1%");
+        assert_eq!(percent(249.0, 250.0), "99.6%");
+        assert_eq!(percent(99_999.0, 100_000.0), "> 99.9%");
+        assert_eq!(percent(250.0, 250.0), "100%");
+        assert_eq!(percent(125.0, 250.0), "50%");
+        assert_eq!(percent(1.0, 3.0), "33.3%");
+        assert_eq!(percent(1.0, 0.0), "0%", "nothing to count");
+    }
+
+    #[test]
+    fn the_empty_answers_read_as_the_table_counts_them() {
+        // The tester's run: 1 empty answer of 250 read "0% of answers empty".
+        let rows = [row("ws", 10, 0, 1_000), row("poll", 250, 1, 500_000)];
+        let text = verdict(&rows).join("\n");
+        assert!(text.contains("1 of 250 answers empty (0.4%)"), "{text}");
+        assert!(!text.contains(" 0%"), "{text}");
     }
 }
