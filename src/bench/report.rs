@@ -176,13 +176,12 @@ pub fn verdict(rows: &[Row]) -> Vec<String> {
             lightest.server_cpu_ms_per_1000_events.unwrap_or(0.0)
         ));
         for r in cpu {
-            let total_ms =
-                r.server_cpu_ms_per_1000_events.unwrap_or(0.0) * r.received as f64 / 1000.0;
-            let ticks = total_ms / CPU_TICK_MS;
+            let ticks = cpu_ticks(r);
             if ticks < FEW_CPU_TICKS {
                 lines.push(format!(
-                    "  Warning: {}'s CPU figure rests on {ticks:.0} clock ticks of 10 ms (±{}): run longer or with more clients before comparing it.",
+                    "  Warning: {}'s CPU figure rests on {ticks:.0} clock tick{} of 10 ms (±{}): run longer or with more clients before comparing it.",
                     r.transport,
+                    if ticks.round() == 1.0 { "" } else { "s" },
                     percent(1.0, ticks.max(1.0))
                 ));
             }
@@ -199,6 +198,15 @@ pub fn verdict(rows: &[Row]) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The clock ticks a row's CPU figure was made of: the figure is per 1000 of the events measured
+/// (those in the latency histogram, published once every client was connected), not per 1000 of
+/// all the events received.
+fn cpu_ticks(r: &Row) -> f64 {
+    let total_ms =
+        r.server_cpu_ms_per_1000_events.unwrap_or(0.0) * r.latency_us.count as f64 / 1000.0;
+    total_ms / CPU_TICK_MS
 }
 
 /// `part` of `whole` as a percentage a reader can set beside the counts it comes from: one
@@ -400,5 +408,20 @@ mod tests {
         let text = verdict(&rows).join("\n");
         assert!(text.contains("1 of 250 answers empty (0.4%)"), "{text}");
         assert!(!text.contains(" 0%"), "{text}");
+    }
+
+    #[test]
+    fn the_cpu_warning_counts_the_ticks_its_figure_was_made_of() {
+        // 2000 events received, 1600 of them measured (published once all had connected): the
+        // server used 9 ticks (90 ms) over those 1600, 56.25 ms per 1000 of them.
+        let mut ws = row("ws", 20, 0, 1_000);
+        ws.received = 2000;
+        ws.latency_us.count = 1600;
+        ws.server_cpu_ms_per_1000_events = Some(56.25);
+        let text = verdict(&[ws]).join("\n");
+        assert!(
+            text.contains("rests on 9 clock ticks of 10 ms (±11.1%)"),
+            "{text}"
+        );
     }
 }
