@@ -5,7 +5,10 @@
 
 use std::path::Path;
 
-use plotters::prelude::*;
+use plotters::{
+    prelude::*,
+    style::text_anchor::{HPos, Pos, VPos},
+};
 
 use super::Row;
 
@@ -32,6 +35,15 @@ const TEXT_FONT: f64 = 22.0;
 const MIN_TEXT_PX: f64 = 17.0;
 /// The SVG's size in px: wide enough for the title (the run) on one line at [`TITLE_FONT`].
 const SIZE_PX: (u32, u32) = (1200, 750);
+/// Width of the legend's column, right of the plot, in px: the longest name ("Server-Sent
+/// Events", "socketio-polling") at [`TEXT_FONT`] after its colour swatch.
+const LEGEND_WIDTH_PX: u32 = 230;
+/// Where the legend's first line sits below the title, in px (level with the top of the plot).
+const LEGEND_TOP_PX: i32 = 32;
+/// From one legend line to the next, in px.
+const LEGEND_LINE_PX: i32 = 32;
+/// Length of a legend line's colour swatch, in px.
+const LEGEND_SWATCH_PX: i32 = 30;
 
 /// Each transport's colour and name as the dashboard shows them (static/css/transports.css,
 /// Okabe-Ito); other clients (Socket.IO) get the remaining Okabe-Ito colours.
@@ -63,8 +75,10 @@ pub fn plot_cdf(rows: &[Row], path: &Path, context: &PlotContext) -> anyhow::Res
         "End-to-end latency: {} clients per transport, {} events/s, short poll every {} ms, {} s each",
         context.clients, context.rate_hz, context.poll_interval_ms, context.duration_s
     );
-    let mut chart = ChartBuilder::on(&root)
-        .caption(caption, ("sans-serif", TITLE_FONT))
+    let below_title = root.titled(&caption, ("sans-serif", TITLE_FONT))?;
+    // The legend in a column of its own: inside the plot, any corner hides some run's curve.
+    let (plot_area, legend_area) = below_title.split_horizontally(SIZE_PX.0 - LEGEND_WIDTH_PX);
+    let mut chart = ChartBuilder::on(&plot_area)
         .margin(20)
         .x_label_area_size(70)
         .y_label_area_size(90)
@@ -79,7 +93,7 @@ pub fn plot_cdf(rows: &[Row], path: &Path, context: &PlotContext) -> anyhow::Res
         .y_label_formatter(&|fraction| format!("{}%", axis_number(fraction * 100.0)))
         .draw()?;
     for row in rows {
-        let (color, name) = look(row.transport);
+        let (color, _) = look(row.transport);
         let points: Vec<(f64, f64)> = row
             .latency
             .iter_recorded()
@@ -90,20 +104,20 @@ pub fn plot_cdf(rows: &[Row], path: &Path, context: &PlotContext) -> anyhow::Res
                 )
             })
             .collect();
-        chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+        chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?;
     }
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", TEXT_FONT))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()?;
+    let text = ("sans-serif", TEXT_FONT)
+        .into_text_style(&legend_area)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for (index, row) in rows.iter().enumerate() {
+        let (color, name) = look(row.transport);
+        let y = LEGEND_TOP_PX + index as i32 * LEGEND_LINE_PX;
+        legend_area.draw(&PathElement::new(
+            vec![(0, y), (LEGEND_SWATCH_PX, y)],
+            color.stroke_width(3),
+        ))?;
+        legend_area.draw(&Text::new(name, (LEGEND_SWATCH_PX + 10, y), text.clone()))?;
+    }
     root.present()?;
     Ok(())
 }
@@ -181,9 +195,9 @@ mod tests {
             .collect()
     }
 
-    /// The texts of a plot of the tester's run (sockets around a millisecond, short polls up to a
-    /// second), drawn to a file of this `test`'s own.
-    fn plotted(test: &str) -> Vec<(f64, String)> {
+    /// The SVG of the tester's run (sockets around a millisecond, short polls up to a second),
+    /// drawn to a file of this `test`'s own.
+    fn svg(test: &str) -> String {
         let rows = [
             row("ws", (600..3_000).step_by(10)),
             row("poll", (1_000..1_000_000).step_by(4_000)),
@@ -198,7 +212,49 @@ mod tests {
         plot_cdf(&rows, &path, &context).expect("plots");
         let svg = std::fs::read_to_string(&path).expect("written");
         let _ = std::fs::remove_file(&path);
-        texts(&svg)
+        svg
+    }
+
+    /// The numbers of attribute `name` in every element `<tag` of the SVG.
+    fn attribute(svg: &str, tag: &str, name: &str) -> Vec<f64> {
+        svg.split(tag)
+            .skip(1)
+            .filter_map(|element| {
+                element
+                    .split(&format!(" {name}=\""))
+                    .nth(1)?
+                    .split('"')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_legend_stands_beside_the_curves_not_on_them() {
+        // Inside the plot, the lower right corner hid short polling's first half.
+        let svg = svg("legend");
+        let plot_right = attribute(&svg, "<line", "x1")
+            .into_iter()
+            .chain(attribute(&svg, "<line", "x2"))
+            .fold(0.0, f64::max);
+        for name in ["WebSocket", "Short polling"] {
+            let element = svg
+                .split("<text")
+                .find(|e| e.contains(name))
+                .unwrap_or_else(|| panic!("{name} in the legend"));
+            let x = attribute(&format!("<text{element}"), "<text", "x")[0];
+            assert!(
+                x > plot_right,
+                "{name} at x {x}, the plot ends at {plot_right}"
+            );
+        }
+    }
+
+    /// The texts of [`svg`].
+    fn plotted(test: &str) -> Vec<(f64, String)> {
+        texts(&svg(test))
     }
 
     #[test]
