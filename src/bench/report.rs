@@ -122,9 +122,31 @@ pub fn print_table(rows: &[Row]) {
     }
 }
 
+/// Two latency medians within this fraction of the smaller one tie. The figures themselves are
+/// finer (whole µs on both clocks, and the histogram keeps 3 significant digits, 0.1 %): a lead
+/// this small is noise of the run, not a property of the transport. (From one run to the next
+/// on a shared 2-core machine, 20 clients, medians moved by 10 to 20 %: a lead of a few tens of
+/// % is worth a second run before a class reads much into it.)
+const LATENCY_TIE: f64 = 0.05;
+/// Two latency medians at most this far apart always tie, in µs: `ts` and the receive time are
+/// whole microseconds.
+const LATENCY_CLOCK_US: u64 = 1;
+/// Two byte figures closer than this, in bytes per event, tie: the table prints whole bytes, and
+/// each phase carries other events (a seq one digit longer adds a byte to every event that
+/// carries it).
+const BYTES_TIE: f64 = 1.0;
+
 /// The closing lines of a run: which transport did best on latency, bytes per event, requests
 /// and server CPU, and why; what the round trip means; and a warning when a CPU figure rests on
 /// too few clock ticks to compare.
+///
+/// Transports that tie with the best on a figure are named together ("ws and sse tie"), never
+/// one of them as the winner. What ties, figure by figure:
+/// - latency: medians within [`LATENCY_TIE`] (5 %) of the smaller, or [`LATENCY_CLOCK_US`];
+/// - bytes per event: less than [`BYTES_TIE`] (1 B) apart;
+/// - requests: counts, so exactly equal requests per client (every phase lasts as long);
+/// - server CPU: figures closer than their clock-tick quantisation, each known to one tick
+///   (10 ms) of its total ([`cpu_uncertainty`]).
 pub fn verdict(rows: &[Row]) -> Vec<String> {
     let measured: Vec<&Row> = rows.iter().filter(|r| r.received > 0).collect();
     let mut lines = Vec::new();
@@ -132,58 +154,119 @@ pub fn verdict(rows: &[Row]) -> Vec<String> {
         return lines;
     }
     lines.push(String::new());
-    let best = |key: &dyn Fn(&Row) -> f64| {
-        measured
-            .iter()
-            .copied()
-            .min_by(|a, b| key(a).total_cmp(&key(b)))
-            .expect("at least one row")
+
+    let fastest = leaders(
+        &measured,
+        |r| r.latency_us.p50 as f64,
+        |a, b| {
+            let (low, high) = (
+                a.latency_us.p50.min(b.latency_us.p50),
+                a.latency_us.p50.max(b.latency_us.p50),
+            );
+            high - low <= ((low as f64 * LATENCY_TIE) as u64).max(LATENCY_CLOCK_US)
+        },
+    );
+    let medians = figures(&fastest, |r| human_ms(r.latency_us.p50));
+    let why = whys(&fastest, |r| why_latency(r.transport).to_owned());
+    lines.push(if fastest.len() > 1 {
+        format!(
+            "Latency: {} tie, medians {medians} from publish to client (within {}). {why}",
+            names(&fastest),
+            percent(LATENCY_TIE, 1.0)
+        )
+    } else {
+        format!(
+            "Latency: {} is fastest, median {medians} from publish to client. {why}",
+            names(&fastest)
+        )
+    });
+
+    let lightest = leaders(
+        &measured,
+        |r| r.bytes_per_event,
+        |a, b| (a.bytes_per_event - b.bytes_per_event).abs() < BYTES_TIE,
+    );
+    let bytes = figures(&lightest, |r| format!("{:.0}", r.bytes_per_event));
+    lines.push(if lightest.len() > 1 {
+        format!(
+            "Bytes: {} tie, {bytes} B per event, less than {BYTES_TIE} B apart (headers and framing included). {}",
+            names(&lightest),
+            why_bytes(&lightest, &measured)
+        )
+    } else {
+        format!(
+            "Bytes: {} spends least, {bytes} B per event (headers and framing included). {}",
+            names(&lightest),
+            why_bytes(&lightest, &measured)
+        )
+    });
+
+    // Requests per client: every phase lasts as long, so the counts compare as they are.
+    let fewest = leaders(
+        &measured,
+        |r| r.requests as f64 / r.connected.max(1) as f64,
+        |a, b| a.requests * b.connected.max(1) as u64 == b.requests * a.connected.max(1) as u64,
+    );
+    let first = fewest[0];
+    let per_client = if first.requests == first.connected as u64 {
+        "one request per connection".to_owned()
+    } else {
+        format!(
+            "{} requests per client",
+            per(first.requests, first.connected as u64)
+        )
     };
-    let per_event = |r: &Row| r.requests as f64 / r.received as f64;
-    let latency = best(&|r| r.latency_us.p50 as f64);
+    let same = fewest
+        .iter()
+        .all(|r| (r.requests, r.connected) == (first.requests, first.connected));
+    let counts = if same && fewest.len() > 1 {
+        format!("{} for {} clients each", first.requests, first.connected)
+    } else {
+        figures(&fewest, |r| {
+            format!("{} for {} clients", r.requests, r.connected)
+        })
+    };
     lines.push(format!(
-        "Latency: {} is fastest, median {} from publish to client. {}",
-        latency.transport,
-        human_ms(latency.latency_us.p50),
-        why_latency(latency.transport)
-    ));
-    let bytes = best(&|r| r.bytes_per_event);
-    lines.push(format!(
-        "Bytes: {} spends least, {:.0} B per event (headers and framing included). {}",
-        bytes.transport,
-        bytes.bytes_per_event,
-        why_bytes(bytes, &measured)
-    ));
-    let requests = best(&per_event);
-    lines.push(format!(
-        "Requests: {} needs fewest, {:.3} per event. {}",
-        requests.transport,
-        per_event(requests),
+        "Requests: {}: {per_client} ({counts}). {}",
+        if fewest.len() > 1 {
+            format!("{} tie", names(&fewest))
+        } else {
+            format!("{} needs fewest", names(&fewest))
+        },
         why_requests(&measured)
     ));
+
     let cpu: Vec<&Row> = measured
         .iter()
         .copied()
         .filter(|r| r.server_cpu_ms_per_1000_events.is_some())
         .collect();
-    if let Some(lightest) = cpu.iter().copied().min_by(|a, b| {
-        let c = |r: &Row| r.server_cpu_ms_per_1000_events.unwrap_or(f64::MAX);
-        c(a).total_cmp(&c(b))
-    }) {
-        lines.push(format!(
-            "Server CPU: {} costs least, {:.1} ms per 1000 events delivered (a request is parsed, routed and answered; a pushed event is one write).",
-            lightest.transport,
-            lightest.server_cpu_ms_per_1000_events.unwrap_or(0.0)
-        ));
+    if !cpu.is_empty() {
+        let figure = |r: &Row| r.server_cpu_ms_per_1000_events.unwrap_or(0.0);
+        let cheapest = leaders(&cpu, figure, |a, b| {
+            (figure(a) - figure(b)).abs() <= cpu_uncertainty(a) + cpu_uncertainty(b)
+        });
+        let costs = figures(&cheapest, |r| format!("{:.1}", figure(r)));
+        lines.push(if cheapest.len() > 1 {
+            format!(
+                "Server CPU: {} tie, {costs} ms per 1000 events delivered: closer than the {CPU_TICK_MS} ms clock tick tells apart ({}).",
+                names(&cheapest),
+                figures(&cheapest, |r| format!("±{:.1}", cpu_uncertainty(r)))
+            )
+        } else {
+            format!(
+                "Server CPU: {} costs least, {costs} ms per 1000 events delivered (a request is parsed, routed and answered; a pushed event is one write).",
+                names(&cheapest)
+            )
+        });
         for r in cpu {
-            let total_ms =
-                r.server_cpu_ms_per_1000_events.unwrap_or(0.0) * r.received as f64 / 1000.0;
-            let ticks = total_ms / CPU_TICK_MS;
+            let ticks = cpu_ticks(r);
             if ticks < FEW_CPU_TICKS {
                 lines.push(format!(
-                    "  Warning: {}'s CPU figure rests on {ticks:.0} clock ticks of 10 ms (±{:.0}%): run longer or with more clients before comparing it.",
+                    "  Warning: {}'s CPU figure rests on {ticks:.0} clock tick{} of 10 ms (±{}): run longer or with more clients before comparing it.",
                     r.transport,
-                    100.0 / ticks.max(1.0)
+                    if ticks.round() == 1.0 { "" } else { "s" },
+                    percent(1.0, ticks.max(1.0))
                 ));
             }
         }
@@ -199,6 +282,108 @@ pub fn verdict(rows: &[Row]) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The rows that do best by `key` (lowest is best): the best one and every row that `tie`s
+/// with it, in the run's order. `rows` is not empty.
+fn leaders<'a>(
+    rows: &[&'a Row],
+    key: impl Fn(&Row) -> f64,
+    tie: impl Fn(&Row, &Row) -> bool,
+) -> Vec<&'a Row> {
+    let best = rows
+        .iter()
+        .copied()
+        .min_by(|a, b| key(a).total_cmp(&key(b)))
+        .expect("at least one row");
+    rows.iter()
+        .copied()
+        .filter(|r| std::ptr::eq(*r, best) || tie(best, r))
+        .collect()
+}
+
+/// Transport names as a sentence says them: "ws", "ws and sse", "ws, sse and poll".
+fn names(rows: &[&Row]) -> String {
+    and_list(rows.iter().map(|r| r.transport.to_owned()).collect())
+}
+
+/// One figure per row, in the order of [`names`]: "75", "75 and 76".
+fn figures(rows: &[&Row], figure: impl Fn(&Row) -> String) -> String {
+    and_list(rows.iter().map(|r| figure(r)).collect())
+}
+
+/// The explanations of the rows, each said once.
+fn whys(rows: &[&Row], why: impl Fn(&Row) -> String) -> String {
+    let mut said: Vec<String> = Vec::new();
+    for r in rows {
+        let why = why(r);
+        if !why.is_empty() && !said.contains(&why) {
+            said.push(why);
+        }
+    }
+    said.join(" ")
+}
+
+fn and_list(mut items: Vec<String>) -> String {
+    match items.len() {
+        0 => String::new(),
+        1 => items.remove(0),
+        _ => {
+            let last = items.pop().unwrap_or_default();
+            format!("{} and {last}", items.join(", "))
+        }
+    }
+}
+
+/// `count / of` with no useless decimal ("1", "10.5"), never rounded to 0 when above it.
+fn per(count: u64, of: u64) -> String {
+    let of = of.max(1);
+    if count.is_multiple_of(of) {
+        return (count / of).to_string();
+    }
+    let value = count as f64 / of as f64;
+    if value < 0.1 {
+        "< 0.1".to_owned()
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// How far a row's CPU figure may be off, in ms per 1000 events: one clock tick (10 ms) of its
+/// total, spread over the events it was divided by. Each reading of `/proc` is whole ticks, so
+/// the difference of two is known to one tick.
+fn cpu_uncertainty(r: &Row) -> f64 {
+    CPU_TICK_MS * 1000.0 / r.latency_us.count.max(1) as f64
+}
+
+/// The clock ticks a row's CPU figure was made of: the figure is per 1000 of the events measured
+/// (those in the latency histogram, published once every client was connected), not per 1000 of
+/// all the events received.
+fn cpu_ticks(r: &Row) -> f64 {
+    let total_ms =
+        r.server_cpu_ms_per_1000_events.unwrap_or(0.0) * r.latency_us.count as f64 / 1000.0;
+    total_ms / CPU_TICK_MS
+}
+
+/// `part` of `whole` as a percentage a reader can set beside the counts it comes from: one
+/// decimal at most ("0.4%", "12.5%", "50%"), never "0%" for a part above zero nor "100%" for a
+/// part below the whole ("< 0.1%", "> 99.9%" at the ends). An empty whole reads "0%".
+fn percent(part: f64, whole: f64) -> String {
+    if whole <= 0.0 || part <= 0.0 {
+        return "0%".to_owned();
+    }
+    if part >= whole {
+        return "100%".to_owned();
+    }
+    let value = 100.0 * part / whole;
+    if value < 0.1 {
+        return "< 0.1%".to_owned();
+    }
+    if value > 99.9 {
+        return "> 99.9%".to_owned();
+    }
+    let text = format!("{value:.1}");
+    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 fn human_ms(us: u64) -> String {
@@ -234,16 +419,17 @@ fn why_latency(transport: &str) -> &'static str {
     }
 }
 
-fn why_bytes(best: &Row, rows: &[&Row]) -> String {
+fn why_bytes(leaders: &[&Row], rows: &[&Row]) -> String {
     let per_answer =
         |r: &Row| r.received as f64 / (r.requests.saturating_sub(r.empty)).max(1) as f64;
-    let mut why = match best.transport {
-        "ws" => "A WebSocket frame adds 2 to 4 bytes to the event; no HTTP headers.".to_owned(),
-        "sse" => {
-            "An SSE record adds its id/event/data lines; the headers were sent once.".to_owned()
+    let mut why = whys(leaders, |r| {
+        match r.transport {
+            "ws" => "A WebSocket frame adds 2 to 4 bytes to the event; no HTTP headers.",
+            "sse" => "An SSE record adds its id/event/data lines; the headers were sent once.",
+            _ => "",
         }
-        _ => String::new(),
-    };
+        .to_owned()
+    });
     if let Some(poll) = rows.iter().find(|r| r.transport == "poll") {
         why.push_str(&format!(
             " Short polls carry {:.1} events per non-empty answer, so their headers are shared",
@@ -258,19 +444,34 @@ fn why_bytes(best: &Row, rows: &[&Row]) -> String {
             why.push('.');
         }
     }
-    why
+    why.trim_start().to_owned()
 }
 
 fn why_requests(rows: &[&Row]) -> String {
     let mut parts = Vec::new();
+    let push: Vec<&Row> = rows
+        .iter()
+        .copied()
+        .filter(|r| matches!(r.transport, "ws" | "sse"))
+        .collect();
+    if !push.is_empty() {
+        parts.push(format!(
+            "{} open{} one per connection",
+            names(&push),
+            if push.len() == 1 { "s" } else { "" }
+        ));
+    }
     for r in rows {
-        let answers = r.requests.max(1) as f64;
         match r.transport {
-            "ws" | "sse" => parts.push(format!("{} opens one per connection", r.transport)),
-            "longpoll" => parts.push("long polling pays one per event (or per timeout)".to_owned()),
+            "longpoll" => parts.push(format!(
+                "long polling pays one per event or per timeout ({} for {} events)",
+                r.requests, r.received
+            )),
             "poll" => parts.push(format!(
-                "short polling asks on a timer, {:.0}% of answers empty",
-                100.0 * r.empty as f64 / answers
+                "short polling asks on a timer, {} of {} answers empty ({})",
+                r.empty,
+                r.requests,
+                percent(r.empty as f64, r.requests as f64)
             )),
             _ => {}
         }
@@ -316,6 +517,187 @@ pub fn print_csv(rows: &[Row]) {
             r.seconds,
             r.loopback_rtt_us,
             r.p50_over_rtt
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row of a run of 10 clients that received 1000 events, all measured.
+    fn row(transport: &'static str, requests: u64, empty: u64, p50_us: u64) -> Row {
+        Row {
+            transport,
+            clients: 10,
+            connected: 10,
+            expected: 1000,
+            received: 1000,
+            gaps: 0,
+            duplicates: 0,
+            missed: 0,
+            requests,
+            empty,
+            errors: 0,
+            bytes_per_event: 100.0,
+            latency_us: Summary {
+                count: 1000,
+                p50: p50_us,
+                ..Default::default()
+            },
+            server_cpu_ms_per_1000_events: None,
+            server_user_ms_per_1000_events: None,
+            server_kernel_ms_per_1000_events: None,
+            server_rss_kib_per_connection: None,
+            seconds: 10.0,
+            loopback_rtt_us: 20,
+            p50_over_rtt: p50_us as f64 / 20.0,
+            servers: 1,
+            divergent: 0,
+            latency: crate::meter::new_latency_histogram(),
+        }
+    }
+
+    #[test]
+    fn a_percentage_never_rounds_a_count_to_none_or_all() {
+        assert_eq!(percent(0.0, 250.0), "0%");
+        assert_eq!(percent(1.0, 250.0), "0.4%");
+        assert_eq!(percent(1.0, 100_000.0), "< 0.1%");
+        assert_eq!(percent(249.0, 250.0), "99.6%");
+        assert_eq!(percent(99_999.0, 100_000.0), "> 99.9%");
+        assert_eq!(percent(250.0, 250.0), "100%");
+        assert_eq!(percent(125.0, 250.0), "50%");
+        assert_eq!(percent(1.0, 3.0), "33.3%");
+        assert_eq!(percent(1.0, 0.0), "0%", "nothing to count");
+    }
+
+    #[test]
+    fn the_empty_answers_read_as_the_table_counts_them() {
+        // The tester's run: 1 empty answer of 250 read "0% of answers empty".
+        let rows = [row("ws", 10, 0, 1_000), row("poll", 250, 1, 500_000)];
+        let text = verdict(&rows).join("\n");
+        assert!(text.contains("1 of 250 answers empty (0.4%)"), "{text}");
+        assert!(!text.contains(" 0%"), "{text}");
+    }
+
+    /// The verdict line that starts with `figure`.
+    fn verdict_line(rows: &[Row], figure: &str) -> String {
+        verdict(rows)
+            .into_iter()
+            .find(|l| l.starts_with(figure))
+            .unwrap_or_else(|| panic!("no {figure} line in {:?}", verdict(rows)))
+    }
+
+    #[test]
+    fn identical_transports_tie_on_every_line() {
+        let mut rows = [row("ws", 10, 0, 1_000), row("sse", 10, 0, 1_000)];
+        for r in &mut rows {
+            r.server_cpu_ms_per_1000_events = Some(100.0);
+        }
+        for figure in ["Latency:", "Bytes:", "Requests:", "Server CPU:"] {
+            let line = verdict_line(&rows, figure);
+            assert!(line.contains("ws and sse tie"), "{line}");
+            for winner in ["fastest", "least", "fewest"] {
+                assert!(!line.contains(winner), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_request_per_connection_ties_whatever_the_events() {
+        // The tester's run: ws and sse made 20 requests for 20 clients ("ws needs fewest"), and
+        // a phase may carry an event more than another.
+        let mut sse = row("sse", 10, 0, 1_500);
+        sse.received = 1020;
+        let rows = [row("ws", 10, 0, 1_000), sse, row("poll", 210, 1, 500_000)];
+        let line = verdict_line(&rows, "Requests:");
+        assert!(
+            line.starts_with(
+                "Requests: ws and sse tie: one request per connection (10 for 10 clients each)"
+            ),
+            "{line}"
+        );
+        // One request more is one request more.
+        let rows = [row("ws", 10, 0, 1_000), row("sse", 11, 0, 1_500)];
+        let line = verdict_line(&rows, "Requests:");
+        assert!(
+            line.starts_with(
+                "Requests: ws needs fewest: one request per connection (10 for 10 clients)"
+            ),
+            "{line}"
+        );
+        // A poll's figure per client keeps its decimal only where it has one.
+        let rows = [row("poll", 105, 1, 500_000), row("longpoll", 950, 0, 4_000)];
+        let line = verdict_line(&rows, "Requests:");
+        assert!(
+            line.starts_with("Requests: poll needs fewest: 10.5 requests per client"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn medians_within_five_percent_tie() {
+        let rows = [row("ws", 20, 0, 1_000), row("sse", 20, 0, 1_040)];
+        let line = verdict_line(&rows, "Latency:");
+        assert!(
+            line.starts_with("Latency: ws and sse tie, medians 1.0 ms and 1.0 ms"),
+            "{line}"
+        );
+        let rows = [row("ws", 20, 0, 1_000), row("sse", 20, 0, 1_060)];
+        let line = verdict_line(&rows, "Latency:");
+        assert!(line.starts_with("Latency: ws is fastest"), "{line}");
+        // Below a few µs, the clock's microsecond is the resolution.
+        let rows = [row("ws", 20, 0, 10), row("sse", 20, 0, 11)];
+        assert!(verdict_line(&rows, "Latency:").contains("ws and sse tie"));
+    }
+
+    #[test]
+    fn bytes_less_than_a_byte_apart_tie() {
+        let (mut ws, mut sse) = (row("ws", 20, 0, 1_000), row("sse", 20, 0, 1_000));
+        (ws.bytes_per_event, sse.bytes_per_event) = (75.4, 74.6);
+        let line = verdict_line(&[ws.clone(), sse.clone()], "Bytes:");
+        assert!(
+            line.starts_with("Bytes: ws and sse tie, 75 and 75 B per event"),
+            "{line}"
+        );
+        sse.bytes_per_event = 76.4;
+        let line = verdict_line(&[ws, sse], "Bytes:");
+        assert!(line.starts_with("Bytes: ws spends least, 75 B"), "{line}");
+    }
+
+    #[test]
+    fn cpu_figures_within_their_clock_ticks_tie() {
+        // Over 1000 events each figure is known to ±10 ms per 1000 events: 50 and 65 may be the
+        // same cost, 50 and 75 are not.
+        let (mut ws, mut sse) = (row("ws", 20, 0, 1_000), row("sse", 20, 0, 1_000));
+        ws.server_cpu_ms_per_1000_events = Some(50.0);
+        sse.server_cpu_ms_per_1000_events = Some(65.0);
+        let line = verdict_line(&[ws.clone(), sse.clone()], "Server CPU:");
+        assert!(
+            line.starts_with("Server CPU: ws and sse tie, 50.0 and 65.0 ms per 1000 events"),
+            "{line}"
+        );
+        assert!(line.contains("(±10.0 and ±10.0)"), "{line}");
+        sse.server_cpu_ms_per_1000_events = Some(75.0);
+        let line = verdict_line(&[ws, sse], "Server CPU:");
+        assert!(
+            line.starts_with("Server CPU: ws costs least, 50.0 ms"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn the_cpu_warning_counts_the_ticks_its_figure_was_made_of() {
+        // 2000 events received, 1600 of them measured (published once all had connected): the
+        // server used 9 ticks (90 ms) over those 1600, 56.25 ms per 1000 of them.
+        let mut ws = row("ws", 20, 0, 1_000);
+        ws.received = 2000;
+        ws.latency_us.count = 1600;
+        ws.server_cpu_ms_per_1000_events = Some(56.25);
+        let text = verdict(&[ws]).join("\n");
+        assert!(
+            text.contains("rests on 9 clock ticks of 10 ms (±11.1%)"),
+            "{text}"
         );
     }
 }
