@@ -24,7 +24,7 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             vec![],
             vec![],
             400,
-            "invalid query",
+            "since must be a seq",
         ),
         (
             "GET",
@@ -32,7 +32,7 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             vec![],
             vec![],
             400,
-            "invalid query",
+            "since must be a seq",
         ),
         (
             "GET",
@@ -40,7 +40,7 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             vec![],
             vec![],
             400,
-            "invalid query",
+            "timeout_ms must be a whole number",
         ),
         (
             "GET",
@@ -48,7 +48,7 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             vec![],
             vec![],
             400,
-            "invalid query",
+            "since must be a seq",
         ),
         (
             "GET",

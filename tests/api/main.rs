@@ -6,6 +6,7 @@ mod bad_input;
 mod bench;
 mod chat;
 mod cors;
+mod cursor;
 mod fanout;
 mod faults;
 mod guard;
