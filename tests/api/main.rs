@@ -5,6 +5,7 @@ mod admin;
 mod bad_input;
 mod bench;
 mod chat;
+mod classic;
 mod cors;
 mod cursor;
 mod fanout;

@@ -272,7 +272,8 @@ async fn the_classic_page_reloads_itself_and_redirects_after_a_post() {
     let res = app.conn().await.get("/classic?refresh=0&lang=fr").await;
     assert_eq!(res.status, 400);
     assert!(
-        res.text().contains("choisissez de 1 à 3600 secondes"),
+        res.text()
+            .contains("choisissez de 1 à 3\u{202F}600 secondes"),
         "{}",
         res.text()
     );

@@ -8,6 +8,7 @@
 //! This file is the transport: what a load counts. What the page looks like is [`view`].
 
 mod form;
+mod numbers;
 mod view;
 
 use std::time::Instant;

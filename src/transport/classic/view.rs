@@ -10,6 +10,7 @@ use actix_web::{
 };
 use askama::Template;
 
+use super::numbers::Numbers;
 use crate::{
     feed::{Event, Kind, unix_micros},
     lang::Lang,
@@ -71,9 +72,12 @@ impl View {
 }
 
 /// One line of the page: the event's seq, times and what it says (a tick's value, or a chat's
-/// author and text, kept apart so the page can isolate their directions).
+/// author and text, kept apart so the page can isolate their directions). Every text is
+/// written in the page's language.
 pub struct Row {
     pub seq: u64,
+    /// `seq` as the page writes it (`1 234` in French).
+    pub seq_text: String,
     /// Publish time (Unix µs), for the dashboard's latency of this panel.
     pub ts: u64,
     pub time: String,
@@ -89,6 +93,8 @@ pub struct Row {
 #[template(path = "classic.html")]
 struct ClassicPage {
     fr: bool,
+    /// Writes the page's numbers in its language.
+    n: Numbers,
     lang_param: Option<&'static str>,
     rows: Vec<Row>,
     refresh: Option<u32>,
@@ -135,10 +141,11 @@ pub fn page_url(
 /// The whole page, newest event first; 400 when it carries an error for the reader.
 pub fn render(view: View, events: &[Arc<Event>], last_seq: u64, epoch: &str) -> HttpResponse {
     let now = unix_micros();
+    let n = Numbers::new(view.lang);
     let rows = events
         .iter()
         .rev()
-        .map(|e| row(e, now, view.seen.is_some_and(|s| e.seq > s)))
+        .map(|e| row(e, now, view.seen.is_some_and(|s| e.seq > s), n))
         .collect();
     let status = if view.error.is_some() {
         StatusCode::BAD_REQUEST
@@ -147,6 +154,7 @@ pub fn render(view: View, events: &[Arc<Event>], last_seq: u64, epoch: &str) -> 
     };
     let page = ClassicPage {
         fr: view.lang == Lang::Fr,
+        n,
         reload_url: page_url(view.refresh, Some(last_seq), Some(epoch), view.lang_param),
         lang_param: view.lang_param,
         epoch: epoch.to_owned(),
@@ -173,27 +181,24 @@ pub fn render(view: View, events: &[Arc<Event>], last_seq: u64, epoch: &str) -> 
     }
 }
 
-fn row(event: &Event, now_us: u64, fresh: bool) -> Row {
+fn row(event: &Event, now_us: u64, fresh: bool, n: Numbers) -> Row {
     let json: serde_json::Value = serde_json::from_str(event.json()).unwrap_or_default();
     let data = &json["data"];
     let text_of = |field: &str| data[field].as_str().map(str::to_owned);
     let (value, author, text) = match event.kind {
-        Kind::Tick => (Some(data["value"].to_string()), None, None),
+        Kind::Tick => (Some(n.json_number(&data["value"].to_string())), None, None),
         Kind::Chat => (None, text_of("author"), text_of("text")),
         Kind::Broker => (None, None, None),
     };
-    let secs = event.ts_us / 1_000_000;
     Row {
         seq: event.seq,
+        seq_text: n.whole(event.seq),
         ts: event.ts_us,
-        time: format!(
-            "{:02}:{:02}:{:02}.{:03}",
-            (secs / 3600) % 24,
-            (secs / 60) % 60,
-            secs % 60,
-            (event.ts_us / 1000) % 1000
+        time: n.clock(event.ts_us),
+        age: format!(
+            "{} s",
+            n.fixed(now_us.saturating_sub(event.ts_us) as f64 / 1e6, 1)
         ),
-        age: format!("{:.1} s", now_us.saturating_sub(event.ts_us) as f64 / 1e6),
         kind: event.kind.as_str(),
         value,
         author,

@@ -1,0 +1,125 @@
+//! The classic page (`GET /classic`) as its reader sees it: every number in the page's language.
+
+use pushlab::feed::Kind;
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// U+202F NARROW NO-BREAK SPACE, French's thousands separator (as Intl.NumberFormat("fr-FR")).
+const NNBSP: char = '\u{202F}';
+
+/// The text of the cell `class` of the row of `seq` (tags inside removed).
+fn cell(page: &str, seq: u64, class: &str) -> String {
+    let start = page
+        .find(&format!(r#" data-seq="{seq}""#))
+        .unwrap_or_else(|| panic!("no row {seq}"));
+    let row = &page[start..start + page[start..].find("</tr>").unwrap()];
+    let open = format!(r#"<td class="{class}">"#);
+    let at = row
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {class} in {row}"))
+        + open.len();
+    strip_tags(&row[at..at + row[at..].find("</td>").unwrap()])
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// What the reader reads: the body's text, without tags (attributes and URLs are for machines).
+fn visible(page: &str) -> String {
+    strip_tags(&page[page.find("<body>").unwrap()..])
+}
+
+/// `1001 ticks`, the last two with values that need a decimal mark and a thousands separator.
+async fn feed_past_a_thousand(app: &TestApp) {
+    for _ in 0..999 {
+        app.state
+            .hub
+            .publish(Kind::Tick, &json!({ "value": 100.0 }));
+    }
+    app.state
+        .hub
+        .publish(Kind::Tick, &json!({ "value": 95.11 }));
+    app.state
+        .hub
+        .publish(Kind::Tick, &json!({ "value": -1234.5 }));
+}
+
+/// `digit mark digit` somewhere in `text`: a number written with that decimal mark.
+fn has_decimal_mark(text: &str, mark: char) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == mark && w[2].is_ascii_digit())
+}
+
+#[tokio::test]
+async fn every_number_on_the_classic_page_follows_its_language() {
+    let app = spawn_app().await;
+    feed_past_a_thousand(&app).await;
+
+    let fr = app
+        .conn()
+        .await
+        .get("/classic?lang=fr&refresh=3600")
+        .await
+        .text();
+    assert_eq!(cell(&fr, 1000, "content"), "valeur 95,11");
+    assert_eq!(cell(&fr, 1001, "content"), format!("valeur -1{NNBSP}234,5"));
+    assert_eq!(cell(&fr, 1001, "seq"), format!("1{NNBSP}001"));
+    assert_eq!(cell(&fr, 999, "seq"), "999");
+    let age = cell(&fr, 1001, "age");
+    assert!(
+        age.ends_with(" s") && has_decimal_mark(&age, ','),
+        "age {age:?}"
+    );
+    let time = cell(&fr, 1001, "time");
+    assert!(
+        time.len() == 12 && time.as_bytes()[8] == b',',
+        "time {time:?}"
+    );
+    let text = visible(&fr);
+    assert!(text.contains(&format!("dernier seq 1{NNBSP}001")), "{text}");
+    assert!(
+        text.contains(&format!("toutes les 3{NNBSP}600 s")),
+        "{text}"
+    );
+    assert!(
+        !has_decimal_mark(&text, '.'),
+        "a French page writes no decimal point: {text}"
+    );
+    // For machines, plain digits.
+    assert!(fr.contains(r#"data-seq="1001""#));
+    assert!(fr.contains(r#"name="seen" value="1001""#));
+
+    let en = app
+        .conn()
+        .await
+        .get("/classic?lang=en&refresh=3600")
+        .await
+        .text();
+    assert_eq!(cell(&en, 1000, "content"), "value 95.11");
+    assert_eq!(cell(&en, 1001, "content"), "value -1,234.5");
+    assert_eq!(cell(&en, 1001, "seq"), "1,001");
+    let age = cell(&en, 1001, "age");
+    assert!(
+        age.ends_with(" s") && has_decimal_mark(&age, '.'),
+        "age {age:?}"
+    );
+    assert_eq!(cell(&en, 1001, "time").as_bytes()[8], b'.');
+    let text = visible(&en);
+    assert!(text.contains("last seq 1,001"), "{text}");
+    assert!(text.contains("every 3,600 s"), "{text}");
+    assert!(!text.contains(NNBSP), "{text}");
+}
