@@ -174,7 +174,11 @@ async fn the_classic_page_answers_bad_input_with_a_readable_page_keeping_the_tex
     let app = spawn_app().await;
     let res = app.conn().await.get("/classic?refresh=0").await;
     assert_eq!(res.status, 400);
-    assert!(res.text().contains("refresh=0"), "{}", res.text());
+    assert!(
+        res.text().contains("<code>refresh</code> must be"),
+        "{}",
+        res.text()
+    );
     let res = app
         .conn()
         .await

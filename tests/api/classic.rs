@@ -1,4 +1,5 @@
-//! The classic page (`GET /classic`) as its reader sees it: every number in the page's language.
+//! The classic page (`GET /classic`) as its reader sees it: every number in the page's language,
+//! and a bad address explained in the page's language, naming the parameter.
 
 use pushlab::feed::Kind;
 use serde_json::json;
@@ -122,4 +123,74 @@ async fn every_number_on_the_classic_page_follows_its_language() {
     assert!(text.contains("last seq 1,001"), "{text}");
     assert!(text.contains("every 3,600 s"), "{text}");
     assert!(!text.contains(NNBSP), "{text}");
+}
+
+#[tokio::test]
+async fn a_bad_address_is_explained_in_the_page_language_naming_the_parameter() {
+    let app = spawn_app().await;
+    app.publish_chats(2).await;
+    let delivered = || async {
+        app.stats().await["transports"]["classic"]["delivered"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = delivered().await;
+    // (query, what the French page says, what the English page says)
+    let cases = [
+        (
+            "seen=-1",
+            "<code>seen</code> doit être un nombre entier ≥ 0, reçu «\u{a0}-1\u{a0}».",
+            "<code>seen</code> must be a whole number ≥ 0, got “-1”.",
+        ),
+        (
+            "seen=%20",
+            "<code>seen</code> doit être un nombre entier ≥ 0, reçu «\u{a0} \u{a0}».",
+            "<code>seen</code> must be a whole number ≥ 0, got “ ”.",
+        ),
+        (
+            "seen=1e3",
+            "<code>seen</code> doit être un nombre entier ≥ 0, reçu «\u{a0}1e3\u{a0}».",
+            "<code>seen</code> must be a whole number ≥ 0, got “1e3”.",
+        ),
+        (
+            "refresh=0",
+            "<code>refresh</code> doit être un nombre entier de secondes, de 1 à 3\u{202F}600, reçu «\u{a0}0\u{a0}».",
+            "<code>refresh</code> must be a whole number of seconds from 1 to 3,600, got “0”.",
+        ),
+        (
+            "refresh=soon",
+            "<code>refresh</code> doit être un nombre entier de secondes, de 1 à 3\u{202F}600, reçu «\u{a0}soon\u{a0}».",
+            "<code>refresh</code> must be a whole number of seconds from 1 to 3,600, got “soon”.",
+        ),
+        (
+            "seen=3&epoch=%3Cb%3E",
+            "<code>epoch</code> doit être de 1 à 64 lettres, chiffres, - ou _, reçu «\u{a0}&#60;b&#62;\u{a0}».",
+            "<code>epoch</code> must be 1 to 64 letters, digits, - or _, got “&#60;b&#62;”.",
+        ),
+    ];
+    for (query, fr, en) in cases {
+        for (lang, says) in [("fr", fr), ("en", en)] {
+            let path = format!("/classic?{query}&lang={lang}");
+            let res = app.conn().await.get(&path).await;
+            assert_eq!(res.status, 400, "{path}");
+            let page = res.text();
+            assert!(page.contains(says), "{path}: {page}");
+            assert!(page.contains(&format!(r#"<html lang="{lang}""#)), "{path}");
+        }
+    }
+    // Every bad value is named, not only the first.
+    let page = app
+        .conn()
+        .await
+        .get("/classic?seen=x&refresh=0&lang=en")
+        .await
+        .text();
+    assert!(
+        page.contains("<code>refresh</code> must be") && page.contains("<code>seen</code> must be")
+    );
+    // A page with a mistake delivers nothing.
+    assert_eq!(delivered().await, before);
+    // Empty values count as absent, as on every transport.
+    let res = app.conn().await.get("/classic?refresh=&seen=&epoch=").await;
+    assert_eq!(res.status, 200, "{}", res.text());
 }

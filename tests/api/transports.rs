@@ -273,7 +273,7 @@ async fn the_classic_page_reloads_itself_and_redirects_after_a_post() {
     assert_eq!(res.status, 400);
     assert!(
         res.text()
-            .contains("choisissez de 1 à 3\u{202F}600 secondes"),
+            .contains("de secondes, de 1 à 3\u{202F}600, reçu «\u{a0}0\u{a0}»"),
         "{}",
         res.text()
     );

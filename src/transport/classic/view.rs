@@ -14,18 +14,22 @@ use super::numbers::Numbers;
 use crate::{
     feed::{Event, Kind, unix_micros},
     lang::Lang,
-    transport::chat::{MAX_AUTHOR_CHARS, MAX_TEXT_CHARS},
+    transport::{
+        chat::{MAX_AUTHOR_CHARS, MAX_TEXT_CHARS},
+        cursor::{Accepts, BadParam},
+    },
 };
 
 /// What went wrong for the reader, shown above the form (the sentences are in the template, in
 /// both languages; the detail is the parser's or the chat rule's own words).
 pub enum PageError {
-    /// The page's address could not be read.
+    /// The page's address could not be read at all.
     Address(String),
+    /// Values of the page's parameters that are not what they accept (each named, with what it
+    /// accepts and the value received).
+    Params(Vec<BadParam>),
     /// The chat form could not be read.
     Form(String),
-    /// `?refresh=` outside its bounds (the value, the bounds in seconds).
-    Refresh(u32, u32, u32),
     /// The chat message broke a rule (nothing was published; what was typed comes back).
     Chat(String),
     /// Over the chat limit of the client's address: the seconds to wait (`Retry-After`).
@@ -50,21 +54,17 @@ pub struct View {
 }
 
 impl View {
-    pub fn new(
-        req: &HttpRequest,
-        refresh: Option<u32>,
-        seen: Option<u64>,
-        lang_param: Option<String>,
-        error: Option<PageError>,
-    ) -> View {
+    /// A view in the request's language (`lang_param`, else `Accept-Language`), with nothing
+    /// set yet.
+    pub fn new(req: &HttpRequest, lang_param: Option<&str>) -> View {
         View {
-            refresh,
-            seen,
+            refresh: None,
+            seen: None,
             epoch: None,
             restarted: None,
-            lang: Lang::of_request(req, lang_param.as_deref()),
-            lang_param: Lang::known_code(lang_param.as_deref()),
-            error,
+            lang: Lang::of_request(req, lang_param),
+            lang_param: Lang::known_code(lang_param),
+            error: None,
             author: String::new(),
             text: String::new(),
         }
