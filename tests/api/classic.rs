@@ -1,5 +1,6 @@
 //! The classic page (`GET /classic`) as its reader sees it: every number in the page's language,
-//! and a bad address explained in the page's language, naming the parameter.
+//! its links and projector mode (kept across its reloads and its form), and a bad address
+//! explained in the page's language, naming the parameter.
 
 use pushlab::feed::Kind;
 use serde_json::json;
@@ -126,6 +127,84 @@ async fn every_number_on_the_classic_page_follows_its_language() {
 }
 
 #[tokio::test]
+async fn the_standalone_classic_page_links_back_and_keeps_projector_mode() {
+    let app = spawn_app().await;
+    app.publish_chats(2).await;
+    let epoch = app.state.hub.epoch().to_string();
+
+    let page = app
+        .conn()
+        .await
+        .get("/classic?lang=fr&refresh=3&projector=1")
+        .await;
+    assert_eq!(page.status, 200);
+    let page = page.text();
+    // The dashboard's projector type: the class on <html>, and the root size it sets.
+    assert!(
+        page.contains(r#"<html lang="fr" class="projector">"#),
+        "{page}"
+    );
+    assert!(page.contains("html.projector { font-size: max(16px, 1.3vw); }"));
+    // Kept by the reload, the form and the other language; the mode's own link leaves it.
+    let here = format!("refresh=3&#38;seen=2&#38;epoch={epoch}");
+    assert!(
+        page.contains(&format!(
+            r#"content="3; url=/classic?{here}&#38;lang=fr&#38;projector=1">"#
+        )),
+        "{page}"
+    );
+    assert!(page.contains(r#"<input type="hidden" name="projector" value="1">"#));
+    assert!(page.contains(r#"<a href="/?lang=fr">Tableau de bord</a>"#));
+    assert!(page.contains(&format!(
+        r#"<a href="/classic?{here}&#38;lang=en&#38;projector=1" lang="en">EN</a>"#
+    )));
+    assert!(page.contains(&format!(
+        r#"<a href="/classic?{here}&#38;lang=fr">Taille normale</a>"#
+    )));
+    let res = app
+        .conn()
+        .await
+        .post_classic_chat(b"author=a&text=b&refresh=3&seen=2&lang=fr&projector=1")
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        res.header("location").as_deref(),
+        Some("/classic?refresh=3&seen=2&lang=fr&projector=1")
+    );
+
+    // Without the mode: no class, no root size, a link into it.
+    let plain = app.conn().await.get("/classic?lang=en").await.text();
+    assert!(plain.contains(r#"<html lang="en">"#));
+    assert!(!plain.contains("max(16px"));
+    assert!(!plain.contains(r#"name="projector""#));
+    assert!(plain.contains(r#"<a href="/?lang=en">Dashboard</a>"#));
+    assert!(plain.contains(&format!(
+        r#"<a href="/classic?seen=3&#38;epoch={epoch}&#38;lang=en&#38;projector=1">Projector</a>"#
+    )));
+    assert!(plain.contains(&format!(
+        r#"<a href="/classic?seen=3&#38;epoch={epoch}&#38;lang=fr" lang="fr">FR</a>"#
+    )));
+
+    // In the dashboard's frame (whose page has the links), exactly the page it had: no links.
+    let framed = app
+        .conn()
+        .await
+        .request(
+            "GET",
+            "/classic?lang=en",
+            &[("Sec-Fetch-Dest", "iframe")],
+            b"",
+        )
+        .await;
+    assert!(!framed.text().contains("<nav"), "{}", framed.text());
+    assert!(
+        framed
+            .header("vary")
+            .is_some_and(|v| v.contains("sec-fetch-dest"))
+    );
+}
+
+#[tokio::test]
 async fn a_bad_address_is_explained_in_the_page_language_naming_the_parameter() {
     let app = spawn_app().await;
     app.publish_chats(2).await;
@@ -166,6 +245,11 @@ async fn a_bad_address_is_explained_in_the_page_language_naming_the_parameter() 
             "seen=3&epoch=%3Cb%3E",
             "<code>epoch</code> doit être de 1 à 64 lettres, chiffres, - ou _, reçu «\u{a0}&#60;b&#62;\u{a0}».",
             "<code>epoch</code> must be 1 to 64 letters, digits, - or _, got “&#60;b&#62;”.",
+        ),
+        (
+            "projector=yes",
+            "<code>projector</code> doit être 1 (oui) ou 0 (non), reçu «\u{a0}yes\u{a0}».",
+            "<code>projector</code> must be 1 (on) or 0 (off), got “yes”.",
         ),
     ];
     for (query, fr, en) in cases {

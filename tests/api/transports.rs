@@ -367,7 +367,10 @@ async fn the_classic_page_speaks_french_when_asked_and_keeps_it_across_the_redir
         fr.text().contains("Requête/réponse classique"),
         "Accept-Language: fr"
     );
-    assert_eq!(fr.header("vary").as_deref(), Some("accept-language"));
+    assert_eq!(
+        fr.header("vary").as_deref(),
+        Some("accept-language, sec-fetch-dest")
+    );
     let en = app
         .conn()
         .await

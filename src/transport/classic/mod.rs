@@ -4,6 +4,8 @@
 //! seconds; the reload URL carries `seen=<last seq on the page>`, which is how the meter counts
 //! as delivered only the events that are new to that viewer (a first load, without `seen`,
 //! delivers nothing: it shows history). Chat is a plain form, answered with post/redirect/get.
+//! `?projector=1` writes the page in the dashboard's projector type, and keeps it in its reload,
+//! links and form.
 //!
 //! Its parameters are read as every transport reads its own (`cursor`): an empty value counts
 //! as absent, any other value must be what the parameter accepts, or the page says so in its
@@ -33,7 +35,7 @@ use crate::{
     state::AppState,
     transport_kind::Transport,
 };
-use view::{PageError, View, page_url};
+use view::{Address, PageError, View};
 
 /// Events shown on the page.
 const EVENTS_SHOWN: usize = 30;
@@ -47,6 +49,7 @@ struct PageParams {
     refresh: Option<u32>,
     seen: Option<u64>,
     epoch: Option<String>,
+    projector: bool,
 }
 
 /// `refresh=S` (seconds, [`REFRESH_RANGE`]).
@@ -55,7 +58,7 @@ fn refresh_of(value: &str) -> Result<u32, BadParam> {
         .map(|s| u32::try_from(s).expect("REFRESH_RANGE fits a u32"))
 }
 
-/// Reads `?refresh=S&seen=N&epoch=E` (`lang` is read by the view: a language we do
+/// Reads `?refresh=S&seen=N&epoch=E&projector=1` (`lang` is read by the view: a language we do
 /// not speak falls back, as on every page); other parameters (a cache buster, a tracker) are
 /// ignored. Every value that is not what its parameter accepts is listed, in this order.
 fn page_params(params: &QueryParams) -> (PageParams, Vec<BadParam>) {
@@ -75,6 +78,9 @@ fn page_params(params: &QueryParams) -> (PageParams, Vec<BadParam>) {
     if let Some(v) = params.get(&["epoch"]) {
         keep(cursor::epoch("epoch", v).map(|e| page.epoch = Some(e)));
     }
+    if let Some(v) = params.get(&["projector"]) {
+        keep(cursor::switch("projector", v).map(|on| page.projector = on));
+    }
     (page, bad)
 }
 
@@ -90,8 +96,9 @@ pub async fn classic_page(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         Ok(params) => {
             let mut view = View::new(&req, params.get(&["lang"]));
             let (page, bad) = page_params(&params);
-            // The language holds on an error page; a mistake stops the reloads and delivers
-            // nothing (the page says what to correct).
+            // The mode and the language hold on an error page; a mistake stops the reloads and
+            // delivers nothing (the page says what to correct).
+            view.projector = page.projector;
             if bad.is_empty() {
                 view.refresh = page.refresh;
                 view.seen = page.seen;
@@ -181,16 +188,22 @@ pub async fn classic_chat(
         .seen
         .as_deref()
         .and_then(|s| cursor::whole("seen", s).ok());
-
+    let projector = form
+        .projector
+        .as_deref()
+        .and_then(|p| cursor::switch("projector", p).ok())
+        .unwrap_or(false);
     match admit(&state, client_key(&req), ChatPost { author, text }).await {
         Ok(_) => {
             // The reader's `seen` belongs to the run its page showed: the next load decides.
-            let location = page_url(
+            let location = Address {
                 refresh,
                 seen,
-                form.epoch.as_deref().filter(|e| **e == **state.hub.epoch()),
-                Lang::known_code(form.lang.as_deref()),
-            );
+                epoch: form.epoch.as_deref().filter(|e| **e == **state.hub.epoch()),
+                lang: Lang::known_code(form.lang.as_deref()),
+                projector,
+            }
+            .url();
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, location))
                 .finish()
@@ -204,6 +217,7 @@ pub async fn classic_chat(
             };
             let mut view = View::new(&req, form.lang.as_deref());
             view.refresh = refresh;
+            view.projector = projector;
             view.error = Some(error);
             view.author = form.author.unwrap_or_default();
             view.text = form.text.unwrap_or_default();

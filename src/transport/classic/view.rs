@@ -45,9 +45,13 @@ pub struct View {
     pub epoch: Option<String>,
     /// The run the reader's page showed, when the server has restarted since.
     pub restarted: Option<String>,
+    /// Projector mode (`?projector=1`, kept in the reload, the links and the form).
+    pub projector: bool,
     /// `?lang=` when it names a language we speak (kept in the reload and redirect URLs).
     lang_param: Option<&'static str>,
     lang: Lang,
+    /// Shown inside another page (`Sec-Fetch-Dest: iframe`): the page around it has the links.
+    framed: bool,
     pub error: Option<PageError>,
     pub author: String,
     pub text: String,
@@ -62,13 +66,27 @@ impl View {
             seen: None,
             epoch: None,
             restarted: None,
+            projector: false,
             lang: Lang::of_request(req, lang_param),
             lang_param: Lang::known_code(lang_param),
+            framed: is_framed(req),
             error: None,
             author: String::new(),
             text: String::new(),
         }
     }
+}
+
+/// Whether the browser loads this page into a frame of another page (Fetch Metadata,
+/// `Sec-Fetch-Dest: iframe` or `frame`): the dashboard's and the lab's classic panels, whose
+/// pages have their own navigation. Browsers without Fetch Metadata get the links in the frame.
+fn is_framed(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("sec-fetch-dest")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|dest| {
+            dest.eq_ignore_ascii_case("iframe") || dest.eq_ignore_ascii_case("frame")
+        })
 }
 
 /// One line of the page: the event's seq, times and what it says (a tick's value, or a chat's
@@ -89,6 +107,15 @@ pub struct Row {
     pub fresh: bool,
 }
 
+/// The page's links (omitted in a frame): the dashboard, the page in each language and in the
+/// other mode, each keeping the reload's parameters.
+struct Links {
+    dashboard: String,
+    en: String,
+    fr: String,
+    projector: String,
+}
+
 #[derive(Template)]
 #[template(path = "classic.html")]
 struct ClassicPage {
@@ -99,6 +126,8 @@ struct ClassicPage {
     rows: Vec<Row>,
     refresh: Option<u32>,
     reload_url: String,
+    links: Option<Links>,
+    projector: bool,
     last_seq: u64,
     epoch: String,
     /// The previous run's epoch, when the server restarted since the reader's last load.
@@ -110,31 +139,41 @@ struct ClassicPage {
     max_text: usize,
 }
 
-/// `/classic` with the view's parameters (a known language only: it is echoed into `Location`;
-/// the epoch is always the hub's own).
-pub fn page_url(
-    refresh: Option<u32>,
-    seen: Option<u64>,
-    epoch: Option<&str>,
-    lang: Option<&str>,
-) -> String {
-    let mut params = Vec::new();
-    if let Some(r) = refresh {
-        params.push(format!("refresh={r}"));
-    }
-    if let Some(s) = seen {
-        params.push(format!("seen={s}"));
-    }
-    if let Some(e) = epoch {
-        params.push(format!("epoch={e}"));
-    }
-    if let Some(l) = lang {
-        params.push(format!("lang={l}"));
-    }
-    if params.is_empty() {
-        "/classic".into()
-    } else {
-        format!("/classic?{}", params.join("&"))
+/// An address of the page: `/classic` with its parameters, in this order. Only checked values
+/// go in (it is echoed into `Location` and the page's links): a seq, a known language, the
+/// hub's own epoch or one the reader sent that passed `cursor::epoch`.
+#[derive(Debug, Clone, Default)]
+pub struct Address<'a> {
+    pub refresh: Option<u32>,
+    pub seen: Option<u64>,
+    pub epoch: Option<&'a str>,
+    pub lang: Option<&'a str>,
+    pub projector: bool,
+}
+
+impl Address<'_> {
+    pub fn url(&self) -> String {
+        let mut params = Vec::new();
+        if let Some(r) = self.refresh {
+            params.push(format!("refresh={r}"));
+        }
+        if let Some(s) = self.seen {
+            params.push(format!("seen={s}"));
+        }
+        if let Some(e) = self.epoch {
+            params.push(format!("epoch={e}"));
+        }
+        if let Some(l) = self.lang {
+            params.push(format!("lang={l}"));
+        }
+        if self.projector {
+            params.push("projector=1".to_owned());
+        }
+        if params.is_empty() {
+            "/classic".into()
+        } else {
+            format!("/classic?{}", params.join("&"))
+        }
     }
 }
 
@@ -152,10 +191,37 @@ pub fn render(view: View, events: &[Arc<Event>], last_seq: u64, epoch: &str) -> 
     } else {
         StatusCode::OK
     };
+    let reload = Address {
+        refresh: view.refresh,
+        seen: Some(last_seq),
+        epoch: Some(epoch),
+        lang: view.lang_param,
+        projector: view.projector,
+    };
+    let links = (!view.framed).then(|| Links {
+        dashboard: format!("/?lang={}", view.lang.code()),
+        en: Address {
+            lang: Some(Lang::En.code()),
+            ..reload.clone()
+        }
+        .url(),
+        fr: Address {
+            lang: Some(Lang::Fr.code()),
+            ..reload.clone()
+        }
+        .url(),
+        projector: Address {
+            projector: !view.projector,
+            ..reload.clone()
+        }
+        .url(),
+    });
     let page = ClassicPage {
         fr: view.lang == Lang::Fr,
         n,
-        reload_url: page_url(view.refresh, Some(last_seq), Some(epoch), view.lang_param),
+        reload_url: reload.url(),
+        links,
+        projector: view.projector,
         lang_param: view.lang_param,
         epoch: epoch.to_owned(),
         restarted: view.restarted,
@@ -172,7 +238,8 @@ pub fn render(view: View, events: &[Arc<Event>], last_seq: u64, epoch: &str) -> 
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::VARY, "accept-language"))
+            // The language, and the links left out of a frame.
+            .insert_header((header::VARY, "accept-language, sec-fetch-dest"))
             .body(html),
         Err(e) => {
             tracing::error!(error = %e, "classic page failed to render");
