@@ -11,8 +11,18 @@
 //!   sends when it reconnects (WHATWG HTML §9.2.4), and the `lastEventId` / `last_event_id` /
 //!   `Last-Event-ID` query parameters that EventSource polyfills send instead of the header;
 //!   their value may be an SSE id `<epoch>:<seq>` or a bare seq;
-//! - an empty value counts as absent (`since=`, an empty `Last-Event-ID`);
-//! - a malformed value of a parameter pushlab uses is a 400 that says what was expected.
+//! - an empty value counts as absent (`since=`, an empty `Last-Event-ID`): it is what form and
+//!   URL serialisers write for a missing value (jQuery's `$.param({since: null})`);
+//! - any other value of a parameter pushlab uses must be exactly what it accepts, or it is a 400
+//!   that names the parameter, what it accepts and the value received ([`BadParam`]): a blank
+//!   value (`since=%20`), a padded one (`since=5%20`), a sign (`since=-1`, `since=%2B5`) or an
+//!   exponent (`since=1e3`) is not read as something else. (A header's surrounding blanks are
+//!   no part of its value, RFC 9110 §5.5, so `Last-Event-ID: 5 ` is `5`.)
+//!
+//! The classic page reads its own parameters (`seen`, `refresh`, `projector`) with the same
+//! rules and shows the same [`BadParam`] in its language.
+
+use std::fmt;
 
 use actix_web::HttpRequest;
 
@@ -34,30 +44,145 @@ impl QueryParams {
             })
     }
 
-    /// The last non-empty value of the first of `names` that has one (an empty value counts as
-    /// absent; a repeated parameter's last value wins, as in most servers).
+    /// The last non-empty value of the first of `names` that has one, as sent (an empty value
+    /// counts as absent; a repeated parameter's last value wins, as in most servers). Blanks are
+    /// kept: a value of blanks is no value pushlab accepts, and its parser says so.
     pub fn get(&self, names: &[&str]) -> Option<&str> {
+        self.named(names).map(|(_, value)| value)
+    }
+
+    /// [`get`](Self::get), with the name the value came under (for the message that refuses it).
+    pub fn named<'n>(&self, names: &[&'n str]) -> Option<(&'n str, &str)> {
         names.iter().find_map(|name| {
             self.0
                 .iter()
                 .rev()
-                .find(|(key, value)| key == name && !value.trim().is_empty())
-                .map(|(_, value)| value.trim())
+                .find(|(key, value)| key == name && !value.is_empty())
+                .map(|(_, value)| (*name, value.as_str()))
         })
     }
 
     /// A whole number parameter, `None` when absent or empty; otherwise a clear 400.
-    pub fn number(&self, name: &str) -> Result<Option<u64>, ApiError> {
-        self.get(&[name])
-            .map(|value| {
-                value.parse::<u64>().map_err(|_| {
-                    ApiError::bad_request(format!(
-                        "invalid query string: {name}={value:?} must be a whole number"
-                    ))
-                })
-            })
-            .transpose()
+    pub fn number(&self, name: &'static str) -> Result<Option<u64>, ApiError> {
+        Ok(self
+            .get(&[name])
+            .map(|value| whole(name, value))
+            .transpose()?)
     }
+}
+
+/// What a parameter accepts, to say so when a value is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepts {
+    /// A whole number in decimal digits, 0 to `u64::MAX`.
+    Whole,
+    /// A whole number in decimal digits within these bounds, both included.
+    WholeIn(u64, u64),
+    /// A whole number of seconds within these bounds, both included.
+    SecondsIn(u64, u64),
+    /// A seq (a whole number) or an event id `<epoch>:<seq>`.
+    EventId,
+    /// An epoch: 1 to [`MAX_EPOCH_CHARS`] letters, digits, `-` or `_`.
+    Epoch,
+    /// A switch: `1` (on) or `0` (off).
+    Switch,
+}
+
+impl fmt::Display for Accepts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Accepts::Whole => write!(f, "a whole number ≥ 0"),
+            Accepts::WholeIn(min, max) => write!(f, "a whole number from {min} to {max}"),
+            Accepts::SecondsIn(min, max) => {
+                write!(f, "a whole number of seconds from {min} to {max}")
+            }
+            Accepts::EventId => write!(f, "a seq (a whole number ≥ 0) or <epoch>:<seq>"),
+            Accepts::Epoch => write!(f, "1 to {MAX_EPOCH_CHARS} letters, digits, - or _"),
+            Accepts::Switch => write!(f, "1 (on) or 0 (off)"),
+        }
+    }
+}
+
+/// A value of a parameter pushlab reads that is not what the parameter accepts: a 400 on the
+/// JSON endpoints and the WebSocket handshake (`{"error": "since must be …, got \"-1\""}`), a
+/// sentence in the page's language on the classic page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name} must be {accepts}, got {got:?}")]
+pub struct BadParam {
+    /// The parameter as the client named it (`since`, `lastEventId`, `Last-Event-ID`, …).
+    pub name: &'static str,
+    /// What it accepts.
+    pub accepts: Accepts,
+    /// The value received, as sent (percent-decoded).
+    pub got: String,
+}
+
+impl BadParam {
+    pub fn new(name: &'static str, accepts: Accepts, got: &str) -> BadParam {
+        BadParam {
+            name,
+            accepts,
+            got: got.to_owned(),
+        }
+    }
+}
+
+impl From<BadParam> for ApiError {
+    fn from(bad: BadParam) -> ApiError {
+        ApiError::bad_request(bad.to_string())
+    }
+}
+
+/// A whole number written in decimal digits only (no sign, blank or exponent), 0 to `u64::MAX`.
+pub fn whole(name: &'static str, value: &str) -> Result<u64, BadParam> {
+    digits(value).ok_or_else(|| BadParam::new(name, Accepts::Whole, value))
+}
+
+/// A whole number in decimal digits within `range` (both bounds included).
+pub fn whole_in(
+    name: &'static str,
+    value: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, BadParam> {
+    digits(value)
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| BadParam::new(name, Accepts::WholeIn(*range.start(), *range.end()), value))
+}
+
+/// A whole number of seconds within `range` (both bounds included).
+pub fn seconds_in(
+    name: &'static str,
+    value: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, BadParam> {
+    whole_in(name, value, range.clone()).map_err(|bad| BadParam {
+        accepts: Accepts::SecondsIn(*range.start(), *range.end()),
+        ..bad
+    })
+}
+
+/// A switch: `1` is on, `0` is off.
+pub fn switch(name: &'static str, value: &str) -> Result<bool, BadParam> {
+    match value {
+        "1" => Ok(true),
+        "0" => Ok(false),
+        _ => Err(BadParam::new(name, Accepts::Switch, value)),
+    }
+}
+
+/// An epoch sent back by a client ([`Accepts::Epoch`]).
+pub fn epoch(name: &'static str, value: &str) -> Result<String, BadParam> {
+    checked_epoch(value)
+        .map(str::to_owned)
+        .ok_or_else(|| BadParam::new(name, Accepts::Epoch, value))
+}
+
+/// `value` when it is 1 or more ASCII digits and fits a `u64`.
+fn digits(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
 }
 
 /// Query parameters that mean "resume after this event id": the polyfills' names for what an
@@ -73,7 +198,8 @@ pub struct Resume {
 
 impl Resume {
     /// Reads `since` and `epoch` (and their aliases: the `Last-Event-ID` header wins, then the
-    /// polyfills' query parameters, then `since`).
+    /// polyfills' query parameters, then `since`). A value that is not what its parameter
+    /// accepts is a 400 naming it ([`BadParam`]).
     pub fn of(req: &HttpRequest, params: &QueryParams) -> Result<Resume, ApiError> {
         let header = req
             .headers()
@@ -84,68 +210,48 @@ impl Resume {
                 })
             })
             .transpose()?
-            .map(str::trim)
-            .filter(|v| !v.is_empty());
-        let epoch = params.get(&["epoch"]).map(checked_epoch).transpose()?;
-        if let Some(id) = header.or_else(|| params.get(&LAST_EVENT_ID_ALIASES)) {
-            let (id_epoch, since) = parse_event_id(id).map_err(|_| {
-                ApiError::bad_request(format!(
-                    "Last-Event-ID (or lastEventId) {id:?} must be <epoch>:<seq> or a seq"
-                ))
-            })?;
-            return Ok(Resume {
-                since: Some(since),
-                epoch: id_epoch.or(epoch),
-            });
-        }
-        let since = params
-            .get(&["since"])
-            .map(|v| {
-                parse_event_id(v).map_err(|_| {
-                    ApiError::bad_request(format!(
-                        "invalid query string: since={v:?} must be a seq (a whole number) or <epoch>:<seq>"
-                    ))
-                })
-            })
+            // The header's surrounding blanks are no part of its value (RFC 9110 §5.5).
+            .map(|v| v.trim_matches([' ', '\t']))
+            .filter(|v| !v.is_empty())
+            .map(|v| ("Last-Event-ID", v));
+        let epoch = params
+            .get(&["epoch"])
+            .map(|v| self::epoch("epoch", v))
             .transpose()?;
-        Ok(match since {
-            Some((id_epoch, since)) => Resume {
-                since: Some(since),
-                epoch: id_epoch.or(epoch),
-            },
+        let id = header
+            .or_else(|| params.named(&LAST_EVENT_ID_ALIASES))
+            .or_else(|| params.named(&["since"]));
+        Ok(match id {
+            Some((name, id)) => {
+                let (id_epoch, since) = event_id(name, id)?;
+                Resume {
+                    since: Some(since),
+                    epoch: id_epoch.or(epoch),
+                }
+            }
             None => Resume { since: None, epoch },
         })
     }
 }
 
 /// An event id as pushlab gives it (`<epoch>:<seq>`) or a bare seq.
-fn parse_event_id(id: &str) -> Result<(Option<String>, u64), ApiError> {
+fn event_id(name: &'static str, id: &str) -> Result<(Option<String>, u64), BadParam> {
+    let bad = || BadParam::new(name, Accepts::EventId, id);
     let (epoch, seq) = match id.rsplit_once(':') {
-        Some((epoch, seq)) => (Some(checked_epoch(epoch)?), seq),
+        Some((epoch, seq)) => (Some(checked_epoch(epoch).ok_or_else(bad)?), seq),
         None => (None, id),
     };
-    let seq = seq.trim().parse::<u64>().map_err(|_| {
-        ApiError::bad_request(format!(
-            "invalid event id {id:?}: expected <epoch>:<seq> or a seq (a whole number)"
-        ))
-    })?;
-    Ok((epoch, seq))
+    let seq = digits(seq).ok_or_else(bad)?;
+    Ok((epoch.map(str::to_owned), seq))
 }
 
-/// An epoch sent back by a client: 1 to [`MAX_EPOCH_CHARS`] letters, digits, `-` or `_`.
-fn checked_epoch(epoch: &str) -> Result<String, ApiError> {
-    let epoch = epoch.trim();
-    if (1..=MAX_EPOCH_CHARS).contains(&epoch.len())
+/// `epoch` when it is 1 to [`MAX_EPOCH_CHARS`] letters, digits, `-` or `_`.
+fn checked_epoch(epoch: &str) -> Option<&str> {
+    ((1..=MAX_EPOCH_CHARS).contains(&epoch.len())
         && epoch
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        Ok(epoch.to_owned())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "invalid epoch {epoch:?}: 1 to {MAX_EPOCH_CHARS} letters, digits, - or _"
-        )))
-    }
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(epoch)
 }
 
 #[cfg(test)]
@@ -210,9 +316,65 @@ mod tests {
             ("/api/sse", Some("yesterday")),
             ("/api/sse?lastEventId=a:b", None),
             ("/api/poll?since=%zz", None),
+            ("/api/poll?since=1e3", None),
+            ("/api/poll?since=%2B5", None),
+            ("/api/poll?since=%20", None),
+            ("/api/poll?since=+", None),
+            ("/api/poll?since=5%20", None),
+            ("/api/poll?since=%095", None),
+            ("/api/poll?since=99999999999999999999", None),
+            ("/api/poll?since=3&epoch=%20", None),
+            ("/api/sse?lastEventId=%20", None),
+            ("/api/sse?lastEventId=ab12:%205", None),
         ] {
             let err = resume(uri, header).unwrap_err();
             assert_eq!(err.status.as_u16(), 400, "{uri}");
         }
+    }
+
+    #[test]
+    fn a_refusal_names_the_parameter_what_it_accepts_and_the_value() {
+        let message = |uri: &str, header: Option<&str>| resume(uri, header).unwrap_err().message;
+        assert_eq!(
+            message("/api/poll?since=-1", None),
+            r#"since must be a seq (a whole number ≥ 0) or <epoch>:<seq>, got "-1""#
+        );
+        assert_eq!(
+            message("/api/poll?since=%20", None),
+            r#"since must be a seq (a whole number ≥ 0) or <epoch>:<seq>, got " ""#
+        );
+        assert_eq!(
+            message("/api/sse?last_event_id=x", None),
+            r#"last_event_id must be a seq (a whole number ≥ 0) or <epoch>:<seq>, got "x""#
+        );
+        assert_eq!(
+            message("/api/sse", Some("x")),
+            r#"Last-Event-ID must be a seq (a whole number ≥ 0) or <epoch>:<seq>, got "x""#
+        );
+        assert!(message("/api/poll?epoch=%09", None).starts_with("epoch must be 1 to 64 letters"));
+        let req = TestRequest::with_uri("/api/longpoll?timeout_ms=%20").to_http_request();
+        let params = QueryParams::of(&req).unwrap();
+        assert_eq!(
+            params.number("timeout_ms").unwrap_err().message,
+            r#"timeout_ms must be a whole number ≥ 0, got " ""#
+        );
+    }
+
+    #[test]
+    fn empty_is_absent_blank_is_not() {
+        assert_eq!(resume("/api/poll?since=", None).unwrap(), ok(None, None));
+        assert_eq!(resume("/api/poll", None).unwrap(), ok(None, None));
+        // A header's surrounding blanks are not its value (RFC 9110 §5.5).
+        assert_eq!(resume("/api/sse", Some(" 5 ")).unwrap(), ok(Some(5), None));
+        let req = TestRequest::with_uri("/classic?projector=1&seen=&refresh=3").to_http_request();
+        let params = QueryParams::of(&req).unwrap();
+        assert_eq!(params.get(&["seen"]), None);
+        assert_eq!(
+            switch("projector", params.get(&["projector"]).unwrap()),
+            Ok(true)
+        );
+        assert!(whole_in("refresh", "0", 1..=3600).is_err());
+        assert_eq!(whole_in("refresh", "3600", 1..=3600), Ok(3600));
+        assert!(switch("projector", "yes").is_err());
     }
 }

@@ -24,7 +24,7 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             vec![],
             vec![],
             400,
-            "invalid query",
+            "since must be a seq",
         ),
         (
             "GET",
@@ -32,7 +32,7 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             vec![],
             vec![],
             400,
-            "invalid query",
+            "since must be a seq",
         ),
         (
             "GET",
@@ -40,7 +40,7 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             vec![],
             vec![],
             400,
-            "invalid query",
+            "timeout_ms must be a whole number",
         ),
         (
             "GET",
@@ -48,7 +48,7 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             vec![],
             vec![],
             400,
-            "invalid query",
+            "since must be a seq",
         ),
         (
             "GET",
@@ -174,7 +174,11 @@ async fn the_classic_page_answers_bad_input_with_a_readable_page_keeping_the_tex
     let app = spawn_app().await;
     let res = app.conn().await.get("/classic?refresh=0").await;
     assert_eq!(res.status, 400);
-    assert!(res.text().contains("refresh=0"), "{}", res.text());
+    assert!(
+        res.text().contains("<code>refresh</code> must be"),
+        "{}",
+        res.text()
+    );
     let res = app
         .conn()
         .await

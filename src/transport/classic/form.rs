@@ -20,6 +20,7 @@ pub struct ClassicChatForm {
     pub seen: Option<String>,
     pub epoch: Option<String>,
     pub lang: Option<String>,
+    pub projector: Option<String>,
 }
 
 /// Why a form was refused.
@@ -47,6 +48,7 @@ pub fn parse(body: &[u8]) -> Result<ClassicChatForm, FormError> {
             b"seen" => ("seen", &mut form.seen),
             b"epoch" => ("epoch", &mut form.epoch),
             b"lang" => ("lang", &mut form.lang),
+            b"projector" => ("projector", &mut form.projector),
             _ => continue,
         };
         let (field, slot) = slot;

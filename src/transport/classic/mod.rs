@@ -4,10 +4,17 @@
 //! seconds; the reload URL carries `seen=<last seq on the page>`, which is how the meter counts
 //! as delivered only the events that are new to that viewer (a first load, without `seen`,
 //! delivers nothing: it shows history). Chat is a plain form, answered with post/redirect/get.
+//! `?projector=1` writes the page in the dashboard's projector type, and keeps it in its reload,
+//! links and form.
+//!
+//! Its parameters are read as every transport reads its own (`cursor`): an empty value counts
+//! as absent, any other value must be what the parameter accepts, or the page says so in its
+//! language (400), naming the parameter.
 //!
 //! This file is the transport: what a load counts. What the page looks like is [`view`].
 
 mod form;
+mod numbers;
 mod view;
 
 use std::time::Instant;
@@ -17,10 +24,10 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
-use serde::Deserialize;
 
 use super::answer::{LiveSince, live_since, note_answered};
 use super::chat::{ChatPost, ChatRefusal, admit};
+use super::cursor::{self, BadParam, QueryParams};
 use crate::{
     lang::Lang,
     limits::{ClientKey, client_key},
@@ -28,27 +35,56 @@ use crate::{
     state::AppState,
     transport_kind::Transport,
 };
-use view::{PageError, View, page_url};
+use view::{Address, PageError, View};
 
 /// Events shown on the page.
 const EVENTS_SHOWN: usize = 30;
-/// Bounds of `?refresh=S`, in seconds.
-const REFRESH_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
+/// Bounds of `?refresh=S`, in seconds: below, no reload; above an hour, a reload is no "live"
+/// page any more. A value outside is refused (400, the page says the bounds).
+const REFRESH_RANGE: std::ops::RangeInclusive<u64> = 1..=3600;
 
-/// `?refresh=S&seen=N&epoch=E&lang=L`; other parameters (a cache buster, a tracker) are ignored.
-#[derive(Debug, Deserialize)]
-pub struct ClassicQuery {
+/// The page's own parameters, each as the page accepts it (`None`: absent or empty).
+#[derive(Debug, Default, PartialEq)]
+struct PageParams {
     refresh: Option<u32>,
     seen: Option<u64>,
     epoch: Option<String>,
-    lang: Option<String>,
+    projector: bool,
 }
 
-pub async fn classic_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: Result<web::Query<ClassicQuery>, actix_web::Error>,
-) -> HttpResponse {
+/// `refresh=S` (seconds, [`REFRESH_RANGE`]).
+fn refresh_of(value: &str) -> Result<u32, BadParam> {
+    cursor::seconds_in("refresh", value, REFRESH_RANGE)
+        .map(|s| u32::try_from(s).expect("REFRESH_RANGE fits a u32"))
+}
+
+/// Reads `?refresh=S&seen=N&epoch=E&projector=1` (`lang` is read by the view: a language we do
+/// not speak falls back, as on every page); other parameters (a cache buster, a tracker) are
+/// ignored. Every value that is not what its parameter accepts is listed, in this order.
+fn page_params(params: &QueryParams) -> (PageParams, Vec<BadParam>) {
+    let mut page = PageParams::default();
+    let mut bad = Vec::new();
+    let mut keep = |result: Result<(), BadParam>| {
+        if let Err(e) = result {
+            bad.push(e);
+        }
+    };
+    if let Some(v) = params.get(&["refresh"]) {
+        keep(refresh_of(v).map(|r| page.refresh = Some(r)));
+    }
+    if let Some(v) = params.get(&["seen"]) {
+        keep(cursor::whole("seen", v).map(|s| page.seen = Some(s)));
+    }
+    if let Some(v) = params.get(&["epoch"]) {
+        keep(cursor::epoch("epoch", v).map(|e| page.epoch = Some(e)));
+    }
+    if let Some(v) = params.get(&["projector"]) {
+        keep(cursor::switch("projector", v).map(|on| page.projector = on));
+    }
+    (page, bad)
+}
+
+pub async fn classic_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let _open = state.meter.connection(Transport::Classic);
     let live = live_since(&req, &state, Transport::Classic, Instant::now());
     // The added delay holds the page before it is built (the request "arrives" late); a reader
@@ -56,20 +92,27 @@ pub async fn classic_page(
     let owed = state.meter.owed(Transport::Classic);
     hold_answer(state.added_delay(Transport::Classic), &state.shutdown).await;
     owed.settled();
-    let view = match query {
-        Ok(q) => {
-            let q = q.into_inner();
-            let mut view = View::new(&req, q.refresh, q.seen, q.lang, None);
-            view.epoch = q.epoch;
+    let view = match QueryParams::of(&req) {
+        Ok(params) => {
+            let mut view = View::new(&req, params.get(&["lang"]));
+            let (page, bad) = page_params(&params);
+            // The mode and the language hold on an error page; a mistake stops the reloads and
+            // delivers nothing (the page says what to correct).
+            view.projector = page.projector;
+            if bad.is_empty() {
+                view.refresh = page.refresh;
+                view.seen = page.seen;
+                view.epoch = page.epoch;
+            } else {
+                view.error = Some(PageError::Params(bad));
+            }
             view
         }
-        Err(e) => View::new(
-            &req,
-            None,
-            None,
-            None,
-            Some(PageError::Address(e.to_string())),
-        ),
+        Err(e) => {
+            let mut view = View::new(&req, None);
+            view.error = Some(PageError::Address(e.message));
+            view
+        }
     };
     note_answered(&req, Transport::Classic);
     show(&state, client_key(&req), view, live)
@@ -86,10 +129,12 @@ pub async fn classic_chat(
 ) -> HttpResponse {
     let _open = state.meter.connection(Transport::Classic);
     let refuse = |status: StatusCode, error: PageError| {
+        let mut view = View::new(&req, None);
+        view.error = Some(error);
         let mut page = show(
             &state,
             client_key(&req),
-            View::new(&req, None, None, None, Some(error)),
+            view,
             LiveSince::from_start(Instant::now()),
         );
         *page.status_mut() = status;
@@ -136,18 +181,29 @@ pub async fn classic_chat(
             PageError::Form(format!("the field {missing} is missing")),
         );
     };
-    // Hidden fields of the page itself: a bad one is dropped, not a reason to lose the message.
-    let refresh = form.refresh.as_deref().and_then(|r| r.parse().ok());
-    let seen = form.seen.as_deref().and_then(|s| s.parse().ok());
+    // Hidden fields of the page itself, read as its address is: a bad one is dropped, not a
+    // reason to lose the message.
+    let refresh = form.refresh.as_deref().and_then(|r| refresh_of(r).ok());
+    let seen = form
+        .seen
+        .as_deref()
+        .and_then(|s| cursor::whole("seen", s).ok());
+    let projector = form
+        .projector
+        .as_deref()
+        .and_then(|p| cursor::switch("projector", p).ok())
+        .unwrap_or(false);
     match admit(&state, client_key(&req), ChatPost { author, text }).await {
         Ok(_) => {
             // The reader's `seen` belongs to the run its page showed: the next load decides.
-            let location = page_url(
+            let location = Address {
                 refresh,
                 seen,
-                form.epoch.as_deref().filter(|e| **e == **state.hub.epoch()),
-                Lang::known_code(form.lang.as_deref()),
-            );
+                epoch: form.epoch.as_deref().filter(|e| **e == **state.hub.epoch()),
+                lang: Lang::known_code(form.lang.as_deref()),
+                projector,
+            }
+            .url();
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, location))
                 .finish()
@@ -159,7 +215,10 @@ pub async fn classic_chat(
                 ChatRefusal::Invalid(e) => PageError::Chat(e.to_string()),
                 ChatRefusal::Unavailable(e) => PageError::Chat(e.to_string()),
             };
-            let mut view = View::new(&req, refresh, None, form.lang, Some(error));
+            let mut view = View::new(&req, form.lang.as_deref());
+            view.refresh = refresh;
+            view.projector = projector;
+            view.error = Some(error);
             view.author = form.author.unwrap_or_default();
             view.text = form.text.unwrap_or_default();
             let mut page = show(
@@ -187,15 +246,6 @@ pub async fn classic_chat(
 /// Counts what this load hands the viewer, then renders the page.
 /// Events published before `live`'s cut are catch-up for this reader (see `answer::live_since`).
 fn show(state: &AppState, client: ClientKey, mut view: View, live: LiveSince) -> HttpResponse {
-    if let Some(r) = view.refresh.filter(|r| !REFRESH_RANGE.contains(r)) {
-        view.refresh = None;
-        view.seen = None;
-        view.error = Some(PageError::Refresh(
-            r,
-            *REFRESH_RANGE.start(),
-            *REFRESH_RANGE.end(),
-        ));
-    }
     let events = state.hub.latest(EVENTS_SHOWN);
     let last_seq = events.last().map_or(state.hub.last_seq(), |e| e.seq);
     // A page of another run (the server restarted since it was rendered), or a `seen` ahead of

@@ -1,0 +1,142 @@
+// classic.test.mjs — the standalone classic page (/classic) in headless Chromium: its links back
+// to the dashboard and to the other language, and its projector mode (?projector=1), which has
+// the dashboard's projector type and is kept across the page's own reloads (meta refresh), its
+// form (post/redirect/get) and its links. The page has no script: everything here is the
+// server's HTML and the browser's own navigation. Inside the dashboard the page comes without
+// its links (the browser says it loads a frame: Sec-Fetch-Dest: iframe).
+//
+// Screenshots of the projected page go to target/screenshots/ for a person to read.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { FEW_SECONDS, launchBrowser, openPage, pageBugs, screenshot, startServer, stopServer } from "./harness.mjs";
+
+const SIZES = [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }];
+
+let server;
+let baseUrl;
+let browser;
+
+before(async () => {
+  ({ child: server, url: baseUrl } = await startServer(["--chat-per-min", "600"]));
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await stopServer(server);
+});
+
+/** In the page: its root and body type (px), whether it is in projector mode, and its overflow. */
+function typeAndFit() {
+  const px = (element) => parseFloat(getComputedStyle(element).fontSize);
+  const root = document.documentElement;
+  return {
+    projector: root.classList.contains("projector"),
+    root: px(root),
+    body: px(document.body),
+    cell: px(document.querySelector("td") ?? document.body),
+    lang: root.lang,
+    overflow: root.scrollWidth - window.innerWidth,
+    nav: document.querySelector("nav")?.textContent.trim() ?? null,
+  };
+}
+
+/** The dashboard's root type in projector mode at `size` (px). */
+async function dashboardProjectorType(size) {
+  const context = await browser.newContext({ viewport: size });
+  await context.addInitScript(() => {
+    try { localStorage.setItem("pushlab.projector", "on"); } catch (_) { /* no storage */ }
+  });
+  try {
+    const { page } = await openPage(context, `${baseUrl}/?lang=fr`);
+    return await page.evaluate(() => ({
+      projector: document.documentElement.classList.contains("projector"),
+      root: parseFloat(getComputedStyle(document.documentElement).fontSize),
+    }));
+  } finally {
+    await context.close();
+  }
+}
+
+test("?projector=1 gives the standalone page the dashboard's projector type, at 1280×720 and 1920×1080, in French and English", async () => {
+  for (const size of SIZES) {
+    const dashboard = await dashboardProjectorType(size);
+    assert.ok(dashboard.projector, "the dashboard is in projector mode");
+    for (const lang of ["fr", "en"]) {
+      const context = await browser.newContext({ viewport: size });
+      try {
+        const { page, problems } = await openPage(context, `${baseUrl}/classic?lang=${lang}&projector=1`);
+        const seen = await page.evaluate(typeAndFit);
+        const where = `${lang} ${size.width}×${size.height}`;
+        assert.ok(seen.projector, `${where}: no projector class`);
+        assert.equal(seen.root, dashboard.root, `${where}: root type ${seen.root} px, the projected dashboard's ${dashboard.root} px`);
+        assert.equal(seen.body, seen.root, `${where}: body text ${seen.body} px`);
+        assert.ok(seen.cell >= seen.root - 0.5, `${where}: rows in ${seen.cell} px`);
+        assert.ok(seen.overflow <= 0, `${where}: the page is ${seen.overflow} px wider than the window`);
+        assert.deepEqual(pageBugs(problems), []);
+        await screenshot(page, `classic-projector-${lang}-${size.width}x${size.height}.png`);
+        // Without the parameter, the page's own desk type.
+        await page.goto(`${baseUrl}/classic?lang=${lang}`);
+        const desk = await page.evaluate(typeAndFit);
+        assert.ok(!desk.projector && desk.body === 15, `${where}: without projector=1, body ${desk.body} px`);
+      } finally {
+        await context.close();
+      }
+    }
+  }
+});
+
+test("projector mode and the language are kept across the page's reloads, its form and its links", async () => {
+  const context = await browser.newContext({ viewport: SIZES[0] });
+  try {
+    const { page, problems } = await openPage(context, `${baseUrl}/classic?lang=fr&projector=1&refresh=1`);
+    // Its own reload (meta refresh, every second) carries the mode.
+    await page.waitForURL(/[?&]seen=\d+/, { timeout: FEW_SECONDS });
+    let seen = await page.evaluate(typeAndFit);
+    assert.ok(seen.projector && seen.lang === "fr", `after a reload: ${JSON.stringify(seen)}`);
+    assert.match(page.url(), /refresh=1.*projector=1/);
+
+    // The form: post, 303, the page again, still projected (reloads slow enough not to
+    // interrupt the typing).
+    await page.goto(`${baseUrl}/classic?lang=fr&projector=1&refresh=60`);
+    const text = `projecteur ${Math.random().toString(36).slice(2, 8)}`;
+    await page.fill('input[name="author"]', "ana");
+    await page.fill('input[name="text"]', text);
+    await Promise.all([page.waitForURL(/\/classic\?/), page.click("button")]);
+    await page.locator("tr[data-seq]", { hasText: text }).first().waitFor({ timeout: FEW_SECONDS });
+    seen = await page.evaluate(typeAndFit);
+    assert.ok(seen.projector && seen.lang === "fr", `after the form: ${JSON.stringify(seen)}`);
+    assert.match(page.url(), /refresh=60.*projector=1/);
+
+    // The links: the other language keeps the mode and the reloads; the mode's link leaves it.
+    assert.match(seen.nav, /^Tableau de bord · EN FR · Taille normale$/);
+    await Promise.all([page.waitForURL(/lang=en/), page.click('nav a[lang="en"]')]);
+    seen = await page.evaluate(typeAndFit);
+    assert.ok(seen.projector && seen.lang === "en", `after EN: ${JSON.stringify(seen)}`);
+    assert.match(page.url(), /refresh=60.*lang=en&projector=1/);
+    await Promise.all([page.waitForURL((url) => !url.search.includes("projector")), page.click('nav a:has-text("Normal size")')]);
+    seen = await page.evaluate(typeAndFit);
+    assert.ok(!seen.projector && seen.lang === "en", `after Normal size: ${JSON.stringify(seen)}`);
+    assert.equal(seen.nav, "Dashboard · EN FR · Projector");
+    // And back to the dashboard, in the page's language.
+    await Promise.all([page.waitForURL(/\/\?lang=en$/), page.click('nav a:has-text("Dashboard")')]);
+    await page.waitForSelector(".panel");
+    assert.deepEqual(pageBugs(problems), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("inside the dashboard the classic page comes without its links", async () => {
+  const context = await browser.newContext({ viewport: SIZES[1] });
+  try {
+    const { page } = await openPage(context, `${baseUrl}/?lang=fr`);
+    const frame = page.frameLocator('.panel[data-transport="classic"] iframe');
+    await frame.locator("tr[data-seq]").first().waitFor({ timeout: FEW_SECONDS });
+    assert.equal(await frame.locator("nav").count(), 0);
+    assert.equal(await frame.locator("h1").count(), 1);
+  } finally {
+    await context.close();
+  }
+});
