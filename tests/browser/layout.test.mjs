@@ -223,7 +223,9 @@ async function checkOne({ path, size, lang, projector }, index) {
   }, projector);
   try {
     if (path === "/classic") await postChat("student-477", LONG_CHAT);
-    const { page, problems } = await openPage(context, `${baseUrl}${path}?lang=${lang}`);
+    // The script-free classic page takes projector mode from its address, not from storage.
+    const mode = path === "/classic" && projector ? "&projector=1" : "";
+    const { page, problems } = await openPage(context, `${baseUrl}${path}?lang=${lang}${mode}`);
     await bringToLife(page, path, index);
     const name = `${path === "/" ? "dashboard" : path.slice(1)}-${lang}-${size.width}x${size.height}${projector ? "-projector" : ""}.png`;
     // Layout settles after the last live update (fonts, charts resized by their observer).

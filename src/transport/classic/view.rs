@@ -94,8 +94,6 @@ fn is_framed(req: &HttpRequest) -> bool {
 /// written in the page's language.
 pub struct Row {
     pub seq: u64,
-    /// `seq` as the page writes it (`1 234` in French).
-    pub seq_text: String,
     /// Publish time (Unix µs), for the dashboard's latency of this panel.
     pub ts: u64,
     pub time: String,
@@ -259,7 +257,6 @@ fn row(event: &Event, now_us: u64, fresh: bool, n: Numbers) -> Row {
     };
     Row {
         seq: event.seq,
-        seq_text: n.whole(event.seq),
         ts: event.ts_us,
         time: n.clock(event.ts_us),
         age: format!(

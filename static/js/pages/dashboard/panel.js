@@ -332,6 +332,9 @@ export class Panel extends OwnCounts {
  * direction isolates (<bdi>, HTML §4.5.23): a right-to-left name cannot pull the colon or the
  * text into its own direction, whatever characters it holds. Text nodes only, never markup.
  */
+/** A tick's value as the page's language writes it, no decimal added nor dropped (at most 6). */
+const valueFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 6 });
+
 export function summarize(event) {
   const data = event.data ?? {};
   if (event.kind === "chat") {
@@ -339,7 +342,9 @@ export function summarize(event) {
   }
   if (event.kind === "tick") {
     const pad = typeof data.pad === "string" ? ` (+${data.pad.length} B)` : "";
-    return `${t("feed.tick")} ${data.value}${pad}`;
+    // In the page's language (valeur 99,4), with the decimals the server sent.
+    const value = typeof data.value === "number" ? valueFormat.format(data.value) : String(data.value ?? "");
+    return `${t("feed.tick")} ${value}${pad}`;
   }
   if (event.kind === "broker") return t("feed.broker", { offset: data.offset });
   return event.kind;
