@@ -22,7 +22,7 @@ use crate::{
     error::ApiError,
     feed::{Backlog, Event, FeedSettings, FeedUpdate, Hub, Kind, Start, TickSink, TickSource},
     limits::{LimitSettings, LimitSettingsError, Lockout, Rate, RateLimiter, checked_per_minute},
-    meter::{Ledger, Meter},
+    meter::{Ledger, Meter, Positions},
     network::{AddedDelayUpdate, Faults, NetworkSettings, NetworkUpdate},
     sessions::Sessions,
     transport_kind::Transport,
@@ -59,6 +59,8 @@ pub struct AppState {
     pub report_limit: RateLimiter,
     /// What each client address was sent and reported, per transport.
     pub ledger: Ledger,
+    /// The positions recently handed to each address's pollers: a follower from a resumer.
+    pub positions: Positions,
     /// When this server started (Unix µs): no latency it measured can be longer than its age.
     pub started_us: u64,
     /// Bytes all WebSocket connections may hold in messages at once (`--ws-memory-bytes`).
@@ -150,6 +152,7 @@ impl AppState {
                 per_minute: config.reports_per_min,
             }),
             ledger: Ledger::default(),
+            positions: Positions::default(),
             started_us: crate::feed::unix_micros(),
             ws_memory: MemoryBudget::new(config.ws_memory_bytes),
             config,

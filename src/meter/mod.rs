@@ -13,6 +13,7 @@ mod client_report;
 mod edge;
 mod histogram;
 mod ledger;
+mod positions;
 mod prometheus;
 mod shard;
 mod window;
@@ -37,6 +38,7 @@ pub use histogram::{
 pub use ledger::{
     FLUSH_EVENTS, Ledger, MAX_LEDGER_ADDRESSES, OpenTally, REPORT_GRACE, Unjustified,
 };
+pub use positions::{MAX_POSITION_ADDRESSES, POSITION_TTL, POSITIONS_PER_ADDRESS, Positions};
 pub use prometheus::{BrokerGauges, ClusterGauges, FeedGauges, encode_prometheus};
 pub use window::{WINDOW_SECONDS, WindowSample};
 
@@ -219,13 +221,11 @@ pub struct MeterSnapshot {
     pub edge: EdgeStats,
 }
 
-/// What the meter remembers of one client connection (HTTP keep-alive): when each transport's
-/// last answer on it was handed over. The server puts one in every connection; the polling
-/// transports read it to tell a client that comes back for more (its events are live) from one
-/// that resumes from an old `since` (catch-up).
+/// What the meter remembers of one client connection (HTTP keep-alive): whether the server
+/// closed it because its client read nothing. (Whether a poller follows or resumes is told by
+/// its address and position, see [`Positions`]: browsers share connections between tabs.)
 #[derive(Default)]
 pub struct ConnectionHistory {
-    answered: [std::cell::Cell<Option<Instant>>; 5],
     /// The server closed this connection because its client read nothing (the socket tap's
     /// unwritable timeout): what it held was not abandoned by the client.
     closed_unwritable: std::cell::Cell<bool>,
@@ -238,15 +238,6 @@ impl ConnectionHistory {
 
     pub fn closed_unwritable(&self) -> bool {
         self.closed_unwritable.get()
-    }
-
-    /// When the last answer of `transport` on this connection was handed over.
-    pub fn last_answer(&self, transport: Transport) -> Option<Instant> {
-        self.answered[transport.index()].get()
-    }
-
-    pub fn answered(&self, transport: Transport, at: Instant) {
-        self.answered[transport.index()].set(Some(at));
     }
 }
 

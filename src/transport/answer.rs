@@ -2,17 +2,13 @@
 //! (and `"reset"` when the client's resume belonged to another run), and what the meter learns
 //! from it. Shared by both polling transports, so they count alike.
 
-use std::{
-    rc::Rc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use actix_web::{HttpRequest, HttpResponse, http::header};
+use actix_web::{HttpResponse, http::header};
 
 use crate::{
     feed::{Batch, Reset},
     limits::ClientKey,
-    meter::ConnectionHistory,
     state::AppState,
     transport_kind::Transport,
 };
@@ -25,12 +21,32 @@ pub const LONGPOLL_REASK_GRACE: Duration = Duration::from_secs(1);
 /// at least this.
 pub const MIN_POLL_GRACE: Duration = Duration::from_secs(2);
 
+/// How long after being handed a position a long-poll client may ask after it and still be a
+/// follower: it asks again at once, or after a short backoff on a failure.
+pub const LONGPOLL_FOLLOW: Duration = Duration::from_secs(10);
+/// The same for a short poller: twice the longest interval a dashboard offers (60 s). A resume
+/// from an older position (a page reopened later, a student's `curl ?since=` on the same
+/// machine) is judged by the grace instead, so its replays are not counted live.
+pub const POLL_FOLLOW: Duration = Duration::from_secs(120);
+
+/// How long a follower of `transport` may take to ask after the position it was handed; a
+/// classic page says its own: twice its `refresh` (else as a short poller, reloaded by hand).
+pub fn follow_window(transport: Transport, refresh_s: Option<u32>) -> Duration {
+    match (transport, refresh_s) {
+        (Transport::LongPoll, _) => LONGPOLL_FOLLOW,
+        (Transport::Classic, Some(refresh)) => Duration::from_secs(2 * u64::from(refresh)),
+        _ => POLL_FOLLOW,
+    }
+}
+
 /// Since when the events of an answer are live for its client (see [`live_since`]).
 #[derive(Clone, Copy, Debug)]
 pub struct LiveSince {
-    /// The client's previous answer of this transport on its connection, else the request's
+    /// When this address was handed the request's `since` (a follower), else the request's
     /// start minus the time a client that follows live may take to come back.
     follows_from: Instant,
+    /// Whether `since` is a position this address was handed: then it follows the feed.
+    follower: bool,
     /// When the request began.
     started: Instant,
 }
@@ -41,19 +57,25 @@ impl LiveSince {
     pub fn from_start(started: Instant) -> LiveSince {
         LiveSince {
             follows_from: started,
+            follower: false,
             started,
         }
     }
 
-    /// The instant before which the events of an answer are catch-up. `first` is when its first
+    /// The instant before which the events of an answer are catch-up. `first` is when its oldest
     /// event was published (none: nothing to cut), `missed` whether events before it were lost.
     ///
-    /// A client that follows live was given everything up to `follows_from`: an answer whose
-    /// first event is older (or that missed some) goes to a client that was behind already,
-    /// i.e. resuming from an old `since`, and then everything published before its request
-    /// began is catch-up, not only what is older than the grace. Otherwise the events published
-    /// since `follows_from` waited for this transport: they are live.
+    /// A follower (its `since` was handed to its address) gets as live everything published
+    /// since: whatever its interval, that is what it waited for this transport. Otherwise, an
+    /// answer whose first event is older than the grace (or that missed some) goes to a client
+    /// that was behind already, i.e. resuming from an old `since`: everything published before
+    /// its request began is catch-up, not only what is older than the grace.
     pub fn cut(&self, first: Option<Instant>, missed: bool) -> Instant {
+        if self.follower {
+            // Every event after a handed position came after its hand-off (one published as
+            // the answer was read may carry an instant a hair earlier: live all the same).
+            return first.map_or(self.follows_from, |at| at.min(self.follows_from));
+        }
         let behind = missed || first.is_some_and(|at| at < self.follows_from);
         if behind {
             self.started
@@ -63,20 +85,25 @@ impl LiveSince {
     }
 }
 
-/// Since when the events of an answer begun at `started` are live for this client: its previous
-/// answer of `transport` on the same connection, else `started` minus the time a client that
-/// follows live may take to come back; and a client found behind even then is resuming (see
-/// [`LiveSince::cut`]). Older events are catch-up (a resume from an old `since`).
+/// Since when the events of an answer begun at `started` for `client`, asking after `since`,
+/// are live: since `since` was handed to that address within `window` ([`follow_window`]) (browsers share keep-alive connections
+/// between tabs, so the address and the position tell a follower, not the connection), else
+/// `started` minus the time a client that follows live may take to come back; and a client
+/// found behind even then is resuming (see [`LiveSince::cut`]).
 pub fn live_since(
-    req: &HttpRequest,
     state: &AppState,
+    client: ClientKey,
     transport: Transport,
+    since: Option<u64>,
     started: Instant,
+    window: Duration,
 ) -> LiveSince {
-    let previous = req
-        .conn_data::<Rc<ConnectionHistory>>()
-        .and_then(|history| history.last_answer(transport));
-    let follows_from = previous.unwrap_or_else(|| {
+    let handed = since.and_then(|seq| {
+        state
+            .positions
+            .handed_at(client, transport, seq, started, window)
+    });
+    let follows_from = handed.unwrap_or_else(|| {
         let grace = match transport {
             Transport::LongPoll => LONGPOLL_REASK_GRACE,
             _ => {
@@ -88,14 +115,8 @@ pub fn live_since(
     });
     LiveSince {
         follows_from,
+        follower: handed.is_some(),
         started,
-    }
-}
-
-/// Remembers that `transport` answered on this connection now (see [`live_since`]).
-pub fn note_answered(req: &HttpRequest, transport: Transport) {
-    if let Some(history) = req.conn_data::<Rc<ConnectionHistory>>() {
-        history.answered(transport, Instant::now());
     }
 }
 
@@ -109,9 +130,13 @@ pub fn answer(
     reset: Option<&Reset>,
     live: LiveSince,
 ) -> HttpResponse {
-    let first = batch.events.first().map(|e| e.published_at);
+    // The oldest event's publish time (the first's, but the meter's tests inject any clock).
+    let first = batch.events.iter().map(|e| e.published_at).min();
     let live_since = live.cut(first, batch.missed > 0);
     state.meter.delivered(transport, &batch.events, live_since);
+    state
+        .positions
+        .handed(client, transport, batch.last_seq, Instant::now());
     state
         .ledger
         .delivered(client, transport, batch.events.len());

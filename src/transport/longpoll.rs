@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{
-    answer::{answer, live_since, note_answered},
+    answer::{answer, follow_window, live_since},
     cursor::{QueryParams, Resume},
 };
 use crate::{
@@ -32,9 +32,17 @@ pub async fn long_poll(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let _open = state.meter.connection(Transport::LongPoll);
-    let live = live_since(&req, &state, Transport::LongPoll, std::time::Instant::now());
+    let started = std::time::Instant::now();
     let params = QueryParams::of(&req)?;
     let resume = Resume::of(&req, &params)?;
+    let live = live_since(
+        &state,
+        client_key(&req),
+        Transport::LongPoll,
+        resume.since,
+        started,
+        follow_window(Transport::LongPoll, None),
+    );
     let asked = params.number("timeout_ms")?.unwrap_or(DEFAULT_TIMEOUT_MS);
     // Dropped unanswered (the client closed while held: actix drops this future), it counts
     // as abandoned, not as an empty answer.
@@ -74,7 +82,6 @@ pub async fn long_poll(
     }
     hold_answer(state.added_delay(Transport::LongPoll), &state.shutdown).await;
     owed.settled();
-    note_answered(&req, Transport::LongPoll);
     Ok(answer(
         &state,
         Transport::LongPoll,

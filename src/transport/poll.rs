@@ -6,7 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{
-    answer::{answer, live_since, note_answered},
+    answer::{answer, follow_window, live_since},
     cursor::{QueryParams, Resume},
 };
 use crate::{
@@ -19,8 +19,16 @@ pub async fn short_poll(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let _open = state.meter.connection(Transport::Poll);
-    let live = live_since(&req, &state, Transport::Poll, std::time::Instant::now());
+    let started = std::time::Instant::now();
     let resume = Resume::of(&req, &QueryParams::of(&req)?)?;
+    let live = live_since(
+        &state,
+        client_key(&req),
+        Transport::Poll,
+        resume.since,
+        started,
+        follow_window(Transport::Poll, None),
+    );
     let (start, backlog) = state.resume(resume.since, resume.epoch.as_deref()).await;
     let batch = match backlog {
         Some(backlog) => {
@@ -32,7 +40,6 @@ pub async fn short_poll(
         None => state.hub.since(start.cursor, usize::MAX)?,
     };
     hold_answer(state.added_delay(Transport::Poll), &state.shutdown).await;
-    note_answered(&req, Transport::Poll);
     Ok(answer(
         &state,
         Transport::Poll,

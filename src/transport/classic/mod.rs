@@ -25,7 +25,7 @@ use actix_web::{
     web,
 };
 
-use super::answer::{LiveSince, live_since, note_answered};
+use super::answer::{LiveSince, follow_window, live_since};
 use super::chat::{ChatPost, ChatRefusal, admit};
 use super::cursor::{self, BadParam, QueryParams};
 use crate::{
@@ -86,7 +86,7 @@ fn page_params(params: &QueryParams) -> (PageParams, Vec<BadParam>) {
 
 pub async fn classic_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let _open = state.meter.connection(Transport::Classic);
-    let live = live_since(&req, &state, Transport::Classic, Instant::now());
+    let started = Instant::now();
     // The added delay holds the page before it is built (the request "arrives" late); a reader
     // who leaves meanwhile abandoned it.
     let owed = state.meter.owed(Transport::Classic);
@@ -114,7 +114,14 @@ pub async fn classic_page(req: HttpRequest, state: web::Data<AppState>) -> HttpR
             view
         }
     };
-    note_answered(&req, Transport::Classic);
+    let live = live_since(
+        &state,
+        client_key(&req),
+        Transport::Classic,
+        view.seen,
+        started,
+        follow_window(Transport::Classic, view.refresh),
+    );
     show(&state, client_key(&req), view, live)
 }
 
@@ -248,6 +255,10 @@ pub async fn classic_chat(
 fn show(state: &AppState, client: ClientKey, mut view: View, live: LiveSince) -> HttpResponse {
     let events = state.hub.latest(EVENTS_SHOWN);
     let last_seq = events.last().map_or(state.hub.last_seq(), |e| e.seq);
+    // The page's reload asks after `last_seq` (`seen`): from this address, that is a follower.
+    state
+        .positions
+        .handed(client, Transport::Classic, last_seq, Instant::now());
     // A page of another run (the server restarted since it was rendered), or a `seen` ahead of
     // the feed, is a first load of this run, and the page says why; an error page delivers
     // nothing.
@@ -260,7 +271,7 @@ fn show(state: &AppState, client: ClientKey, mut view: View, live: LiveSince) ->
         let new: Vec<_> = events.iter().filter(|e| e.seq > seen).cloned().collect();
         // Events between `seen` and the page's first row were never shown to this reader.
         let missed = new.first().is_some_and(|e| e.seq > seen + 1);
-        let cut = live.cut(new.first().map(|e| e.published_at), missed);
+        let cut = live.cut(new.iter().map(|e| e.published_at).min(), missed);
         state.meter.delivered(Transport::Classic, &new, cut);
         state
             .ledger
