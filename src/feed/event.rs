@@ -46,6 +46,8 @@ pub struct Event {
     /// The event JSON inside its WebSocket text frame: `json` is a view into `text_frame`.
     text_frame: Bytes,
     json: ByteString,
+    /// The SSE record inside its HTTP/1.1 chunk: `sse` is a view into `sse_chunk`.
+    sse_chunk: Bytes,
     sse: Bytes,
     /// The `pushlab.bin` payload inside its binary frame: `binary` is a view into it.
     binary_frame: Bytes,
@@ -77,10 +79,15 @@ impl Event {
         };
         // Serializing a struct of plain fields and a `Value` cannot fail.
         let json = serde_json::to_string(&wire).expect("an event always serializes");
-        let sse = Bytes::from(format!(
+        let record = format!(
             "id: {epoch}:{seq}\nevent: {}\ndata: {json}\n\n",
             kind.as_str()
-        ));
+        );
+        // Framed once as its own chunk too (RFC 9112 §7.1: size in hex, CRLF, data, CRLF): a
+        // fan-out lane writes an SSE stream's bytes itself, past actix's chunked encoder.
+        let size = format!("{:x}\r\n", record.len());
+        let sse_chunk = Bytes::from([size.as_bytes(), record.as_bytes(), b"\r\n"].concat());
+        let sse = sse_chunk.slice(size.len()..size.len() + record.len());
         // Frames are encoded once here, not once per client: a fan-out to 10,000 sockets
         // then only clones a reference-counted buffer.
         let (text_frame, head) = crate::ws::server_frame(crate::ws::FIN_TEXT, json.as_bytes());
@@ -95,6 +102,7 @@ impl Event {
             kind,
             published_at,
             json,
+            sse_chunk,
             sse,
             binary: binary_frame.slice(head..),
             text_frame,
@@ -120,6 +128,12 @@ impl Event {
     /// id back as `Last-Event-ID`, and keeps nothing else), `event`, `data` and the blank line.
     pub fn sse_record(&self) -> &Bytes {
         &self.sse
+    }
+
+    /// [`Event::sse_record`] as one chunk of a chunked HTTP/1.1 body (RFC 9112 §7.1), as actix
+    /// would frame it: `<size in hex>\r\n<record>\r\n`.
+    pub fn sse_chunk(&self) -> &Bytes {
+        &self.sse_chunk
     }
 
     /// The payload of one `pushlab.bin` binary frame (layout: [`binary_layout_doc`]).
@@ -169,6 +183,16 @@ mod tests {
         assert_eq!(
             event.sse_record().as_ref(),
             format!("id: 5eed:43\nevent: chat\ndata: {}\n\n", &**event.json()).as_bytes()
+        );
+        let record = event.sse_record();
+        assert_eq!(
+            event.sse_chunk().as_ref(),
+            [
+                format!("{:x}\r\n", record.len()).as_bytes(),
+                record,
+                b"\r\n"
+            ]
+            .concat()
         );
         let bin = event.binary();
         assert_eq!(u64::from_be_bytes(bin[0..8].try_into().unwrap()), 43);

@@ -181,6 +181,10 @@ pub fn serve(
                         // What the transports remember of this connection (answers, closing).
                         ext.insert(tap.history.clone());
                         ext.insert(tap);
+                        // An SSE response writes its own bytes through it (plain TCP only).
+                        if let Some(socket) = io.shared() {
+                            ext.insert(socket);
+                        }
                     })
                     // WebSocket handshakes go through the same app, then own their stream.
                     .upgrade(upgrade::service(app(data.clone(), routes)))

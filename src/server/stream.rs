@@ -3,12 +3,18 @@
 //! One type for both, so that one HTTP service serves http and https; the tap is always the
 //! innermost layer, next to the socket, so bytes are counted as they cross the wire. Above TLS,
 //! the refusals actix-http writes by itself get their JSON body here (see `refusal`).
+//!
+//! A plain connection is shared ([`Shared`]): an SSE response that has caught up writes its own
+//! bytes through it, past the dispatcher, once the dispatcher's buffer is empty (see
+//! `transport::direct`). The dispatcher and that response run on the same thread and borrow the
+//! socket only inside a poll, never across one.
 
 use std::{
+    cell::{Cell, RefCell},
     io,
     pin::Pin,
-    rc::Rc,
-    task::{Context, Poll},
+    rc::{Rc, Weak},
+    task::{Context, Poll, Waker},
 };
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -17,12 +23,42 @@ use super::{
     refusal,
     tap::{ConnTap, TappedStream},
 };
+use crate::transport::direct::{SharedSocket, SocketHandle};
 
 type Tapped = TappedStream<tokio::net::TcpStream>;
 
 enum Io {
-    Plain(Tapped),
+    Plain(Rc<Shared>),
     Tls(Box<tokio_rustls::server::TlsStream<Tapped>>),
+}
+
+/// A plain connection's tapped socket, shared by actix's dispatcher and a response that writes
+/// its own bytes ([`SharedSocket`]).
+pub struct Shared {
+    stream: RefCell<Tapped>,
+    /// The dispatcher has written every byte a response handed it: its last call was a flush,
+    /// which actix-http makes only once its write buffer is empty.
+    drained: Cell<bool>,
+    /// The response waiting for that flush.
+    drain_waiter: Cell<Option<Waker>>,
+}
+
+impl SharedSocket for Shared {
+    fn poll_write(&self, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.stream.borrow_mut()).poll_write(cx, bytes)
+    }
+
+    fn handed_to_dispatcher(&self) {
+        self.drained.set(false);
+    }
+
+    fn poll_drained(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.drained.get() {
+            return Poll::Ready(());
+        }
+        self.drain_waiter.set(Some(cx.waker().clone()));
+        Poll::Pending
+    }
 }
 
 pub struct ClientStream {
@@ -43,7 +79,11 @@ impl ClientStream {
     pub fn plain(stream: Tapped) -> ClientStream {
         let tap = stream.tap();
         ClientStream {
-            io: Io::Plain(stream),
+            io: Io::Plain(Rc::new(Shared {
+                stream: RefCell::new(stream),
+                drained: Cell::new(true),
+                drain_waiter: Cell::new(None),
+            })),
             tap,
             rewriting: None,
         }
@@ -62,9 +102,20 @@ impl ClientStream {
         self.tap.clone()
     }
 
+    /// The socket a response may write to past the dispatcher: plain connections only.
+    pub fn shared(&self) -> Option<SocketHandle> {
+        match &self.io {
+            Io::Plain(shared) => {
+                let weak: Weak<dyn SharedSocket> = Rc::downgrade(shared) as Weak<dyn SharedSocket>;
+                Some(SocketHandle(weak))
+            }
+            Io::Tls(_) => None,
+        }
+    }
+
     fn write_inner(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match &mut self.io {
-            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Plain(s) => Pin::new(&mut *s.stream.borrow_mut()).poll_write(cx, buf),
             Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
@@ -105,8 +156,9 @@ impl ClientStream {
 macro_rules! either {
     ($self:ident, $s:ident => $call:expr) => {
         match &mut $self.get_mut().io {
-            Io::Plain($s) => {
-                let $s = Pin::new($s);
+            Io::Plain(shared) => {
+                let mut stream = shared.stream.borrow_mut();
+                let $s = Pin::new(&mut *stream);
                 $call
             }
             Io::Tls($s) => {
@@ -169,12 +221,20 @@ impl AsyncWrite for ClientStream {
 
     fn is_write_vectored(&self) -> bool {
         match &self.io {
-            Io::Plain(s) => s.is_write_vectored(),
+            Io::Plain(s) => s.stream.borrow().is_write_vectored(),
             Io::Tls(s) => s.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Io::Plain(shared) = &self.io {
+            // actix-http flushes only once its write buffer is written: a response waiting to
+            // write its own bytes may now.
+            shared.drained.set(true);
+            if let Some(waiter) = shared.drain_waiter.take() {
+                waiter.wake();
+            }
+        }
         either!(self, s => s.poll_flush(cx))
     }
 

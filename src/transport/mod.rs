@@ -12,6 +12,7 @@ pub mod answer;
 pub mod chat;
 pub mod classic;
 pub mod cursor;
+pub mod direct;
 pub mod echo;
 pub mod fanout;
 pub mod follower;

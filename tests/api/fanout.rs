@@ -1,6 +1,7 @@
 //! The workers' fan-out lanes (`transport::fanout`): caught-up sockets are written by one round
 //! per worker per publish, and a socket leaves its lane when it cannot keep up, when an added
-//! delay applies, or when it closes, losing nothing.
+//! delay applies, or when it closes, losing nothing. SSE streams sit in lanes too, writing
+//! their own chunks once actix has written their head (`transport::direct`).
 
 use std::time::Duration;
 
@@ -10,20 +11,31 @@ use crate::helpers::{PATIENCE, next_json, spawn_with};
 
 /// The seated WebSocket connections and the lanes' rounds so far.
 fn fanout(app: &crate::helpers::TestApp) -> (i64, u64) {
-    let stats = app.state.meter.snapshot();
-    let ws = &stats.transports[Transport::Ws.as_str()];
-    (ws.fanout_seated, ws.fanout_rounds)
+    fanout_of(app, Transport::Ws)
 }
 
-/// Waits until `count` WebSocket connections sit in a lane. Seating happens on the server just
-/// after a socket has written what it owed: nothing a client sees, hence this bounded look.
+/// The seated connections of `transport` and its lanes' rounds so far.
+fn fanout_of(app: &crate::helpers::TestApp, transport: Transport) -> (i64, u64) {
+    let stats = app.state.meter.snapshot();
+    let t = &stats.transports[transport.as_str()];
+    (t.fanout_seated, t.fanout_rounds)
+}
+
+/// Waits until `count` WebSocket connections sit in a lane.
 async fn until_seated(app: &crate::helpers::TestApp, count: i64) {
+    until_seated_of(app, Transport::Ws, count).await
+}
+
+/// Waits until `count` connections of `transport` sit in a lane. Seating happens on the server
+/// just after a connection has written what it owed: nothing a client sees, hence this bounded
+/// look.
+async fn until_seated_of(app: &crate::helpers::TestApp, transport: Transport, count: i64) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while fanout(app).0 != count {
+    while fanout_of(app, transport).0 != count {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "seated {} of {count}",
-            fanout(app).0
+            "{transport:?}: seated {} of {count}",
+            fanout_of(app, transport).0
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -166,4 +178,110 @@ async fn an_added_delay_empties_the_lanes_and_holds_every_event_back() {
     until_seated(&app, 1).await;
     drop(socket);
     until_seated(&app, 0).await;
+}
+
+#[tokio::test]
+async fn caught_up_sse_streams_sit_in_the_lanes_with_valid_chunks_and_exact_byte_counts() {
+    const STREAMS: usize = 12;
+    const EVENTS: u64 = 30;
+    let app = spawn_with(|c| c.workers = Some(2)).await;
+    let mut streams = Vec::new();
+    for _ in 0..STREAMS {
+        streams.push(app.sse("/api/sse", &[]).await);
+    }
+    until_seated_of(&app, Transport::Sse, STREAMS as i64).await;
+    let (_, rounds_before) = fanout_of(&app, Transport::Sse);
+    for seq in 1..=EVENTS {
+        app.state
+            .hub
+            .publish(Kind::Tick, &serde_json::json!({ "n": seq }));
+        for stream in &mut streams {
+            // `records` parses the chunked coding: a chunk framed wrong fails here.
+            let (id, event, data) = stream.records(1).await.remove(0);
+            assert_eq!(id, Some(app.sse_id(seq)));
+            assert_eq!(event, "tick");
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&data).unwrap()["seq"],
+                seq
+            );
+        }
+    }
+    let (seated, rounds_after) = fanout_of(&app, Transport::Sse);
+    assert_eq!(seated, STREAMS as i64, "every stream kept its seat");
+    let rounds = rounds_after - rounds_before;
+    assert!(
+        (EVENTS..=2 * EVENTS).contains(&rounds),
+        "{rounds} rounds for {EVENTS} publishes to {STREAMS} streams"
+    );
+    // Byte-exact: what the clients read is what the meter counted, head and chunks included.
+    let received: usize = streams.iter().map(|s| s.conn.received).sum();
+    let sse = &app.stats().await["transports"]["sse"];
+    assert_eq!(sse["delivered"], STREAMS as u64 * EVENTS);
+    assert_eq!(sse["bytes_out"], received as u64, "{sse}");
+    assert_eq!(sse["catch_up"], 0);
+}
+
+#[tokio::test]
+async fn a_slow_sse_reader_leaves_the_lane_loses_nothing_and_sits_again() {
+    let app = spawn_with(|c| c.buffer = 1024).await;
+    // A raw client that asks for the stream and then reads nothing: its socket fills up.
+    let mut slow = app.sse("/api/sse", &[]).await;
+    let mut fast = app.sse("/api/sse", &[]).await;
+    until_seated_of(&app, Transport::Sse, 2).await;
+
+    // 18 MB: more than loopback's socket buffers take (a few MB), all kept by the buffer.
+    const EVENTS: u64 = 300;
+    let pad = "x".repeat(60_000);
+    for seq in 1..=EVENTS {
+        app.state
+            .hub
+            .publish(Kind::Tick, &serde_json::json!({ "pad": pad }));
+        let (id, _, _) = fast.records(1).await.remove(0);
+        assert_eq!(id, Some(app.sse_id(seq)));
+    }
+    assert_eq!(
+        fanout_of(&app, Transport::Sse).0,
+        1,
+        "the full stream left its lane, the other stayed"
+    );
+
+    // The slow client reads now: every record arrives once, in order, in valid chunks.
+    for seq in 1..=EVENTS {
+        let (id, _, _) = slow.records(1).await.remove(0);
+        assert_eq!(id, Some(app.sse_id(seq)), "no gap, no duplicate");
+    }
+    // Caught up, it sits again, and the next publish reaches it through the lane.
+    until_seated_of(&app, Transport::Sse, 2).await;
+    app.state
+        .hub
+        .publish(Kind::Tick, &serde_json::json!({ "n": "after" }));
+    for stream in [&mut fast, &mut slow] {
+        let (id, _, _) = stream.records(1).await.remove(0);
+        assert_eq!(id, Some(app.sse_id(EVENTS + 1)));
+    }
+    let sse = &app.stats().await["transports"]["sse"];
+    assert_eq!(sse["missed"], 0);
+    assert!(sse["fanout_left"].as_u64().unwrap() >= 1, "{sse}");
+    // Gone clients leave the lane.
+    drop((slow, fast));
+    until_seated_of(&app, Transport::Sse, 0).await;
+}
+
+#[tokio::test]
+async fn an_sse_stream_over_http_1_0_is_written_by_actix_and_never_sits() {
+    let app = spawn_with(|_| {}).await;
+    let mut conn = app.conn().await;
+    conn.send(format!("GET /api/sse HTTP/1.0\r\nHost: {}\r\n\r\n", app.host()).as_bytes())
+        .await;
+    let (status, head) = conn.read_head().await;
+    assert_eq!(status, 200, "{head}");
+    app.until_followers(1).await;
+    app.state.hub.publish(Kind::Tick, &serde_json::json!({}));
+    // Close-delimited: records with no chunk sizes.
+    let mut text = String::new();
+    while !text.contains(&format!("id: {}", app.sse_id(1))) {
+        text.push_str(std::str::from_utf8(&conn.read_more().await.unwrap()).unwrap());
+    }
+    assert!(text.starts_with("retry: "), "{text:?}");
+    assert_eq!(fanout_of(&app, Transport::Sse).0, 0);
 }
