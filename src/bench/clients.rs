@@ -9,7 +9,7 @@ use std::{
     net::SocketAddr,
     sync::{
         Arc,
-        atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed},
     },
     time::Duration,
 };
@@ -70,6 +70,10 @@ pub struct Shared {
     /// Each client's last seq, so the bench can see when all have caught up with the end.
     pub progress: Vec<AtomicU64>,
     pub poll_interval: Duration,
+    /// True during the measurement window.
+    pub measuring: AtomicBool,
+    /// Requests answered during the measurement window, all clients together.
+    pub measured_requests: AtomicU64,
     pub stop: CancellationToken,
 }
 
@@ -308,6 +312,9 @@ async fn follow_polls(
         let (status, head) = wire.read_head().await?;
         let body = wire.read_sized_body(&head).await?;
         tally.requests += 1;
+        if shared.measuring.load(Relaxed) {
+            shared.measured_requests.fetch_add(1, Relaxed);
+        }
         tally.bytes = wire.sent + wire.received;
         if status != 200 {
             return Err(std::io::Error::other(format!("poll answered {status}")));

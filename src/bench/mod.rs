@@ -316,6 +316,8 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
         connected: 0.into(),
         progress: (0..args.clients).map(|_| since.into()).collect(),
         poll_interval: Duration::from_millis(args.poll_interval),
+        measuring: false.into(),
+        measured_requests: 0.into(),
         stop: CancellationToken::new(),
     });
     let rss_before = target.process.and_then(|p| p.rss_kib());
@@ -344,6 +346,7 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
         .store(last_seq(target.addr).await?, Relaxed);
     let cpu_start = target.process.and_then(|p| p.cpu());
     let started = Instant::now();
+    shared.measuring.store(true, Relaxed);
     let bar = progress_bar(quiet, transport, args.duration, "s measured");
     for _ in 0..args.duration {
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -351,6 +354,8 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
         bar.set_message(format!("{} connected", shared.connected.load(Relaxed)));
     }
     bar.finish_and_clear();
+    shared.measuring.store(false, Relaxed);
+    let measured_requests = shared.measured_requests.load(Relaxed);
     set_paused(args, target, true).await?;
     let cpu_end = target.process.and_then(|p| p.cpu());
     let seconds = started.elapsed().as_secs_f64();
@@ -382,7 +387,7 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     for tally in &mut tallies {
         tally.finish(end);
     }
-    Ok(summarize(
+    let mut row = summarize(
         args,
         transport,
         since,
@@ -391,7 +396,9 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
         cpu_start.zip(cpu_end),
         rss_before.zip(rss_after),
         seconds,
-    ))
+    );
+    row.requests_per_second = measured_requests as f64 / seconds;
+    Ok(row)
 }
 
 /// Clients that received the whole phase but other events than most such clients (their
@@ -456,6 +463,7 @@ fn summarize(
         server_kernel_ms_per_1000_events: None,
         server_rss_kib_per_connection: None,
         seconds,
+        requests_per_second: 0.0,
         loopback_rtt_us: 0,
         p50_over_rtt: 0.0,
         servers: args.url.len().max(1),

@@ -165,6 +165,7 @@ mod tests {
             server_kernel_ms_per_1000_events: None,
             server_rss_kib_per_connection: None,
             seconds: 8.0,
+            requests_per_second: 0.0,
             loopback_rtt_us: 30,
             p50_over_rtt: 0.0,
             servers: 1,

@@ -39,6 +39,9 @@ pub struct Row {
     /// Server resident memory added per connection (`--server-pid` only).
     pub server_rss_kib_per_connection: Option<f64>,
     pub seconds: f64,
+    /// Poll requests answered per second of the measurement window (short and long polls;
+    /// 0 for the streams): with `--poll-interval 0`, the server's short-poll throughput.
+    pub requests_per_second: f64,
     /// This machine's loopback round trip, measured in the same run (the same for every row).
     pub loopback_rtt_us: u64,
     /// p50 latency in loopback round trips: how far above the floor the transport is.
@@ -488,12 +491,12 @@ pub fn print_csv(rows: &[Row]) {
         "transport,clients,connected,expected,received,gaps,duplicates,missed,requests,empty,errors,\
          bytes_per_event,p50_us,p90_us,p99_us,max_us,server_cpu_ms_per_1000_events,\
          server_user_ms_per_1000_events,server_kernel_ms_per_1000_events,server_rss_kib_per_connection,\
-         seconds,loopback_rtt_us,p50_over_rtt"
+         seconds,loopback_rtt_us,p50_over_rtt,requests_per_second"
     );
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
     for r in rows {
         println!(
-            "{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{},{},{},{:.1},{},{:.1}",
+            "{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{},{},{},{:.1},{},{:.1},{:.1}",
             r.transport,
             r.clients,
             r.connected,
@@ -516,7 +519,8 @@ pub fn print_csv(rows: &[Row]) {
             opt(r.server_rss_kib_per_connection),
             r.seconds,
             r.loopback_rtt_us,
-            r.p50_over_rtt
+            r.p50_over_rtt,
+            r.requests_per_second
         );
     }
 }
@@ -550,6 +554,7 @@ mod tests {
             server_kernel_ms_per_1000_events: None,
             server_rss_kib_per_connection: None,
             seconds: 10.0,
+            requests_per_second: 0.0,
             loopback_rtt_us: 20,
             p50_over_rtt: p50_us as f64 / 20.0,
             servers: 1,

@@ -171,6 +171,7 @@ fn the_verdict_names_the_best_transport_per_figure_and_warns_about_coarse_cpu() 
         server_kernel_ms_per_1000_events: None,
         server_rss_kib_per_connection: None,
         seconds: 10.0,
+        requests_per_second: 0.0,
         loopback_rtt_us: 20,
         p50_over_rtt: p50 as f64 / 20.0,
         servers: 1,
