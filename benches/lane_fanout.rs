@@ -40,8 +40,8 @@ struct Counted {
 }
 
 impl FastWrite for Counted {
-    fn frames(&self, events: &[Arc<Event>]) -> Bytes {
-        self.writer.frames(events)
+    fn frame<'e>(&self, event: &'e Event) -> &'e Bytes {
+        self.writer.frame(event)
     }
 
     fn write_now(&self, bytes: &Bytes) -> bool {

@@ -245,9 +245,19 @@ impl Faults {
     }
 
     /// The write rate `transport`'s clients are held to, if a slow fault is in force.
+    /// Called at every write to a client: with no slow fault set, it reads no clock, and an
+    /// expired one is cleared by the first write that finds it so.
     pub fn slow_rate(&self, transport: Transport) -> Option<u64> {
         let faults = self.of(transport);
-        if faults.slow_until_ms.load(Relaxed) <= self.now_ms() {
+        let until = faults.slow_until_ms.load(Relaxed);
+        if until == 0 {
+            return None;
+        }
+        if until <= self.now_ms() {
+            // Only this expiry: a fault set again meanwhile keeps its new end.
+            let _ = faults
+                .slow_until_ms
+                .compare_exchange(until, 0, Relaxed, Relaxed);
             return None;
         }
         Some(faults.slow_bytes_per_sec.load(Relaxed)).filter(|&rate| rate > 0)

@@ -20,7 +20,6 @@ use std::{
     collections::VecDeque,
     io,
     rc::{Rc, Weak},
-    sync::Arc,
     task::{Context, Poll},
 };
 
@@ -117,18 +116,8 @@ impl ChunkedWriter {
 }
 
 impl FastWrite for ChunkedWriter {
-    fn frames(&self, events: &[Arc<Event>]) -> Bytes {
-        match events {
-            // The common case: the event's shared chunk, no copy.
-            [event] => event.sse_chunk().clone(),
-            events => {
-                let mut out = BytesMut::new();
-                for event in events {
-                    out.extend_from_slice(event.sse_chunk());
-                }
-                out.freeze()
-            }
-        }
+    fn frame<'e>(&self, event: &'e Event) -> &'e Bytes {
+        event.sse_chunk()
     }
 
     fn write_now(&self, bytes: &Bytes) -> bool {

@@ -24,7 +24,7 @@ use std::{
     task::{Poll, Waker},
 };
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::sync::{Notify, watch};
 
 use super::follower::Follower;
@@ -38,9 +38,9 @@ const MAX_READS_PER_ROUND: usize = 16;
 
 /// How a transport writes to one of its connections without waiting.
 pub trait FastWrite {
-    /// The bytes of `events` (consecutive, oldest first) for this connection: their shared
-    /// encoded frames.
-    fn frames(&self, events: &[Arc<Event>]) -> Bytes;
+    /// This connection's encoding of `event`: its frame shared by every connection, made once
+    /// at publish.
+    fn frame<'e>(&self, event: &'e Event) -> &'e Bytes;
     /// Writes `bytes` now if the connection takes all of them; otherwise queues what is left for
     /// the connection's task. True when written whole.
     fn write_now(&self, bytes: &Bytes) -> bool;
@@ -130,7 +130,18 @@ impl<W: FastWrite> Offer for Seat<W> {
             }
             Some(_) => {}
         }
-        let whole = self.writer.write_now(&self.writer.frames(new));
+        let whole = match new {
+            // The common case: the event's shared frame, written where it lies. No reference
+            // is taken: both workers would bounce its count between their cores at each write.
+            [event] => self.writer.write_now(self.writer.frame(event)),
+            events => {
+                let mut frames = BytesMut::new();
+                for event in events {
+                    frames.extend_from_slice(self.writer.frame(event));
+                }
+                self.writer.write_now(&frames.freeze())
+            }
+        };
         // Written or queued, they are handed over: counted now, as `Follower::take` counts.
         follower.handed(new);
         drop(slot);
@@ -326,16 +337,15 @@ mod tests {
     use crate::{config::Config, feed::Kind, limits::ClientKey};
 
     /// A connection that takes every write whole and remembers what it was handed.
-    struct Taker(RefCell<Vec<u64>>);
+    struct Taker(RefCell<Vec<Bytes>>);
 
     impl FastWrite for Taker {
-        fn frames(&self, events: &[Arc<Event>]) -> Bytes {
-            Bytes::from(events.iter().map(|e| e.seq.to_string()).collect::<String>())
+        fn frame<'e>(&self, event: &'e Event) -> &'e Bytes {
+            event.sse_record()
         }
 
         fn write_now(&self, bytes: &Bytes) -> bool {
-            let seq = std::str::from_utf8(bytes).unwrap().parse().unwrap();
-            self.0.borrow_mut().push(seq);
+            self.0.borrow_mut().push(bytes.clone());
             true
         }
     }
@@ -359,7 +369,8 @@ mod tests {
                 tokio::time::timeout(std::time::Duration::from_secs(5), handed)
                     .await
                     .expect("the lane wrote the event");
-                assert_eq!(*seat.writer.0.borrow(), [1]);
+                let published = state.hub.since(0, 1).expect("in the buffer").events;
+                assert_eq!(*seat.writer.0.borrow(), [published[0].sse_record().clone()]);
                 assert!(seat.stand_up().is_some());
             })
             .await;

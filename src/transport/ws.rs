@@ -110,8 +110,8 @@ impl<IO> FeedWriter<IO> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> FastWrite for FeedWriter<IO> {
-    fn frames(&self, events: &[Arc<Event>]) -> Bytes {
-        event_frames(None, events, self.binary)
+    fn frame<'e>(&self, event: &'e Event) -> &'e Bytes {
+        event.ws_frame(self.binary)
     }
 
     fn write_now(&self, bytes: &Bytes) -> bool {
