@@ -7,6 +7,10 @@
 //!
 //! Each iteration publishes one event (~70 bytes of JSON) and lets the lane run until every
 //! seat has been handed it; the sink's reader thread drains the sockets between iterations.
+//!
+//! `publish_to_counting_seats` runs the same lane over seats that only count the bytes handed
+//! to them (no socket, no system call), at 1, 1,000 and 10,000 seats whatever the open-file
+//! limit: the lane's and the meter's own work per delivery, apart from the kernel's.
 
 #[path = "support/sink.rs"]
 mod sink;
@@ -47,6 +51,63 @@ impl FastWrite for Counted {
     fn write_now(&self, bytes: &Bytes) -> bool {
         self.handed.set(self.handed.get() + 1);
         self.writer.write_now(bytes)
+    }
+}
+
+/// A seat with no socket: it takes every write whole and counts its bytes.
+struct CountingSeat {
+    bytes: Rc<Cell<u64>>,
+}
+
+impl FastWrite for CountingSeat {
+    fn frame<'e>(&self, event: &'e Event) -> &'e Bytes {
+        event.ws_frame(false)
+    }
+
+    fn write_now(&self, bytes: &Bytes) -> bool {
+        self.bytes.set(self.bytes.get() + bytes.len() as u64);
+        true
+    }
+}
+
+#[divan::bench(args = [1, 1_000, 10_000], sample_size = 1, sample_count = 100)]
+fn publish_to_counting_seats(bencher: Bencher, seats: usize) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let local = tokio::task::LocalSet::new();
+    let state = Arc::new(AppState::new(Config::for_tests(), "bench".into()));
+    let bytes = Rc::new(Cell::new(0u64));
+    let seated: Vec<_> = local.block_on(&runtime, async {
+        (0..seats)
+            .map(|_| {
+                let seat = Seat::new(CountingSeat {
+                    bytes: bytes.clone(),
+                });
+                let follower = Follower::new(
+                    &state,
+                    Transport::Ws,
+                    state.hub.last_seq(),
+                    ClientKey::Unknown,
+                );
+                assert!(fanout::sit(&state, Transport::Ws, &seat, follower).is_none());
+                seat
+            })
+            .collect()
+    });
+    let data = serde_json::json!({ "value": 100.76 });
+    bencher.bench_local(|| {
+        local.block_on(&runtime, async {
+            let event = state.hub.publish(Kind::Tick, &data);
+            let target = bytes.get() + seats as u64 * event.ws_frame(false).len() as u64;
+            while bytes.get() < target {
+                tokio::task::yield_now().await;
+            }
+        })
+    });
+    for seat in &seated {
+        drop(seat.stand_up());
     }
 }
 
