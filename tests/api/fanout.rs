@@ -223,7 +223,13 @@ async fn caught_up_sse_streams_sit_in_the_lanes_with_valid_chunks_and_exact_byte
 
 #[tokio::test]
 async fn a_slow_sse_reader_leaves_the_lane_loses_nothing_and_sits_again() {
-    let app = spawn_with(|c| c.buffer = 1024).await;
+    let app = spawn_with(|c| {
+        c.buffer = 1024;
+        // The slow reader reads nothing while 18 MB are published: on a loaded machine that
+        // can outlast the default 30 s, after which the server would rightly close it.
+        c.unwritable_timeout_secs = 600;
+    })
+    .await;
     // A raw client that asks for the stream and then reads nothing: its socket fills up.
     let mut slow = app.sse("/api/sse", &[]).await;
     let mut fast = app.sse("/api/sse", &[]).await;

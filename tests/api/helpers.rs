@@ -205,7 +205,7 @@ impl TestApp {
         SseStream {
             conn,
             text: String::new(),
-            taken: 0,
+            ready: std::collections::VecDeque::new(),
         }
     }
 
@@ -226,21 +226,26 @@ impl TestApp {
 /// An open SSE response, read record by record.
 pub struct SseStream {
     pub conn: RawConn,
+    /// What was read after the last complete record.
     text: String,
-    /// Records already returned.
-    taken: usize,
+    /// Complete records read and not yet returned.
+    ready: std::collections::VecDeque<(Option<String>, String, String)>,
 }
 
 impl SseStream {
     /// The next `count` records with data (id, event, data); panics if the stream ends first.
+    /// Each record is parsed once, when its blank line has arrived (a stream of megabytes is
+    /// read in linear time: a test's slow reader must not become slow because of the test).
     pub async fn records(&mut self, count: usize) -> Vec<(Option<String>, String, String)> {
-        while sse_records(&self.text).len() < self.taken + count {
+        while self.ready.len() < count {
             let chunk = self.conn.read_chunk().await.expect("stream open");
             self.text.push_str(std::str::from_utf8(&chunk).unwrap());
+            if let Some(end) = self.text.rfind("\n\n") {
+                let complete: String = self.text.drain(..end + 2).collect();
+                self.ready.extend(sse_records(&complete));
+            }
         }
-        let records = sse_records(&self.text)[self.taken..self.taken + count].to_vec();
-        self.taken += count;
-        records
+        self.ready.drain(..count).collect()
     }
 
     /// Reads to the end of the connection; true if the stream was cut off (no last chunk).
