@@ -21,10 +21,10 @@ use actix_http::{
     h1,
 };
 use actix_service::{Service, ServiceFactory, fn_factory, fn_service};
-use actix_web::dev::ServiceResponse;
+use actix_web::{HttpMessage, dev::ServiceResponse};
 
 use super::ClientStream;
-use crate::ws::Takeover;
+use crate::{transport::direct::CloseDelimited, ws::Takeover};
 
 type Connection = Framed<ClientStream, h1::Codec>;
 type Upgrade = (Request, Connection);
@@ -74,6 +74,8 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody + 'static,
 {
+    // Whatever the endpoint answers, a body here is written close-delimited (below).
+    req.extensions_mut().insert(CloseDelimited);
     // Boxed: the app's future (middleware, the handler, a resume read back from the broker) is
     // several KiB and lives only until the answer; inline, this connection's task would keep
     // room for it for the socket's whole life (BENCHMARKS.md, "RSS per idle connection").
@@ -107,6 +109,10 @@ where
         }
         _ => {
             head.head_mut().set_connection_type(ConnectionType::Close);
+            // actix-http's codec writes the body of an upgrade request unframed, whatever the
+            // head says: a streamed body must then be announced close-delimited, not chunked
+            // (RFC 9112 §6.3: the connection's end ends it).
+            head.head_mut().no_chunking(true);
             let size = body.size();
             send(&mut framed, h1::Message::Item((head, size)))
                 .await

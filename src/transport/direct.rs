@@ -46,6 +46,11 @@ pub trait SharedSocket {
 #[derive(Clone)]
 pub struct SocketHandle(pub Weak<dyn SharedSocket>);
 
+/// Marks a request whose streamed answer actix writes close-delimited, not chunked: one the
+/// server's upgrade path serves (any request with `Upgrade: websocket`, or `CONNECT`, even on a
+/// route that answers without switching protocols). Its stream never writes chunks of its own.
+pub struct CloseDelimited;
+
 /// The chunk of one SSE keep-alive comment, `: keep-alive` and its blank line (14 bytes).
 pub const KEEP_ALIVE_CHUNK: &[u8] = b"e\r\n: keep-alive\n\n\r\n";
 

@@ -14,7 +14,7 @@
 use std::{future::poll_fn, rc::Rc, sync::Arc, time::Duration};
 
 use actix_web::{
-    HttpRequest, HttpResponse,
+    HttpMessage, HttpRequest, HttpResponse,
     http::{Version, header},
     web::{self, Bytes},
 };
@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     cursor::{QueryParams, Resume},
-    direct::{self, ChunkedWriter, KEEP_ALIVE_CHUNK, SocketHandle},
+    direct::{self, ChunkedWriter, CloseDelimited, KEEP_ALIVE_CHUNK, SocketHandle},
     fanout::{self, FastWrite, Seat},
     follower::{Delivery, Follower},
 };
@@ -61,9 +61,12 @@ pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         let json = serde_json::to_string(reset).unwrap_or_default();
         greeting.push_str(&format!("event: reset\ndata: {json}\n\n"));
     }
-    // Its own bytes over plain HTTP/1.1 only: HTTP/1.0 has no chunks (the body is
-    // close-delimited, see `server::http`), and TLS records are the TLS layer's to write.
-    let seat = (req.version() == Version::HTTP_11)
+    // Its own bytes over plain HTTP/1.1 only, where actix chunks the body: HTTP/1.0 has no
+    // chunks (see `server::http`), an answer on the upgrade path is close-delimited (see
+    // `CloseDelimited`), and TLS records are the TLS layer's to write.
+    let chunked =
+        req.version() == Version::HTTP_11 && !req.extensions().contains::<CloseDelimited>();
+    let seat = chunked
         .then(|| req.conn_data::<SocketHandle>()?.0.upgrade())
         .flatten()
         .map(|socket| Seat::new(ChunkedWriter::new(socket)));

@@ -291,3 +291,33 @@ async fn an_sse_stream_over_http_1_0_is_written_by_actix_and_never_sits() {
     assert!(text.starts_with("retry: "), "{text:?}");
     assert_eq!(fanout_of(&app, Transport::Sse).0, 0);
 }
+
+#[tokio::test]
+async fn an_sse_request_with_an_upgrade_header_gets_a_close_delimited_stream_never_mixed() {
+    // `Upgrade: websocket` sends the request down the server's upgrade path even on a route
+    // that does not switch protocols; actix writes that body unframed. A hostile tester found
+    // the head saying chunked, the greeting unframed and the events chunked.
+    let app = spawn_with(|_| {}).await;
+    let mut conn = app.conn().await;
+    let request = format!(
+        "GET /api/sse HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\r\n",
+        app.host()
+    );
+    conn.send(request.as_bytes()).await;
+    let (status, head) = conn.read_head().await;
+    assert_eq!(status, 200, "{head}");
+    let head = head.to_ascii_lowercase();
+    assert!(!head.contains("transfer-encoding"), "{head}");
+    assert!(head.contains("connection: close"), "{head}");
+    app.until_followers(1).await;
+    app.state.hub.publish(Kind::Tick, &serde_json::json!({}));
+    app.state.hub.publish(Kind::Tick, &serde_json::json!({}));
+    let mut text = String::new();
+    while !text.contains(&format!("id: {}\n", app.sse_id(2))) {
+        text.push_str(std::str::from_utf8(&conn.read_more().await.unwrap()).unwrap());
+    }
+    // Close-delimited: the records alone, no chunk size anywhere.
+    assert!(text.starts_with("retry: 2000\n\nid: "), "{text:?}");
+    assert!(!text.contains('\r'), "{text:?}");
+    assert_eq!(fanout_of(&app, Transport::Sse).0, 0);
+}
