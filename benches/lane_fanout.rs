@@ -54,6 +54,18 @@ impl FastWrite for Counted {
     }
 }
 
+/// Seats `seat` in its worker's WebSocket lane, caught up with the feed.
+fn sit_caught_up<W: FastWrite + 'static>(state: &Arc<AppState>, seat: &Rc<Seat<W>>) {
+    let follower = Follower::new(
+        state,
+        Transport::Ws,
+        state.hub.last_seq(),
+        ClientKey::Unknown,
+    );
+    let refused = fanout::sit(state, Transport::Ws, seat, follower);
+    assert!(refused.is_none(), "every seat sits");
+}
+
 /// A seat with no socket: it takes every write whole and counts its bytes.
 struct CountingSeat {
     bytes: Rc<Cell<u64>>,
@@ -85,13 +97,7 @@ fn publish_to_counting_seats(bencher: Bencher, seats: usize) {
                 let seat = Seat::new(CountingSeat {
                     bytes: bytes.clone(),
                 });
-                let follower = Follower::new(
-                    &state,
-                    Transport::Ws,
-                    state.hub.last_seq(),
-                    ClientKey::Unknown,
-                );
-                assert!(fanout::sit(&state, Transport::Ws, &seat, follower).is_none());
+                sit_caught_up(&state, &seat);
                 seat
             })
             .collect()
@@ -146,14 +152,7 @@ fn publish_through_the_lane(bencher: Bencher, sockets: usize) {
                     writer,
                     handed: handed.clone(),
                 });
-                let follower = Follower::new(
-                    &state,
-                    Transport::Ws,
-                    state.hub.last_seq(),
-                    ClientKey::Unknown,
-                );
-                let refused = fanout::sit(&state, Transport::Ws, &seat, follower);
-                assert!(refused.is_none(), "every socket sits");
+                sit_caught_up(&state, &seat);
                 seat
             })
             .collect()

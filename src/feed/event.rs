@@ -85,9 +85,9 @@ impl Event {
         );
         // Framed once as its own chunk too (RFC 9112 §7.1: size in hex, CRLF, data, CRLF): a
         // fan-out lane writes an SSE stream's bytes itself, past actix's chunked encoder.
-        let size = format!("{:x}\r\n", record.len());
-        let sse_chunk = Bytes::from([size.as_bytes(), record.as_bytes(), b"\r\n"].concat());
-        let sse = sse_chunk.slice(size.len()..size.len() + record.len());
+        let sse_chunk = http_chunk(record.as_bytes());
+        let head = sse_chunk.len() - record.len() - 2;
+        let sse = sse_chunk.slice(head..head + record.len());
         // Frames are encoded once here, not once per client: a fan-out to 10,000 sockets
         // then only clones a reference-counted buffer.
         let (text_frame, head) = crate::ws::server_frame(crate::ws::FIN_TEXT, json.as_bytes());
@@ -140,6 +140,17 @@ impl Event {
     pub fn binary(&self) -> &Bytes {
         &self.binary
     }
+}
+
+/// `bytes` as one chunk of a chunked HTTP/1.1 body (RFC 9112 §7.1):
+/// `<size in hex>\r\n<bytes>\r\n`.
+pub fn http_chunk(bytes: &[u8]) -> Bytes {
+    let size = format!("{:x}\r\n", bytes.len());
+    let mut out = BytesMut::with_capacity(size.len() + bytes.len() + 2);
+    out.extend_from_slice(size.as_bytes());
+    out.extend_from_slice(bytes);
+    out.extend_from_slice(b"\r\n");
+    out.freeze()
 }
 
 /// The `pushlab.bin` frame layout, shown in the README and on the protocol page.

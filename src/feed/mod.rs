@@ -10,7 +10,7 @@ mod generator;
 mod hub;
 mod settings;
 
-pub use event::{Event, Kind, binary_layout_doc};
+pub use event::{Event, Kind, binary_layout_doc, http_chunk};
 pub use generator::{MAX_BURST, TickSink, TickSource, run_generator};
 pub use hub::{
     AheadOfFeed, AppendError, Backlog, Batch, Hub, MAX_AHEAD_IN_CLUSTER, MAX_EPOCH_CHARS, Reset,

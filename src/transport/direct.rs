@@ -4,7 +4,7 @@
 //! actix-http writes a response's head and every chunk its body hands it, and polls the body
 //! from the connection's task: one wake-up per connection per event. A stream that has caught up
 //! with the feed instead takes a seat in the lane (`fanout`), which writes each event's chunk,
-//! framed as actix frames chunks (RFC 9112 §7.1, pre-encoded once per event), with one
+//! framed as actix frames chunks (RFC 9112 §7.1, `feed::http_chunk`, once per event), with one
 //! non-blocking write. Two rules keep the bytes in order:
 //! - the stream goes direct only once the dispatcher has written every byte handed to it (the
 //!   head and earlier chunks): [`SharedSocket::poll_drained`];
@@ -23,7 +23,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::fanout::FastWrite;
 use crate::feed::Event;
@@ -53,16 +53,6 @@ pub struct CloseDelimited;
 
 /// The chunk of one SSE keep-alive comment, `: keep-alive` and its blank line (14 bytes).
 pub const KEEP_ALIVE_CHUNK: &[u8] = b"e\r\n: keep-alive\n\n\r\n";
-
-/// `bytes` as one chunk of a chunked body (RFC 9112 §7.1): `<size in hex>\r\n<bytes>\r\n`.
-pub fn chunk(bytes: &[u8]) -> Bytes {
-    let size = format!("{:x}\r\n", bytes.len());
-    let mut out = BytesMut::with_capacity(size.len() + bytes.len() + 2);
-    out.extend_from_slice(size.as_bytes());
-    out.extend_from_slice(bytes);
-    out.extend_from_slice(b"\r\n");
-    out.freeze()
-}
 
 /// An SSE response's bytes, once it writes them itself: the lane's writes and its own task's,
 /// in one queue.
@@ -183,9 +173,9 @@ mod tests {
             out: RefCell::default(),
         });
         let writer = ChunkedWriter::new(socket.clone());
-        assert!(!writer.write_now(&chunk(b"hello world")));
+        assert!(!writer.write_now(&crate::feed::http_chunk(b"hello world")));
         // Queued behind the partial write, never written around it.
-        assert!(!writer.write_now(&chunk(b"next")));
+        assert!(!writer.write_now(&crate::feed::http_chunk(b"next")));
         writer.send(Bytes::from_static(KEEP_ALIVE_CHUNK));
         socket.room.set(usize::MAX);
         let mut cx = Context::from_waker(std::task::Waker::noop());

@@ -23,12 +23,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     cursor::{QueryParams, Resume},
-    direct::{self, ChunkedWriter, CloseDelimited, KEEP_ALIVE_CHUNK, SocketHandle},
+    direct::{ChunkedWriter, CloseDelimited, KEEP_ALIVE_CHUNK, SocketHandle},
     fanout::{self, FastWrite, Seat},
     follower::{Delivery, Follower},
 };
 use crate::{
     error::ApiError,
+    feed::http_chunk,
     limits::client_key,
     meter::{ConnectionHistory, Owed},
     network::dropped_error,
@@ -165,7 +166,7 @@ fn records(delivery: &Delivery, chunked: bool) -> Bytes {
     if let Some(notice) = &delivery.missed_notice {
         let record = format!("event: missed\ndata: {notice}\n\n");
         if chunked {
-            out.extend_from_slice(&direct::chunk(record.as_bytes()));
+            out.extend_from_slice(&http_chunk(record.as_bytes()));
         } else {
             out.extend_from_slice(record.as_bytes());
         }
