@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
         "redact",
         "sessions",
         "telemetry",
+        "timer_grid",
         "transport_kind",
     ],
     // Per-client limits: who a client is, how often it may act.

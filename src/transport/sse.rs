@@ -79,7 +79,7 @@ pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         ),
         state: state.clone().into_inner(),
         shutdown: state.shutdown.clone(),
-        keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
+        keep_alive: crate::timer_grid::interval(KEEP_ALIVE),
         greeting: Some(Bytes::from(greeting)),
         dropped: state.faults.drop_token(Transport::Sse),
         owed: Some(state.meter.owed(Transport::Sse)),

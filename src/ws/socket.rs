@@ -133,10 +133,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
     pub fn new(io: IO, already_read: &[u8], limits: Limits) -> Socket<IO> {
         let mut inbound = Inbound::new(limits.max_message, limits.budget.clone());
         inbound.push(already_read);
-        let interval = limits.heartbeat;
-        let mut heartbeat =
-            tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // On the process's shared grid: a worker pings all its sockets due at once, not each
+        // on its own wake-up.
+        let heartbeat = crate::timer_grid::interval(limits.heartbeat);
         Socket {
             io,
             inbound,

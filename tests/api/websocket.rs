@@ -300,6 +300,44 @@ async fn a_silent_client_is_closed_with_1001() {
     assert!(reason.contains("ping"), "{reason}");
 }
 
+/// Sockets opened at any time ping on a few shared instants per period (the timer grid), so that
+/// a worker wakes once for all the sockets due, not once per socket.
+#[tokio::test]
+async fn sockets_opened_apart_ping_together_on_the_grid() {
+    let app = spawn_with(|c| c.heartbeat_secs = 1).await;
+    let mut first_pings = Vec::new();
+    // 16 sockets opened 70 ms apart: on their own phases, 16 ping instants 70 ms apart.
+    for _ in 0..16 {
+        let mut conn = app.conn().await;
+        assert_eq!(conn.upgrade("/ws", &[]).await.0, 101);
+        first_pings.push(tokio::spawn(async move {
+            loop {
+                let (first, _) = conn.read_frame().await;
+                if first == 0x89 {
+                    return tokio::time::Instant::now();
+                }
+            }
+        }));
+        tokio::time::sleep(std::time::Duration::from_millis(70)).await;
+    }
+    let mut at = Vec::new();
+    for ping in first_pings {
+        at.push(ping.await.expect("a ping"));
+    }
+    at.sort();
+    // Pings of one instant arrive within a few ms; instants of the grid are 125 ms apart (1 s /
+    // SLOTS_PER_PERIOD). 1.05 s of openings touch at most 10 of them.
+    let instants = 1 + at
+        .windows(2)
+        .filter(|w| w[1] - w[0] > std::time::Duration::from_millis(35))
+        .count();
+    assert!(
+        instants <= 10,
+        "{instants} ping instants: {:?}",
+        at.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()
+    );
+}
+
 /// `len` bytes that are not all alike (a file, not a run of zeros): a xorshift stream.
 fn file_bytes(len: usize) -> Vec<u8> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
