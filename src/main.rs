@@ -171,8 +171,7 @@ async fn meter_cost(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
             costs.push(cost);
         }
     }
-    costs.sort_by(f64::total_cmp);
-    if let Some(median) = costs.get(costs.len() / 2) {
+    if let Some(median) = pushlab::bench::median(&mut costs) {
         println!(
             "median cost of the meter over {} rounds: {:.1}% of delivered events per server CPU second (rounds: {})",
             costs.len(),

@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 pub use clients::Client;
 use clients::{Shared, Tally, run_client};
 pub use plot::{PlotContext, plot_cdf};
-pub use report::{Row, print_csv, print_table, verdict};
+pub use report::{Row, median, print_csv, print_table, verdict};
 pub use system::{CpuTime, Embedded, ServerProcess, raise_open_files};
 
 use crate::Config;

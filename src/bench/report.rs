@@ -525,6 +525,18 @@ pub fn print_csv(rows: &[Row]) {
     }
 }
 
+/// The median of `values` (sorted here): the middle one, or the mean of the two middle ones for
+/// an even count (two rounds give their mean, not the larger). `None` when empty.
+pub fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,6 +650,13 @@ mod tests {
             line.starts_with("Requests: poll needs fewest: 10.5 requests per client"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&mut [0.111, 0.039]), Some(0.075));
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut []), None);
     }
 
     #[test]
