@@ -2,12 +2,15 @@
 //! (and `"reset"` when the client's resume belonged to another run), and what the meter learns
 //! from it. Shared by both polling transports, so they count alike.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use actix_web::{HttpResponse, http::header};
 
 use crate::{
-    feed::{Batch, Reset},
+    feed::{Batch, Event, Reset},
     limits::ClientKey,
     state::AppState,
     transport_kind::Transport,
@@ -83,6 +86,12 @@ impl LiveSince {
             self.follows_from
         }
     }
+
+    /// [`LiveSince::cut`] for the events an answer hands over: `first` is their oldest publish
+    /// time (the first's, but the meter's tests inject any clock).
+    pub fn cut_events(&self, events: &[Arc<Event>], missed: bool) -> Instant {
+        self.cut(events.iter().map(|e| e.published_at).min(), missed)
+    }
 }
 
 /// Since when the events of an answer begun at `started` for `client`, asking after `since`,
@@ -130,9 +139,7 @@ pub fn answer(
     reset: Option<&Reset>,
     live: LiveSince,
 ) -> HttpResponse {
-    // The oldest event's publish time (the first's, but the meter's tests inject any clock).
-    let first = batch.events.iter().map(|e| e.published_at).min();
-    let live_since = live.cut(first, batch.missed > 0);
+    let live_since = live.cut_events(&batch.events, batch.missed > 0);
     state.meter.delivered(transport, &batch.events, live_since);
     state
         .positions

@@ -271,7 +271,7 @@ fn show(state: &AppState, client: ClientKey, mut view: View, live: LiveSince) ->
         let new: Vec<_> = events.iter().filter(|e| e.seq > seen).cloned().collect();
         // Events between `seen` and the page's first row were never shown to this reader.
         let missed = new.first().is_some_and(|e| e.seq > seen + 1);
-        let cut = live.cut(new.iter().map(|e| e.published_at).min(), missed);
+        let cut = live.cut_events(&new, missed);
         state.meter.delivered(Transport::Classic, &new, cut);
         state
             .ledger
