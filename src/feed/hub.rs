@@ -42,8 +42,8 @@ struct Inner {
     /// The last published `seq`. A `watch` wakes every waiting follower with one store, and a
     /// follower that was busy sees only the newest value: it then reads the ring from its cursor.
     last_seq: watch::Sender<u64>,
-    /// The same seq for the workers' fan-out lanes (`transport::fanout`): apart, so that
-    /// [`Hub::follower_count`] counts connections only, not the one lane per worker.
+    /// The same seq for the workers' own tasks (`transport::fanout`, `transport::relay`): apart,
+    /// so that [`Hub::follower_count`] counts connections only, not one task per worker.
     lanes: watch::Sender<u64>,
 }
 
@@ -460,8 +460,9 @@ impl Hub {
         self.inner.last_seq.subscribe()
     }
 
-    /// A wake-up handle for a worker's fan-out lane: like [`Hub::subscribe`], but not counted
-    /// by [`Hub::follower_count`] (the lane follows for connections that are counted already).
+    /// A wake-up handle for a worker's own task (its fan-out lane, its long-poll relay): like
+    /// [`Hub::subscribe`], but not counted by [`Hub::follower_count`] (the task follows for
+    /// connections that are counted already).
     pub fn subscribe_lane(&self) -> watch::Receiver<u64> {
         self.inner.lanes.subscribe()
     }
@@ -469,36 +470,6 @@ impl Hub {
     /// True when `other` is a handle on this same feed.
     pub fn is_same(&self, other: &Hub) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
-    }
-
-    /// Waits until an event after `cursor` exists, `until` passes or `stop` resolves; returns
-    /// what is there then (possibly an empty batch). The long poll is this, and nothing else.
-    pub async fn wait_since(
-        &self,
-        cursor: u64,
-        limit: usize,
-        until: tokio::time::Instant,
-        stop: impl std::future::Future<Output = ()>,
-    ) -> Result<Batch, AheadOfFeed> {
-        // Subscribe before the first look, so that a publish between the look and the wait
-        // still wakes us.
-        let mut wake = self.subscribe();
-        tokio::pin!(stop);
-        loop {
-            let batch = self.since(cursor, limit)?;
-            if !batch.is_empty() {
-                return Ok(batch);
-            }
-            tokio::select! {
-                changed = wake.changed() => {
-                    if changed.is_err() {
-                        return Ok(batch); // the hub is gone: answer with what we have
-                    }
-                }
-                _ = tokio::time::sleep_until(until) => return Ok(batch),
-                _ = &mut stop => return Ok(batch),
-            }
-        }
     }
 }
 
@@ -654,24 +625,5 @@ mod tests {
             (seqs, batch.missed, batch.last_seq),
             (vec![3, 4, 5, 6], 1, 6)
         );
-    }
-
-    #[tokio::test]
-    async fn wait_since_returns_at_the_publish() {
-        let hub = hub_with(4, 1);
-        let waiter = {
-            let hub = hub.clone();
-            tokio::spawn(async move {
-                let far = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
-                hub.wait_since(1, 10, far, std::future::pending()).await
-            })
-        };
-        // Wait until the waiter has subscribed: then the publish must wake it.
-        while hub.inner.last_seq.receiver_count() < 1 {
-            tokio::task::yield_now().await;
-        }
-        hub.publish(Kind::Chat, &json!({}));
-        let batch = waiter.await.unwrap().unwrap();
-        assert_eq!(batch.events[0].seq, 2);
     }
 }

@@ -3,7 +3,8 @@
 //! while held is noticed at once (the server does not keep half-closed connections) and counted
 //! as abandoned.
 //!
-//! The wait is one `Hub::wait_since`: a publish wakes every held poll, no loop re-checks a timer.
+//! The wait is one `relay::wait_since`: a publish wakes every held poll of a worker from that
+//! worker's own thread, no loop re-checks a timer.
 //! On shutdown held polls are answered (empty) so that clients are not left hanging; on an
 //! instructor's drop they are cut off mid-answer, as by a failing network.
 
@@ -14,6 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{
     answer::{answer, follow_window, live_since},
     cursor::{QueryParams, Resume},
+    relay,
 };
 use crate::{
     error::ApiError,
@@ -68,10 +70,7 @@ pub async fn long_poll(
     let cursor = backlog
         .as_ref()
         .map_or(start.cursor, |b| b.next_cursor(start.cursor));
-    let batch = state
-        .hub
-        .wait_since(cursor, usize::MAX, until, stop)
-        .await?;
+    let batch = relay::wait_since(&state.hub, cursor, usize::MAX, until, stop).await?;
     let batch = match backlog {
         Some(backlog) => backlog.then(batch),
         None => batch,

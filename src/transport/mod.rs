@@ -19,5 +19,6 @@ pub mod follower;
 pub mod handshake;
 pub mod longpoll;
 pub mod poll;
+pub mod relay;
 pub mod sse;
 pub mod ws;
