@@ -47,6 +47,9 @@ pub const MAX_BROKER_BYTES: u64 = 1_000_000_000_000;
 /// Bounds of the per-client-address limits per minute (`--chat-per-min`, `--reports-per-min`
 /// and the instructor's `chat_per_min`, `reports_per_min`).
 pub const PER_MINUTE_RANGE: std::ops::RangeInclusive<u32> = 1..=60_000;
+/// `--heartbeat-secs`: from one ping a second to one an hour (three intervals of silence close
+/// a client, so at most 3 hours; 0 would ping without pause, a larger value overflows timers).
+pub const HEARTBEAT_SECS: std::ops::RangeInclusive<u64> = 1..=3600;
 /// Chat messages one address may post a minute, at start: a class behind one NAT chatting
 /// normally stays under it; one script cannot flood the feed. Bursts of a third of it.
 pub const DEFAULT_CHAT_PER_MIN: u32 = 60;
@@ -291,7 +294,10 @@ impl Config {
     }
 
     pub fn heartbeat_interval(&self) -> Duration {
-        Duration::from_secs(self.heartbeat_secs.max(1))
+        Duration::from_secs(
+            self.heartbeat_secs
+                .clamp(*HEARTBEAT_SECS.start(), *HEARTBEAT_SECS.end()),
+        )
     }
 
     /// A client that has sent nothing (not even a pong) for this long is considered gone.
@@ -343,6 +349,13 @@ impl Config {
                 "--longpoll-max-ms must be between {} and {}",
                 cap.start(),
                 cap.end()
+            ));
+        }
+        if !HEARTBEAT_SECS.contains(&self.heartbeat_secs) {
+            return Err(format!(
+                "--heartbeat-secs must be from {} to {} seconds",
+                HEARTBEAT_SECS.start(),
+                HEARTBEAT_SECS.end()
             ));
         }
         if !(1..=3600).contains(&self.unwritable_timeout_secs) {
@@ -618,6 +631,16 @@ mod tests {
         assert!(with(|c| c.peer_urls = vec!["http://127.0.0.1:8081/".into()]).is_ok());
         assert!(with(|c| c.peer_urls = vec!["127.0.0.1:8081".into()]).is_err());
         assert!(with(|c| c.peer_urls = vec!["http://h:1/lab".into()]).is_err());
+    }
+
+    #[test]
+    fn the_heartbeat_is_bounded() {
+        assert!(with(|c| c.heartbeat_secs = 1).is_ok());
+        assert!(with(|c| c.heartbeat_secs = 3600).is_ok());
+        for secs in [0, 3601, u64::MAX] {
+            let err = with(|c| c.heartbeat_secs = secs).unwrap_err();
+            assert!(err.contains("--heartbeat-secs"), "{err}");
+        }
     }
 
     #[test]
