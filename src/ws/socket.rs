@@ -8,7 +8,9 @@
 //! frames the socket built itself (echoes), wait to be written, the client's input is not read
 //! (TCP pushes back on a client that sends without reading); the message being received and the
 //! socket's own frames are charged to the sockets' shared [`MemoryBudget`]; a client silent for
-//! the timeout is closed with 1001; a close waits at most [`CLOSE_GRACE`] for the client.
+//! the timeout, with nothing of ours left to read, is closed with 1001 (one behind is the
+//! unwritable timeout's: see `behind`); a close waits at most [`CLOSE_GRACE`] for the
+//! client.
 
 use std::{
     collections::VecDeque,
@@ -126,6 +128,10 @@ pub struct Socket<IO> {
     timeout: Duration,
     /// Our close frame is queued: no other frame may follow it.
     close_sent: bool,
+    /// A write waits for the socket to take more (it was full, or throttled).
+    write_waiting: bool,
+    /// When a write last found the socket full (or throttled).
+    last_full: Option<Instant>,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
@@ -150,6 +156,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
             last_heard: Instant::now(),
             timeout: limits.timeout,
             close_sent: false,
+            write_waiting: false,
+            last_full: None,
         }
     }
 
@@ -177,10 +185,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
             Poll::Ready(Ok(n)) => {
                 self.send_frame(frame.clone());
                 self.written = n;
+                self.note_full();
                 false
             }
             Poll::Ready(Err(_)) | Poll::Pending => {
                 self.send_frame(frame.clone());
+                self.note_full();
                 false
             }
         }
@@ -248,7 +258,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 None => {}
             }
             if self.heartbeat.poll_tick(cx).is_ready() {
-                if self.last_heard.elapsed() > self.timeout {
+                if self.last_heard.elapsed() > self.timeout && !self.behind() {
                     return Poll::Ready(SocketEvent::Closing(Some(CloseReason {
                         code: CloseCode::Away,
                         description: Some(format!(
@@ -271,6 +281,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 Ok(_) => self.last_heard = Instant::now(),
             }
         }
+    }
+
+    /// A write found the socket full (or throttled): it waits until the socket takes more.
+    fn note_full(&mut self) {
+        self.write_waiting = true;
+        self.last_full = Some(Instant::now());
+    }
+
+    /// The client has data of ours still to read: a write waits, or one did within the
+    /// timeout. Its pong then waits behind that data, and its silence proves nothing: a slow
+    /// reader lags (and is told what it missed), and one that reads nothing at all is closed by
+    /// the unwritable timeout of the tap, which counts it (`closed_unwritable`).
+    fn behind(&self) -> bool {
+        self.write_waiting
+            || self
+                .last_full
+                .is_some_and(|at| at.elapsed() <= self.timeout)
     }
 
     /// Reads what the client sent into `inbound`; `Ok(0)` at the end of the stream. The chunk
@@ -312,7 +339,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 slices[i] = IoSlice::new(&frame[skip..]);
                 count += 1;
             }
-            let mut n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
+            let mut n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]) {
+                Poll::Pending => {
+                    self.note_full();
+                    return Poll::Pending;
+                }
+                Poll::Ready(written) => written?,
+            };
+            self.write_waiting = false;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }

@@ -300,6 +300,63 @@ async fn a_silent_client_is_closed_with_1001() {
     assert!(reason.contains("ping"), "{reason}");
 }
 
+/// A client that reads slowly, whose pings wait behind seconds of feed in the socket buffers, is
+/// not taken for a silent one: it lags (and would be told what it missed), it is not dropped.
+#[tokio::test]
+async fn a_slow_reader_is_not_closed_as_silent() {
+    let app = spawn_with(|c| {
+        c.heartbeat_secs = 1;
+        c.buffer = 256;
+    })
+    .await;
+    let mut slow = app.conn().await;
+    assert_eq!(slow.upgrade("/ws", &[]).await.0, 101);
+    app.until_followers(1).await;
+    // It never sends a byte (no pong: its pings wait behind megabytes of feed) and reads 64 KiB
+    // every 100 ms, for 8 heartbeats; the feed sends 512 KiB in the same time.
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(8);
+    while tokio::time::Instant::now() < until {
+        app.state.ticks.burst(&app.state.hub, 8, 65_536);
+        let read = slow.read_exact_n(64 * 1024).await;
+        assert_eq!(read.len(), 64 * 1024, "closed while reading");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let stats = app.stats().await;
+    assert_eq!(
+        stats["transports"]["ws"]["connections_active"], 1,
+        "{stats}"
+    );
+}
+
+/// A client that reads nothing while the server has bytes for it is closed by the unwritable
+/// timeout and counted there, even when the heartbeat's silence timeout is shorter.
+#[tokio::test]
+async fn a_client_that_reads_nothing_is_counted_as_unwritable_not_as_silent() {
+    let app = spawn_with(|c| {
+        c.heartbeat_secs = 1;
+        c.unwritable_timeout_secs = 5;
+        c.buffer = 256;
+    })
+    .await;
+    let mut stalled = app.conn().await;
+    stalled
+        .send(stalled.upgrade_request("/ws", &[]).as_bytes())
+        .await;
+    app.until_followers(1).await;
+    let deadline = tokio::time::Instant::now() + crate::helpers::PATIENCE;
+    loop {
+        app.state.ticks.burst(&app.state.hub, 8, 65_536);
+        let stats = app.stats().await;
+        let ws = &stats["transports"]["ws"];
+        if ws["connections_active"] == 0 {
+            assert_eq!(ws["closed_unwritable"], 1, "{stats}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{stats}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// Sockets opened at any time ping on a few shared instants per period (the timer grid), so that
 /// a worker wakes once for all the sockets due, not once per socket.
 #[tokio::test]
