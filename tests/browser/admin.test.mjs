@@ -68,10 +68,11 @@ describe("the login form", () => {
       await page.fill("#token", "not-the-token");
       const [answer] = await Promise.all([
         page.waitForResponse((response) => response.url().endsWith("/admin/login")),
+        // Loaded: its script has translated the English fallback of the HTML (see guard.test.mjs).
+        page.waitForURL(/\/admin\/login$/, { waitUntil: "load" }),
         page.click('#login button[type="submit"]'),
       ]);
       assert.equal(answer.status(), 401);
-      await page.waitForSelector("#login-error");
       assert.match(await page.textContent("#login-error"), expected);
       assert.equal(await page.locator("#console").count(), 0);
       // Answered at /admin/login (POST only), the page's language switch still leads to /admin.

@@ -118,6 +118,9 @@ describe("the login form after too many wrong tokens (last: it locks 127.0.0.1)"
       await page.fill("#token", TOKEN);
       const [answer] = await Promise.all([
         page.waitForResponse((response) => response.url().endsWith("/admin/login")),
+        // The answer's page loaded, so its script has put the texts in French (the HTML's own
+        // text is the English fallback): reading before that raced with the script.
+        page.waitForURL(/\/admin\/login$/, { waitUntil: "load" }),
         page.click('#login button[type="submit"]'),
       ]);
       assert.equal(answer.status(), 429, "even the right token waits");
