@@ -78,6 +78,13 @@ async fn an_allowed_origin_gets_cors_on_every_public_endpoint() {
         );
         assert!(vary_has_origin(&res), "{path}: {}", res.head);
         assert!(res.header("access-control-allow-credentials").is_none());
+        // Else the page's Resource Timing reads 0 bytes and no queueing (a moved dashboard).
+        assert_eq!(
+            res.header("timing-allow-origin").as_deref(),
+            Some(STUDENT),
+            "{path}: the page may read the answer's timing\n{}",
+            res.head
+        );
     }
     // The streams: SSE and the stats stream answer with the header too.
     for path in ["/api/sse", "/api/stats/stream"] {
@@ -181,6 +188,7 @@ async fn not_allowed_origins_get_no_cors_headers(app: &TestApp) {
             "{origin}: {}",
             res.head
         );
+        assert!(res.header("timing-allow-origin").is_none(), "{origin}");
         let res = preflight(app, "/api/chat", origin, "POST", "content-type").await;
         assert!(
             res.header("access-control-allow-origin").is_none(),

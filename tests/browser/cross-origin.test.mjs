@@ -66,6 +66,17 @@ async function chat(text) {
     return answer.status;
   } catch (error) { return blocked(error); }
 }
+// What the page can read of an answer's Resource Timing: hidden (0) unless the server allows it.
+window.readTiming = async () => {
+  const url = server + "/api/poll?since=0&timing=" + Date.now();
+  const body = await (await fetch(url, { cache: "no-store" })).text();
+  for (let look = 0; look < 50; look++) {
+    const entry = performance.getEntriesByName(url).at(-1);
+    if (entry) return { body: new TextEncoder().encode(body).length, encoded: entry.encodedBodySize, transfer: entry.transferSize, requestStart: entry.requestStart };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return null;
+};
 window.tryEverything = async (text) => {
   const results = { poll: await poll(), longpoll: await longPoll(), sse: await sse(), ws: await webSocket(), chat: await chat(text) };
   document.getElementById("out").textContent = JSON.stringify(results);
@@ -123,6 +134,28 @@ async function publishedChats(server) {
   return answer.events.filter((e) => e.kind === "chat").map((e) => e.data.text);
 }
 
+/** What `pageUrl`'s page reads of a poll answer's Resource Timing from `server`. */
+async function timingSeen(pageUrl, server) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${pageUrl}?server=${encodeURIComponent(server.url)}`);
+    return await page.evaluate(() => window.readTiming());
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * An allowed page reads sizes and phases (Timing-Allow-Origin): without them a dashboard that
+ * moved to another server of its cluster counted 0 bytes for every poll answer.
+ */
+function assertTimingReadable(timing, what) {
+  assert.ok(timing, `${what}: a timing entry`);
+  assert.equal(timing.encoded, timing.body, `${what}: the body's size is readable ${JSON.stringify(timing)}`);
+  assert.ok(timing.transfer > timing.body && timing.requestStart > 0, `${what}: the transfer and its phases are readable ${JSON.stringify(timing)}`);
+}
+
 const EVERY_TRANSPORT_WORKS = { poll: true, longpoll: true, sse: true, ws: true, chat: 201 };
 
 function assertAllBlocked(results, what) {
@@ -137,6 +170,7 @@ describe("a page served from another port", () => {
     const results = await runClient(`${pageOrigin}/client.html`, allowsPort, text);
     assert.deepEqual(results, EVERY_TRANSPORT_WORKS);
     assert.ok((await publishedChats(allowsPort)).includes(text));
+    assertTimingReadable(await timingSeen(`${pageOrigin}/client.html`, allowsPort), "another port");
   });
 
   test("is blocked by the browser when its origin is not allowed", async () => {
@@ -153,6 +187,7 @@ describe("a page opened from file://", () => {
     const results = await runClient(fileUrl, allowsNull, text);
     assert.deepEqual(results, EVERY_TRANSPORT_WORKS);
     assert.ok((await publishedChats(allowsNull)).includes(text));
+    assertTimingReadable(await timingSeen(fileUrl, allowsNull), "file://");
   });
 
   test("is blocked by the browser when null is not allowed", async () => {
