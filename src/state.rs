@@ -52,7 +52,7 @@ pub struct AppState {
     pub admin_token: String,
     /// Numbers connections for logs and the protocol inspector (never random).
     pub next_connection_id: AtomicU64,
-    pub handshakes: HandshakeLog,
+    pub handshakes: Arc<HandshakeLog>,
     /// Chat posts per client address, on every transport (`chat_per_min`).
     pub chat_limit: RateLimiter,
     /// Latency reports per client address (`reports_per_min`).

@@ -24,7 +24,10 @@ use actix_service::{Service, ServiceFactory, fn_factory, fn_service};
 use actix_web::{HttpMessage, dev::ServiceResponse};
 
 use super::ClientStream;
-use crate::{transport::direct::CloseDelimited, ws::Takeover};
+use crate::{
+    transport::direct::CloseDelimited,
+    ws::{HeadToRecord, Takeover},
+};
 
 type Connection = Framed<ClientStream, h1::Codec>;
 type Upgrade = (Request, Connection);
@@ -88,6 +91,10 @@ where
     let io_error = |e: std::io::Error| actix_web::error::ErrorInternalServerError(e);
     match takeover {
         Some(takeover) if head.status() == StatusCode::SWITCHING_PROTOCOLS => {
+            let record = head.extensions_mut().remove::<HeadToRecord>();
+            if let Some(record) = record {
+                record.written(head.status(), head.headers());
+            }
             send(&mut framed, h1::Message::Item((head, BodySize::None)))
                 .await
                 .map_err(io_error)?;

@@ -39,13 +39,13 @@ where
     let inspected = tag.clone().map(|tag| (state.clone().into_inner(), tag));
     let span = tracing::debug_span!("echo", connection = tracing::field::Empty);
     let life = span.clone();
-    let response = accept(
+    let mut response = accept(
         &req,
         protocol,
         socket_limits(&state, state.config.echo_max_message_bytes),
         move |socket: Socket<IO>| echo(socket, shutdown, inspected).instrument(life),
     )?;
-    let connection = note_handshake(&state, &req, &response, tag, protocol, &SUBPROTOCOLS);
+    let connection = note_handshake(&state, &req, &mut response, tag, protocol, &SUBPROTOCOLS);
     span.record("connection", connection);
     Ok(response)
 }

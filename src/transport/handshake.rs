@@ -8,7 +8,7 @@ use super::cursor::QueryParams;
 use crate::{
     error::ApiError,
     state::AppState,
-    ws::{Limits, record_handshake},
+    ws::{HeadToRecord, Limits, record_handshake},
 };
 
 /// The `?inspect=` tag a page of the protocol inspector chose, to find this handshake again:
@@ -42,11 +42,12 @@ pub fn socket_limits(state: &AppState, max_message: usize) -> Limits {
 
 /// Numbers the accepted connection and, when the page tagged it, keeps its handshake for the
 /// inspector, credentials redacted (`spoken`: the endpoint's subprotocols, the only offered
-/// values shown). Returns the connection's number (for its logs).
+/// values shown), to be completed with the head as the server writes it ([`HeadToRecord`], put
+/// on `response`). Returns the connection's number (for its logs).
 pub fn note_handshake(
     state: &AppState,
     req: &HttpRequest,
-    response: &actix_web::HttpResponse,
+    response: &mut actix_web::HttpResponse,
     tag: Option<String>,
     protocol: Option<&str>,
     spoken: &[&str],
@@ -56,6 +57,9 @@ pub fn note_handshake(
         state.handshakes.push(record_handshake(
             req, response, connection, tag, protocol, spoken,
         ));
+        response
+            .extensions_mut()
+            .insert(HeadToRecord::new(state.handshakes.clone(), connection));
     }
     connection
 }

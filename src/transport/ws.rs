@@ -76,7 +76,7 @@ where
     );
     let life = span.clone();
     let limits = socket_limits(&state, state.config.max_message_bytes);
-    let response = accept(&req, protocol, limits, move |mut socket: Socket<IO>| {
+    let mut response = accept(&req, protocol, limits, move |mut socket: Socket<IO>| {
         for text in greetings(&feed_state, &start) {
             socket.send(&Message::Text(text));
         }
@@ -87,7 +87,7 @@ where
         let seat = Seat::new(FeedWriter::new(socket, binary));
         follow(feed_state, follower, client, seat).instrument(life)
     })?;
-    let connection = note_handshake(&state, &req, &response, tag, protocol, &SUBPROTOCOLS);
+    let connection = note_handshake(&state, &req, &mut response, tag, protocol, &SUBPROTOCOLS);
     span.record("connection", connection);
     Ok(response)
 }

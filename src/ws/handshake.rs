@@ -6,9 +6,15 @@
 //! Credentials (cookies, `Authorization`, token parameters, token-carrying subprotocol offers)
 //! are redacted when the record is made ([`crate::redact`]): the log never holds them.
 
-use std::{collections::VecDeque, sync::Mutex};
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+};
 
-use actix_web::{HttpRequest, http::header};
+use actix_web::{
+    HttpRequest,
+    http::{StatusCode, header, header::HeaderMap},
+};
 use base64::Engine;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
@@ -72,7 +78,8 @@ pub struct HandshakeRecord {
     pub offered_subprotocols: Vec<String>,
     pub chosen_subprotocol: Option<String>,
     pub origin: Option<String>,
-    /// The 101 answer's status line and headers as built (actix adds `date` when writing).
+    /// The 101 answer's status line and headers as written, middleware's headers included
+    /// ([`HeadToRecord`]); actix adds `date` when it writes the head.
     pub response_head: String,
     /// The frames of the last message the client sent on this connection (the echo notes it),
     /// so the inspector can show how the browser framed a file.
@@ -106,6 +113,18 @@ impl HandshakeLog {
             .find(|r| r.tag.as_deref() == Some(tag))
         {
             record.last_message = Some(frames);
+        }
+    }
+
+    /// Replaces the 101 head of connection `connection`'s record with the head as written.
+    fn note_written_head(&self, connection: u64, head: String) {
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(record) = records
+            .iter_mut()
+            .rev()
+            .find(|r| r.connection == connection)
+        {
+            record.response_head = head;
         }
     }
 
@@ -178,20 +197,48 @@ pub fn record_handshake(
     }
 }
 
+/// The head an upgrade's record holds: the handler's answer, until the server wrote it
+/// ([`HeadToRecord::written`]).
 fn response_head(response: &actix_web::HttpResponse) -> String {
-    let status = response.status();
+    head_text(response.status(), response.headers())
+}
+
+/// A 101 head as actix-http's encoder writes it, status line and `name: value` lines (the
+/// blank line and `date` left out): `connection: upgrade` comes from the answer's connection
+/// type, right after the status line, and a `connection` header of the map is never written.
+fn head_text(status: StatusCode, headers: &HeaderMap) -> String {
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\n",
+        "HTTP/1.1 {} {}\r\nconnection: upgrade\r\n",
         status.as_u16(),
         status.canonical_reason().unwrap_or("")
     );
-    for (name, value) in response.headers() {
+    for (name, value) in headers.iter().filter(|(n, _)| *n != header::CONNECTION) {
         head.push_str(&format!(
             "{name}: {}\r\n",
             value.to_str().unwrap_or("<binary>")
         ));
     }
     head
+}
+
+/// Put on a recorded upgrade's answer: the middleware adds headers after the handler made the
+/// record (`vary: Origin`, CORS), so the server, which writes the head, gives it back here and
+/// the inspector shows the 101 as it went out, with its true size.
+pub struct HeadToRecord {
+    log: Arc<HandshakeLog>,
+    connection: u64,
+}
+
+impl HeadToRecord {
+    pub fn new(log: Arc<HandshakeLog>, connection: u64) -> HeadToRecord {
+        HeadToRecord { log, connection }
+    }
+
+    /// The head as the server is about to write it.
+    pub fn written(self, status: StatusCode, headers: &HeaderMap) {
+        self.log
+            .note_written_head(self.connection, head_text(status, headers));
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ import { transportPath } from "../shared/transports.js";
 import { Backoff } from "./backoff.js";
 import { nowMicros } from "../measures/latency.js";
 import { receivedBytes } from "../measures/resource-bytes.js";
+import { CLASSIC_ANSWER } from "../wire/estimates.js";
 import { announceRestart } from "./resume.js";
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 
@@ -178,7 +179,7 @@ export class ClassicClient {
     if (this.formSent) this.panel.countRequest();
     this.formSent = false;
     if (navigation) {
-      const { bytes, measured } = receivedBytes(navigation, "text/html; charset=utf-8");
+      const { bytes, measured } = receivedBytes(navigation, CLASSIC_ANSWER);
       this.panel.setBytesKnowledge("down", measured ? "measured" : "estimate");
       this.panel.addBytesDown(bytes);
     }

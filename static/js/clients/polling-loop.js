@@ -12,6 +12,7 @@ import { t } from "../shared/i18n.js";
 import { announceRestart, epochParam, isAhead } from "./resume.js";
 import { receivedBytes, resourceTiming, watchResources } from "../measures/resource-bytes.js";
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
+import { JSON_ANSWER } from "../wire/estimates.js";
 import { serverReason } from "./chat.js";
 import { currentServer, onMove, serverUrl, suspect } from "../shared/cluster.js";
 
@@ -40,7 +41,7 @@ export class PollingLoop {
     this.controller = null;
     this.wakeUp = null;
     watchResources(path, (entry) => {
-      const { bytes, measured } = receivedBytes(entry, "application/json");
+      const { bytes, measured } = receivedBytes(entry, JSON_ANSWER);
       panel.setBytesKnowledge("down", measured ? "measured" : "estimate");
       panel.addBytesDown(bytes);
     });

@@ -13,7 +13,7 @@ import { PushClient } from "./push-client.js";
 import { currentServer, onMove, socketUrl, suspect } from "../shared/cluster.js";
 import { announceRestart, epochParam } from "./resume.js";
 import { frameSize } from "../wire/frames.js";
-import { requestHeadBytes, switchingProtocolsHead, utf8Length } from "../wire/estimates.js";
+import { requestHeadBytes, switchingProtocolsAnswer, utf8Length } from "../wire/estimates.js";
 
 export class WsClient extends PushClient {
   constructor(panel, reporter) {
@@ -61,7 +61,7 @@ export class WsClient extends PushClient {
     socket.onclose = (close) => this.onClose(socket, close);
   }
 
-  /** The upgrade's bytes: the request as the server logged it, the 101 answer rebuilt. */
+  /** The upgrade's bytes: the request and the 101 answer, as the server logged them. */
   async countHandshake(tag, protocol) {
     // The handshake log is read from the page's own server only (not a CORS endpoint).
     if (currentServer() !== location.origin) return;
@@ -70,7 +70,7 @@ export class WsClient extends PushClient {
       if (!response.ok) return;
       const record = await response.json();
       this.panel.addBytesUp(requestHeadBytes(record));
-      this.panel.addBytesDown(utf8Length(switchingProtocolsHead(record.accept, protocol)));
+      this.panel.addBytesDown(utf8Length(switchingProtocolsAnswer(record)));
     } catch {
       // The handshake's bytes are a detail: the feed itself is not affected.
     }

@@ -10,7 +10,7 @@
 import { plainResponseHeadBytes } from "../wire/estimates.js";
 
 /** What the spec puts in transferSize in place of the response's header bytes. */
-export const HEADER_STAND_IN_BYTES = 300;
+const HEADER_STAND_IN_BYTES = 300;
 
 const watchers = [];
 let observer = null;
@@ -29,17 +29,26 @@ export function watchResources(path, onEntry) {
 }
 
 /**
- * Bytes received for one response: { bytes, measured }. `contentType` is what pushlab sends
- * for that path, used to rebuild the head when the browser hides it.
+ * The response head's bytes: { bytes, measured }. Measured when the browser reports the real
+ * header bytes of `entry`; else rebuilt for `answer` (wire/estimates.js: JSON_ANSWER,
+ * CLASSIC_ANSWER) with a body of `bodyBytes`, an estimate.
  */
-export function receivedBytes(entry, contentType) {
+export function responseHeadBytes(entry, bodyBytes, answer) {
+  if (entry && entry.transferSize > 0 && entry.transferSize - entry.encodedBodySize !== HEADER_STAND_IN_BYTES) {
+    return { bytes: entry.transferSize - entry.encodedBodySize, measured: true };
+  }
+  return { bytes: plainResponseHeadBytes(bodyBytes, answer), measured: false };
+}
+
+/**
+ * Bytes received for one response: { bytes, measured }. `answer` says what pushlab sends for
+ * that path (wire/estimates.js), to rebuild the head when the browser hides it.
+ */
+export function receivedBytes(entry, answer) {
   // 0: nothing came over the network (an aborted request, e.g. a long poll paused on purpose).
   if (entry.transferSize === 0) return { bytes: 0, measured: true };
-  const headerBytes = entry.transferSize - entry.encodedBodySize;
-  if (headerBytes !== HEADER_STAND_IN_BYTES) {
-    return { bytes: entry.transferSize, measured: true };
-  }
-  return { bytes: entry.encodedBodySize + plainResponseHeadBytes(entry.encodedBodySize, contentType), measured: false };
+  const head = responseHeadBytes(entry, entry.encodedBodySize, answer);
+  return { bytes: entry.encodedBodySize + head.bytes, measured: head.measured };
 }
 
 /**

@@ -20,26 +20,38 @@ export function sseRecordBytes(id, kind, data) {
   return chunkSize(utf8Length(`id: ${id}\nevent: ${kind}\ndata: ${data}\n\n`));
 }
 
+/**
+ * The line every public answer ends its headers with: server/cors.rs appends `Vary: Origin`
+ * (RFC 9110 §12.5.5) after the endpoint's own headers, whoever asked.
+ */
+const VARY_ORIGIN = "vary: Origin\r\n";
+
 /** The SSE response head and its first chunk (`retry: 2000`), as pushlab writes them. */
 export function sseResponseHeadBytes() {
   const head =
-    "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nx-accel-buffering: no\r\n" +
-    "content-type: text/event-stream\r\ncache-control: no-cache\r\n" +
+    "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncache-control: no-cache\r\n" +
+    `x-accel-buffering: no\r\ncontent-type: text/event-stream\r\n${VARY_ORIGIN}` +
     `date: ${new Date().toUTCString()}\r\n\r\n`;
   return utf8Length(head) + chunkSize(utf8Length("retry: 2000\n\n"));
 }
 
-/** The 101 answer pushlab writes for an accepted upgrade (header names lowercase, as actix-http writes them). */
-export function switchingProtocolsHead(accept, protocol) {
+/**
+ * The 101 answer of a WebSocket upgrade, as text: the head the server recorded for the inspector
+ * (`record.response_head`, written as sent, without the `date` line actix adds), or, from a
+ * record without it, the head rebuilt from the accept value and the chosen subprotocol (header
+ * names lowercase, as actix-http writes them).
+ */
+export function switchingProtocolsAnswer(record) {
+  const date = `date: ${new Date().toUTCString()}\r\n\r\n`;
+  if (record.response_head) return `${record.response_head}${date}`;
   const lines = [
-    "HTTP/1.1 101 Switching Protocols",
-    "connection: upgrade",
-    `sec-websocket-accept: ${accept}`,
-    "upgrade: websocket",
+    "HTTP/1.1 101 Switching Protocols\r\n",
+    "connection: upgrade\r\n",
+    `sec-websocket-accept: ${record.accept}\r\n`,
   ];
-  if (protocol) lines.push(`sec-websocket-protocol: ${protocol}`);
-  lines.push(`date: ${new Date().toUTCString()}`);
-  return lines.join("\r\n") + "\r\n\r\n";
+  if (record.chosen_subprotocol) lines.push(`sec-websocket-protocol: ${record.chosen_subprotocol}\r\n`);
+  lines.push("upgrade: websocket\r\n", VARY_ORIGIN, date);
+  return lines.join("");
 }
 
 /**
@@ -53,10 +65,16 @@ export function requestHeadBytes(record) {
   return utf8Length(`${record.request_line}\r\n${headers}\r\n`);
 }
 
-/** The head of a plain 200 answer (poll, long poll, classic page), as pushlab writes it. */
-export function plainResponseHeadBytes(contentLength, contentType) {
+/** What a JSON answer (short poll, long poll) carries besides its length and date. */
+export const JSON_ANSWER = { contentType: "application/json", vary: [] };
+/** What the classic page carries: it is written in the reader's language, for a frame or a tab. */
+export const CLASSIC_ANSWER = { contentType: "text/html; charset=utf-8", vary: ["accept-language, sec-fetch-dest"] };
+
+/** The head of a plain 200 answer (`answer`: JSON_ANSWER or CLASSIC_ANSWER), as pushlab writes it. */
+export function plainResponseHeadBytes(contentLength, { contentType, vary }) {
+  const own = vary.map((names) => `vary: ${names}\r\n`).join("");
   return utf8Length(
-    `HTTP/1.1 200 OK\r\ncontent-length: ${contentLength}\r\ncontent-type: ${contentType}\r\n` +
-      `cache-control: no-store\r\ndate: ${new Date().toUTCString()}\r\n\r\n`,
+    `HTTP/1.1 200 OK\r\ncontent-length: ${contentLength}\r\ncache-control: no-store\r\n` +
+      `content-type: ${contentType}\r\n${own}${VARY_ORIGIN}date: ${new Date().toUTCString()}\r\n\r\n`,
   );
 }

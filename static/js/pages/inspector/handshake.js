@@ -7,7 +7,7 @@ import { el } from "../../shared/dom.js";
 import { t } from "../../shared/i18n.js";
 import { formatCount } from "../../shared/format.js";
 import { transportPath } from "../../shared/transports.js";
-import { requestHeadBytes, switchingProtocolsHead, utf8Length } from "../../wire/estimates.js";
+import { requestHeadBytes, switchingProtocolsAnswer, utf8Length } from "../../wire/estimates.js";
 
 /** Header names the slides talk about: drawn highlighted. */
 const HIGHLIGHTED = new Set(["upgrade", "connection", "sec-websocket-key", "sec-websocket-accept", "sec-websocket-version", "sec-websocket-protocol", "origin", "host"]);
@@ -49,10 +49,8 @@ export async function inspectHandshake(view) {
   drawHead(view.request, requestLines);
   view.requestSize.textContent = t("proto.handshake.request_size", { bytes: formatCount(requestHeadBytes(record)) });
 
-  // The server records its 101 head as built; actix adds the `date` line when it writes it.
-  const answer = record.response_head
-    ? `${record.response_head}date: ${new Date().toUTCString()}\r\n\r\n`
-    : switchingProtocolsHead(record.accept, record.chosen_subprotocol);
+  // The server records its 101 head as written, but for the `date` line actix adds.
+  const answer = switchingProtocolsAnswer(record);
   drawHead(view.response, answer.trimEnd().split("\r\n"));
   view.responseSize.textContent = t("proto.handshake.response_size", { bytes: formatCount(utf8Length(answer)) });
 

@@ -13,8 +13,8 @@ import { t } from "../../shared/i18n.js";
 import { formatBytes } from "../../shared/format.js";
 import { TRANSPORT_IDS, transportPath } from "../../shared/transports.js";
 import { frameSize } from "../../wire/frames.js";
-import { HEADER_STAND_IN_BYTES } from "../../measures/resource-bytes.js";
-import { plainResponseHeadBytes, requestHeadBytes, sseRecordBytes, sseResponseHeadBytes, switchingProtocolsHead, utf8Length } from "../../wire/estimates.js";
+import { responseHeadBytes } from "../../measures/resource-bytes.js";
+import { CLASSIC_ANSWER, JSON_ANSWER, requestHeadBytes, sseRecordBytes, sseResponseHeadBytes, switchingProtocolsAnswer, utf8Length } from "../../wire/estimates.js";
 
 const ROWS = ["request_head", "response_head", "framing", "payload", "total", "per_connection"];
 
@@ -28,7 +28,7 @@ export async function measureWire(table, note, { record }) {
   drawTable(table, columns, answers.event.seq);
 
   const { emptyPoll } = answers;
-  const emptyHead = responseHead(emptyPoll, "application/json");
+  const emptyHead = responseHead(emptyPoll, JSON_ANSWER);
   note.textContent = t("proto.wire.empty_poll", {
     bytes: formatBytes(emptyPoll.bodyBytes + emptyHead.bytes),
     request: formatBytes(meanHead("poll").bytes),
@@ -65,21 +65,21 @@ function wireColumns({ event, eventJson, poll, longpoll, classic }, meanHead, re
   const columns = {
     classic: {
       request_head: meanHead("classic"),
-      response_head: responseHead(classic, "text/html; charset=utf-8"),
+      response_head: responseHead(classic, CLASSIC_ANSWER),
       framing: cell(classic.bodyBytes - rowBytes, "measured"),
       payload: cell(rowBytes, "measured"),
       per_connection: null,
     },
     poll: {
       request_head: meanHead("poll"),
-      response_head: responseHead(poll, "application/json"),
+      response_head: responseHead(poll, JSON_ANSWER),
       framing: cell(poll.bodyBytes - payload, "measured"),
       payload: cell(payload, "measured"),
       per_connection: null,
     },
     longpoll: {
       request_head: meanHead("longpoll"),
-      response_head: responseHead(longpoll, "application/json"),
+      response_head: responseHead(longpoll, JSON_ANSWER),
       framing: cell(longpoll.bodyBytes - utf8Length(exactEventJson(longpoll.text) ?? eventJson), "measured"),
       payload: cell(payload, "measured"),
       per_connection: null,
@@ -96,7 +96,7 @@ function wireColumns({ event, eventJson, poll, longpoll, classic }, meanHead, re
       response_head: cell(0, "measured"),
       framing: cell(frameSize(payload, false) - payload, "estimate"),
       payload: cell(payload, "measured"),
-      per_connection: sum([cell(requestHeadBytes(record), "server"), cell(utf8Length(switchingProtocolsHead(record.accept, record.chosen_subprotocol)), "estimate")]),
+      per_connection: sum([cell(requestHeadBytes(record), "server"), cell(utf8Length(switchingProtocolsAnswer(record)), record.response_head ? "server" : "estimate")]),
     },
   };
   for (const id of TRANSPORT_IDS) {
@@ -143,12 +143,9 @@ async function measuredFetch(url) {
   return { text, entry, bodyBytes: utf8Length(text) };
 }
 
-function responseHead(measured, contentType) {
-  const entry = measured.entry;
-  if (entry && entry.transferSize > 0 && entry.transferSize - entry.encodedBodySize !== HEADER_STAND_IN_BYTES) {
-    return cell(entry.transferSize - entry.encodedBodySize, "measured");
-  }
-  return cell(plainResponseHeadBytes(measured.bodyBytes, contentType), "estimate");
+function responseHead(measured, answer) {
+  const { bytes, measured: exact } = responseHeadBytes(measured.entry, measured.bodyBytes, answer);
+  return cell(bytes, exact ? "measured" : "estimate");
 }
 
 function openSseBriefly() {
