@@ -471,6 +471,23 @@ impl Hub {
     pub fn is_same(&self, other: &Hub) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
+
+    /// A handle that names this feed without keeping it: a task that must end with the feed
+    /// (its watch closes when the last [`Hub`] is dropped) keeps this one.
+    pub fn identity(&self) -> HubIdentity {
+        HubIdentity(Arc::downgrade(&self.inner))
+    }
+}
+
+/// Names a feed without keeping it alive ([`Hub::identity`]): a weak reference, so no other
+/// feed can ever take its place at the same address.
+pub struct HubIdentity(std::sync::Weak<Inner>);
+
+impl HubIdentity {
+    /// True when `hub` is the feed this names.
+    pub fn is(&self, hub: &Hub) -> bool {
+        std::sync::Weak::ptr_eq(&self.0, &Arc::downgrade(&hub.inner))
+    }
 }
 
 /// Now, as Unix epoch microseconds.

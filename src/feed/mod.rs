@@ -13,7 +13,7 @@ mod settings;
 pub use event::{Event, Kind, binary_layout_doc, http_chunk};
 pub use generator::{MAX_BURST, TickSink, TickSource, run_generator};
 pub use hub::{
-    AheadOfFeed, AppendError, Backlog, Batch, Hub, MAX_AHEAD_IN_CLUSTER, MAX_EPOCH_CHARS, Reset,
-    Start, unix_micros,
+    AheadOfFeed, AppendError, Backlog, Batch, Hub, HubIdentity, MAX_AHEAD_IN_CLUSTER,
+    MAX_EPOCH_CHARS, Reset, Start, unix_micros,
 };
 pub use settings::{FeedSettings, FeedSettingsError, FeedUpdate};

@@ -243,7 +243,9 @@ fn lane_may_follow(state: &AppState, transport: Transport) -> bool {
 }
 
 impl Lane {
-    /// Offers every publish to the seats until the lane empties or the feed ends.
+    /// Offers every publish to the seats until the lane empties: the lane keeps the feed
+    /// (through the state), so its watch stays open for as long as the lane lives; at shutdown
+    /// each seat's connection ends and leaves ([`Lane::remove`]), and the last one closes it.
     async fn run(self: Rc<Lane>, mut wake: watch::Receiver<u64>) {
         loop {
             wake.borrow_and_update();
@@ -254,12 +256,12 @@ impl Lane {
             // it took (a watch keeps only the newest).
             self.round();
             tokio::select! {
-                changed = wake.changed() => if changed.is_err() { break },
+                Ok(()) = wake.changed() => {}
                 _ = self.emptied.notified() => {}
             }
         }
-        // The feed ended (the server stops): every seat's task follows on its own and ends.
-        self.evict_all();
+        // Already out of the worker's list (whatever emptied the lane closed it); said again
+        // so that no later seat can ever sit in a lane whose task has ended.
         self.close();
     }
 

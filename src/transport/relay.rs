@@ -11,25 +11,22 @@
 //! arrives after them, as Bun answers them all in one loop.
 //!
 //! Bounds: one relay (about 100 bytes and one task) per worker thread and feed, for the life of
-//! the feed; a held poll adds one waiter to its relay's `Notify` while it waits.
+//! the feed (the relay names its feed without keeping it: when the feed is dropped, its watch
+//! closes and the relay ends); a held poll adds one waiter to its relay's `Notify` while it
+//! waits.
 
-use std::{
-    cell::{Cell, RefCell},
-    future::Future,
-    rc::Rc,
-};
+use std::{cell::RefCell, future::Future, rc::Rc};
 
 use tokio::sync::{Notify, watch};
 
-use crate::feed::{AheadOfFeed, Batch, Hub};
+use crate::feed::{AheadOfFeed, Batch, Hub, HubIdentity};
 
 /// The hub's publishes, as seen by the polls held on this worker thread.
 struct Relay {
-    hub: Hub,
-    /// Notified (from this thread) at every publish, and when the feed ends.
+    /// The feed relayed, named without being kept: a held poll keeps it while it waits.
+    feed: HubIdentity,
+    /// Notified (from this thread) at every publish.
     published: Notify,
-    /// The feed has ended: nothing more will be published.
-    ended: Cell<bool>,
 }
 
 thread_local! {
@@ -59,7 +56,7 @@ pub async fn wait_since(
         tokio::pin!(published);
         published.as_mut().enable();
         let batch = hub.since(cursor, limit)?;
-        if !batch.is_empty() || relay.ended.get() {
+        if !batch.is_empty() {
             return Ok(batch);
         }
         tokio::select! {
@@ -73,13 +70,12 @@ pub async fn wait_since(
 /// This thread's relay for `hub`, started on first use.
 fn relay_of(hub: &Hub) -> Rc<Relay> {
     RELAYS.with_borrow_mut(|relays| {
-        if let Some(relay) = relays.iter().find(|r| r.hub.is_same(hub)) {
+        if let Some(relay) = relays.iter().find(|r| r.feed.is(hub)) {
             return relay.clone();
         }
         let relay = Rc::new(Relay {
-            hub: hub.clone(),
+            feed: hub.identity(),
             published: Notify::new(),
-            ended: Cell::new(false),
         });
         // Subscribed now, not when the task first runs: a publish in between must wake it.
         tokio::task::spawn_local(relay.clone().run(hub.subscribe_lane()));
@@ -89,20 +85,19 @@ fn relay_of(hub: &Hub) -> Rc<Relay> {
 }
 
 impl Relay {
-    /// Wakes every held poll of this thread at each publish, until the feed ends.
+    /// Wakes every held poll of this thread at each publish, until the feed is dropped (no
+    /// poll can be held then: each keeps the feed while it waits).
     async fn run(self: Rc<Relay>, mut wake: watch::Receiver<u64>) {
         while wake.changed().await.is_ok() {
             self.published.notify_waiters();
         }
-        self.ended.set(true);
-        self.published.notify_waiters();
         RELAYS.with_borrow_mut(|relays| relays.retain(|r| !Rc::ptr_eq(r, &self)));
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::{cell::Cell, time::Duration};
 
     use super::*;
     use crate::feed::Kind;
@@ -141,6 +136,30 @@ mod tests {
                 hub.publish(Kind::Chat, &serde_json::json!({}));
                 let batch = waiter.await.expect("ran").expect("at the feed's end");
                 assert_eq!(batch.events[0].seq, 2);
+            })
+            .await;
+    }
+
+    #[tokio::test]
+    async fn a_relay_ends_with_its_feed() {
+        let relays = || RELAYS.with_borrow(|relays| relays.len());
+        tokio::task::LocalSet::new()
+            .run_until(async {
+                let hub = Hub::new(4);
+                let now = tokio::time::Instant::now();
+                let empty = wait_since(&hub, 0, 10, now, std::future::pending()).await;
+                assert!(empty.expect("at the feed's end").is_empty());
+                assert_eq!(relays(), 1, "the first wait started this thread's relay");
+                drop(hub);
+                // The relay's task sees its watch close, at its next turn.
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+                assert_eq!(
+                    relays(),
+                    0,
+                    "a dropped feed leaves no relay (nor its events) behind"
+                );
             })
             .await;
     }
