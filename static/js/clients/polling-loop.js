@@ -13,6 +13,7 @@ import { announceRestart, epochParam, isAhead } from "./resume.js";
 import { receivedBytes, resourceTiming, watchResources } from "../measures/resource-bytes.js";
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 import { JSON_ANSWER } from "../wire/estimates.js";
+import { nowMicros } from "../measures/latency.js";
 import { serverReason } from "./chat.js";
 import { currentServer, onMove, serverUrl, suspect } from "../shared/cluster.js";
 
@@ -117,8 +118,8 @@ export class PollingLoop {
       const signal = this.controller.signal;
       try {
         const asked = performance.now();
-        const { answer, queued } = await this.ask(signal);
-        this.handle(answer, queued);
+        const { answer, queued, receivedUs } = await this.ask(signal);
+        this.handle(answer, queued, receivedUs);
         await this.pauseBetween(signal, answer, performance.now() - asked);
       } catch (error) {
         if (signal.aborted) continue; // paused or stopped on purpose: not a failure
@@ -127,7 +128,10 @@ export class PollingLoop {
     }
   }
 
-  /** The answer, and how long the browser kept the request waiting before sending it (ms, null: unknown). */
+  /**
+   * The answer; when it was received (nowMicros(), as a WebSocket message's latency is taken);
+   * and how long the browser kept the request waiting before sending it (ms, null: unknown).
+   */
   async ask(signal) {
     const url = serverUrl(this.url());
     const startedAt = performance.now();
@@ -146,10 +150,13 @@ export class PollingLoop {
     this.panel.countRequest();
     if (!response.ok) throw new AnswerError(await serverReason(response), response.status);
     const answer = await response.json();
-    return { answer, queued: queuedMs(await resourceTiming(url, startedAt)) };
+    // Taken before looking for the timing entry, which a browser may report some 100 ms later:
+    // that wait is this page's, not the transport's.
+    const receivedUs = nowMicros();
+    return { answer, queued: queuedMs(await resourceTiming(url, startedAt)), receivedUs };
   }
 
-  handle(answer, queued) {
+  handle(answer, queued, receivedUs) {
     // Before delivering, so that the panel compares the first event with the seq asked after.
     if (this.lost) {
       this.panel.reconnected(this.since);
@@ -162,7 +169,7 @@ export class PollingLoop {
     const timed = !(queued > QUEUED_LIMIT_MS);
     if (!timed && answer.events.length > 0) this.panel.noteQueued(queued);
     if (answer.events.length === 0) this.panel.countEmpty();
-    for (const event of answer.events) this.panel.deliver(event, timed ? this.reporter.record(event) : null);
+    for (const event of answer.events) this.panel.deliver(event, timed ? this.reporter.record(event, receivedUs) : null);
     if (answer.missed > 0) this.panel.countMissed(answer.missed);
     if (this.recovering) {
       this.panel.setState("resumed", { missed: answer.missed });

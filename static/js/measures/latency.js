@@ -73,10 +73,11 @@ export class LatencyReporter {
   }
 
   /**
-   * Records the latency of an event received now; returns it in µs, or null for an event of a
-   * catch-up (see catchUpUntilNow), which is not recorded.
+   * Records the latency of an event received at `receivedUs` (nowMicros(): now, by default);
+   * returns it in µs, or null for an event of a catch-up (see catchUpUntilNow), which is not
+   * recorded.
    */
-  record(event) {
+  record(event, receivedUs = nowMicros()) {
     if (event.ts < this.catchUpBeforeUs) return null;
     if (document.visibilityState === "hidden") {
       this.hiddenLeftOut += 1;
@@ -84,7 +85,7 @@ export class LatencyReporter {
     }
     // A fast loopback delivery can come out a few µs negative from the offset's own error
     // (± half the round trip): that is clamped to 0 here; the server refuses negative values.
-    const latency = Math.max(0, Math.round(nowMicros() + this.offset.offsetUs - event.ts));
+    const latency = Math.max(0, Math.round(receivedUs + this.offset.offsetUs - event.ts));
     this.pending.push(latency);
     if (this.pending.length >= this.batch) this.flush();
     return latency;

@@ -1,0 +1,80 @@
+// latency-taken.test.mjs — a poll's latency ends when its answer is read, not when the page has
+// finished looking at the answer's Resource Timing.
+//
+// The polling panels look for each answer's timing entry (to tell time queued in the browser),
+// and a browser may report it some 100 ms after the body (Chromium at once; others later: the
+// page looks for up to 200 ms). A latency read after that look counted the page's own wait.
+// Here the page never finds the entry, as in the slowest browser: every poll latency the page
+// reports must still be at most the time from the event's publication to its answer's body.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { FEW_SECONDS, VIEWPORT, launchBrowser, startServer, stopServer } from "./harness.mjs";
+
+let server;
+let baseUrl;
+let browser;
+
+before(async () => {
+  ({ child: server, url: baseUrl } = await startServer(["--admin-token", "latency-taken"]));
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await stopServer(server);
+});
+
+/** Runs in the page before its scripts: hides /api/poll's timing entries, notes when answers are read. */
+function hideTimingAndNoteAnswers() {
+  const isPoll = (name) => new URL(name, location.href).pathname === "/api/poll";
+  /** For every short-poll answer with events: its body's arrival minus each event's ts, µs. */
+  window.answeredAfterUs = [];
+  const json = Response.prototype.json;
+  Response.prototype.json = async function () {
+    const value = await json.call(this);
+    if (isPoll(this.url) && value?.events?.length) {
+      const atUs = (performance.timeOrigin + performance.now()) * 1000;
+      window.answeredAfterUs.push(...value.events.map((event) => atUs - event.ts));
+    }
+    return value;
+  };
+  const byName = Performance.prototype.getEntriesByName;
+  Performance.prototype.getEntriesByName = function (name, type) {
+    return isPoll(name) ? [] : byName.call(this, name, type);
+  };
+  const Observer = window.PerformanceObserver;
+  window.PerformanceObserver = class extends Observer {
+    constructor(callback) {
+      super((list, observer) => callback({ getEntries: () => list.getEntries().filter((e) => !isPoll(e.name)) }, observer));
+    }
+  };
+}
+
+test("a short poll's latency ends when its answer is read, however late the browser reports its timing", async () => {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  try {
+    const page = await context.newPage();
+    await page.addInitScript(hideTimingAndNoteAnswers);
+    const reported = [];
+    page.on("request", (request) => {
+      if (!request.url().endsWith("/api/client-metrics")) return;
+      const report = JSON.parse(request.postData() ?? "{}");
+      if (report.transport === "poll") reported.push(...report.latencies_us);
+    });
+    await page.goto(`${baseUrl}/?lang=en`);
+    await page.waitForSelector('.panel[data-transport="poll"] .feed li[data-seq]', { timeout: FEW_SECONDS });
+    // Reports leave every 2 s: wait for a few of them.
+    const deadline = Date.now() + FEW_SECONDS;
+    while (reported.length < 10 && Date.now() < deadline) await page.waitForTimeout(500);
+    assert.ok(reported.length >= 10, `the poll panel reported latencies (${reported.length})`);
+    const answered = await page.evaluate(() => window.answeredAfterUs);
+    const longest = Math.max(...answered);
+    // The clocks are the same machine's: the offset estimate is right to half a loopback round trip.
+    const TOLERANCE_US = 25_000;
+    assert.ok(Math.max(...reported) <= longest + TOLERANCE_US,
+      `no reported latency beyond its answer's arrival: reported up to ${Math.max(...reported)} µs, answers read at most ${Math.round(longest)} µs after their events`);
+  } finally {
+    await context.close();
+  }
+});
