@@ -4,7 +4,8 @@
 // A browser hides response heads from the page (Resource Timing puts a flat 300 B in their place),
 // and SSE records, chunk sizes and the 101 answer entirely. The panels and the inspector then show
 // estimates rebuilt from pushlab's formats; an estimate that forgets a header line the server adds
-// (a middleware's `vary: Origin`) is wrong on every answer, silently. Runs in Node against the
+// (a middleware's `vary: Origin`, the CORS lines a page following another server of its cluster
+// gets) is wrong on every answer, silently. Runs in Node against the
 // server, no browser: each head is compared byte for byte in length (the `date` line has a fixed
 // length, RFC 9110 §5.6.7).
 
@@ -18,9 +19,11 @@ import {
 
 let server;
 let baseUrl;
+/** A dashboard of another server of the cluster, following this one (an admitted origin). */
+const PAGE_ORIGIN = "http://127.0.0.1:18080";
 
 before(async () => {
-  ({ child: server, url: baseUrl } = await startServer(["--admin-token", "wire-estimates"]));
+  ({ child: server, url: baseUrl } = await startServer(["--admin-token", "wire-estimates", "--allowed-origin", PAGE_ORIGIN]));
 });
 
 after(async () => {
@@ -85,6 +88,14 @@ for (const path of ["/api/poll?since=0", "/api/longpoll?since=0&timeout_ms=100"]
   });
 }
 
+for (const path of ["/api/poll?since=0", "/api/longpoll?since=0&timeout_ms=100"]) {
+  test(`a ${path.split("?")[0]} answer to a page of another admitted origin: its head, CORS lines included, as long as the estimate`, async () => {
+    const { head, bodyBytes } = await plainAnswer(path, { Origin: PAGE_ORIGIN });
+    assert.match(head, /access-control-allow-origin/i, "a CORS answer");
+    assert.equal(plainResponseHeadBytes(bodyBytes, JSON_ANSWER, PAGE_ORIGIN), Buffer.byteLength(head), `the server wrote:\n${head}`);
+  });
+}
+
 test("the classic page's head is as long as the page's estimate", async () => {
   // As the dashboard's frame loads it: an HTML navigation in French.
   const { head, bodyBytes } = await plainAnswer("/classic", { "Accept-Language": "fr", "Sec-Fetch-Dest": "iframe" });
@@ -95,6 +106,13 @@ test("the SSE head and its first chunk are as long as the page's estimate", asyn
   const raw = await exchange(get("/api/sse", { Accept: "text/event-stream" }), (bytes) => bytes.includes("retry: 2000\n\n\r\n"));
   const end = raw.indexOf("retry: 2000\n\n\r\n") + "retry: 2000\n\n\r\n".length;
   assert.equal(sseResponseHeadBytes(), end, `the server wrote:\n${raw.subarray(0, end)}`);
+});
+
+test("the SSE head to a page of another admitted origin, CORS lines included, is as long as the estimate", async () => {
+  const raw = await exchange(get("/api/sse", { Accept: "text/event-stream", Origin: PAGE_ORIGIN }), (bytes) => bytes.includes("retry: 2000\n\n\r\n"));
+  const end = raw.indexOf("retry: 2000\n\n\r\n") + "retry: 2000\n\n\r\n".length;
+  assert.match(raw.toString(), /access-control-allow-origin/i, "a CORS answer");
+  assert.equal(sseResponseHeadBytes(PAGE_ORIGIN), end, `the server wrote:\n${raw.subarray(0, end)}`);
 });
 
 for (const protocol of [null, "pushlab.json"]) {

@@ -67,7 +67,8 @@ export class SseClient extends PushClient {
         // What the stream replays was published during the outage: its wait was the outage's.
         this.reporter.catchUpUntilNow();
       }
-      this.panel.addBytesDown(sseResponseHeadBytes());
+      // From another server of the cluster, the head carries the CORS lines for this page.
+      this.panel.addBytesDown(sseResponseHeadBytes(source.server === location.origin ? null : location.origin));
       if (this.resuming || this.failed) this.panel.setState("resumed", { missed: 0 });
       else this.panel.setState("open");
       if (this.failed) this.panel.clearError();

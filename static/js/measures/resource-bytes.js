@@ -37,7 +37,9 @@ export function responseHeadBytes(entry, bodyBytes, answer) {
   if (entry && entry.transferSize > 0 && entry.transferSize - entry.encodedBodySize !== HEADER_STAND_IN_BYTES) {
     return { bytes: entry.transferSize - entry.encodedBodySize, measured: true };
   }
-  return { bytes: plainResponseHeadBytes(bodyBytes, answer), measured: false };
+  // From another server of the cluster, the answer carries the CORS lines for this page.
+  const foreign = entry && new URL(entry.name).origin !== location.origin ? location.origin : null;
+  return { bytes: plainResponseHeadBytes(bodyBytes, answer, foreign), measured: false };
 }
 
 /**

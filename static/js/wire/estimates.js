@@ -26,11 +26,27 @@ export function sseRecordBytes(id, kind, data) {
  */
 const VARY_ORIGIN = "vary: Origin\r\n";
 
-/** The SSE response head and its first chunk (`retry: 2000`), as pushlab writes them. */
-export function sseResponseHeadBytes() {
+/**
+ * What server/cors.rs adds to an answer for a page of another origin it admits (`pageOrigin`,
+ * echoed): a page that follows another server of its cluster gets these on every answer.
+ * Nothing for a same-origin answer (`pageOrigin` null).
+ */
+function corsLines(pageOrigin) {
+  if (!pageOrigin) return "";
+  return (
+    `access-control-allow-origin: ${pageOrigin}\r\ntiming-allow-origin: ${pageOrigin}\r\n` +
+    "access-control-expose-headers: Retry-After, Content-Disposition, Content-Length\r\n"
+  );
+}
+
+/**
+ * The SSE response head and its first chunk (`retry: 2000`), as pushlab writes them;
+ * `pageOrigin` when the stream comes from another origin than the page's (see corsLines).
+ */
+export function sseResponseHeadBytes(pageOrigin = null) {
   const head =
     "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncache-control: no-cache\r\n" +
-    `x-accel-buffering: no\r\ncontent-type: text/event-stream\r\n${VARY_ORIGIN}` +
+    `x-accel-buffering: no\r\ncontent-type: text/event-stream\r\n${VARY_ORIGIN}${corsLines(pageOrigin)}` +
     `date: ${new Date().toUTCString()}\r\n\r\n`;
   return utf8Length(head) + chunkSize(utf8Length("retry: 2000\n\n"));
 }
@@ -70,11 +86,15 @@ export const JSON_ANSWER = { contentType: "application/json", vary: [] };
 /** What the classic page carries: it is written in the reader's language, for a frame or a tab. */
 export const CLASSIC_ANSWER = { contentType: "text/html; charset=utf-8", vary: ["accept-language, sec-fetch-dest"] };
 
-/** The head of a plain 200 answer (`answer`: JSON_ANSWER or CLASSIC_ANSWER), as pushlab writes it. */
-export function plainResponseHeadBytes(contentLength, { contentType, vary }) {
+/**
+ * The head of a plain 200 answer (`answer`: JSON_ANSWER or CLASSIC_ANSWER), as pushlab writes it;
+ * `pageOrigin` when the answer comes from another origin than the page's (see corsLines).
+ */
+export function plainResponseHeadBytes(contentLength, { contentType, vary }, pageOrigin = null) {
   const own = vary.map((names) => `vary: ${names}\r\n`).join("");
   return utf8Length(
     `HTTP/1.1 200 OK\r\ncontent-length: ${contentLength}\r\ncache-control: no-store\r\n` +
-      `content-type: ${contentType}\r\n${own}${VARY_ORIGIN}date: ${new Date().toUTCString()}\r\n\r\n`,
+      `content-type: ${contentType}\r\n${own}${VARY_ORIGIN}${corsLines(pageOrigin)}` +
+      `date: ${new Date().toUTCString()}\r\n\r\n`,
   );
 }
