@@ -55,14 +55,14 @@ export class WsClient extends PushClient {
       this.panel.setState(resuming ? "resumed" : "open", { missed: 0 });
       this.panel.clearError();
       this.backoff.reset();
-      this.countHandshake(tag, socket.protocol);
+      this.countHandshake(tag);
     };
     socket.onmessage = (message) => this.receive(message.data);
     socket.onclose = (close) => this.onClose(socket, close);
   }
 
   /** The upgrade's bytes: the request and the 101 answer, as the server logged them. */
-  async countHandshake(tag, protocol) {
+  async countHandshake(tag) {
     // The handshake log is read from the page's own server only (not a CORS endpoint).
     if (currentServer() !== location.origin) return;
     try {
