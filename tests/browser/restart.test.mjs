@@ -91,6 +91,16 @@ test("a restart is shown as a new run by every panel and the classic page, and t
     assert.ok(latency.count > 0, `${transport}: no latency reported after the restart`);
     assert.ok(latency.p99 < 2_000_000, `${transport}: client latency p99 ${latency.p99} µs after the restart`);
   }
+  // The page is the new server's only client: its counts of the streams' reconnections are the
+  // server's (they were counted before the news of the restart came, and once wiped with the
+  // old run's).
+  for (const transport of ["sse", "ws"]) {
+    const row = `${panel(transport)} tr[data-counter="requests"]`;
+    const read = (cell) => page.$eval(`${row} ${cell}`, (element) => Number(element.textContent.replace(/\D/g, "") || "NaN"));
+    await page.waitForFunction((selector) => /\d/.test(document.querySelector(selector)?.textContent ?? ""), `${row} .server`, { timeout: FEW_SECONDS });
+    assert.deepEqual({ page: await read(".mine"), server: await read(".server") }, { page: 1, server: 1 },
+      `${transport}: the reconnection to the new server, counted by the page as by the server`);
+  }
   await screenshot(page, "dashboard-after-restart.png");
   assert.deepEqual(pageBugs(problems), []);
   await context.close();

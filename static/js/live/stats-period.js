@@ -6,9 +6,16 @@
 // words (a reset by the instructor, a restart, another server of the cluster), once, in every open
 // tab, and its own counts restart with it (measures/own-counts.js), so that "this page" never
 // exceeds "all clients" for the same period. The line stays: "server totals since 14:03:07".
+//
+// The news comes with the first stats record of the new period, up to a second or more after
+// the period began: by then the page's transports may have reconnected to the restarted server,
+// or to the one it moved to, and counted that request and its catch-up. Those belong to the new
+// period, so the page's counts restart from when it began (beganAtUs), not from the news.
 
 import { el } from "../shared/dom.js";
 import { locale, t } from "../shared/i18n.js";
+import { onMove } from "../shared/cluster.js";
+import { nowMicros } from "../measures/latency.js";
 
 /** A clock time in the page's language, from Unix ms: 14:03:07. */
 export function clockTime(ms) {
@@ -23,6 +30,25 @@ export class StatsPeriod {
     this.news = el("span", { class: "notice period-news", role: "status" });
     container.replaceChildren(this.line, " ", this.news);
     this.container = container;
+    /** When this page last moved to another server of its cluster (nowMicros), if it did. */
+    this.movedAtUs = null;
+    onMove(() => (this.movedAtUs = nowMicros()));
+  }
+
+  /**
+   * When the period that update() just announced as `change` began, on this page's clock (µs,
+   * nowMicros), as far as this page's counts go:
+   * - "restart": the new server's start (`since`, its clock) through the clock `offset`: the old
+   *   server was gone before it, so whatever the page counted since is the new server's;
+   * - "moved": when the page moved (the other server's totals began long before);
+   * - "reset": now. The server counts a request on arrival and the page on its answer, so a
+   *   request in flight at the reset is the old period's for the server; the page's counts
+   *   restart from the news and never show more than all clients.
+   */
+  beganAtUs(change, offset) {
+    if (change === "restart" && this.last?.since != null) return this.last.since - (offset?.offsetUs ?? 0);
+    if (change === "moved" && this.movedAtUs != null) return this.movedAtUs;
+    return nowMicros();
   }
 
   /**

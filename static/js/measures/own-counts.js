@@ -43,6 +43,11 @@ function zeros() {
   return { requests: 0, delivered: 0, empty: 0, missed: 0, bytesDown: 0, bytesUp: 0 };
 }
 
+/** Each count of `a` less the same count of `b`. */
+function minus(a, b) {
+  return Object.fromEntries(Object.entries(a).map(([name, value]) => [name, value - b[name]]));
+}
+
 export class OwnCounts {
   constructor() {
     this.mine = zeros();
@@ -96,15 +101,31 @@ export class OwnCounts {
     this.scheduleRender();
   }
 
-  /** The server's period began again (reset, restart, another server): so do the page's counts. */
-  restartCounts() {
-    this.mine = zeros();
-    this.shown = zeros();
+  /**
+   * The server's period began again (reset, restart, another server) at `fromUs` (this page's
+   * clock, nowMicros; live/stats-period.js says when): so do the page's counts. What the page
+   * counted after it (a reconnection's request, its catch-up) is kept, from the history; what
+   * the history no longer tells apart is left with the old period.
+   */
+  restartCounts(fromUs = nowMicros()) {
+    const before = this.countsAt(fromUs);
+    this.mine = minus(this.mine, before);
+    this.history = this.history.filter((entry) => entry.atUs > fromUs).map((entry) => ({ ...entry, counts: minus(entry.counts, before) }));
     this.base = zeros();
-    this.history = [];
-    this.countsSince = Date.now();
+    this.shown = zeros();
+    this.countsSince = Math.min(Date.now(), Math.round(fromUs / 1000));
     this.latency = new LatencyHistogram();
     this.scheduleRender();
+  }
+
+  /** The counts as they stood at `atUs` (nowMicros): the newest state recorded by then. */
+  countsAt(atUs) {
+    let counts = this.base;
+    for (const entry of this.history) {
+      if (entry.atUs > atUs) break;
+      counts = entry.counts;
+    }
+    return counts;
   }
 
   /** One event received, with its latency (µs; null: shown but not timed). */

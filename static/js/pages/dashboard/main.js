@@ -179,7 +179,8 @@ followStats({
   onWindow: (samples) => charts.setWindow(samples),
   onStats: (stats) => {
     // A new period (reset, restart, another server): this page's counts start again with it.
-    if (period.update(stats)) for (const panel of Object.values(panels)) panel.restartCounts();
+    const change = period.update(stats);
+    if (change) for (const panel of Object.values(panels)) panel.restartCounts(period.beganAtUs(change, offset));
     for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id], stats.since, stats.at);
     costTable.update(stats.transports, period.sinceTime(), stats.feed);
     charts.addSample(stats.sample, stats.since);

@@ -114,9 +114,9 @@ export class LabRow extends OwnCounts {
     this.recovery.delivered(event.seq);
     this.countDelivered(latencyUs);
   }
-  restartCounts() {
+  restartCounts(fromUs) {
     this.rate.restart();
-    super.restartCounts();
+    super.restartCounts(fromUs);
   }
   reconnected(afterSeq) {
     this.recovery.reconnected(afterSeq);

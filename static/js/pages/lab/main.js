@@ -72,7 +72,8 @@ followStats({
   onStats: (stats) => {
     serverLine.update(stats);
     // A new period (reset, restart, another server): "you" starts again with it.
-    if (period.update(stats)) for (const row of Object.values(rows)) row.restartCounts();
+    const change = period.update(stats);
+    if (change) for (const row of Object.values(rows)) row.restartCounts(period.beganAtUs(change, offset));
     for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], { ...stats.sample?.transports?.[id], t: stats.sample?.t }, stats);
     describePeriod($("figures-table"), rows.poll.countsSince, stats.since);
     if (stats.feed) {
