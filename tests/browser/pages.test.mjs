@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS, FEW_SECONDS, TRANSPORTS, VIEWPORT, openPage, screenshot, startServer, stopServer } from "./harness.mjs";
@@ -175,6 +176,39 @@ describe("the protocol inspector", () => {
     const totals = await page.$$eval('#wire-table tr[data-row="total"] td', (cells) => cells.map((cell) => cell.textContent));
     assert.equal(totals.length, 5);
     for (const total of totals) assert.match(total, /\d/);
+  });
+
+  test("counts an event's SSE record as the server writes it, its id naming the run", async () => {
+    await page.waitForSelector('#wire-table tr[data-row="total"]', { timeout: FEW_SECONDS });
+    const seq = Number(await page.getAttribute("#wire-table", "data-seq"));
+    const cell = (row) => page.$eval(`#wire-table tr[data-row="${row}"] td[data-transport="sse"]`, (td) => Number(td.dataset.bytes));
+    const shown = (await cell("framing")) + (await cell("payload"));
+    // The same event off a raw stream: its chunk, size line and CRLFs included.
+    const { epoch } = await (await fetch(`${baseUrl}/api/poll`)).json();
+    const { hostname, port } = new URL(baseUrl);
+    const raw = await new Promise((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write(
+        `GET /api/sse HTTP/1.1\r\nHost: ${hostname}:${port}\r\nLast-Event-ID: ${epoch}:${seq - 1}\r\n\r\n`));
+      let text = "";
+      const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no record ${seq}: ${text}`)); }, FEW_SECONDS);
+      socket.on("data", (chunk) => {
+        text += chunk.toString("latin1");
+        const record = new RegExp(`\r\n([0-9a-f]+)\r\nid: ${epoch}:${seq}\n[\\s\\S]*?\n\n\r\n`).exec(text);
+        if (record) {
+          clearTimeout(timer);
+          socket.destroy();
+          resolve(record[0].slice(2));
+        }
+      });
+      socket.on("error", reject);
+    });
+    assert.equal(shown, Buffer.byteLength(raw, "latin1"), `the record on the wire:\n${raw}`);
+  });
+
+  test("says the inspected socket is closed once it is (the page closes it after the first message)", async () => {
+    await page.waitForSelector("#frame-text .frame-total", { timeout: FEW_SECONDS });
+    await page.waitForSelector('#handshake-state[data-state="closed"]', { timeout: FEW_SECONDS });
+    assert.match(await page.textContent("#handshake-state"), /closed \(code 1000\)/);
   });
 
   test("negotiates a subprotocol with /ws/echo", async () => {

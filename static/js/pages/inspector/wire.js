@@ -40,13 +40,13 @@ export async function measureWire(table, note, { record }) {
  * and the server's totals once it has counted at least one SSE request head.
  */
 async function fetchOneEventFiveWays() {
-  const { event, eventJson, poll } = await pollOneEvent();
+  const { event, epoch, eventJson, poll } = await pollOneEvent();
   const longpoll = await measuredFetch(`${transportPath("longpoll")}?since=${event.seq - 1}&timeout_ms=1000`);
   const classic = await measuredFetch(`${transportPath("classic")}?seen=${event.seq - 1}`);
   const emptyPoll = await measuredFetch(transportPath("poll"));
   await openSseBriefly(); // so the server has counted at least one SSE request head
   const stats = await (await fetch("/api/stats", { cache: "no-store" })).json();
-  return { event, eventJson, poll, longpoll, classic, emptyPoll, stats };
+  return { event, epoch, eventJson, poll, longpoll, classic, emptyPoll, stats };
 }
 
 /** The mean request head the server counted for a transport (a page cannot see its own). */
@@ -58,7 +58,7 @@ function meanRequestHeads(stats) {
 }
 
 /** One column of cells per transport (see ROWS), each with how the page knows it. */
-function wireColumns({ event, eventJson, poll, longpoll, classic }, meanHead, record) {
+function wireColumns({ event, epoch, eventJson, poll, longpoll, classic }, meanHead, record) {
   const payload = utf8Length(eventJson);
   const row = classicRow(classic.text, event.seq);
   const rowBytes = row ? utf8Length(row) : 0;
@@ -87,7 +87,8 @@ function wireColumns({ event, eventJson, poll, longpoll, classic }, meanHead, re
     sse: {
       request_head: cell(0, "measured"),
       response_head: cell(0, "measured"),
-      framing: cell(sseRecordBytes(event.seq, event.kind, eventJson) - payload, "estimate"),
+      // The record's id names the run and the seq (PROTOCOL.md): `id: <epoch>:<seq>`.
+      framing: cell(sseRecordBytes(`${epoch}:${event.seq}`, event.kind, eventJson) - payload, "estimate"),
       payload: cell(payload, "measured"),
       per_connection: sum([meanHead("sse"), cell(sseResponseHeadBytes(), "estimate")]),
     },
@@ -113,7 +114,7 @@ async function pollOneEvent() {
     if (health.last_seq === 0) throw new Error(t("proto.wire.no_event"));
     const poll = await measuredFetch(`${transportPath("poll")}?since=${health.last_seq - 1}`);
     const answer = JSON.parse(poll.text);
-    if (answer.events.length === 1) return { event: answer.events[0], eventJson: exactEventJson(poll.text), poll };
+    if (answer.events.length === 1) return { event: answer.events[0], epoch: answer.epoch, eventJson: exactEventJson(poll.text), poll };
   }
   throw new Error(t("proto.wire.busy"));
 }
@@ -181,7 +182,7 @@ function drawCell(c, id, row) {
   if (c == null) return el("td", { class: "num muted", title: t("proto.wire.in_every_event") }, t("proto.wire.every_event"));
   const text = c.bytes == null ? "–" : formatBytes(c.bytes);
   const strong = row === "total";
-  return el("td", { class: `num ${c.source === "estimate" ? "estimate" : ""} source-${c.source}`, title: t(`proto.wire.source_${c.source}`), dataset: { transport: id } },
+  return el("td", { class: `num ${c.source === "estimate" ? "estimate" : ""} source-${c.source}`, title: t(`proto.wire.source_${c.source}`), dataset: { transport: id, bytes: c.bytes ?? "" } },
     strong ? el("strong", {}, text) : text,
     c.source === "server" ? el("sup", {}, "S") : null);
 }
