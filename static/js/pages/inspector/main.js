@@ -42,6 +42,9 @@ function showError(section, error) {
   section.textContent = t("proto.error.section", { why: error.message });
 }
 
+/** The socket of the latest inspection (an earlier one closing says nothing about it). */
+let latestSocket = null;
+
 async function inspect() {
   const state = $("handshake-state");
   state.dataset.state = "connecting";
@@ -52,6 +55,18 @@ async function inspect() {
     record = inspected.record;
     state.dataset.state = "open";
     state.textContent = t("state.open");
+    // Closed by this page once the first message is drawn, or by the server (a restart): the
+    // badge says so, with the close code (RFC 6455 §7.4), never "open" for a socket that is gone.
+    inspected.socket.addEventListener("close", (close) => {
+      if (inspected.socket !== latestSocket) return;
+      state.dataset.state = "closed";
+      state.textContent = t("state.closed", { code: close.code });
+    }, { once: true });
+    latestSocket = inspected.socket;
+    if (inspected.socket.readyState === WebSocket.CLOSED) {
+      state.dataset.state = "closed";
+      state.textContent = t("state.closed", { code: "–" });
+    }
     $("key-input").value = record.key;
     await showAccept(acceptView, record.key, { serverKey: record.key, serverAccept: record.accept });
     showFrames(inspected);
