@@ -101,6 +101,17 @@ test("a restart is shown as a new run by every panel and the classic page, and t
     assert.deepEqual({ page: await read(".mine"), server: await read(".server") }, { page: 1, server: 1 },
       `${transport}: the reconnection to the new server, counted by the page as by the server`);
   }
+  // And its bytes: the head, the first chunk with its reset notice, the records (no keep-alive
+  // yet: the first comes 15 s after the stream opens).
+  await page.waitForFunction((row) => {
+    const bytes = (cell) => document.querySelector(`${row} ${cell}`)?.dataset.bytes;
+    return bytes(".server") && bytes(".mine") === bytes(".server");
+  }, `${panel("sse")} tr[data-counter="bytesDown"]`, { timeout: FEW_SECONDS }).catch(() => {});
+  const sseBytes = await page.$eval(`${panel("sse")} tr[data-counter="bytesDown"]`, (row) => ({
+    page: Number(row.querySelector(".mine").dataset.bytes),
+    server: Number(row.querySelector(".server").dataset.bytes),
+  }));
+  assert.equal(sseBytes.page, sseBytes.server, "sse: the bytes of the stream to the new server, on the page as on the server");
   await screenshot(page, "dashboard-after-restart.png");
   assert.deepEqual(pageBugs(problems), []);
   await context.close();

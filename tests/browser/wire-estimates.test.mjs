@@ -12,9 +12,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { startServer, stopServer } from "./harness.mjs";
+import { adminApi, startServer, stopServer } from "./harness.mjs";
 import {
-  CLASSIC_ANSWER, JSON_ANSWER, plainResponseHeadBytes, sseResponseHeadBytes, switchingProtocolsAnswer, utf8Length,
+  CLASSIC_ANSWER, JSON_ANSWER, plainResponseHeadBytes, sseMissedBytes, sseResetBytes, sseResponseHeadBytes,
+  switchingProtocolsAnswer, utf8Length,
 } from "../../static/js/wire/estimates.js";
 
 let server;
@@ -34,8 +35,8 @@ after(async () => {
  * Sends `request` on a new connection and resolves with what came back once `enough(bytes)` says
  * so (or the server closed): the raw bytes, as a Buffer.
  */
-function exchange(request, enough) {
-  const { hostname, port } = new URL(baseUrl);
+function exchange(request, enough, url = baseUrl) {
+  const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => socket.write(request));
     let received = Buffer.alloc(0);
@@ -64,8 +65,8 @@ function headOf(raw) {
   return raw.subarray(0, end + 4).toString("latin1");
 }
 
-function get(path, headers = {}) {
-  const lines = Object.entries({ Host: new URL(baseUrl).host, ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
+function get(path, headers = {}, url = baseUrl) {
+  const lines = Object.entries({ Host: new URL(url).host, ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
   return `GET ${path} HTTP/1.1\r\n${lines.join("")}\r\n`;
 }
 
@@ -113,6 +114,35 @@ test("the SSE head to a page of another admitted origin, CORS lines included, is
   const end = raw.indexOf("retry: 2000\n\n\r\n") + "retry: 2000\n\n\r\n".length;
   assert.match(raw.toString(), /access-control-allow-origin/i, "a CORS answer");
   assert.equal(sseResponseHeadBytes(PAGE_ORIGIN), end, `the server wrote:\n${raw.subarray(0, end)}`);
+});
+
+test("an SSE resume from another run: the reset notice in the first chunk is as long as the page adds for it", async () => {
+  const first = "retry: 2000\n\n";
+  const raw = await exchange(get("/api/sse?since=3&epoch=deadbeef"), (bytes) => /\r\n\r\n[0-9a-f]+\r\nretry[\s\S]*?\n\n\r\n/.test(bytes.toString()));
+  const text = raw.toString();
+  const data = /event: reset\ndata: (.*)\n\n/.exec(text)?.[1];
+  assert.ok(data, `a reset notice after ${first}: ${text}`);
+  const end = text.indexOf(`data: ${data}\n\n\r\n`) + `data: ${data}\n\n\r\n`.length;
+  assert.equal(sseResponseHeadBytes() + sseResetBytes(data), Buffer.byteLength(text.slice(0, end)), `the server wrote:\n${text.slice(0, end)}`);
+});
+
+test("an SSE resume after events left the replay buffer: the missed notice is as long as the page adds for it", async () => {
+  const { child, url } = await startServer(["--admin-token", "wire-missed", "--buffer", "4"]);
+  try {
+    assert.equal((await adminApi(url, "wire-missed", "POST", "/api/admin/burst", { count: 20 })).status, 200);
+    const { epoch } = await (await fetch(`${url}/api/poll`)).json();
+    const raw = await exchange(
+      get("/api/sse", { "Last-Event-ID": `${epoch}:1` }, url),
+      (bytes) => /event: missed\ndata: .*\n\n\r\n/.test(bytes.toString()),
+      url,
+    );
+    const text = raw.toString();
+    const chunk = /\r\n([0-9a-f]+\r\nevent: missed\ndata: (.*)\n\n\r\n)/.exec(text);
+    assert.ok(chunk, `a missed notice in a chunk of its own: ${text}`);
+    assert.equal(sseMissedBytes(chunk[2]), Buffer.byteLength(chunk[1]), `the server wrote:\n${chunk[1]}`);
+  } finally {
+    await stopServer(child);
+  }
 });
 
 for (const protocol of [null, "pushlab.json"]) {

@@ -14,7 +14,7 @@ import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
 import { currentServer, onMove, serverUrl, suspect } from "../shared/cluster.js";
 import { announceRestart } from "./resume.js";
-import { sseRecordBytes, sseResponseHeadBytes } from "../wire/estimates.js";
+import { sseMissedBytes, sseRecordBytes, sseResetBytes, sseResponseHeadBytes } from "../wire/estimates.js";
 import { QUEUED_LIMIT_MS } from "../measures/browser-queue.js";
 
 /** Event kinds the feed sends today; EventSource only dispatches named events to listeners. */
@@ -80,8 +80,12 @@ export class SseClient extends PushClient {
     for (const kind of KINDS) {
       source.addEventListener(kind, (message) => this.receive(message));
     }
-    source.addEventListener("reset", (message) => announceRestart(this.panel, JSON.parse(message.data), this.reporter));
+    source.addEventListener("reset", (message) => {
+      this.panel.addBytesDown(sseResetBytes(message.data));
+      announceRestart(this.panel, JSON.parse(message.data), this.reporter);
+    });
     source.addEventListener("missed", (message) => {
+      this.panel.addBytesDown(sseMissedBytes(message.data));
       const notice = JSON.parse(message.data);
       this.panel.countMissed(notice.missed);
       this.panel.setState("resumed", { missed: notice.missed });

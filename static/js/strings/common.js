@@ -166,8 +166,8 @@ export const COMMON_STRINGS = {
   "counter.bytesUp.help": { en: "Bytes from client to server, headers included", fr: "Octets du client vers le serveur, en-têtes compris" },
   "bytes.measured": { en: "Measured by the browser (PerformanceResourceTiming)", fr: "Mesuré par le navigateur (PerformanceResourceTiming)" },
   "bytes.estimate": {
-    en: "Estimate (≈): rebuilt from the wire format. The page sees messages, not frames or records, and current browsers report response headers as a flat 300 B, so bodies are measured and heads rebuilt.",
-    fr: "Estimation (≈) : reconstruite d'après le format sur le fil. La page voit des messages, pas des trames ni des enregistrements, et les navigateurs actuels annoncent 300 o forfaitaires pour les en-têtes : les corps sont mesurés, les en-têtes reconstruits.",
+    en: "Estimate (≈): rebuilt from the wire format. The page sees messages, not frames or records, and current browsers report response headers as a flat 300 B, so bodies are measured and heads rebuilt. What never reaches the page is left out: SSE keep-alive comments (19 B every 15 s) and WebSocket pings and pongs (2 B down, 6 B up, at each heartbeat).",
+    fr: "Estimation (≈) : reconstruite d'après le format sur le fil. La page voit des messages, pas des trames ni des enregistrements, et les navigateurs actuels annoncent 300 o forfaitaires pour les en-têtes : les corps sont mesurés, les en-têtes reconstruits. Ce qui n'atteint jamais la page est laissé de côté : les commentaires keep-alive de SSE (19 o toutes les 15 s) et les ping et pong WebSocket (2 o descendants, 6 o montants, à chaque battement).",
   },
   "bytes.unknown": { en: "A page cannot see the size of its own requests: see the server's column", fr: "Une page ne voit pas la taille de ses propres requêtes : voir la colonne du serveur" },
 

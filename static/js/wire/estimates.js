@@ -26,6 +26,28 @@ export function sseRecordBytes(id, kind, data) {
  */
 const VARY_ORIGIN = "vary: Origin\r\n";
 
+/** The first chunk's record: how long EventSource waits before reconnecting. */
+const SSE_RETRY = "retry: 2000\n\n";
+
+/** A record without an id, as pushlab writes its notices (`reset`, `missed`). */
+function noticeRecord(kind, data) {
+  return `event: ${kind}\ndata: ${data}\n\n`;
+}
+
+/**
+ * What a `reset` notice adds to the stream's first chunk, where it follows `retry:` (the
+ * stream's head and retry are in sseResponseHeadBytes): its record, and a longer size line.
+ */
+export function sseResetBytes(data) {
+  const retry = utf8Length(SSE_RETRY);
+  return chunkSize(retry + utf8Length(noticeRecord("reset", data))) - chunkSize(retry);
+}
+
+/** A `missed` notice, in its own chunk, as a stream that writes its own records sends it. */
+export function sseMissedBytes(data) {
+  return chunkSize(utf8Length(noticeRecord("missed", data)));
+}
+
 /**
  * What server/cors.rs adds to an answer for a page of another origin it admits (`pageOrigin`,
  * echoed): a page that follows another server of its cluster gets these on every answer.
@@ -48,7 +70,7 @@ export function sseResponseHeadBytes(pageOrigin = null) {
     "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncache-control: no-cache\r\n" +
     `x-accel-buffering: no\r\ncontent-type: text/event-stream\r\n${VARY_ORIGIN}${corsLines(pageOrigin)}` +
     `date: ${new Date().toUTCString()}\r\n\r\n`;
-  return utf8Length(head) + chunkSize(utf8Length("retry: 2000\n\n"));
+  return utf8Length(head) + chunkSize(utf8Length(SSE_RETRY));
 }
 
 /**

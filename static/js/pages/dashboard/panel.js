@@ -307,6 +307,9 @@ export class Panel extends OwnCounts {
     cells.missed.server.textContent = formatCount(server?.missed);
     cells.bytesDown.server.textContent = formatBytes(server?.bytes_out);
     cells.bytesUp.server.textContent = formatBytes(server?.bytes_in);
+    // The exact figures, for whoever reads the page's markup (the shown ones are rounded).
+    cells.bytesDown.server.dataset.bytes = server?.bytes_out ?? "";
+    cells.bytesUp.server.dataset.bytes = server?.bytes_in ?? "";
 
     this.recoveryLine.textContent = this.recovery.text();
     this.recovery.describeInto(this.element.dataset);
@@ -324,6 +327,7 @@ export class Panel extends OwnCounts {
     cell.classList.toggle("estimate", knowledge === "estimate");
     cell.title = t(`bytes.${knowledge}`);
     cell.textContent = knowledge === "unknown" ? "–" : formatBytes(value);
+    cell.dataset.bytes = knowledge === "unknown" ? "" : value;
   }
 }
 
