@@ -37,7 +37,11 @@ use serde_json::json;
 use tokio::time::{Instant, Sleep};
 
 use super::origin::is_websocket_upgrade;
-use crate::{state::AppState, transport_kind::Transport};
+use crate::{
+    state::AppState,
+    transport::heads::{answer_headers, put_answer_headers},
+    transport_kind::Transport,
+};
 
 /// Marks a request that came as `HEAD` and is served as a `GET`.
 #[derive(Debug, Clone, Copy)]
@@ -230,19 +234,14 @@ pub async fn feed_head(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let feed = Transport::for_path(req.path()).filter(|t| t.path() == req.path());
     let head_of = match feed {
-        Some(t) if req.extensions().contains::<HeadRequest>() => head_of(t),
-        _ => None,
+        Some(t) if req.extensions().contains::<HeadRequest>() => t,
+        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
     };
-    let Some((content_type, cache_control)) = head_of else {
+    if answer_headers(head_of).is_none() {
         return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let mut answer = HttpResponse::Ok();
-    answer
-        .content_type(content_type)
-        .insert_header((header::CACHE_CONTROL, cache_control));
-    if feed == Some(Transport::Classic) {
-        answer.insert_header((header::VARY, "accept-language"));
     }
+    let mut answer = HttpResponse::Ok();
+    put_answer_headers(&mut answer, head_of);
     // SSE streams (chunked); the others' length depends on the feed: not given (RFC 9110 §8.6).
     let size = if feed == Some(Transport::Sse) {
         BodySize::Stream
@@ -250,17 +249,6 @@ pub async fn feed_head(
         BodySize::None
     };
     Ok(req.into_response(answer.body(NoBody(size))))
-}
-
-/// The content type and cache policy a GET of a feed transport answers with; `None` for the
-/// WebSocket, whose GET (without an upgrade) is a refusal that delivers nothing.
-fn head_of(transport: Transport) -> Option<(&'static str, &'static str)> {
-    match transport {
-        Transport::Classic => Some(("text/html; charset=utf-8", "no-store")),
-        Transport::Poll | Transport::LongPoll => Some(("application/json", "no-store")),
-        Transport::Sse => Some(("text/event-stream", "no-cache")),
-        Transport::Ws => None,
-    }
 }
 
 /// A body that stalled: why, and the rest of it, unread.

@@ -7,8 +7,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{HttpResponse, http::header};
+use actix_web::HttpResponse;
 
+use super::heads::put_answer_headers;
 use crate::{
     feed::{Batch, Event, Reset},
     limits::ClientKey,
@@ -151,11 +152,9 @@ pub fn answer(
     if batch.events.is_empty() {
         state.meter.empty(transport);
     }
-    HttpResponse::Ok()
-        .content_type("application/json")
-        // Every poll must reach the server: a cached answer would hide events.
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(batch_json(batch, state.hub.epoch(), reset))
+    let mut response = HttpResponse::Ok();
+    put_answer_headers(&mut response, transport);
+    response.body(batch_json(batch, state.hub.epoch(), reset))
 }
 
 /// The body of a poll or long-poll answer, built from the events' pre-encoded JSON without

@@ -15,7 +15,7 @@ use std::{future::poll_fn, rc::Rc, sync::Arc, time::Duration};
 
 use actix_web::{
     HttpMessage, HttpRequest, HttpResponse,
-    http::{Version, header},
+    http::Version,
     web::{self, Bytes},
 };
 use futures_util::stream;
@@ -26,6 +26,7 @@ use super::{
     direct::{ChunkedWriter, CloseDelimited, KEEP_ALIVE_CHUNK, SocketHandle},
     fanout::{self, FastWrite, Seat},
     follower::{Delivery, Follower},
+    heads::put_answer_headers,
 };
 use crate::{
     error::ApiError,
@@ -87,14 +88,14 @@ pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         seat,
         direct: false,
     };
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(stream::unfold(stream, |mut s| async move {
+    let mut response = HttpResponse::Ok();
+    put_answer_headers(&mut response, Transport::Sse);
+    Ok(
+        response.streaming(stream::unfold(stream, |mut s| async move {
             let chunk = s.next_chunk().await?;
             Some((chunk, s))
-        })))
+        })),
+    )
 }
 
 /// One SSE response: the follower's deliveries as event records, with keep-alives between.

@@ -4,10 +4,7 @@
 
 use std::sync::Arc;
 
-use actix_web::{
-    HttpRequest, HttpResponse,
-    http::{StatusCode, header},
-};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode};
 use askama::Template;
 
 use super::numbers::Numbers;
@@ -17,7 +14,9 @@ use crate::{
     transport::{
         chat::{MAX_AUTHOR_CHARS, MAX_TEXT_CHARS},
         cursor::{Accepts, BadParam},
+        heads::put_answer_headers,
     },
+    transport_kind::Transport,
 };
 
 /// What went wrong for the reader, shown above the form (the sentences are in the template, in
@@ -233,12 +232,11 @@ pub fn render(view: View, events: &[Arc<Event>], last_seq: u64, epoch: &str) -> 
         max_text: MAX_TEXT_CHARS,
     };
     match page.render() {
-        Ok(html) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            // The language, and the links left out of a frame.
-            .insert_header((header::VARY, "accept-language, sec-fetch-dest"))
-            .body(html),
+        Ok(html) => {
+            let mut response = HttpResponse::build(status);
+            put_answer_headers(&mut response, Transport::Classic);
+            response.body(html)
+        }
         Err(e) => {
             tracing::error!(error = %e, "classic page failed to render");
             HttpResponse::InternalServerError().body("the page could not be rendered")
