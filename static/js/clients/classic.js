@@ -180,7 +180,7 @@ export class ClassicClient {
     this.formSent = false;
     if (navigation) {
       const { bytes, measured } = receivedBytes(navigation, CLASSIC_ANSWER);
-      this.panel.setBytesKnowledge("down", measured ? "measured" : "estimate");
+      if (measured != null) this.panel.setBytesKnowledge("down", measured ? "measured" : "estimate");
       this.panel.addBytesDown(bytes);
     }
   }

@@ -43,7 +43,7 @@ export class PollingLoop {
     this.wakeUp = null;
     watchResources(path, (entry) => {
       const { bytes, measured } = receivedBytes(entry, JSON_ANSWER);
-      panel.setBytesKnowledge("down", measured ? "measured" : "estimate");
+      if (measured != null) panel.setBytesKnowledge("down", measured ? "measured" : "estimate");
       panel.addBytesDown(bytes);
     });
     panel.onPause((paused) => this.setPaused(paused));

@@ -44,11 +44,13 @@ export function responseHeadBytes(entry, bodyBytes, answer) {
 
 /**
  * Bytes received for one response: { bytes, measured }. `answer` says what pushlab sends for
- * that path (wire/estimates.js), to rebuild the head when the browser hides it.
+ * that path (wire/estimates.js), to rebuild the head when the browser hides it. `measured` is
+ * null when the entry tells nothing of how bytes are known (nothing came).
  */
 export function receivedBytes(entry, answer) {
-  // 0: nothing came over the network (an aborted request, e.g. a long poll paused on purpose).
-  if (entry.transferSize === 0) return { bytes: 0, measured: true };
+  // 0: nothing came over the network (an aborted request, e.g. a long poll paused on purpose):
+  // 0 bytes, which says nothing of whether the others were measured or rebuilt.
+  if (entry.transferSize === 0) return { bytes: 0, measured: null };
   const head = responseHeadBytes(entry, entry.encodedBodySize, answer);
   return { bytes: entry.encodedBodySize + head.bytes, measured: head.measured };
 }
