@@ -68,6 +68,11 @@ test("a restart is shown as a new run by every panel and the classic page, and t
       { timeout: FEW_SECONDS * 2 },
     );
     if (transport === "classic") continue;
+    // A new run: its first seq says nothing of what was missed across the gap.
+    await page.waitForSelector(`${panel(transport)}[data-recovery-run="new"]:not([data-recovery-missed])`, { timeout: FEW_SECONDS });
+    if (Number(await page.getAttribute(panel(transport), "data-reconnects")) > 0) {
+      assert.match(await page.textContent(`${panel(transport)} .recovery`), /a new run of the feed began/);
+    }
     // The new run's events arrive: low seqs again, at the top of the list.
     await page.waitForFunction(
       ([selector, old]) => {

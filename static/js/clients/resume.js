@@ -6,6 +6,10 @@
 // drops what it knew instead of taking the new run's seq 3 for the old run's seq 3.
 
 import { t } from "../shared/i18n.js";
+import { currentServer } from "../shared/cluster.js";
+
+/** The server each panel's run came from (the page's own until a reset says otherwise). */
+const runServers = new WeakMap();
 
 /** The epoch parameter to add to a resume, "" before the server named its run. */
 export function epochParam(epoch) {
@@ -13,14 +17,20 @@ export function epochParam(epoch) {
 }
 
 /**
- * A reset `{epoch, previous_epoch}` arrived: the panel says the server restarted, and the new
- * run's events published until now are a catch-up (shown, not timed: their wait was the
+ * A reset `{epoch, previous_epoch}` arrived: the panel says a new run began (the server
+ * restarted, or the page now follows another server of its cluster that has its own run, with
+ * no broker to share one), its reconnection counts no event as missed across the runs, and the
+ * new run's events published until now are a catch-up (shown, not timed: their wait was the
  * restart's, not the transport's).
  */
 export function announceRestart(panel, reset, reporter) {
   reporter?.catchUpUntilNow();
   const vars = { from: reset.previous_epoch ?? "?", to: reset.epoch };
-  panel.showNotice(t("notice.restarted", vars));
+  const server = currentServer();
+  const moved = (runServers.get(panel) ?? location.origin) !== server;
+  runServers.set(panel, server);
+  panel.newRun();
+  panel.showNotice(t(moved ? "notice.other_server_run" : "notice.restarted", vars));
 }
 
 /**

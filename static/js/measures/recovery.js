@@ -22,6 +22,8 @@ export class Recovery {
     /** Events lost across the last gap; null until the first event after it arrives. */
     this.missed = null;
     this.waiting = false;
+    /** The last gap ended in a new run of the feed: its seq say nothing of the old run's. */
+    this.newRunSeen = false;
   }
 
   /** A failed connection works again; `afterSeq` is the last seq seen before (null: none). */
@@ -37,10 +39,21 @@ export class Recovery {
   }
 
   gap(kind, afterSeq) {
+    this.newRunSeen = false;
     this.kind = kind;
     this.afterSeq = afterSeq;
     this.waiting = afterSeq != null;
     this.missed = afterSeq == null ? 0 : null;
+  }
+
+  /**
+   * The answer after the gap says a new run of the feed began (a reset): its first seq is no
+   * measure of what was lost, so nothing is counted as missed (PROTOCOL.md "Runs of the feed").
+   */
+  newRun() {
+    this.newRunSeen = true;
+    this.waiting = false;
+    this.missed = null;
   }
 
   /** Every delivered event's seq; only the first one after a reconnection matters. */
@@ -56,6 +69,7 @@ export class Recovery {
     const count = takeover ? this.takeovers : this.count;
     if (count === 0) return "";
     const key = (part) => (takeover ? `recovery.takeover_${part}` : `recovery.${part}`);
+    if (this.newRunSeen) return t(key("new_run"), { count });
     if (this.afterSeq == null) return t(key("fresh"), { count });
     const vars = { count, after: this.afterSeq, missed: this.missed };
     return t(key(this.waiting ? "waiting" : "summary"), vars);
@@ -63,7 +77,8 @@ export class Recovery {
 
   /**
    * For the page's tests and curious readers: data-reconnects, data-takeovers (once there is one),
-   * data-resumed-after, data-recovery-missed (of the last gap, either kind).
+   * data-resumed-after, data-recovery-missed (of the last gap, either kind), data-recovery-run
+   * ("new" when the gap ended in a new run).
    */
   describeInto(dataset) {
     dataset.reconnects = String(this.count);
@@ -73,5 +88,7 @@ export class Recovery {
     else delete dataset.resumedAfter;
     if (this.missed != null) dataset.recoveryMissed = String(this.missed);
     else delete dataset.recoveryMissed;
+    if (this.newRunSeen) dataset.recoveryRun = "new";
+    else delete dataset.recoveryRun;
   }
 }

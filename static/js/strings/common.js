@@ -195,6 +195,7 @@ export const COMMON_STRINGS = {
     en: "The stream took {ms} to open (the browser may have kept it waiting for a free connection to this server): the events published before it opened are shown, not timed.",
     fr: "Le flux a mis {ms} à s'ouvrir (le navigateur l'a peut-être fait attendre une connexion libre vers ce serveur) : les événements publiés avant son ouverture sont affichés, pas chronométrés.",
   },
+  "notice.other_server_run": { en: "Now following another server, with its own run of the feed (run {from} → {to}; no broker shares one): its seq numbers are its own; nothing is inferred across runs.", fr: "Suivi désormais par un autre serveur, avec sa propre série d'événements (série {from} → {to} ; aucun broker n'en partage une) : ses numéros seq sont les siens ; rien n'est déduit d'une série à l'autre." },
   "notice.restarted": { en: "The server restarted: a new run of the feed began (run {from} → {to}). Its seq numbers start again at 1; nothing is inferred across runs.", fr: "Le serveur a redémarré : une nouvelle série d'événements a commencé (série {from} → {to}). Ses numéros seq repartent de 1 ; rien n'est déduit d'une série à l'autre." },
   "classic.frame_title": { en: "The classic page, reloaded by itself", fr: "La page classique, qui se recharge toute seule" },
 
@@ -242,6 +243,8 @@ export const COMMON_STRINGS = {
   // Reconnections, as a panel counts them (measures/recovery.js).
   "recovery.summary": { en: "reconnected ×{count} · resumed after seq {after} · missed {missed}", fr: "reconnecté ×{count} · reprise après seq {after} · manqués : {missed}" },
   "recovery.waiting": { en: "reconnected ×{count} · resumed after seq {after} · waiting for the next event", fr: "reconnecté ×{count} · reprise après seq {after} · en attente du prochain événement" },
+  "recovery.new_run": { en: "reconnected ×{count} · a new run of the feed began: its seq start again, so nothing across the gap is counted as missed", fr: "reconnecté ×{count} · une nouvelle série du flux a commencé : ses seq repartent, rien n'est compté comme manqué d'une série à l'autre" },
+  "recovery.takeover_new_run": { en: "taken over from another tab ×{count} · a new run of the feed began: its seq start again, so nothing across the gap is counted as missed", fr: "repris d'un autre onglet ×{count} · une nouvelle série du flux a commencé : ses seq repartent, rien n'est compté comme manqué d'une série à l'autre" },
   "recovery.fresh": { en: "reconnected ×{count} · started from now (no event seen before)", fr: "reconnecté ×{count} · reparti de maintenant (aucun événement vu avant)" },
   "recovery.takeover_summary": { en: "taken over from another tab ×{count} · resumed after seq {after} · missed {missed}", fr: "repris d'un autre onglet ×{count} · reprise après seq {after} · manqués : {missed}" },
   "recovery.takeover_waiting": { en: "taken over from another tab ×{count} · resumed after seq {after} · waiting for the next event", fr: "repris d'un autre onglet ×{count} · reprise après seq {after} · en attente du prochain événement" },

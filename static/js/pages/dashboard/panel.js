@@ -198,6 +198,12 @@ export class Panel extends OwnCounts {
     this.scheduleRender();
   }
 
+  /** The server answered with a new run of the feed (clients/resume.js). */
+  newRun() {
+    this.recovery.newRun();
+    this.scheduleRender();
+  }
+
   /**
    * Who holds this transport for the browser (clients/tab-lease.js): "held" (this tab),
    * "elsewhere" (another tab: the panel says so, and why) or "none" (paused here).

@@ -122,6 +122,10 @@ export class LabRow extends OwnCounts {
     this.recovery.reconnected(afterSeq);
     this.scheduleRender();
   }
+  newRun() {
+    this.recovery.newRun();
+    this.scheduleRender();
+  }
   tookOver(afterSeq) {
     this.recovery.tookOver(afterSeq);
     this.scheduleRender();
