@@ -145,6 +145,25 @@ test("an SSE resume after events left the replay buffer: the missed notice is as
   }
 });
 
+test("the 101 answer to a page of another admitted origin, rebuilt with its CORS lines, is as long as the head written", async () => {
+  const raw = await exchange(
+    get("/ws", {
+      Upgrade: "websocket",
+      Connection: "Upgrade",
+      Origin: PAGE_ORIGIN,
+      "Sec-WebSocket-Version": "13",
+      "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Protocol": "pushlab.json",
+    }),
+    (bytes) => bytes.includes("\r\n\r\n"),
+  );
+  const head = headOf(raw);
+  assert.match(head, /access-control-allow-origin/i, "a CORS answer");
+  // As a moved page rebuilds it: it cannot read the other server's handshake log.
+  const rebuilt = switchingProtocolsAnswer({ accept: "=".repeat(28), chosen_subprotocol: "pushlab.json" }, PAGE_ORIGIN);
+  assert.equal(utf8Length(rebuilt), Buffer.byteLength(head), `the server wrote:\n${head}`);
+});
+
 for (const protocol of [null, "pushlab.json"]) {
   test(`the 101 answer (${protocol ?? "no subprotocol"}): the inspector's record is the head as written, and the estimate as long`, async () => {
     const tag = `estimate-${(protocol ?? "none").replace(".", "-")}-${Date.now()}`;

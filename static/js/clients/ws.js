@@ -55,16 +55,24 @@ export class WsClient extends PushClient {
       this.panel.setState(resuming ? "resumed" : "open", { missed: 0 });
       this.panel.clearError();
       this.backoff.reset();
-      this.countHandshake(tag);
+      this.countHandshake(tag, socket.protocol);
     };
     socket.onmessage = (message) => this.receive(message.data);
     socket.onclose = (close) => this.onClose(socket, close);
   }
 
-  /** The upgrade's bytes: the request and the 101 answer, as the server logged them. */
-  async countHandshake(tag) {
-    // The handshake log is read from the page's own server only (not a CORS endpoint).
-    if (currentServer() !== location.origin) return;
+  /**
+   * The upgrade's bytes: the request and the 101 answer, as the server logged them. Another
+   * server of the cluster does not show its log to this page (not a CORS endpoint): its 101 is
+   * rebuilt, CORS lines included (an accept value is always 28 characters), and the request,
+   * which only the browser knows, is left out.
+   */
+  async countHandshake(tag, protocol) {
+    if (currentServer() !== location.origin) {
+      const rebuilt = { accept: "=".repeat(28), chosen_subprotocol: protocol || null };
+      this.panel.addBytesDown(utf8Length(switchingProtocolsAnswer(rebuilt, location.origin)));
+      return;
+    }
     try {
       const response = await fetch(`/api/handshake/${tag}`, { cache: "no-store" });
       if (!response.ok) return;

@@ -77,9 +77,10 @@ export function sseResponseHeadBytes(pageOrigin = null) {
  * The 101 answer of a WebSocket upgrade, as text: the head the server recorded for the inspector
  * (`record.response_head`, written as sent, without the `date` line actix adds), or, from a
  * record without it, the head rebuilt from the accept value and the chosen subprotocol (header
- * names lowercase, as actix-http writes them).
+ * names lowercase, as actix-http writes them), with the CORS lines for a page of another origin
+ * (`pageOrigin`, see corsLines).
  */
-export function switchingProtocolsAnswer(record) {
+export function switchingProtocolsAnswer(record, pageOrigin = null) {
   const date = `date: ${new Date().toUTCString()}\r\n\r\n`;
   if (record.response_head) return `${record.response_head}${date}`;
   const lines = [
@@ -88,7 +89,7 @@ export function switchingProtocolsAnswer(record) {
     `sec-websocket-accept: ${record.accept}\r\n`,
   ];
   if (record.chosen_subprotocol) lines.push(`sec-websocket-protocol: ${record.chosen_subprotocol}\r\n`);
-  lines.push("upgrade: websocket\r\n", VARY_ORIGIN, date);
+  lines.push("upgrade: websocket\r\n", VARY_ORIGIN, corsLines(pageOrigin), date);
   return lines.join("");
 }
 
