@@ -68,6 +68,8 @@ test("a restart is shown as a new run by every panel and the classic page, and t
       { timeout: FEW_SECONDS * 2 },
     );
     if (transport === "classic") continue;
+    // The badge says a new run, never "resumed" (there was no seq to resume from).
+    assert.notEqual(await page.getAttribute(`${panel(transport)} .state`, "data-state"), "resumed", `${transport}: the badge after a new run`);
     // A new run: its first seq says nothing of what was missed across the gap.
     await page.waitForSelector(`${panel(transport)}[data-recovery-run="new"]:not([data-recovery-missed])`, { timeout: FEW_SECONDS });
     if (Number(await page.getAttribute(panel(transport), "data-reconnects")) > 0) {
@@ -120,4 +122,36 @@ test("a restart is shown as a new run by every panel and the classic page, and t
   await screenshot(page, "dashboard-after-restart.png");
   assert.deepEqual(pageBugs(problems), []);
   await context.close();
+});
+
+test("after the instructor's reset, a page that is the server's only client counts what the server counts", async () => {
+  const { child, url } = await startServer(["--admin-token", "reset-test"]);
+  const context = await browser.newContext();
+  try {
+    const { page, problems } = await openPage(context, `${url}/?lang=en`);
+    for (const transport of PUSH_AND_POLL) {
+      await page.waitForSelector(`${panel(transport)} .feed li[data-seq]`, { timeout: FEW_SECONDS });
+    }
+    assert.equal((await adminApi(url, "reset-test", "POST", "/api/admin/reset")).status, 200);
+    await page.waitForSelector('#stats-period[data-last-change="reset"]', { timeout: FEW_SECONDS });
+    // Bytes for the answers and the stream (its keep-alive comes 15 s after it opened: not yet),
+    // events for the socket (its pings, which no page sees, come every 5 s).
+    const figures = [["poll", "bytesDown"], ["longpoll", "bytesDown"], ["sse", "bytesDown"], ["ws", "delivered"]];
+    for (const [transport, counter] of figures) {
+      const row = `${panel(transport)} tr[data-counter="${counter}"]`;
+      const equal = await page.waitForFunction((selector) => {
+        const read = (cell) => {
+          const element = document.querySelector(`${selector} ${cell}`);
+          return element?.dataset.bytes ?? element?.textContent.replace(/\D/g, "");
+        };
+        return read(".server") && read(".mine") === read(".server");
+      }, row, { timeout: FEW_SECONDS }).then(() => true, () => false);
+      const shown = await page.$eval(row, (r) => [r.querySelector(".mine"), r.querySelector(".server")].map((c) => c.dataset.bytes ?? c.textContent));
+      assert.ok(equal, `${transport} ${counter} after the reset: this page ${shown[0]}, the server ${shown[1]}`);
+    }
+    assert.deepEqual(pageBugs(problems), []);
+  } finally {
+    await context.close();
+    await stopServer(child);
+  }
 });

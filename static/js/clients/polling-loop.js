@@ -135,6 +135,7 @@ export class PollingLoop {
   async ask(signal) {
     const url = serverUrl(this.url());
     const startedAt = performance.now();
+    const sentUs = nowMicros();
     let response;
     const server = currentServer();
     try {
@@ -147,7 +148,7 @@ export class PollingLoop {
     }
     // Counted when its answer comes, whatever its status: the server counted it on arrival, so
     // this page's count never runs ahead of the server's (measures/own-counts.js).
-    this.panel.countRequest();
+    this.panel.countRequest(sentUs);
     if (!response.ok) throw new AnswerError(await serverReason(response), response.status);
     const answer = await response.json();
     // Taken before looking for the timing entry, which a browser may report some 100 ms later:
@@ -172,10 +173,11 @@ export class PollingLoop {
     for (const event of answer.events) this.panel.deliver(event, timed ? this.reporter.record(event, receivedUs) : null);
     if (answer.missed > 0) this.panel.countMissed(answer.missed);
     if (this.recovering) {
-      this.panel.setState("resumed", { missed: answer.missed });
+      // After a reset the badge says a new run began (clients/resume.js): no seq to resume from.
+      if (!answer.reset) this.panel.setState("resumed", { missed: answer.missed });
       this.panel.clearError();
       this.recovering = false;
-    } else if (this.panel.state !== "resumed") {
+    } else if (this.panel.state !== "resumed" && this.panel.state !== "new_run") {
       this.panel.setState("open");
     }
     this.since = answer.last_seq;

@@ -30,6 +30,7 @@ export function announceRestart(panel, reset, reporter) {
   const moved = (runServers.get(panel) ?? location.origin) !== server;
   runServers.set(panel, server);
   panel.newRun();
+  panel.setState("new_run");
   panel.showNotice(t(moved ? "notice.other_server_run" : "notice.restarted", vars));
 }
 

@@ -38,16 +38,14 @@ export class StatsPeriod {
   /**
    * When the period that update() just announced as `change` began, on this page's clock (µs,
    * nowMicros), as far as this page's counts go:
-   * - "restart": the new server's start (`since`, its clock) through the clock `offset`: the old
-   *   server was gone before it, so whatever the page counted since is the new server's;
-   * - "moved": when the page moved (the other server's totals began long before);
-   * - "reset": now. The server counts a request on arrival and the page on its answer, so a
-   *   request in flight at the reset is the old period's for the server; the page's counts
-   *   restart from the news and never show more than all clients.
+   * - "restart" and "reset": the server's new `since` (its clock) through the clock `offset`;
+   *   what the page counted since is the new period's, as the server counted it (a request by
+   *   when it was sent: measures/own-counts.js);
+   * - "moved": when the page moved (the other server's totals began long before).
    */
   beganAtUs(change, offset) {
-    if (change === "restart" && this.last?.since != null) return this.last.since - (offset?.offsetUs ?? 0);
-    if (change === "moved" && this.movedAtUs != null) return this.movedAtUs;
+    if (change === "moved") return this.movedAtUs ?? nowMicros();
+    if (this.last?.since != null) return this.last.since - (offset?.offsetUs ?? 0);
     return nowMicros();
   }
 

@@ -37,6 +37,13 @@ const HISTORY_LIMIT = 4_096;
  * record's way from the server to the page.
  */
 const UNALIGNED_LAG_US = 1_000_000;
+/**
+ * Requests whose sending and counting times are kept (about 50 bytes each), to put a request in
+ * flight across the start of a period in the period it was sent in, as the server does. A page
+ * has a handful in flight at once; 64 reach far beyond the few seconds between a period's start
+ * and its news.
+ */
+const RECENT_REQUESTS = 64;
 
 /** Every count at zero. */
 function zeros() {
@@ -61,6 +68,8 @@ export class OwnCounts {
     this.countsSince = Date.now();
     /** This page's client latencies (µs) in the same period. */
     this.latency = new LatencyHistogram();
+    /** The latest requests counted: { sentUs, atUs } (nowMicros), oldest first. */
+    this.recentRequests = [];
     this.renderScheduled = false;
   }
 
@@ -109,8 +118,16 @@ export class OwnCounts {
    */
   restartCounts(fromUs = nowMicros()) {
     const before = this.countsAt(fromUs);
-    this.mine = minus(this.mine, before);
-    this.history = this.history.filter((entry) => entry.atUs > fromUs).map((entry) => ({ ...entry, counts: minus(entry.counts, before) }));
+    // Sent before the period began, answered after: the server counted it (on arrival) in the
+    // period that ended, and so does the page.
+    const sentBefore = (atUs) => this.recentRequests.filter((r) => r.sentUs < fromUs && r.atUs > fromUs && r.atUs <= atUs).length;
+    const kept = (counts, atUs) => {
+      const left = minus(counts, before);
+      left.requests -= sentBefore(atUs);
+      return left;
+    };
+    this.mine = kept(this.mine, Infinity);
+    this.history = this.history.filter((entry) => entry.atUs > fromUs).map((entry) => ({ ...entry, counts: kept(entry.counts, entry.atUs) }));
     this.base = zeros();
     this.shown = zeros();
     this.countsSince = Math.min(Date.now(), Math.round(fromUs / 1000));
@@ -135,8 +152,11 @@ export class OwnCounts {
     this.changed();
   }
 
-  countRequest() {
+  /** A request's answer came now; it was sent at `sentUs` (nowMicros; default: now). */
+  countRequest(sentUs = nowMicros()) {
     this.mine.requests += 1;
+    this.recentRequests.push({ sentUs, atUs: nowMicros() });
+    if (this.recentRequests.length > RECENT_REQUESTS) this.recentRequests.shift();
     this.changed();
   }
 

@@ -103,6 +103,7 @@ export const COMMON_STRINGS = {
   "state.resumed": { en: "resumed, {missed} missed", fr: "repris, {missed} manqué(s)" },
   "state.paused": { en: "paused", fr: "en pause" },
   "state.failed": { en: "failed", fr: "échec" },
+  "state.new_run": { en: "new run", fr: "nouvelle série" },
   "state.closed": { en: "closed (code {code})", fr: "fermée (code {code})" },
   "state.elsewhere": { en: "in another tab", fr: "dans un autre onglet" },
 

@@ -162,7 +162,7 @@ export class Panel extends OwnCounts {
     clearTimeout(this.resumedTimer);
     this.stateBadge.dataset.state = state;
     this.stateBadge.textContent = t(`state.${state}`, vars);
-    if (state === "resumed") {
+    if (state === "resumed" || state === "new_run") {
       this.resumedTimer = setTimeout(() => this.setState("open"), RESUMED_SHOWN_MS);
     }
   }

@@ -91,7 +91,7 @@ export class LabRow extends OwnCounts {
     clearTimeout(this.resumedTimer);
     this.badge.dataset.state = state;
     this.badge.textContent = t(`state.${state}`, vars);
-    if (state === "resumed") this.resumedTimer = setTimeout(() => this.setState("open"), 10_000);
+    if (state === "resumed" || state === "new_run") this.resumedTimer = setTimeout(() => this.setState("open"), 10_000);
   }
   showError(message) {
     this.problem.textContent = message;
@@ -105,9 +105,9 @@ export class LabRow extends OwnCounts {
   setBytesKnowledge(direction, knowledge) {
     if (direction === "down") this.downKnowledge = knowledge;
   }
-  countRequest() {
+  countRequest(sentUs) {
     this.rate.request(nowMicros());
-    super.countRequest();
+    super.countRequest(sentUs);
   }
   /** latencyUs null: shown but not timed (caught up after a takeover, or queued in the browser). */
   deliver(event, latencyUs) {
