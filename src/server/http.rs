@@ -39,7 +39,7 @@ use tokio::time::{Instant, Sleep};
 use super::origin::is_websocket_upgrade;
 use crate::{
     state::AppState,
-    transport::heads::{answer_headers, put_answer_headers},
+    transport::heads::{answer_headers, put_answer_headers, query_refusal},
     transport_kind::Transport,
 };
 
@@ -239,6 +239,17 @@ pub async fn feed_head(
     };
     if answer_headers(head_of).is_none() {
         return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    // A query the GET would refuse: the same refusal, its body dropped by the HEAD's marker;
+    // the classic page's 400 is not rendered here, so its length is not given (RFC 9110 §8.6).
+    if let Some(refusal) = query_refusal(head_of, req.request()) {
+        let refusal = match head_of {
+            Transport::Classic => refusal
+                .set_body(NoBody(BodySize::None))
+                .map_into_boxed_body(),
+            _ => refusal.map_into_boxed_body(),
+        };
+        return Ok(req.into_response(refusal));
     }
     let mut answer = HttpResponse::Ok();
     put_answer_headers(&mut answer, head_of);

@@ -197,6 +197,11 @@ pub struct Resume {
 }
 
 impl Resume {
+    /// [`Resume::of`] the request's own query: what short polls and streams read first.
+    pub fn of_request(req: &HttpRequest) -> Result<Resume, ApiError> {
+        Resume::of(req, &QueryParams::of(req)?)
+    }
+
     /// Reads `since` and `epoch` (and their aliases: the `Last-Event-ID` header wins, then the
     /// polyfills' query parameters, then `since`). A value that is not what its parameter
     /// accepts is a 400 naming it ([`BadParam`]).

@@ -1,9 +1,10 @@
-//! The header fields each feed transport answers with, besides its length: one list per
-//! transport, written by the transport itself and by the server's answer to a `HEAD`, which
-//! must carry the fields the `GET` would (RFC 9110 §9.3.2).
+//! What a `HEAD` on a feed transport needs to answer as its `GET` would (RFC 9110 §9.3.2)
+//! without following the feed: the header fields of each transport's answers (one list per
+//! transport, which the transport itself writes too), and the refusal of a malformed query.
 
-use actix_web::HttpResponseBuilder;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError, http::StatusCode};
 
+use super::{classic, cursor::Resume, longpoll};
 use crate::transport_kind::Transport;
 
 /// `(name, value)` pairs of `transport`'s answers; `None` for the WebSocket, whose `GET`
@@ -39,4 +40,26 @@ pub fn put_answer_headers(answer: &mut HttpResponseBuilder, transport: Transport
     for &(name, value) in answer_headers(transport).unwrap_or_default() {
         answer.insert_header((name, value));
     }
+}
+
+/// The refusal a `GET` of `transport` would answer for this request's query (a parameter that
+/// is not what it accepts), for a `HEAD` to answer the same: the JSON 400 of the polls and the
+/// stream, the classic page's 400 with its fields. `None` when the query is fine. Each
+/// transport's own parsing decides ([`Resume::of_request`], [`longpoll::query`],
+/// [`classic::query_is_valid`]), so the two can never disagree on what is malformed.
+pub fn query_refusal(transport: Transport, req: &HttpRequest) -> Option<HttpResponse> {
+    let refused = match transport {
+        Transport::Poll | Transport::Sse => Resume::of_request(req).err(),
+        Transport::LongPoll => longpoll::query(req).err(),
+        Transport::Classic => {
+            if classic::query_is_valid(req) {
+                return None;
+            }
+            let mut page = HttpResponse::build(StatusCode::BAD_REQUEST);
+            put_answer_headers(&mut page, Transport::Classic);
+            return Some(page.finish());
+        }
+        Transport::Ws => None,
+    };
+    refused.map(|error| error.error_response())
 }

@@ -28,15 +28,24 @@ use crate::{
 /// Hold time when the client does not say (PROTOCOL.md), under typical proxies' 30 s idle cut.
 pub const DEFAULT_TIMEOUT_MS: u64 = 25_000;
 
-/// `?since=S&epoch=E&timeout_ms=T` (see `cursor` for the aliases clients use).
+/// Reads `?since=S&epoch=E&timeout_ms=T` (see `cursor` for the aliases clients use): where to
+/// resume and the hold asked for (ms, [`DEFAULT_TIMEOUT_MS`] when not said). Errors: a 400
+/// naming the parameter.
+pub fn query(req: &HttpRequest) -> Result<(Resume, u64), ApiError> {
+    let params = QueryParams::of(req)?;
+    let resume = Resume::of(req, &params)?;
+    let asked = params.number("timeout_ms")?.unwrap_or(DEFAULT_TIMEOUT_MS);
+    Ok((resume, asked))
+}
+
+/// `GET /api/longpoll` (see [`query`]).
 pub async fn long_poll(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let _open = state.meter.connection(Transport::LongPoll);
     let started = std::time::Instant::now();
-    let params = QueryParams::of(&req)?;
-    let resume = Resume::of(&req, &params)?;
+    let (resume, asked) = query(&req)?;
     let live = live_since(
         &state,
         client_key(&req),
@@ -45,7 +54,6 @@ pub async fn long_poll(
         started,
         follow_window(Transport::LongPoll, None),
     );
-    let asked = params.number("timeout_ms")?.unwrap_or(DEFAULT_TIMEOUT_MS);
     // Dropped unanswered (the client closed while held: actix drops this future), it counts
     // as abandoned, not as an empty answer.
     let owed = state.meter.owed(Transport::LongPoll);

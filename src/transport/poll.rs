@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{
     answer::{answer, follow_window, live_since},
-    cursor::{QueryParams, Resume},
+    cursor::Resume,
 };
 use crate::{
     error::ApiError, limits::client_key, network::hold_answer, state::AppState,
@@ -20,7 +20,7 @@ pub async fn short_poll(
 ) -> Result<HttpResponse, ApiError> {
     let _open = state.meter.connection(Transport::Poll);
     let started = std::time::Instant::now();
-    let resume = Resume::of(&req, &QueryParams::of(&req)?)?;
+    let resume = Resume::of_request(&req)?;
     let live = live_since(
         &state,
         client_key(&req),

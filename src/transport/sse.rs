@@ -22,7 +22,7 @@ use futures_util::stream;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    cursor::{QueryParams, Resume},
+    cursor::Resume,
     direct::{ChunkedWriter, CloseDelimited, KEEP_ALIVE_CHUNK, SocketHandle},
     fanout::{self, FastWrite, Seat},
     follower::{Delivery, Follower},
@@ -48,7 +48,7 @@ const MAX_EVENTS_PER_CHUNK: usize = 256;
 /// `GET /api/sse`, resumed from `Last-Event-ID` (what a reconnecting `EventSource` sends), its
 /// polyfills' `lastEventId`, or `?since=S&epoch=E` (see `cursor`).
 pub async fn sse(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let resume = Resume::of(&req, &QueryParams::of(&req)?)?;
+    let resume = Resume::of_request(&req)?;
     let (start, backlog) = state.resume(resume.since, resume.epoch.as_deref()).await;
     let span = tracing::debug_span!(
         "sse",

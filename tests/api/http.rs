@@ -53,23 +53,9 @@ async fn head_answers_every_get_route_with_its_headers_and_no_body() {
         let head = head_only(&mut conn, "HEAD", path, &app.host()).await;
         assert_eq!(head.status, 200, "HEAD {path}: {}", head.head);
         // Every field but the body's framing and the date (RFC 9110 §9.3.2).
-        let fields = |head: &str| {
-            let mut fields: Vec<String> = head
-                .lines()
-                .skip(1)
-                .map(str::to_ascii_lowercase)
-                .filter(|line| {
-                    !["date:", "content-length:", "transfer-encoding:"]
-                        .iter()
-                        .any(|framing| line.starts_with(framing))
-                })
-                .collect();
-            fields.sort();
-            fields
-        };
         assert_eq!(
-            fields(&head.head),
-            fields(&get.head),
+            fields_of(&head.head),
+            fields_of(&get.head),
             "HEAD {path}: its fields differ from the GET's\n{}\n{}",
             head.head,
             get.head
@@ -77,6 +63,47 @@ async fn head_answers_every_get_route_with_its_headers_and_no_body() {
         let after = conn.get("/api/time").await;
         assert_eq!(after.status, 200, "after HEAD {path}: {}", after.head);
         assert!(after.json()["ts"].is_u64());
+    }
+}
+
+/// The header fields of an answer but its date and its body's framing, sorted.
+fn fields_of(head: &str) -> Vec<String> {
+    let mut fields: Vec<String> = head
+        .lines()
+        .skip(1)
+        .map(str::to_ascii_lowercase)
+        .filter(|line| {
+            !["date:", "content-length:", "transfer-encoding:"]
+                .iter()
+                .any(|framing| line.starts_with(framing))
+        })
+        .collect();
+    fields.sort();
+    fields
+}
+
+#[tokio::test]
+async fn a_head_with_a_query_the_get_refuses_is_refused_the_same() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/poll?since=yesterday",
+        "/api/poll?since=1&epoch=not%20an%20epoch",
+        "/api/longpoll?timeout_ms=soon",
+        "/api/sse?since=abc",
+        "/classic?refresh=0",
+        "/classic?seen=-1",
+    ] {
+        let get = head_only(&mut app.conn().await, "GET", path, &app.host()).await;
+        let head = head_only(&mut app.conn().await, "HEAD", path, &app.host()).await;
+        assert_eq!(get.status, 400, "GET {path}: {}", get.head);
+        assert_eq!(head.status, get.status, "HEAD {path}: {}", head.head);
+        assert_eq!(
+            fields_of(&head.head),
+            fields_of(&get.head),
+            "HEAD {path}\n{}\n{}",
+            head.head,
+            get.head
+        );
     }
 }
 

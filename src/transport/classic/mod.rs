@@ -84,6 +84,11 @@ fn page_params(params: &QueryParams) -> (PageParams, Vec<BadParam>) {
     (page, bad)
 }
 
+/// True when the page's query is one [`classic_page`] answers with the feed (not its 400 page).
+pub fn query_is_valid(req: &HttpRequest) -> bool {
+    QueryParams::of(req).is_ok_and(|params| page_params(&params).1.is_empty())
+}
+
 pub async fn classic_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let _open = state.meter.connection(Transport::Classic);
     let started = Instant::now();
