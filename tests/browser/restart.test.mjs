@@ -155,3 +155,38 @@ test("after the instructor's reset, a page that is the server's only client coun
     await stopServer(child);
   }
 });
+
+test("after a restart with downtime, the server's totals come back as soon as the panels do", async () => {
+  let url;
+  let child;
+  ({ child, url } = await startServer(["--admin-token", "downtime-test"]));
+  const context = await browser.newContext();
+  try {
+    const { page } = await openPage(context, `${url}/?lang=en`);
+    await page.waitForSelector("#stats-period .period-since:not(:empty)", { timeout: FEW_SECONDS });
+    await page.waitForSelector(`${panel("ws")} .feed li[data-seq]`, { timeout: FEW_SECONDS });
+    await stopServer(child);
+    // Down long enough for every retry to back off to seconds (0.5, 1, 2, 4 s).
+    await page.waitForTimeout(4500);
+    ({ child } = await startServer([], { bind: new URL(url).host }));
+    // When the first panel got through, and when the totals said the period began again (the
+    // stats come every second: one second, and a margin for a busy machine).
+    const times = await page.evaluate(({ timeout }) => new Promise((resolve) => {
+      let panelBack = null;
+      const started = performance.now();
+      const look = () => {
+        if (panelBack == null && document.querySelector(".panel[data-reconnects]:not([data-reconnects='0'])")) panelBack = performance.now();
+        const period = document.querySelector("#stats-period")?.dataset.lastChange;
+        if (period === "restart" || performance.now() - started > timeout) resolve({ panelBack, statsBack: period === "restart" ? performance.now() : null });
+        else setTimeout(look, 50);
+      };
+      look();
+    }), { timeout: FEW_SECONDS * 2 });
+    assert.ok(times.panelBack != null && times.statsBack != null, `both came back: ${JSON.stringify(times)}`);
+    assert.ok(times.statsBack - times.panelBack < 2500,
+      `the totals came ${Math.round(times.statsBack - times.panelBack)} ms after the first panel: frozen on the old run meanwhile`);
+  } finally {
+    await context.close();
+    await stopServer(child);
+  }
+});

@@ -15,7 +15,7 @@ import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 import { JSON_ANSWER } from "../wire/estimates.js";
 import { nowMicros } from "../measures/latency.js";
 import { serverReason } from "./chat.js";
-import { currentServer, onMove, serverUrl, suspect } from "../shared/cluster.js";
+import { currentServer, onMove, serverBack, serverUrl, suspect } from "../shared/cluster.js";
 
 class AnswerError extends Error {
   constructor(message, status) {
@@ -160,6 +160,7 @@ export class PollingLoop {
   handle(answer, queued, receivedUs) {
     // Before delivering, so that the panel compares the first event with the seq asked after.
     if (this.lost) {
+      serverBack();
       this.panel.reconnected(this.since);
       // What this answer brings was published during the outage: its wait was the outage's.
       this.reporter.catchUpUntilNow();

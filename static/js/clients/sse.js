@@ -12,7 +12,7 @@
 import { t } from "../shared/i18n.js";
 import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
-import { currentServer, onMove, serverUrl, suspect } from "../shared/cluster.js";
+import { currentServer, onMove, serverBack, serverUrl, suspect } from "../shared/cluster.js";
 import { announceRestart } from "./resume.js";
 import { sseMissedBytes, sseRecordBytes, sseResetBytes, sseResponseHeadBytes } from "../wire/estimates.js";
 import { QUEUED_LIMIT_MS } from "../measures/browser-queue.js";
@@ -63,6 +63,7 @@ export class SseClient extends PushClient {
       // After a failure the stream resumes after the last id seen: EventSource sent it as
       // Last-Event-ID by itself, or this client as ?since= (the same seq either way).
       if (this.failed) {
+        serverBack();
         this.panel.reconnected(this.lastSeq);
         // What the stream replays was published during the outage: its wait was the outage's.
         this.reporter.catchUpUntilNow();

@@ -10,7 +10,7 @@
 import { t } from "../shared/i18n.js";
 import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
-import { currentServer, onMove, socketUrl, suspect } from "../shared/cluster.js";
+import { currentServer, onMove, serverBack, socketUrl, suspect } from "../shared/cluster.js";
 import { announceRestart, epochParam } from "./resume.js";
 import { frameSize } from "../wire/frames.js";
 import { requestHeadBytes, switchingProtocolsAnswer, utf8Length } from "../wire/estimates.js";
@@ -47,6 +47,7 @@ export class WsClient extends PushClient {
       // (an HTTP error) can't be told from a network failure here, and is left out.
       this.panel.countRequest();
       if (this.lost) {
+        serverBack();
         this.panel.reconnected(afterSeq);
         // What the socket replays was published during the outage: its wait was the outage's.
         this.reporter.catchUpUntilNow();

@@ -9,7 +9,7 @@
 // when that server is gone the page moves to another (shared/cluster.js), and the socket with it.
 
 import { Backoff } from "../clients/backoff.js";
-import { currentServer, onMove, serverUrl, socketUrl, suspect } from "../shared/cluster.js";
+import { currentServer, onMove, onServerBack, serverUrl, socketUrl, suspect } from "../shared/cluster.js";
 
 /** The stats socket's path (PROTOCOL.md: the same records as /api/stats/stream). */
 export const STATS_SOCKET_PATH = "/api/stats/ws";
@@ -37,6 +37,8 @@ export function followStats({ onWindow, onStats, onState }) {
   let closed = false;
   let lastSampleT = null;
   let refilling = false;
+  /** A retry is waiting out its backoff. */
+  let waiting = false;
 
   const refill = async () => {
     if (refilling) return;
@@ -78,13 +80,25 @@ export function followStats({ onWindow, onStats, onState }) {
       // Its server gone, the page moves (and onMove reconnects at once); else retry here.
       if (await suspect(server)) return;
       clearTimeout(retry);
-      retry = setTimeout(connect, backoff.next());
+      waiting = true;
+      retry = setTimeout(() => {
+        waiting = false;
+        connect();
+      }, backoff.next());
     };
   };
   connect();
+  // A feed client of this page got through again: the server is back, retry now.
+  onServerBack(() => {
+    if (closed || !waiting) return;
+    clearTimeout(retry);
+    waiting = false;
+    connect();
+  });
   onMove(() => {
     if (closed) return;
     clearTimeout(retry);
+    waiting = false;
     const old = socket;
     socket = null;
     old?.close(1000, "moved to another server");

@@ -44,6 +44,23 @@ export function socketUrl(path) {
   return `${servers[current].replace(/^http/, "ws")}${path}`;
 }
 
+const backListeners = new Set();
+
+/**
+ * A client of the page reached the server in use again after failing (a restart is over): calls
+ * every `onServerBack` listener, so that whatever waits to retry (the stats socket's backoff,
+ * up to seconds) tries now instead of showing the old run's figures meanwhile.
+ */
+export function serverBack() {
+  for (const listener of backListeners) listener(servers[current]);
+}
+
+/** Calls `listener(origin)` each time a client of the page reached its server again (serverBack). */
+export function onServerBack(listener) {
+  backListeners.add(listener);
+  return () => backListeners.delete(listener);
+}
+
 /** Calls `listener(fromOrigin, toOrigin)` each time the page moves to another server. */
 export function onMove(listener) {
   listeners.add(listener);
