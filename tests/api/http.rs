@@ -52,18 +52,23 @@ async fn head_answers_every_get_route_with_its_headers_and_no_body() {
         let mut conn = app.conn().await;
         let head = head_only(&mut conn, "HEAD", path, &app.host()).await;
         assert_eq!(head.status, 200, "HEAD {path}: {}", head.head);
-        // Every field but the body's framing and the date (RFC 9110 §9.3.2).
-        assert_eq!(
-            fields_of(&head.head),
-            fields_of(&get.head),
-            "HEAD {path}: its fields differ from the GET's\n{}\n{}",
-            head.head,
-            get.head
-        );
+        assert_same_fields(path, &head, &get);
         let after = conn.get("/api/time").await;
         assert_eq!(after.status, 200, "after HEAD {path}: {}", after.head);
         assert!(after.json()["ts"].is_u64());
     }
+}
+
+/// A HEAD's answer carries every field its GET's does but the body's framing and the date
+/// (RFC 9110 §9.3.2).
+fn assert_same_fields(path: &str, head: &Response, get: &Response) {
+    assert_eq!(
+        fields_of(&head.head),
+        fields_of(&get.head),
+        "HEAD {path}: its fields differ from the GET's\n{}\n{}",
+        head.head,
+        get.head
+    );
 }
 
 /// The header fields of an answer but its date and its body's framing, sorted.
@@ -97,13 +102,7 @@ async fn a_head_with_a_query_the_get_refuses_is_refused_the_same() {
         let head = head_only(&mut app.conn().await, "HEAD", path, &app.host()).await;
         assert_eq!(get.status, 400, "GET {path}: {}", get.head);
         assert_eq!(head.status, get.status, "HEAD {path}: {}", head.head);
-        assert_eq!(
-            fields_of(&head.head),
-            fields_of(&get.head),
-            "HEAD {path}\n{}\n{}",
-            head.head,
-            get.head
-        );
+        assert_same_fields(path, &head, &get);
     }
 }
 

@@ -14,7 +14,7 @@ import { transportPath } from "../shared/transports.js";
 import { PushClient } from "./push-client.js";
 import { currentServer, onMove, serverBack, serverUrl, suspect } from "../shared/cluster.js";
 import { announceRestart } from "./resume.js";
-import { sseMissedBytes, sseRecordBytes, sseResetBytes, sseResponseHeadBytes } from "../wire/estimates.js";
+import { echoedOrigin, sseMissedBytes, sseRecordBytes, sseResetBytes, sseResponseHeadBytes } from "../wire/estimates.js";
 import { QUEUED_LIMIT_MS } from "../measures/browser-queue.js";
 
 /** Event kinds the feed sends today; EventSource only dispatches named events to listeners. */
@@ -69,7 +69,7 @@ export class SseClient extends PushClient {
         this.reporter.catchUpUntilNow();
       }
       // From another server of the cluster, the head carries the CORS lines for this page.
-      this.panel.addBytesDown(sseResponseHeadBytes(source.server === location.origin ? null : location.origin));
+      this.panel.addBytesDown(sseResponseHeadBytes(echoedOrigin(source.server)));
       if (this.resuming || this.failed) this.panel.setState("resumed", { missed: 0 });
       else this.panel.setState("open");
       if (this.failed) this.panel.clearError();

@@ -13,7 +13,7 @@ import { PushClient } from "./push-client.js";
 import { currentServer, onMove, serverBack, socketUrl, suspect } from "../shared/cluster.js";
 import { announceRestart, epochParam } from "./resume.js";
 import { frameSize } from "../wire/frames.js";
-import { requestHeadBytes, switchingProtocolsAnswer, utf8Length } from "../wire/estimates.js";
+import { echoedOrigin, requestHeadBytes, switchingProtocolsAnswer, utf8Length } from "../wire/estimates.js";
 
 export class WsClient extends PushClient {
   constructor(panel, reporter) {
@@ -69,9 +69,10 @@ export class WsClient extends PushClient {
    * which only the browser knows, is left out.
    */
   async countHandshake(tag, protocol) {
-    if (currentServer() !== location.origin) {
+    const foreign = echoedOrigin(currentServer());
+    if (foreign) {
       const rebuilt = { accept: "=".repeat(28), chosen_subprotocol: protocol || null };
-      this.panel.addBytesDown(utf8Length(switchingProtocolsAnswer(rebuilt, location.origin)));
+      this.panel.addBytesDown(utf8Length(switchingProtocolsAnswer(rebuilt, foreign)));
       return;
     }
     try {

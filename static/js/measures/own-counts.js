@@ -86,12 +86,8 @@ export class OwnCounts {
   alignWithServer(atUs, offset) {
     const known = atUs != null && offset?.rttUs > 0;
     const cutoffUs = known ? atUs - offset.offsetUs - offset.rttUs / 2 : nowMicros() - UNALIGNED_LAG_US;
-    let last = -1;
-    while (last + 1 < this.history.length && this.history[last + 1].atUs <= cutoffUs) last += 1;
-    if (last >= 0) {
-      this.base = this.history[last].counts;
-      this.history.splice(0, last + 1);
-    }
+    this.base = this.countsAt(cutoffUs);
+    this.history = this.history.filter((entry) => entry.atUs > cutoffUs);
     this.shown = { ...this.base };
     this.scheduleRender();
   }

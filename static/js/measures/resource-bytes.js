@@ -7,7 +7,7 @@
 // estimate; a browser that still reports real headers gives a measured figure.
 // One PerformanceObserver serves every panel; entries are dispatched by URL path.
 
-import { plainResponseHeadBytes } from "../wire/estimates.js";
+import { echoedOrigin, plainResponseHeadBytes } from "../wire/estimates.js";
 
 /** What the spec puts in transferSize in place of the response's header bytes. */
 const HEADER_STAND_IN_BYTES = 300;
@@ -38,7 +38,7 @@ export function responseHeadBytes(entry, bodyBytes, answer) {
     return { bytes: entry.transferSize - entry.encodedBodySize, measured: true };
   }
   // From another server of the cluster, the answer carries the CORS lines for this page.
-  const foreign = entry && new URL(entry.name).origin !== location.origin ? location.origin : null;
+  const foreign = entry ? echoedOrigin(new URL(entry.name).origin) : null;
   return { bytes: plainResponseHeadBytes(bodyBytes, answer, foreign), measured: false };
 }
 

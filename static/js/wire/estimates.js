@@ -49,6 +49,14 @@ export function sseMissedBytes(data) {
 }
 
 /**
+ * The origin another server echoes in its CORS answers to this page, whose heads then carry
+ * corsLines: this page's, or null when `server` (an origin) is the page's own.
+ */
+export function echoedOrigin(server) {
+  return server === location.origin ? null : location.origin;
+}
+
+/**
  * What server/cors.rs adds to an answer for a page of another origin it admits (`pageOrigin`,
  * echoed): a page that follows another server of its cluster gets these on every answer.
  * Nothing for a same-origin answer (`pageOrigin` null).
