@@ -124,38 +124,6 @@ test("a restart is shown as a new run by every panel and the classic page, and t
   await context.close();
 });
 
-test("after the instructor's reset, a page that is the server's only client counts what the server counts", async () => {
-  const { child, url } = await startServer(["--admin-token", "reset-test"]);
-  const context = await browser.newContext();
-  try {
-    const { page, problems } = await openPage(context, `${url}/?lang=en`);
-    for (const transport of PUSH_AND_POLL) {
-      await page.waitForSelector(`${panel(transport)} .feed li[data-seq]`, { timeout: FEW_SECONDS });
-    }
-    assert.equal((await adminApi(url, "reset-test", "POST", "/api/admin/reset")).status, 200);
-    await page.waitForSelector('#stats-period[data-last-change="reset"]', { timeout: FEW_SECONDS });
-    // Bytes for the answers and the stream (its keep-alive comes 15 s after it opened: not yet),
-    // events for the socket (its pings, which no page sees, come every 5 s).
-    const figures = [["poll", "bytesDown"], ["longpoll", "bytesDown"], ["sse", "bytesDown"], ["ws", "delivered"]];
-    for (const [transport, counter] of figures) {
-      const row = `${panel(transport)} tr[data-counter="${counter}"]`;
-      const equal = await page.waitForFunction((selector) => {
-        const read = (cell) => {
-          const element = document.querySelector(`${selector} ${cell}`);
-          return element?.dataset.bytes ?? element?.textContent.replace(/\D/g, "");
-        };
-        return read(".server") && read(".mine") === read(".server");
-      }, row, { timeout: FEW_SECONDS }).then(() => true, () => false);
-      const shown = await page.$eval(row, (r) => [r.querySelector(".mine"), r.querySelector(".server")].map((c) => c.dataset.bytes ?? c.textContent));
-      assert.ok(equal, `${transport} ${counter} after the reset: this page ${shown[0]}, the server ${shown[1]}`);
-    }
-    assert.deepEqual(pageBugs(problems), []);
-  } finally {
-    await context.close();
-    await stopServer(child);
-  }
-});
-
 test("after a restart with downtime, the server's totals come back as soon as the panels do", async () => {
   let url;
   let child;
