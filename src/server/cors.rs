@@ -21,14 +21,11 @@
 //! one path test shared with the Origin check.
 
 use actix_web::{
-    Error,
-    body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     http::{
         Method, StatusCode,
         header::{self, HeaderMap, HeaderName, HeaderValue},
     },
-    middleware::Next,
     web,
 };
 
@@ -72,54 +69,75 @@ pub fn is_public_path(path: &str) -> bool {
             || path.starts_with("/api/export/"))
 }
 
-/// The CORS middleware. It runs outside the HTTP semantics middleware, so it sees the `204`
-/// its `OPTIONS` turned into, with the path's `Allow`.
-pub async fn cors(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if !is_public_path(req.path()) {
-        return next.call(req).await;
-    }
-    let origin = req.headers().get(header::ORIGIN).cloned();
-    let admitted = match (&origin, req.app_data::<web::Data<AppState>>()) {
-        (Some(origin), Some(state)) => origin.to_str().is_ok_and(|o| admitted(o, &state.config)),
-        _ => false,
-    };
-    let preflight = req.method() == Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    let asked_headers = req
-        .headers()
-        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-        .cloned();
-
-    let mut res = next.call(req).await?;
-    let status = res.status();
-    let headers = res.headers_mut();
-    headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    let Some(origin) = origin.filter(|_| admitted) else {
-        return Ok(res);
-    };
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-    // Without it the browser hides the answer's Resource Timing from a foreign page (W3C
-    // Resource Timing §4.5, the timing allow check): sizes and phases read 0. A dashboard that
-    // moved to another server of its cluster would count 0 bytes for every poll answer and could
-    // not tell time queued in the browser from latency.
-    headers.insert(TIMING_ALLOW_ORIGIN, origin);
-    if preflight && status == StatusCode::NO_CONTENT {
-        answer_preflight(headers, asked_headers);
-    } else {
-        headers.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSED_HEADERS),
-        );
-    }
-    Ok(res)
+/// What the CORS step keeps of a request to a public path ([`is_public_path`]), to answer it
+/// once the response exists.
+pub struct Ask {
+    /// The request's `Origin`, when `--allowed-origin` admits it.
+    admitted: Option<HeaderValue>,
+    /// An `OPTIONS` with `Access-Control-Request-Method` (Fetch, "CORS-preflight request").
+    preflight: bool,
+    /// The preflight's `Access-Control-Request-Headers`.
+    asked_headers: Option<HeaderValue>,
 }
 
-/// The preflight's part: methods (the path's `Allow`), headers, max age.
+impl Ask {
+    /// `None` for a path that never answers CORS (the pages, the instructor's endpoints).
+    pub fn of(req: &ServiceRequest) -> Option<Ask> {
+        if !is_public_path(req.path()) {
+            return None;
+        }
+        let admitted = match (
+            req.headers().get(header::ORIGIN),
+            req.app_data::<web::Data<AppState>>(),
+        ) {
+            (Some(origin), Some(state))
+                if origin.to_str().is_ok_and(|o| admitted(o, &state.config)) =>
+            {
+                Some(origin.clone())
+            }
+            _ => None,
+        };
+        let preflight = req.method() == Method::OPTIONS
+            && req
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        let asked_headers = preflight
+            .then(|| {
+                req.headers()
+                    .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                    .cloned()
+            })
+            .flatten();
+        Some(Ask {
+            admitted,
+            preflight,
+            asked_headers,
+        })
+    }
+
+    /// Puts the CORS fields on `res`: `Vary: Origin` always (the answer depends on it), and
+    /// for an admitted origin `Access-Control-Allow-Origin`, `Timing-Allow-Origin` and either
+    /// the exposed headers or, on a preflight's `204`, the allowed methods and headers.
+    pub fn answer<B>(self, res: &mut ServiceResponse<B>) {
+        let status = res.status();
+        let headers = res.headers_mut();
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        let Some(origin) = self.admitted else {
+            return;
+        };
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        headers.insert(TIMING_ALLOW_ORIGIN, origin);
+        if self.preflight && status == StatusCode::NO_CONTENT {
+            answer_preflight(headers, self.asked_headers);
+        } else {
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSED_HEADERS),
+            );
+        }
+    }
+}
+
 fn answer_preflight(headers: &mut HeaderMap, asked: Option<HeaderValue>) {
     if let Some(allow) = headers.get(header::ALLOW).cloned() {
         headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, allow);

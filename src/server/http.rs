@@ -25,11 +25,10 @@ use std::{
 
 use actix_http::{ConnectionType, Payload, Version, error::PayloadError};
 use actix_web::{
-    Error, HttpMessage, HttpResponse,
+    HttpMessage, HttpResponse,
     body::{BodySize, BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::{Method, StatusCode, header},
-    middleware::Next,
     web::{self, Bytes},
 };
 use futures_core::Stream;
@@ -43,76 +42,101 @@ use crate::{
     transport_kind::Transport,
 };
 
-/// Marks a request that came as `HEAD` and is served as a `GET`.
-#[derive(Debug, Clone, Copy)]
-pub struct HeadRequest;
-
 /// Longest body of an error answer read back to be put in the JSON `error`, in bytes; a longer
 /// one is replaced by the status's reason.
 const MAX_ERROR_TEXT: usize = 4096;
 
-/// The middleware described in the module's doc. It runs outside the Origin and refuse guards,
-/// so their answers get the same treatment.
-pub async fn http_semantics(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let version = req.version();
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    if version < Version::HTTP_11 && is_websocket_upgrade(&req) {
-        let refusal = error_response(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "a WebSocket handshake needs HTTP/1.1 (RFC 6455 §4.1); this request is {version:?}"
-            ),
-        );
-        return Ok(req.into_response(refusal));
-    }
-    let head = method == Method::HEAD && !is_websocket_upgrade(&req);
-    if head {
-        req.head_mut().method = Method::GET;
-        req.extensions_mut().insert(HeadRequest);
-    }
-    let stalled = deadline_on_body(&mut req);
+/// What the HTTP step keeps of a request to finish its answer ([`Semantics::finish`]).
+pub struct Semantics {
+    /// The method as the client sent it (a `HEAD` is served as a `GET`).
+    method: Method,
+    version: Version,
+    /// It came as `HEAD`: the answer's body is dropped.
+    head: bool,
+    /// Where a stalled body leaves its `408`.
+    stalled: Option<Stalled>,
+}
 
-    let mut res = next.call(req).await?.map_into_boxed_body();
-
-    if let Some(stall) = stalled.and_then(|s| s.borrow_mut().take()) {
-        let mut timeout = error_response(StatusCode::REQUEST_TIMEOUT, stall.why);
-        timeout
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
-        // The unread body stays alive until the answer is written: actix-http then closes the
-        // connection, where it would wait for the rest of a dropped chunked body.
-        let timeout = timeout.map_body(|_, body| BoxBody::new(Holding(body, stall.payload)));
-        res = res.into_response(timeout);
-    }
-    if res.status() == StatusCode::METHOD_NOT_ALLOWED {
-        let allow = allowed_methods(&res);
-        res.headers_mut().insert(
-            header::ALLOW,
-            header::HeaderValue::from_str(&allow).expect("method names are header-safe"),
-        );
-        if method == Method::OPTIONS {
-            let options = HttpResponse::NoContent()
-                .insert_header((header::ALLOW, allow))
-                .finish();
-            res = res.into_response(options);
+impl Semantics {
+    /// The step before the guards and the handler: a `HEAD` is served as a `GET` (see
+    /// [`Semantics::came_as_head`]), a body gets its deadlines. Errors: the refusal (400) of a WebSocket
+    /// handshake over HTTP/1.0 (RFC 6455 §4.1), answered as it is.
+    pub fn begin(req: &mut ServiceRequest) -> Result<Semantics, Box<HttpResponse>> {
+        let version = req.version();
+        let method = req.method().clone();
+        let upgrade = is_websocket_upgrade(req);
+        if version < Version::HTTP_11 && upgrade {
+            return Err(Box::new(error_response(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "a WebSocket handshake needs HTTP/1.1 (RFC 6455 §4.1); this request is {version:?}"
+                ),
+            )));
         }
+        let head = method == Method::HEAD && !upgrade;
+        if head {
+            req.head_mut().method = Method::GET;
+        }
+        let stalled = deadline_on_body(req);
+        Ok(Semantics {
+            method,
+            version,
+            head,
+            stalled,
+        })
     }
-    let mut res = with_json_error(res, &method, &path).await;
-    if version < Version::HTTP_11 && res.response().body().size() == BodySize::Stream {
-        // HTTP/1.0 has no chunked coding: the end of the connection ends the body.
-        let head = res.response_mut().head_mut();
-        head.no_chunking(true);
-        head.set_connection_type(ConnectionType::Close);
+
+    /// The request came as `HEAD` (its answer will have no body).
+    pub fn came_as_head(&self) -> bool {
+        self.head
     }
-    if head {
-        // The GET's head, sizes included; the body is dropped unread (a stream ends at once).
-        res = res.map_body(|_, body| BoxBody::new(NoBody(body.size())));
+
+    /// The step after them: a stalled body's `408`, `Allow` on a `405` (and `204` for an
+    /// `OPTIONS`), the contract's JSON on every error, close-delimited streams for HTTP/1.0,
+    /// no body for a `HEAD`.
+    pub async fn finish(self, mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+        let Semantics {
+            method,
+            version,
+            head,
+            stalled,
+        } = self;
+        if let Some(stall) = stalled.and_then(|s| s.borrow_mut().take()) {
+            let mut timeout = error_response(StatusCode::REQUEST_TIMEOUT, stall.why);
+            timeout
+                .head_mut()
+                .set_connection_type(ConnectionType::Close);
+            // The unread body stays alive until the answer is written: actix-http then closes
+            // the connection, where it would wait for the rest of a dropped chunked body.
+            let timeout = timeout.map_body(|_, body| BoxBody::new(Holding(body, stall.payload)));
+            res = res.into_response(timeout);
+        }
+        if res.status() == StatusCode::METHOD_NOT_ALLOWED {
+            let allow = allowed_methods(&res);
+            res.headers_mut().insert(
+                header::ALLOW,
+                header::HeaderValue::from_str(&allow).expect("method names are header-safe"),
+            );
+            if method == Method::OPTIONS {
+                let options = HttpResponse::NoContent()
+                    .insert_header((header::ALLOW, allow))
+                    .finish();
+                res = res.into_response(options);
+            }
+        }
+        let mut res = with_json_error(res, &method).await;
+        if version < Version::HTTP_11 && res.response().body().size() == BodySize::Stream {
+            // HTTP/1.0 has no chunked coding: the end of the connection ends the body.
+            let head = res.response_mut().head_mut();
+            head.no_chunking(true);
+            head.set_connection_type(ConnectionType::Close);
+        }
+        if head {
+            // The GET's head, sizes included; the body is dropped unread (a stream ends at once).
+            res = res.map_body(|_, body| BoxBody::new(NoBody(body.size())));
+        }
+        res
     }
-    Ok(res)
 }
 
 /// The `Allow` value of a 405: what actix-web registered for the path (a static-file path
@@ -141,19 +165,18 @@ fn allowed_methods(res: &ServiceResponse<BoxBody>) -> String {
 async fn with_json_error(
     res: ServiceResponse<BoxBody>,
     method: &Method,
-    path: &str,
 ) -> ServiceResponse<BoxBody> {
     let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
     let content_type = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if !(status.is_client_error() || status.is_server_error())
-        || content_type.contains("json")
-        || content_type.starts_with("text/html")
-    {
+    if content_type.contains("json") || content_type.starts_with("text/html") {
         return res;
     }
     let cause = res.response().error().map(|e| e.to_string());
@@ -163,6 +186,7 @@ async fn with_json_error(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let (req, response) = res.into_parts();
+    let path = req.path();
     let (mut response, body) = response.into_parts();
     let text = actix_web::body::to_bytes_limited(body, MAX_ERROR_TEXT)
         .await
@@ -227,39 +251,31 @@ impl MessageBody for NoBody {
 /// Answers `HEAD` on the feed transports that answer with the feed (classic page, short poll,
 /// long poll, SSE) without calling them: a HEAD must not hold (long poll), stream (SSE) or count
 /// events as delivered. The headers are the GET's (`tests/api/http.rs` compares them), so a
-/// client learns the type it would get. Runs innermost, after the Origin and refuse guards.
-pub async fn feed_head(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
+/// client learns the type it would get; `None` when the handler answers. Asked last, after the
+/// Origin and refuse guards, with `head`: the request came as `HEAD` ([`Semantics::begin`]).
+pub fn feed_head(req: &ServiceRequest, head: bool) -> Option<HttpResponse> {
     let feed = Transport::for_path(req.path()).filter(|t| t.path() == req.path());
-    let head_of = match feed {
-        Some(t) if req.extensions().contains::<HeadRequest>() => t,
-        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
-    };
-    if answer_headers(head_of).is_none() {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    }
+    let head_of = feed.filter(|_| head)?;
+    answer_headers(head_of)?;
     // A query the GET would refuse: the same refusal, its body dropped by the HEAD's marker;
     // the classic page's 400 is not rendered here, so its length is not given (RFC 9110 §8.6).
     if let Some(refusal) = query_refusal(head_of, req.request()) {
-        let refusal = match head_of {
+        return Some(match head_of {
             Transport::Classic => refusal
                 .set_body(NoBody(BodySize::None))
                 .map_into_boxed_body(),
-            _ => refusal.map_into_boxed_body(),
-        };
-        return Ok(req.into_response(refusal));
+            _ => refusal,
+        });
     }
     let mut answer = HttpResponse::Ok();
     put_answer_headers(&mut answer, head_of);
     // SSE streams (chunked); the others' length depends on the feed: not given (RFC 9110 §8.6).
-    let size = if feed == Some(Transport::Sse) {
+    let size = if head_of == Transport::Sse {
         BodySize::Stream
     } else {
         BodySize::None
     };
-    Ok(req.into_response(answer.body(NoBody(size))))
+    Some(answer.body(NoBody(size)))
 }
 
 /// A body that stalled: why, and the rest of it, unread.

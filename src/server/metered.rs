@@ -1,5 +1,5 @@
-//! The middleware in front of every route: tells the socket tap whose turn it is, and counts
-//! requests of the compared transports.
+//! The first and last step of every request (`edge`): tells the socket tap whose turn it is,
+//! and counts requests of the compared transports.
 //!
 //! It is the only place that calls `Meter::request`, and `Transport::for_path` is the only map
 //! from URL to transport, so a request is counted once, under one name, or not at all.
@@ -11,46 +11,56 @@ use std::{
 };
 
 use actix_web::{
-    Error,
     body::{BodySize, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
-    middleware::Next,
     web::{self, Bytes},
 };
 
 use super::tap::ConnTap;
 use crate::{state::AppState, transport_kind::Transport};
 
-pub async fn tap_and_count(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let transport = Transport::for_path(req.path());
-    let tap = req.conn_data::<Rc<ConnTap>>().cloned();
-    if let Some(tap) = &tap {
-        tap.begin(transport);
+/// A request's turn on its connection: from when its head is read (the tap counts what
+/// follows as this request's, `tap::ConnTap`) until its answer's body ends or is dropped.
+pub struct Turn {
+    tap: Option<Rc<ConnTap>>,
+}
+
+impl Turn {
+    /// Begins the turn of `req` and counts it as a request of its transport, if it is one of
+    /// the compared transports (`Transport::for_path`).
+    pub fn begin(req: &ServiceRequest) -> Turn {
+        let transport = Transport::for_path(req.path());
+        let tap = req.conn_data::<Rc<ConnTap>>().cloned();
+        if let Some(tap) = &tap {
+            tap.begin(transport);
+        }
+        if let (Some(t), Some(state)) = (transport, req.app_data::<web::Data<AppState>>()) {
+            state.meter.request(t);
+        }
+        Turn { tap }
     }
-    if let (Some(t), Some(state)) = (transport, req.app_data::<web::Data<AppState>>()) {
-        state.meter.request(t);
+
+    /// The answer, whose body ends the turn when it ends (or is dropped by a departed client).
+    pub fn end_with<B: MessageBody>(
+        self,
+        res: ServiceResponse<B>,
+    ) -> ServiceResponse<EndOfTurn<B>> {
+        let tap = self.tap;
+        res.map_body(|_, body| EndOfTurn { body, tap })
     }
-    // (The request cannot be cloned here: routing needs it unshared.)
-    match next.call(req).await {
-        Ok(response) => Ok(response
-            .map_into_boxed_body()
-            .map_body(|_, body| EndOfTurn { body, tap })),
-        Err(err) => {
-            // Only a middleware error lands here (handlers' errors are responses already). Its
-            // response is written after the turn ends, and late writes go to this request.
-            if let Some(tap) = tap {
-                tap.end();
-            }
-            Err(err)
+
+    /// Ends the turn without an answer: only a middleware error does (handlers' errors are
+    /// responses already). Its response is written after the turn ends, and late writes go to
+    /// this request.
+    pub fn end(self) {
+        if let Some(tap) = self.tap {
+            tap.end();
         }
     }
 }
 
 /// A response body that tells the tap when it has ended (or was dropped by a departed client).
-struct EndOfTurn<B> {
+pub struct EndOfTurn<B> {
     body: B,
     tap: Option<Rc<ConnTap>>,
 }

@@ -9,6 +9,7 @@
 //! assembly (`routes.rs`) and imports no handler.
 
 pub mod cors;
+mod edge;
 pub mod http;
 pub mod limit;
 mod metered;
@@ -50,8 +51,8 @@ const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 /// Most bytes read from a refused connection during [`REFUSAL_LINGER`].
 const REFUSAL_LINGER_BYTES: usize = 64 * 1024;
 
-/// The actix-web app of one worker: every route, behind the middleware that every request
-/// crosses. The last wrap runs first: the tap must see every request.
+/// The actix-web app of one worker: every route, behind the one middleware every request
+/// crosses (`edge`).
 fn app(
     data: web::Data<AppState>,
     routes: Routes,
@@ -70,12 +71,7 @@ fn app(
             .app_data(data)
             .configure(error::extractor_configs)
             .configure(routes)
-            .wrap(from_fn(http::feed_head))
-            .wrap(from_fn(refuse::refuse_guard))
-            .wrap(from_fn(origin::origin_guard))
-            .wrap(from_fn(http::http_semantics))
-            .wrap(from_fn(cors::cors))
-            .wrap(from_fn(metered::tap_and_count)),
+            .wrap(from_fn(edge::edge)),
         |_| AppConfig::default(),
     )
 }

@@ -14,11 +14,8 @@
 use std::net::IpAddr;
 
 use actix_web::{
-    Error,
-    body::MessageBody,
-    dev::{ServiceRequest, ServiceResponse},
+    dev::ServiceRequest,
     http::{Method, header},
-    middleware::Next,
     web,
 };
 
@@ -28,43 +25,38 @@ use crate::{
     state::AppState,
 };
 
-/// Refuses (403) what a foreign page may not do:
+/// The refusal (403, `None`: the request goes on) of what a foreign page may not do:
 /// - on the admin endpoints and the console ([`is_admin_path`]), any request whose `Origin` is
 ///   not this host, whatever `--allowed-origin` says;
 /// - elsewhere, WebSocket upgrades and state-changing requests (not GET, HEAD or OPTIONS) whose
 ///   `Origin` is neither this host nor admitted by `--allowed-origin`.
-pub async fn origin_guard(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub fn refusal(req: &ServiceRequest) -> Option<ApiError> {
     let admin = is_admin_path(req.path());
     let guarded = admin
-        || is_websocket_upgrade(&req)
+        || is_websocket_upgrade(req)
         || !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if let (true, Some(state), Some(origin)) = (
-        guarded,
-        req.app_data::<web::Data<AppState>>(),
-        req.headers().get(header::ORIGIN),
-    ) {
-        let origin = origin.to_str().unwrap_or("<not text>");
-        let host = reached_host(&req, &state.config.trusted_proxies);
-        let same = host.as_deref().is_some_and(|h| same_origin(origin, h));
-        let allowed = same || (!admin && admitted(origin, &state.config));
-        if !allowed {
-            tracing::info!(origin, host, path = req.path(), "refused a foreign origin");
-            let refusal = if admin {
-                ApiError::forbidden(format!(
-                    "origin {origin} may not use the instructor's endpoints: only pushlab's own pages may"
-                ))
-            } else {
-                ApiError::forbidden(format!(
-                    "origin {origin} is not allowed here (same host, or --allowed-origin)"
-                ))
-            };
-            return Ok(req.error_response(refusal).map_into_right_body());
-        }
+    if !guarded {
+        return None;
     }
-    Ok(next.call(req).await?.map_into_left_body())
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let origin = req.headers().get(header::ORIGIN)?;
+    let origin = origin.to_str().unwrap_or("<not text>");
+    let host = reached_host(req, &state.config.trusted_proxies);
+    let same = host.as_deref().is_some_and(|h| same_origin(origin, h));
+    let allowed = same || (!admin && admitted(origin, &state.config));
+    if allowed {
+        return None;
+    }
+    tracing::info!(origin, host, path = req.path(), "refused a foreign origin");
+    Some(if admin {
+        ApiError::forbidden(format!(
+            "origin {origin} may not use the instructor's endpoints: only pushlab's own pages may"
+        ))
+    } else {
+        ApiError::forbidden(format!(
+            "origin {origin} is not allowed here (same host, or --allowed-origin)"
+        ))
+    })
 }
 
 /// The instructor's pages and API: `/admin`, `/admin/...`, `/api/admin/...`. They never answer

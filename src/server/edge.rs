@@ -1,0 +1,67 @@
+//! The one middleware every request crosses, its steps in the order they run:
+//!
+//! 1. the turn (`metered`): the socket tap learns whose bytes follow, the request is counted;
+//! 2. CORS (`cors`) notes the request's origin, to answer it once the answer exists;
+//! 3. HTTP semantics (`http`): `HEAD` served as `GET`, a body's deadlines;
+//! 4. the guards, each of which may answer instead of the handler: the Origin check
+//!    (`origin`, 403), a refuse fault (`refuse`, 503), a `HEAD` of a feed (`http::feed_head`);
+//! 5. the handler;
+//!
+//! then back out: HTTP semantics finishes the answer (405, JSON errors, no body for a HEAD),
+//! CORS puts its fields (on the `204` an `OPTIONS` became, with the path's `Allow`), and the
+//! turn ends with the answer's body.
+//!
+//! Why one middleware and not six: each actix-web middleware layer costs a boxed future and
+//! a call through its service on every request, twice for an answer. Under 1000 long-polling
+//! clients the six layers were a fifth of the server's user time (7 µs per request and answer,
+//! `BENCHMARKS.md`), and at a publish every held poll crosses them before the last one is
+//! answered.
+
+use actix_web::{
+    Error,
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::Next,
+};
+
+use super::{
+    cors,
+    http::{self, Semantics},
+    metered::{EndOfTurn, Turn},
+    origin, refuse,
+};
+
+/// The middleware described in the module's doc. Errors: only those of the routing below
+/// (the handlers' are answers already).
+pub async fn edge(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EndOfTurn<BoxBody>>, Error> {
+    let turn = Turn::begin(&req);
+    let cors = cors::Ask::of(&req);
+    let mut res = match Semantics::begin(&mut req) {
+        Err(refusal) => req.into_response(*refusal),
+        Ok(semantics) => {
+            let res = if let Some(refusal) = origin::refusal(&req) {
+                req.error_response(refusal)
+            } else if let Some(answer) =
+                refuse::refusal(&req).or_else(|| http::feed_head(&req, semantics.came_as_head()))
+            {
+                req.into_response(answer)
+            } else {
+                match next.call(req).await {
+                    Ok(res) => res.map_into_boxed_body(),
+                    Err(err) => {
+                        turn.end();
+                        return Err(err);
+                    }
+                }
+            };
+            semantics.finish(res).await
+        }
+    };
+    if let Some(cors) = cors {
+        cors.answer(&mut res);
+    }
+    Ok(turn.end_with(res))
+}
