@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web::Bytes};
 
 use super::heads::put_answer_headers;
 use crate::{
@@ -154,7 +154,67 @@ pub fn answer(
     }
     let mut response = HttpResponse::Ok();
     put_answer_headers(&mut response, transport);
-    response.body(batch_json(batch, state.hub.epoch(), reset))
+    response.body(batch_body(batch, state.hub.epoch(), reset))
+}
+
+/// The last body this worker thread wrote, and what it was made of: the events (kept alive, so
+/// that a pointer cannot name another event later), `last_seq`, `missed` and the epoch.
+struct LastBody {
+    first: Option<Arc<Event>>,
+    last: Option<Arc<Event>>,
+    len: usize,
+    last_seq: u64,
+    missed: u64,
+    epoch: Arc<str>,
+    body: Bytes,
+}
+
+impl LastBody {
+    fn is_of(&self, batch: &Batch, epoch: &Arc<str>) -> bool {
+        let same = |a: &Option<Arc<Event>>, b: Option<&Arc<Event>>| match (a, b) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        self.len == batch.events.len()
+            && self.last_seq == batch.last_seq
+            && self.missed == batch.missed
+            && Arc::ptr_eq(&self.epoch, epoch)
+            && same(&self.first, batch.events.first())
+            && same(&self.last, batch.events.last())
+    }
+}
+
+thread_local! {
+    /// One body per worker thread: at a publish every held long poll of the thread gets the
+    /// same batch, and its JSON is written once, not once per poll. Bound: one answer's body
+    /// (at most the replay buffer's events) per thread.
+    static LAST_BODY: std::cell::RefCell<Option<LastBody>> = const { std::cell::RefCell::new(None) };
+}
+
+/// [`batch_json`] as shared bytes, written once for the polls of a thread that get the same
+/// batch (a batch's events are a run of the feed: its first and last event, its length, its
+/// `last_seq`, `missed` and epoch name it). A reset's answer is written for itself.
+fn batch_body(batch: &Batch, epoch: &Arc<str>, reset: Option<&Reset>) -> Bytes {
+    if reset.is_some() {
+        return Bytes::from(batch_json(batch, epoch, reset));
+    }
+    LAST_BODY.with_borrow_mut(|last| {
+        if let Some(last) = last.as_ref().filter(|l| l.is_of(batch, epoch)) {
+            return last.body.clone();
+        }
+        let body = Bytes::from(batch_json(batch, epoch, None));
+        *last = Some(LastBody {
+            first: batch.events.first().cloned(),
+            last: batch.events.last().cloned(),
+            len: batch.events.len(),
+            last_seq: batch.last_seq,
+            missed: batch.missed,
+            epoch: epoch.clone(),
+            body: body.clone(),
+        });
+        body
+    })
 }
 
 /// The body of a poll or long-poll answer, built from the events' pre-encoded JSON without
@@ -181,4 +241,49 @@ pub fn batch_json(batch: &Batch, epoch: &str, reset: Option<&Reset>) -> String {
     }
     body.push('}');
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::{Hub, Kind};
+
+    #[test]
+    fn the_polls_that_get_the_same_batch_share_one_body_and_no_other_does() {
+        let hub = Hub::new(8);
+        for _ in 0..3 {
+            hub.publish(Kind::Tick, &serde_json::json!({}));
+        }
+        let epoch = hub.epoch();
+        let body = |cursor| batch_body(&hub.since(cursor, usize::MAX).unwrap(), epoch, None);
+        let (one, same) = (body(1), body(1));
+        assert_eq!(
+            one.as_ptr(),
+            same.as_ptr(),
+            "written once for the same batch"
+        );
+        assert_eq!(
+            one,
+            Bytes::from(batch_json(&hub.since(1, 8).unwrap(), epoch, None))
+        );
+        let other = body(2);
+        assert_ne!(other, one, "another cursor, another body");
+        assert_eq!(
+            other,
+            Bytes::from(batch_json(&hub.since(2, 8).unwrap(), epoch, None))
+        );
+        // The same cursor after a publish: the same first event, a later last one.
+        let before = body(1);
+        hub.publish(Kind::Tick, &serde_json::json!({}));
+        let after = body(1);
+        assert_ne!(before, after);
+        assert!(after.starts_with(b"{\"events\":[") && after.ends_with(b"}"));
+        // Another feed with the same events' numbers: its own body.
+        let elsewhere = Hub::new(8);
+        for _ in 0..4 {
+            elsewhere.publish(Kind::Chat, &serde_json::json!({"text": "x"}));
+        }
+        let theirs = batch_body(&elsewhere.since(1, 8).unwrap(), elsewhere.epoch(), None);
+        assert_ne!(theirs, after);
+    }
 }

@@ -46,9 +46,10 @@ pub async fn long_poll(
     let _open = state.meter.connection(Transport::LongPoll);
     let started = std::time::Instant::now();
     let (resume, asked) = query(&req)?;
+    let client = client_key(&req);
     let live = live_since(
         &state,
-        client_key(&req),
+        client,
         Transport::LongPoll,
         resume.since,
         started,
@@ -92,7 +93,7 @@ pub async fn long_poll(
     Ok(answer(
         &state,
         Transport::LongPoll,
-        client_key(&req),
+        client,
         &batch,
         start.reset.as_ref(),
         live,
