@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use pushlab::{Application, Config};
 
 /// mimalloc for every allocation of the binary: a request's many small short-lived allocations
-/// (actix's request, headers and extensions, the middlewares' futures, the answer's JSON) cost
+/// (actix's request, headers and extensions, the middleware's future, the answer's JSON) cost
 /// glibc's malloc about 11% of the server's CPU under 1000 long-polling clients (`perf`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -56,6 +56,12 @@ impl Positions {
             .entry((client, transport))
             .or_insert_with(|| (now, VecDeque::new()));
         *used = now;
+        // A position is listed once (the latest hand-off). Most often it is the last one: the
+        // clients of an address (a classroom behind one NAT) are handed the same publish.
+        if let Some(last) = positions.back_mut().filter(|(seq, _)| *seq == last_seq) {
+            last.1 = now;
+            return;
+        }
         positions.retain(|&(seq, _)| seq != last_seq);
         if positions.len() == POSITIONS_PER_ADDRESS {
             positions.pop_front();
