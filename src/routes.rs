@@ -20,8 +20,8 @@ use crate::{
 /// A route for `GET` alone whose method test records nothing: actix-web's `web::get()` writes
 /// the methods it tried into the request's data at every request (two allocations, for the
 /// `405`'s `Allow`), where a path that answers only `GET` gets `Allow: GET, HEAD, OPTIONS` from
-/// the server's edge anyway (`server::http`). Under 1000 long-polling clients that write was
-/// about 1 µs of every request and answer.
+/// the server's edge anyway (`server::http`). Only for a path that answers `GET` alone: a path
+/// with other methods keeps `web::get()` beside them, so that its `405` lists them all.
 fn get() -> Route {
     web::route().guard(guard::fn_guard(|ctx| ctx.head().method == Method::GET))
 }

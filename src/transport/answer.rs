@@ -185,16 +185,22 @@ impl LastBody {
     }
 }
 
+/// Longest body kept for the next poll of a thread, in bytes: a live answer is a few events,
+/// a catch-up (the replay buffer, or a broker's backlog read back) is written for itself.
+const MAX_SHARED_BODY: usize = 64 * 1024;
+
 thread_local! {
     /// One body per worker thread: at a publish every held long poll of the thread gets the
-    /// same batch, and its JSON is written once, not once per poll. Bound: one answer's body
-    /// (at most the replay buffer's events) per thread.
+    /// same batch, and its JSON is written once, not once per poll. Bound: one body of at most
+    /// [`MAX_SHARED_BODY`] bytes and two events per thread, kept until the thread's next poll
+    /// answer.
     static LAST_BODY: std::cell::RefCell<Option<LastBody>> = const { std::cell::RefCell::new(None) };
 }
 
 /// [`batch_json`] as shared bytes, written once for the polls of a thread that get the same
 /// batch (a batch's events are a run of the feed: its first and last event, its length, its
-/// `last_seq`, `missed` and epoch name it). A reset's answer is written for itself.
+/// `last_seq`, `missed` and epoch name it). A reset's answer, and a body longer than
+/// [`MAX_SHARED_BODY`], are written for themselves.
 fn batch_body(batch: &Batch, epoch: &Arc<str>, reset: Option<&Reset>) -> Bytes {
     if reset.is_some() {
         return Bytes::from(batch_json(batch, epoch, reset));
@@ -204,6 +210,9 @@ fn batch_body(batch: &Batch, epoch: &Arc<str>, reset: Option<&Reset>) -> Bytes {
             return last.body.clone();
         }
         let body = Bytes::from(batch_json(batch, epoch, None));
+        if body.len() > MAX_SHARED_BODY {
+            return body;
+        }
         *last = Some(LastBody {
             first: batch.events.first().cloned(),
             last: batch.events.last().cloned(),
