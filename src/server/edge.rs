@@ -30,6 +30,7 @@ use super::{
     metered::{EndOfTurn, Turn},
     origin, refuse,
 };
+use crate::transport_kind::Transport;
 
 /// The middleware described in the module's doc. Errors: only those of the routing below
 /// (the handlers' are answers already).
@@ -37,15 +38,17 @@ pub async fn edge(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EndOfTurn<BoxBody>>, Error> {
-    let turn = Turn::begin(&req);
+    // Which compared transport the path is, read once for the steps that ask.
+    let transport = Transport::for_path(req.path());
+    let turn = Turn::begin(&req, transport);
     let cors = cors::Ask::of(&req);
     let mut res = match Semantics::begin(&mut req) {
         Err(refusal) => req.into_response(*refusal),
         Ok(semantics) => {
             let res = if let Some(refusal) = origin::refusal(&req) {
                 req.error_response(refusal)
-            } else if let Some(answer) =
-                refuse::refusal(&req).or_else(|| http::feed_head(&req, semantics.came_as_head()))
+            } else if let Some(answer) = refuse::refusal(&req, transport)
+                .or_else(|| http::feed_head(&req, transport, semantics.came_as_head()))
             {
                 req.into_response(answer)
             } else {

@@ -252,10 +252,18 @@ impl MessageBody for NoBody {
 /// long poll, SSE) without calling them: a HEAD must not hold (long poll), stream (SSE) or count
 /// events as delivered. The headers are the GET's (`tests/api/http.rs` compares them), so a
 /// client learns the type it would get; `None` when the handler answers. Asked last, after the
-/// Origin and refuse guards, with `head`: the request came as `HEAD` ([`Semantics::begin`]).
-pub fn feed_head(req: &ServiceRequest, head: bool) -> Option<HttpResponse> {
-    let feed = Transport::for_path(req.path()).filter(|t| t.path() == req.path());
-    let head_of = feed.filter(|_| head)?;
+/// Origin and refuse guards, with the path's `transport` and `head`: the request came as `HEAD`
+/// ([`Semantics::begin`]).
+pub fn feed_head(
+    req: &ServiceRequest,
+    transport: Option<Transport>,
+    head: bool,
+) -> Option<HttpResponse> {
+    if !head {
+        return None;
+    }
+    // The feed's own path (the classic chat's posts belong to Classic too).
+    let head_of = transport.filter(|t| t.path() == req.path())?;
     answer_headers(head_of)?;
     // A query the GET would refuse: the same refusal, its body dropped by the HEAD's marker;
     // the classic page's 400 is not rendered here, so its length is not given (RFC 9110 §8.6).

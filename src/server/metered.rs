@@ -26,10 +26,9 @@ pub struct Turn {
 }
 
 impl Turn {
-    /// Begins the turn of `req` and counts it as a request of its transport, if it is one of
-    /// the compared transports (`Transport::for_path`).
-    pub fn begin(req: &ServiceRequest) -> Turn {
-        let transport = Transport::for_path(req.path());
+    /// Begins the turn of `req` and counts it as a request of `transport`, its path's
+    /// (`Transport::for_path`), if it is one of the compared transports.
+    pub fn begin(req: &ServiceRequest, transport: Option<Transport>) -> Turn {
         let tap = req.conn_data::<Rc<ConnTap>>().cloned();
         if let Some(tap) = &tap {
             tap.begin(transport);

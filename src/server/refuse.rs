@@ -5,11 +5,12 @@ use actix_web::{HttpResponse, dev::ServiceRequest, http::header, web};
 
 use crate::{state::AppState, transport_kind::Transport};
 
-/// The `503` + `Retry-After` (s, rounded up) of a request whose transport is being refused;
+/// The `503` + `Retry-After` (s, rounded up) of a request whose `transport` (its path's) is
+/// being refused;
 /// `None` when it is not. Asked inside the counting step (`edge`), so refused requests still
 /// count as requests.
-pub fn refusal(req: &ServiceRequest) -> Option<HttpResponse> {
-    let transport = Transport::for_path(req.path())?;
+pub fn refusal(req: &ServiceRequest, transport: Option<Transport>) -> Option<HttpResponse> {
+    let transport = transport?;
     let state = req.app_data::<web::Data<AppState>>()?;
     let left = state.faults.refusing(transport)?;
     let secs = left.as_secs_f64().ceil() as u64;

@@ -171,10 +171,8 @@ struct LastBody {
 
 impl LastBody {
     fn is_of(&self, batch: &Batch, epoch: &Arc<str>) -> bool {
-        let same = |a: &Option<Arc<Event>>, b: Option<&Arc<Event>>| match (a, b) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
+        let same = |mine: &Option<Arc<Event>>, theirs: Option<&Arc<Event>>| {
+            mine.as_ref().map(Arc::as_ptr) == theirs.map(Arc::as_ptr)
         };
         self.len == batch.events.len()
             && self.last_seq == batch.last_seq
