@@ -15,7 +15,7 @@
 #[path = "support/sink.rs"]
 mod sink;
 
-use std::{cell::Cell, rc::Rc, sync::Arc, time::Duration};
+use std::{cell::Cell, io, os::fd::RawFd, rc::Rc, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use divan::Bencher;
@@ -48,6 +48,15 @@ impl FastWrite for Counted {
         self.writer.frame(event)
     }
 
+    fn straight_fd(&self) -> Option<RawFd> {
+        self.writer.straight_fd()
+    }
+
+    fn sent_straight(&self, bytes: &Bytes, sent: io::Result<usize>) -> bool {
+        self.handed.set(self.handed.get() + 1);
+        self.writer.sent_straight(bytes, sent)
+    }
+
     fn write_now(&self, bytes: &Bytes) -> bool {
         self.handed.set(self.handed.get() + 1);
         self.writer.write_now(bytes)
@@ -74,6 +83,14 @@ struct CountingSeat {
 impl FastWrite for CountingSeat {
     fn frame<'e>(&self, event: &'e Event) -> &'e Bytes {
         event.ws_frame(false)
+    }
+
+    fn straight_fd(&self) -> Option<RawFd> {
+        None
+    }
+
+    fn sent_straight(&self, _: &Bytes, _: io::Result<usize>) -> bool {
+        unreachable!("no socket to send to")
     }
 
     fn write_now(&self, bytes: &Bytes) -> bool {
@@ -117,14 +134,27 @@ fn publish_to_counting_seats(bencher: Bencher, seats: usize) {
     }
 }
 
+/// The lane's sends batched through io_uring (`batch_send`), where the kernel has it.
 #[divan::bench(args = sink::socket_counts(), sample_size = 1, sample_count = 100)]
 fn publish_through_the_lane(bencher: Bencher, sockets: usize) {
+    through_the_lane(bencher, sockets, Config::for_tests());
+}
+
+/// The same lane making one send(2) per socket (`--no-io-uring`).
+#[divan::bench(args = sink::socket_counts(), sample_size = 1, sample_count = 100)]
+fn publish_through_the_lane_one_send_each(bencher: Bencher, sockets: usize) {
+    let mut config = Config::for_tests();
+    config.no_io_uring = true;
+    through_the_lane(bencher, sockets, config);
+}
+
+fn through_the_lane(bencher: Bencher, sockets: usize, config: Config) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
     let local = tokio::task::LocalSet::new();
-    let state = Arc::new(AppState::new(Config::for_tests(), "bench".into()));
+    let state = Arc::new(AppState::new(config, "bench".into()));
     let mut sink = sink::Sink::tcp(sockets).expect("socket pairs");
     let handed = Rc::new(Cell::new(0u64));
     let limits = Limits {

@@ -193,6 +193,11 @@ pub struct Config {
     #[arg(long, env = "PUSHLAB_NO_METER")]
     pub no_meter: bool,
 
+    /// Make the fan-out's sends one send(2) per socket instead of batching them through io_uring
+    /// (what a kernel without io_uring gets anyway): to compare the two, or to rule io_uring out.
+    #[arg(long, env = "PUSHLAB_NO_IO_URING")]
+    pub no_io_uring: bool,
+
     /// RabbitMQ (3.9+) that carries the feed between servers: amqp://USER:PASS@HOST:PORT/VHOST
     /// (vhost `/` is `%2f`). Every event goes through one stream queue that every server
     /// follows, so all servers show the same seqs. Without it, the feed lives in this process.
@@ -264,6 +269,7 @@ impl Config {
             chat_per_min: *PER_MINUTE_RANGE.end(),
             reports_per_min: *PER_MINUTE_RANGE.end(),
             no_meter: false,
+            no_io_uring: false,
             broker: None,
             broker_stream: "pushlab.feed".into(),
             broker_max_bytes: 256_000_000,

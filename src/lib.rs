@@ -4,10 +4,10 @@
 //! `tests/architecture.rs` fails on an edge that goes the other way)
 //!
 //! - [`config`], [`error`], [`lang`], [`redact`], [`sessions`], [`transport_kind`],
-//!   [`telemetry`], [`timer_grid`]: every knob and its bounds, the HTTP error, the pages' language,
-//!   credentials kept out of what is shown or logged, the console's sessions, the five
-//!   transports' names and paths, logging, the connections' shared timer grid. They import
-//!   nothing of pushlab.
+//!   [`telemetry`], [`timer_grid`], [`batch_send`]: every knob and its bounds, the HTTP error,
+//!   the pages' language, credentials kept out of what is shown or logged, the console's
+//!   sessions, the five transports' names and paths, logging, the connections' shared timer
+//!   grid, the fan-out's sends batched into one system call. They import nothing of pushlab.
 //! - [`limits`]: who a client is (its address), how often it may act (token buckets per
 //!   address, bounded), and how many wrong admin tokens it showed (the lockout).
 //! - [`ws`]: RFC 6455 as a library (frames, guard, reassembly, handshake, the socket).
@@ -27,6 +27,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod batch_send;
 pub mod bench;
 pub mod broker;
 pub mod config;

@@ -17,6 +17,7 @@ use pushlab::transport_kind::Transport;
 const LAYERS: &[&[&str]] = &[
     // Foundations: they import nothing of pushlab.
     &[
+        "batch_send",
         "config",
         "error",
         "lang",

@@ -78,6 +78,8 @@ struct TransportMeter {
     fanout_rounds: Counter,
     /// Seats that left a lane because their socket could not take an event whole at once.
     fanout_left: Counter,
+    fanout_sends: Counter,
+    fanout_send_calls: Counter,
     delivered: Counter,
     catch_up: Counter,
     empty: Counter,
@@ -108,6 +110,8 @@ impl Default for TransportMeter {
             fanout_seated: AtomicI64::default(),
             fanout_rounds: Counter::default(),
             fanout_left: Counter::default(),
+            fanout_sends: Counter::default(),
+            fanout_send_calls: Counter::default(),
             delivered: Counter::default(),
             catch_up: Counter::default(),
             empty: Counter::default(),
@@ -174,6 +178,13 @@ pub struct TransportStats {
     /// Times a connection left its lane because its socket could not take an event whole at
     /// once (a slow reader): its own task then wrote the rest and followed until caught up.
     pub fanout_left: u64,
+    /// Sends the fan-out lanes made straight to their sockets (one per seated connection per
+    /// publish, the others going through their connection's own write).
+    pub fanout_sends: u64,
+    /// System calls those sends took: one per submission of up to 64 sends where the kernel has
+    /// io_uring, one per send otherwise (`--no-io-uring`). `fanout_sends / fanout_send_calls` is
+    /// the sends per system call.
+    pub fanout_send_calls: u64,
     /// Events handed to a client: live ones and catch-up together.
     pub delivered: u64,
     /// Of `delivered`, the events a client got because it resumed from an old `since`: published
@@ -396,6 +407,15 @@ impl Meter {
         }
     }
 
+    /// A fan-out lane sent straight to `sends` sockets of `transport` in `calls` system calls.
+    pub fn fanout_sends(&self, transport: Transport, sends: u64, calls: u64) {
+        if self.enabled {
+            let meter = self.of(transport);
+            meter.fanout_sends.add(sends);
+            meter.fanout_send_calls.add(calls);
+        }
+    }
+
     /// `count` seats of `transport` left their lane: their sockets could not take an event.
     pub fn fanout_left(&self, transport: Transport, count: u64) {
         if self.enabled && count > 0 {
@@ -482,6 +502,8 @@ impl Meter {
                 &meter.closed_unwritable,
                 &meter.fanout_rounds,
                 &meter.fanout_left,
+                &meter.fanout_sends,
+                &meter.fanout_send_calls,
                 &meter.bytes_in,
                 &meter.bytes_out,
             ] {
@@ -537,6 +559,8 @@ impl Meter {
             fanout_seated: m.fanout_seated.load(Relaxed),
             fanout_rounds: m.fanout_rounds.get(),
             fanout_left: m.fanout_left.get(),
+            fanout_sends: m.fanout_sends.get(),
+            fanout_send_calls: m.fanout_send_calls.get(),
             delivered,
             catch_up: m.catch_up.get(),
             empty: m.empty.get(),

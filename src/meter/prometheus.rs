@@ -82,7 +82,7 @@ pub fn encode_prometheus(meter: &Meter, feed: FeedGauges, cluster: &ClusterGauge
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         type Field = fn(&super::TransportStats) -> u64;
-        let counters: [(&str, &str, Option<Unit>, Field); 13] = [
+        let counters: [(&str, &str, Option<Unit>, Field); 15] = [
             (
                 "requests",
                 "HTTP requests received (a WebSocket or SSE connection is one)",
@@ -136,6 +136,18 @@ impl Collector for Scrape {
                 "Times a connection left its worker's fan-out lane: its socket could not take an event at once",
                 None,
                 |s| s.fanout_left,
+            ),
+            (
+                "fanout_sends",
+                "Sends a worker's fan-out lane made straight to its sockets",
+                None,
+                |s| s.fanout_sends,
+            ),
+            (
+                "fanout_send_calls",
+                "System calls the fan-out's sends took (one per batch of up to 64 with io_uring)",
+                None,
+                |s| s.fanout_send_calls,
             ),
             (
                 "events_missed",

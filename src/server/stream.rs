@@ -23,7 +23,10 @@ use super::{
     refusal,
     tap::{ConnTap, TappedStream},
 };
-use crate::transport::direct::{SharedSocket, SocketHandle};
+use crate::{
+    batch_send::SendStraight,
+    transport::direct::{SharedSocket, SocketHandle},
+};
 
 type Tapped = TappedStream<tokio::net::TcpStream>;
 
@@ -46,6 +49,14 @@ pub struct Shared {
 impl SharedSocket for Shared {
     fn poll_write(&self, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut *self.stream.borrow_mut()).poll_write(cx, bytes)
+    }
+
+    fn straight_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.stream.borrow().straight_fd()
+    }
+
+    fn wrote_straight(&self, bytes: usize) {
+        self.stream.borrow_mut().wrote_straight(bytes);
     }
 
     fn handed_to_dispatcher(&self) {
@@ -176,6 +187,24 @@ impl AsyncRead for ClientStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         either!(self, s => s.poll_read(cx, buf))
+    }
+}
+
+/// A WebSocket's stream, for the fan-out's straight sends: plain TCP only. The refusal rewrite
+/// of `poll_write` never applies to what a fan-out sends (WebSocket frames, which never begin
+/// with an HTTP status line), unless one is already being written.
+impl SendStraight for ClientStream {
+    fn straight_fd(&self) -> Option<std::os::fd::RawFd> {
+        match &self.io {
+            Io::Plain(shared) if self.rewriting.is_none() => shared.straight_fd(),
+            _ => None,
+        }
+    }
+
+    fn wrote_straight(&mut self, bytes: usize) {
+        if let Io::Plain(shared) = &self.io {
+            shared.wrote_straight(bytes);
+        }
     }
 }
 

@@ -31,6 +31,7 @@ use std::{
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::limit::AddressSlot;
+use crate::batch_send::SendStraight;
 use crate::network::{Faults, Throttle};
 use crate::{
     meter::{ConnectionHistory, Meter},
@@ -284,6 +285,26 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The fan-out's straight sends skip this layer's `poll_write`, so they do here what it does:
+/// no straight send while a slow fault throttles the socket, and what one wrote is counted and
+/// disarms the stall timer.
+impl SendStraight for TappedStream<tokio::net::TcpStream> {
+    fn straight_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.tap
+            .slow_rate()
+            .is_none()
+            .then(|| self.inner.as_raw_fd())
+    }
+
+    fn wrote_straight(&mut self, bytes: usize) {
+        self.tap.wrote(bytes);
+        if bytes > 0 {
+            self.stalled = None;
+        }
     }
 }
 

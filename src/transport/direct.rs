@@ -19,6 +19,7 @@ use std::{
     cell::RefCell,
     collections::VecDeque,
     io,
+    os::fd::RawFd,
     rc::{Rc, Weak},
     task::{Context, Poll},
 };
@@ -35,6 +36,12 @@ pub trait SharedSocket {
     /// served, throttled by a slow fault, closed after the unwritable timeout). `Pending` when
     /// the socket takes nothing now.
     fn poll_write(&self, cx: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>>;
+    /// The socket's descriptor when a straight send may write to it now, as
+    /// [`SendStraight::straight_fd`](crate::batch_send::SendStraight::straight_fd).
+    fn straight_fd(&self) -> Option<RawFd>;
+    /// Counts what a straight send wrote, as
+    /// [`SendStraight::wrote_straight`](crate::batch_send::SendStraight::wrote_straight).
+    fn wrote_straight(&self, bytes: usize);
     /// Notes that the response handed actix bytes it has not written yet.
     fn handed_to_dispatcher(&self);
     /// Ready once the dispatcher has written every byte handed to it (it flushed its buffer).
@@ -115,6 +122,31 @@ impl FastWrite for ChunkedWriter {
         event.sse_chunk()
     }
 
+    fn straight_fd(&self) -> Option<RawFd> {
+        if self.is_empty() {
+            self.socket.straight_fd()
+        } else {
+            None
+        }
+    }
+
+    fn sent_straight(&self, bytes: &Bytes, sent: io::Result<usize>) -> bool {
+        match sent {
+            Ok(n) => {
+                self.socket.wrote_straight(n);
+                if n == bytes.len() {
+                    return true;
+                }
+                let mut queue = self.queue.borrow_mut();
+                queue.0.push_back(bytes.clone());
+                queue.1 = n;
+            }
+            // Queued whole: the stream's task meets the error (or the full socket) itself.
+            Err(_) => self.send(bytes.clone()),
+        }
+        false
+    }
+
     fn write_now(&self, bytes: &Bytes) -> bool {
         if !self.is_empty() {
             self.send(bytes.clone());
@@ -160,6 +192,10 @@ mod tests {
             self.out.borrow_mut().extend_from_slice(&bytes[..n]);
             Poll::Ready(Ok(n))
         }
+        fn straight_fd(&self) -> Option<RawFd> {
+            None
+        }
+        fn wrote_straight(&self, _: usize) {}
         fn handed_to_dispatcher(&self) {}
         fn poll_drained(&self, _: &mut Context<'_>) -> Poll<()> {
             Poll::Ready(())

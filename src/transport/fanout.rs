@@ -19,6 +19,8 @@
 
 use std::{
     cell::{Cell, RefCell},
+    io,
+    os::fd::RawFd,
     rc::{Rc, Weak},
     sync::Arc,
     task::{Poll, Waker},
@@ -28,7 +30,12 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::{Notify, watch};
 
 use super::follower::Follower;
-use crate::{feed::Event, state::AppState, transport_kind::Transport};
+use crate::{
+    batch_send::{self, Straight},
+    feed::Event,
+    state::AppState,
+    transport_kind::Transport,
+};
 
 /// Most events a lane reads from the hub at a time (it reads again while more are there).
 pub const LANE_BATCH: usize = 48;
@@ -41,6 +48,14 @@ pub trait FastWrite {
     /// This connection's encoding of `event`: its frame shared by every connection, made once
     /// at publish.
     fn frame<'e>(&self, event: &'e Event) -> &'e Bytes;
+    /// The socket's descriptor when the lane may send to it straight now, in one batch with the
+    /// other seats' sends ([`batch_send`]): nothing queued ahead, plain TCP, no throttle. `None`:
+    /// the lane writes through [`FastWrite::write_now`].
+    fn straight_fd(&self) -> Option<RawFd>;
+    /// Completes a straight send of `bytes` that answered `sent` (as `send(2)` answers): counts
+    /// what it wrote and queues what is left for the connection's task, as
+    /// [`FastWrite::write_now`] does. True when written whole.
+    fn sent_straight(&self, bytes: &Bytes, sent: io::Result<usize>) -> bool;
     /// Writes `bytes` now if the connection takes all of them; otherwise queues what is left for
     /// the connection's task. True when written whole.
     fn write_now(&self, bytes: &Bytes) -> bool;
@@ -62,9 +77,45 @@ pub struct Seat<W> {
 
 /// What the lane calls on each seat (the seat's writer type erased).
 trait Offer {
-    /// Offers the new events; false when the seat has left the lane.
-    fn offer(&self, events: &[Arc<Event>]) -> bool;
+    /// What the seat takes of `events` (the lane's batch): nothing new, a gap (it leaves), a
+    /// write done through [`FastWrite::write_now`], or a straight send for the lane to batch.
+    fn prepare<'e>(&self, events: &'e [Arc<Event>]) -> Step<'e>;
+    /// Completes the straight send `prepare` asked for: `new` are the events it carried, `bytes`
+    /// its bytes, `sent` what the send answered. False when the seat has left the lane.
+    fn complete(&self, new: &[Arc<Event>], bytes: &Bytes, sent: io::Result<usize>) -> bool;
     fn evict(&self);
+}
+
+/// A seat's part in a lane's round.
+enum Step<'e> {
+    /// Nothing new for it: it stays.
+    Stays,
+    /// It left the lane (a gap behind the batch, or a write not taken whole).
+    Left,
+    /// Written whole through [`FastWrite::write_now`]: it stays.
+    Written,
+    /// To send straight to `fd`: the events from index `from` of the batch, as `frames`.
+    Send {
+        fd: RawFd,
+        from: usize,
+        frames: Frames<'e>,
+    },
+}
+
+/// What a straight send carries: one event's shared frame where it lies (no reference taken:
+/// both workers would bounce its count between their cores at each send), or several joined.
+enum Frames<'e> {
+    One(&'e Bytes),
+    Joined(Bytes),
+}
+
+impl Frames<'_> {
+    fn bytes(&self) -> &Bytes {
+        match self {
+            Frames::One(bytes) => bytes,
+            Frames::Joined(bytes) => bytes,
+        }
+    }
 }
 
 impl<W: FastWrite> Seat<W> {
@@ -113,38 +164,55 @@ impl<W: FastWrite> Seat<W> {
 }
 
 impl<W: FastWrite> Offer for Seat<W> {
-    fn offer(&self, events: &[Arc<Event>]) -> bool {
+    fn prepare<'e>(&self, events: &'e [Arc<Event>]) -> Step<'e> {
         let mut slot = self.follower.borrow_mut();
         let Some(follower) = slot.as_mut() else {
-            return false;
+            return Step::Left;
         };
         let cursor = follower.cursor();
-        let new = &events[events.partition_point(|e| e.seq <= cursor)..];
+        let from = events.partition_point(|e| e.seq <= cursor);
+        let new = &events[from..];
         match new.first() {
-            None => return true,
+            None => return Step::Stays,
             // Events between the cursor and the batch are gone: the follower tells the client.
             Some(first) if first.seq != cursor + 1 => {
                 drop(slot);
                 self.evict();
-                return false;
+                return Step::Left;
             }
             Some(_) => {}
         }
-        let whole = match new {
-            // The common case: the event's shared frame, written where it lies. No reference
-            // is taken: both workers would bounce its count between their cores at each write.
-            [event] => self.writer.write_now(self.writer.frame(event)),
+        let frames = match new {
+            [event] => Frames::One(self.writer.frame(event)),
             events => {
-                let mut frames = BytesMut::new();
+                let mut joined = BytesMut::new();
                 for event in events {
-                    frames.extend_from_slice(self.writer.frame(event));
+                    joined.extend_from_slice(self.writer.frame(event));
                 }
-                self.writer.write_now(&frames.freeze())
+                Frames::Joined(joined.freeze())
             }
         };
+        if let Some(fd) = self.writer.straight_fd() {
+            return Step::Send { fd, from, frames };
+        }
+        let whole = self.writer.write_now(frames.bytes());
         // Written or queued, they are handed over: counted now, as `Follower::take` counts.
         follower.handed(new);
         drop(slot);
+        if whole {
+            Step::Written
+        } else {
+            self.evict();
+            Step::Left
+        }
+    }
+
+    fn complete(&self, new: &[Arc<Event>], bytes: &Bytes, sent: io::Result<usize>) -> bool {
+        let whole = self.writer.sent_straight(bytes, sent);
+        if let Some(follower) = self.follower.borrow_mut().as_mut() {
+            // Sent or queued, they are handed over: counted now, as `Follower::take` counts.
+            follower.handed(new);
+        }
         if !whole {
             self.evict();
         }
@@ -168,6 +236,10 @@ pub struct Lane {
     cursor: Cell<u64>,
     /// Wakes the task when the lane has emptied, so that it ends.
     emptied: Notify,
+    /// Which seats stay after a round's offer, and what its straight sends answered: kept
+    /// between rounds, so that a round allocates no list per seat.
+    staying: Cell<Vec<bool>>,
+    results: Cell<Vec<io::Result<usize>>>,
 }
 
 thread_local! {
@@ -202,6 +274,8 @@ pub fn sit<W: FastWrite + 'static>(
             seats: RefCell::new(Vec::new()),
             cursor: Cell::new(state.hub.last_seq()),
             emptied: Notify::new(),
+            staying: Cell::default(),
+            results: Cell::default(),
         });
         // Subscribed now, not when the task first runs: a publish in between must wake it.
         // Unconstrained: tokio's cooperative budget (128 I/O operations per poll of a task)
@@ -282,15 +356,7 @@ impl Lane {
                 break;
             }
             self.state.meter.fanout_round(self.transport);
-            let before = self.seats.borrow().len();
-            self.seats
-                .borrow_mut()
-                .retain(|(_, seat)| seat.offer(&batch.events));
-            let left = before - self.seats.borrow().len();
-            self.state
-                .meter
-                .fanout_seated(self.transport, -(left as i64));
-            self.state.meter.fanout_left(self.transport, left as u64);
+            self.offer(&batch.events);
             if batch.events.len() < LANE_BATCH {
                 break;
             }
@@ -298,6 +364,57 @@ impl Lane {
         if self.seats.borrow().is_empty() {
             self.close();
         }
+    }
+
+    /// Offers `events` to every seat: the seats that can take them straight get them in one
+    /// batch of sends ([`batch_send::send_all`]), the others through their own write; the seats
+    /// that could not take them whole leave.
+    fn offer(&self, events: &[Arc<Event>]) {
+        let mut staying = self.staying.take();
+        let mut results = self.results.take();
+        {
+            let seats = self.seats.borrow();
+            staying.clear();
+            staying.resize(seats.len(), true);
+            let mut sends = Vec::new();
+            for (i, (_, seat)) in seats.iter().enumerate() {
+                match seat.prepare(events) {
+                    Step::Stays | Step::Written => {}
+                    Step::Left => staying[i] = false,
+                    Step::Send { fd, from, frames } => sends.push((i, fd, from, frames)),
+                }
+            }
+            if !sends.is_empty() {
+                let straight: Vec<Straight> = sends
+                    .iter()
+                    .map(|(_, fd, _, frames)| Straight {
+                        fd: *fd,
+                        bytes: frames.bytes(),
+                    })
+                    .collect();
+                let uring = !self.state.config.no_io_uring;
+                let calls = batch_send::send_all(&straight, uring, &mut results);
+                self.state
+                    .meter
+                    .fanout_sends(self.transport, straight.len() as u64, calls);
+                for ((i, _, from, frames), sent) in sends.iter().zip(results.drain(..)) {
+                    let (_, seat) = &seats[*i];
+                    staying[*i] = seat.complete(&events[*from..], frames.bytes(), sent);
+                }
+            }
+        }
+        let mut seats = self.seats.borrow_mut();
+        let before = seats.len();
+        let mut keep = staying.iter();
+        seats.retain(|_| *keep.next().unwrap_or(&true));
+        let left = before - seats.len();
+        drop(seats);
+        self.state
+            .meter
+            .fanout_seated(self.transport, -(left as i64));
+        self.state.meter.fanout_left(self.transport, left as u64);
+        self.staying.set(staying);
+        self.results.set(results);
     }
 
     /// Sends every seat back to its task.
@@ -344,6 +461,14 @@ mod tests {
     impl FastWrite for Taker {
         fn frame<'e>(&self, event: &'e Event) -> &'e Bytes {
             event.sse_record()
+        }
+
+        fn straight_fd(&self) -> Option<RawFd> {
+            None
+        }
+
+        fn sent_straight(&self, _: &Bytes, _: io::Result<usize>) -> bool {
+            unreachable!("never sends straight")
         }
 
         fn write_now(&self, bytes: &Bytes) -> bool {

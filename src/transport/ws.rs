@@ -15,7 +15,7 @@
 //! text), and the guard's codes for RFC 6455 violations. An instructor's drop ends the connection with no close frame at all (the client
 //! sees 1006), and an added delay holds each event back until its publish time plus the delay.
 
-use std::{cell::RefCell, future::poll_fn, rc::Rc, sync::Arc};
+use std::{cell::RefCell, future::poll_fn, io, os::fd::RawFd, rc::Rc, sync::Arc};
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -34,6 +34,7 @@ use super::{
     handshake::{inspect_tag, note_handshake, socket_limits},
 };
 use crate::{
+    batch_send::SendStraight,
     error::JsonObject,
     feed::{Event, Start},
     limits::{ClientKey, client_key},
@@ -56,7 +57,7 @@ pub async fn feed_socket<IO>(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error>
 where
-    IO: AsyncRead + AsyncWrite + Unpin + 'static,
+    IO: AsyncRead + AsyncWrite + Unpin + SendStraight + 'static,
 {
     let protocol = choose_subprotocol(&req, &SUBPROTOCOLS)?;
     let binary = protocol == Some("pushlab.bin");
@@ -109,9 +110,17 @@ impl<IO> FeedWriter<IO> {
     }
 }
 
-impl<IO: AsyncRead + AsyncWrite + Unpin> FastWrite for FeedWriter<IO> {
+impl<IO: AsyncRead + AsyncWrite + Unpin + SendStraight> FastWrite for FeedWriter<IO> {
     fn frame<'e>(&self, event: &'e Event) -> &'e Bytes {
         event.ws_frame(self.binary)
+    }
+
+    fn straight_fd(&self) -> Option<RawFd> {
+        self.socket.borrow().straight_fd()
+    }
+
+    fn sent_straight(&self, bytes: &Bytes, sent: io::Result<usize>) -> bool {
+        self.socket.borrow_mut().sent_straight(bytes, sent)
     }
 
     fn write_now(&self, bytes: &Bytes) -> bool {
@@ -132,7 +141,7 @@ enum End {
 /// fan-out lane's (see `fanout`): then the task only reads the client, and takes the follower
 /// back when the lane sends it away. The socket is shared with the lane, borrowed only while
 /// polled, never across an `.await`.
-async fn follow<IO: AsyncRead + AsyncWrite + Unpin + 'static>(
+async fn follow<IO: AsyncRead + AsyncWrite + Unpin + SendStraight + 'static>(
     state: Arc<AppState>,
     follower: Follower,
     client: ClientKey,

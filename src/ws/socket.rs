@@ -30,6 +30,8 @@ use actix_web::{
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
+use crate::batch_send::SendStraight;
+
 use super::{
     budget::{Lease, MemoryBudget},
     frame::{FIN_BINARY, FIN_TEXT, server_frame},
@@ -189,6 +191,47 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
                 false
             }
             Poll::Ready(Err(_)) | Poll::Pending => {
+                self.send_frame(frame.clone());
+                self.note_full();
+                false
+            }
+        }
+    }
+
+    /// The socket's descriptor when the fan-out may send the next frame to it straight, in a
+    /// batch with other sockets' ([`crate::batch_send`]): nothing queued, no close sent, and a
+    /// stream that allows it (plain TCP, no throttle). `None`: use [`Socket::write_now`].
+    pub fn straight_fd(&self) -> Option<std::os::fd::RawFd>
+    where
+        IO: SendStraight,
+    {
+        if !self.outbox.is_empty() || self.close_sent {
+            return None;
+        }
+        self.io.straight_fd()
+    }
+
+    /// Completes a straight send of `frame` that answered `sent`: what it wrote is counted by
+    /// the stream, and what is left is queued as [`Socket::write_now`] queues it. True when the
+    /// frame went whole.
+    pub fn sent_straight(&mut self, frame: &Bytes, sent: io::Result<usize>) -> bool
+    where
+        IO: SendStraight,
+    {
+        match sent {
+            Ok(n) if n == frame.len() => {
+                self.io.wrote_straight(n);
+                true
+            }
+            Ok(n) => {
+                self.io.wrote_straight(n);
+                self.send_frame(frame.clone());
+                self.written = n;
+                self.note_full();
+                false
+            }
+            // Queued whole: the connection's task meets the error (or the full socket) itself.
+            Err(_) => {
                 self.send_frame(frame.clone());
                 self.note_full();
                 false

@@ -105,6 +105,43 @@ async fn one_worker_writes_hundreds_of_sockets_in_one_round_none_sent_back() {
         ws["fanout_rounds"], EVENTS,
         "one worker, one round per publish: {ws}"
     );
+    // Every delivery was a straight send, batched: one system call per 64 sends where the
+    // kernel has io_uring (5 per publish to 300 sockets), one per send where it has not.
+    let sends = SOCKETS as u64 * EVENTS;
+    assert_eq!(ws["fanout_sends"], sends, "{ws}");
+    let calls = if pushlab::batch_send::io_uring_available() {
+        EVENTS * SOCKETS.div_ceil(pushlab::batch_send::SENDS_PER_SUBMISSION) as u64
+    } else {
+        sends
+    };
+    assert_eq!(ws["fanout_send_calls"], calls, "{ws}");
+}
+
+#[tokio::test]
+async fn without_io_uring_the_lane_makes_one_send_per_socket_with_the_same_deliveries() {
+    const SOCKETS: usize = 40;
+    const EVENTS: u64 = 3;
+    let app = spawn_with(|c| {
+        c.workers = Some(1);
+        c.no_io_uring = true;
+    })
+    .await;
+    let mut sockets = Vec::new();
+    for _ in 0..SOCKETS {
+        sockets.push(app.feed_socket("/ws").await);
+    }
+    until_seated(&app, SOCKETS as i64).await;
+    for seq in 1..=EVENTS {
+        app.state.hub.publish(Kind::Tick, &serde_json::json!({}));
+        for socket in &mut sockets {
+            assert_eq!(next_json(socket).await["seq"], seq);
+        }
+    }
+    let ws = &app.stats().await["transports"]["ws"];
+    let sends = SOCKETS as u64 * EVENTS;
+    assert_eq!(ws["fanout_sends"], sends, "{ws}");
+    assert_eq!(ws["fanout_send_calls"], sends, "one send(2) each: {ws}");
+    assert_eq!(ws["delivered"], sends, "{ws}");
 }
 
 #[tokio::test]
