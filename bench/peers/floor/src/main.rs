@@ -13,7 +13,10 @@
 //! `{"seq":N,"ts":T,"kind":"tick","data":{"value":V}}` as pushlab's, from a ring of the last
 //! `--buffer` events (replay after `since`, `missed` notices when the ring moved past it).
 //!
-//!   pushlab-floor --port 0 --rate 10 --buffer 1024 --admin-token TOKEN
+//! With `--batch`, each fan-out's sends go to the kernel through io_uring, 64 to one system call
+//! (as pushlab's lanes make them where the kernel has io_uring): the floor of a batched fan-out.
+//!
+//!   pushlab-floor --port 0 --rate 10 --buffer 1024 --admin-token TOKEN [--batch]
 
 mod handshake;
 
@@ -33,6 +36,8 @@ const MAX_REQUEST: usize = 64 * 1024;
 const MAX_MESSAGE: usize = 64 * 1024;
 const MAX_RATE_HZ: f64 = 1000.0;
 const MAX_BUFFER: usize = 65536;
+/// Sends per `io_uring_enter` with `--batch` (pushlab's `batch_send::SENDS_PER_SUBMISSION`).
+const BATCH: usize = 64;
 
 fn main() {
     let args = Args::parse();
@@ -59,12 +64,14 @@ struct Args {
     rate: f64,
     buffer: usize,
     token: String,
+    /// Batch each fan-out's sends through io_uring (`--batch`).
+    batch: bool,
 }
 
 impl Args {
     fn parse() -> Args {
         let usage =
-            "usage: pushlab-floor [--port PORT] [--rate HZ] [--buffer N] [--admin-token TOKEN]";
+            "usage: pushlab-floor [--port PORT] [--rate HZ] [--buffer N] [--admin-token TOKEN] [--batch]";
         let fail = |message: &str| -> ! {
             eprintln!("{message}\n{usage}");
             std::process::exit(2);
@@ -74,12 +81,17 @@ impl Args {
             rate: 10.0,
             buffer: 1024,
             token: "peer-token".into(),
+            batch: false,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
             if flag == "--help" || flag == "-h" {
                 println!("{usage}");
                 std::process::exit(0);
+            }
+            if flag == "--batch" {
+                args.batch = true;
+                continue;
             }
             let value = it
                 .next()
@@ -286,6 +298,8 @@ struct Server {
     sse_subscribers: Vec<RawFd>,
     /// Sockets found dead during a fan-out, closed after it.
     dead: Vec<RawFd>,
+    /// With `--batch`: the ring a fan-out's sends go through, 64 to one system call.
+    ring: Option<io_uring::IoUring>,
 }
 
 fn check(result: i32, what: &str) -> i32 {
@@ -331,6 +345,12 @@ impl Server {
             ws_subscribers: Vec::new(),
             sse_subscribers: Vec::new(),
             dead: Vec::new(),
+            ring: args.batch.then(|| {
+                io_uring::IoUring::new(BATCH as u32).unwrap_or_else(|e| {
+                    eprintln!("--batch needs io_uring: {e}");
+                    std::process::exit(1);
+                })
+            }),
             listener,
         };
         server.watch(
@@ -451,20 +471,28 @@ impl Server {
             return; // re-armed meanwhile
         }
         self.feed.publish();
-        // The fan-out: the same bytes to every subscriber, one send each.
+        // The fan-out: the same bytes to every subscriber, one send each (with --batch, 64
+        // sends to one system call).
         let event = self.feed.ring.back().expect("just published");
-        for &fd in &self.ws_subscribers {
-            if let Some(conn) = self.conns[fd as usize].as_mut()
-                && !deliver(self.epoll, fd, conn, &event.frame)
-            {
-                self.dead.push(fd);
-            }
-        }
-        for &fd in &self.sse_subscribers {
-            if let Some(conn) = self.conns[fd as usize].as_mut()
-                && !deliver(self.epoll, fd, conn, &event.chunk)
-            {
-                self.dead.push(fd);
+        for (subscribers, bytes) in [
+            (&self.ws_subscribers, &event.frame),
+            (&self.sse_subscribers, &event.chunk),
+        ] {
+            match self.ring.as_mut() {
+                None => {
+                    for &fd in subscribers {
+                        if let Some(conn) = self.conns[fd as usize].as_mut()
+                            && !deliver(self.epoll, fd, conn, bytes)
+                        {
+                            self.dead.push(fd);
+                        }
+                    }
+                }
+                Some(ring) => {
+                    for chunk in subscribers.chunks(BATCH) {
+                        deliver_batch(ring, self.epoll, chunk, &mut self.conns, bytes, &mut self.dead);
+                    }
+                }
             }
         }
         for fd in std::mem::take(&mut self.dead) {
@@ -935,6 +963,74 @@ fn deliver(epoll: RawFd, fd: RawFd, conn: &mut Conn, bytes: &[u8]) -> bool {
         unsafe { libc::epoll_ctl(epoll, libc::EPOLL_CTL_MOD, fd, &mut event) };
     }
     true
+}
+
+/// `deliver` for up to [`BATCH`] sockets in one `io_uring_enter`: each socket whose outbox is
+/// empty gets one non-blocking send (`IORING_OP_SEND`, `MSG_DONTWAIT`, answered at once as
+/// send(2) answers); the others append to their outbox as `deliver` does.
+fn deliver_batch(
+    ring: &mut io_uring::IoUring,
+    epoll: RawFd,
+    fds: &[RawFd],
+    conns: &mut [Option<Conn>],
+    bytes: &[u8],
+    dead: &mut Vec<RawFd>,
+) {
+    let mut sent_to = 0;
+    {
+        let mut queue = ring.submission();
+        for &fd in fds {
+            let Some(conn) = conns[fd as usize].as_mut() else {
+                continue;
+            };
+            if !conn.outbox.is_empty() {
+                if !deliver(epoll, fd, conn, bytes) {
+                    dead.push(fd);
+                }
+                continue;
+            }
+            let send = io_uring::opcode::Send::new(
+                io_uring::types::Fd(fd),
+                bytes.as_ptr(),
+                bytes.len() as u32,
+            )
+            .flags(libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT)
+            .build()
+            .user_data(fd as u64);
+            // The bytes outlive the submission (read back below); the queue holds BATCH.
+            unsafe { queue.push(&send) }.expect("room for the batch");
+            sent_to += 1;
+        }
+    }
+    loop {
+        match ring.submit_and_wait(sent_to) {
+            Ok(_) if ring.completion().len() >= sent_to => break,
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+            Err(e) => panic!("io_uring_enter: {e}"),
+        }
+    }
+    for done in ring.completion() {
+        let fd = done.user_data() as RawFd;
+        let sent = match done.result() {
+            n if n >= 0 => n as usize,
+            e if e == -libc::EAGAIN => 0,
+            _ => {
+                dead.push(fd);
+                continue;
+            }
+        };
+        if sent < bytes.len()
+            && let Some(conn) = conns[fd as usize].as_mut()
+        {
+            conn.outbox.extend_from_slice(&bytes[sent..]);
+            let mut event = libc::epoll_event {
+                events: (libc::EPOLLIN | libc::EPOLLOUT) as u32,
+                u64: fd as u64,
+            };
+            unsafe { libc::epoll_ctl(epoll, libc::EPOLL_CTL_MOD, fd, &mut event) };
+        }
+    }
 }
 
 /// Writes what the outbox holds; once empty, the socket is watched for input only again.
