@@ -27,7 +27,9 @@ use io_uring::{IoUring, Probe, opcode, types::Fd};
 pub const SENDS_PER_SUBMISSION: usize = 64;
 
 /// Most times one submission is tried again when the kernel answers that it is busy or was
-/// interrupted (`EBUSY`, `EAGAIN`, `EINTR`), before the batch gives up on the ring.
+/// interrupted (`EBUSY`, `EAGAIN`, `EINTR`): then, if none of its sends went, the batch gives up
+/// on the ring (one `send(2)` each from then on); if some went, the process stops (see
+/// `submit`).
 const MAX_RETRIES: usize = 1000;
 
 /// The flags of every straight send: never wait, never raise `SIGPIPE` on a closed peer.
@@ -177,14 +179,18 @@ fn submit(
             {
                 retries += 1;
             }
+            // Nothing of the chunk went to the kernel: the caller drops the ring (its queue
+            // with it, never submitted) and sends the chunk one send(2) at a time.
             Err(e) if submitted == 0 => return Err(e),
             Err(e) => {
-                // Some sends were made and the kernel fails the rest: it cannot happen with a
-                // ring this size, and no answer could be true for the sends made.
-                panic!(
-                    "io_uring_enter failed after {submitted} of {} sends: {e}",
+                // Some sends went, and the kernel fails the rest (it cannot, with a ring this
+                // size and non-blocking sends). The queue still points at the caller's bytes,
+                // which unwinding would free while the kernel may read them: stop here.
+                tracing::error!(
+                    "io_uring_enter failed after {submitted} of {} sends: {e}; stopping",
                     chunk.len()
-                )
+                );
+                std::process::abort();
             }
         }
     }

@@ -170,7 +170,7 @@ pub struct TransportStats {
     pub connections_closed: u64,
     pub connections_active: i64,
     /// Of the active connections, those their worker's fan-out lane follows for now (caught
-    /// up, written with one non-blocking write per publish, their own task asleep).
+    /// up, written with one non-blocking send per publish, their own task asleep).
     pub fanout_seated: i64,
     /// Publishes the fan-out lanes handled: about one per worker thread per publish, whatever
     /// the number of seated connections.
@@ -178,12 +178,14 @@ pub struct TransportStats {
     /// Times a connection left its lane because its socket could not take an event whole at
     /// once (a slow reader): its own task then wrote the rest and followed until caught up.
     pub fanout_left: u64,
-    /// Sends the fan-out lanes made straight to their sockets (one per seated connection per
-    /// publish, the others going through their connection's own write).
+    /// Sends the fan-out lanes made straight to their sockets: one per seat per lane read (a
+    /// read takes up to 48 events, sent joined); a seat with bytes of its own queued ahead
+    /// writes through its socket's own path instead, not counted here.
     pub fanout_sends: u64,
-    /// System calls those sends took: one per submission of up to 64 sends where the kernel has
-    /// io_uring, one per send otherwise (`--no-io-uring`). `fanout_sends / fanout_send_calls` is
-    /// the sends per system call.
+    /// System calls those sends took: `io_uring_enter` calls (one per submission of up to 64
+    /// sends, more if the kernel asks for a retry) where the kernel has io_uring, one per send
+    /// otherwise (`--no-io-uring`). `fanout_sends / fanout_send_calls` is the sends per
+    /// system call.
     pub fanout_send_calls: u64,
     /// Events handed to a client: live ones and catch-up together.
     pub delivered: u64,

@@ -5,7 +5,9 @@
 //! from the connection's task: one wake-up per connection per event. A stream that has caught up
 //! with the feed instead takes a seat in the lane (`fanout`), which writes each event's chunk,
 //! framed as actix frames chunks (RFC 9112 §7.1, `feed::http_chunk`, once per event), with one
-//! non-blocking write. Two rules keep the bytes in order:
+//! non-blocking send, straight to the socket's descriptor and batched with the lane's other
+//! sends when nothing is queued ([`SharedSocket::straight_fd`]). Two rules keep the bytes in
+//! order:
 //! - the stream goes direct only once the dispatcher has written every byte handed to it (the
 //!   head and earlier chunks): [`SharedSocket::poll_drained`];
 //! - from then on it hands actix nothing but its end (the terminating chunk, or an error that

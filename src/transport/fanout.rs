@@ -2,20 +2,29 @@
 //!
 //! A push connection that has caught up with the feed takes a [`Seat`] in its worker's
 //! [`Lane`] and hands it its [`Follower`]. On a publish the lane's one task reads the new
-//! events once and offers them to every seat, which writes the shared frame with one
-//! non-blocking write ([`FastWrite`]). A seat that cannot take it whole (its socket is full,
-//! partly written, throttled, gone) keeps what is left queued, leaves the lane, and its
-//! connection's own task takes its follower back: it writes the rest and follows the feed from
-//! its cursor as before (`missed` notices included) until it has caught up and sits down again.
-//! So a slow reader never slows the others, and costs the lane one failed write.
+//! events once and offers them to every seat, in two steps:
+//! - each seat says what it takes: nothing, or the shared frame to send straight to its socket
+//!   (plain TCP with nothing queued: [`FastWrite::straight_fd`]), or it writes it itself
+//!   ([`FastWrite::write_now`]: bytes of its own are queued ahead, such as a ping or a frame
+//!   partly written, or its stream is not a plain socket);
+//! - the straight sends go to the kernel 64 at a time, in one system call through io_uring
+//!   where the kernel has it (`batch_send`), each a non-blocking `send(2)`; then each seat of
+//!   the batch hears what its send took ([`FastWrite::sent_straight`]), before the next batch.
+//!
+//! A seat that cannot take it whole (its socket is full, partly written, throttled, gone) keeps
+//! what is left queued, leaves the lane, and its connection's own task takes its follower back:
+//! it writes the rest and follows the feed from its cursor as before (`missed` notices
+//! included) until it has caught up and sits down again. So a slow reader never slows the
+//! others, and costs the lane one failed send.
 //!
 //! Nobody sits while an added delay or a "slow" fault applies to the transport (each event must
 //! then wait, or be throttled, per connection), and a lane that finds one applying sends every
 //! seat back to its own task. What is counted is counted by the follower, as on the other path.
 //!
 //! Bounds: a lane holds one `Rc` per seat (16 bytes) and a seat about 100 bytes beside its
-//! connection; a lane reads at most [`LANE_BATCH`] events per read and exists, with its task,
-//! only while its worker has seats.
+//! connection; a round holds, per seat, one flag and one send's answer (kept between rounds),
+//! and per straight send of a batch under 100 bytes; a lane reads at most
+//! [`LANE_BATCH`] events per read and exists, with its task, only while its worker has seats.
 
 use std::{
     cell::{Cell, RefCell},
@@ -116,6 +125,14 @@ impl Frames<'_> {
             Frames::Joined(bytes) => bytes,
         }
     }
+}
+
+/// A straight send waiting for its batch: the seat's index in the lane and its [`Step::Send`].
+struct Pending<'e> {
+    seat: usize,
+    fd: RawFd,
+    from: usize,
+    frames: Frames<'e>,
 }
 
 impl<W: FastWrite> Seat<W> {
@@ -366,9 +383,11 @@ impl Lane {
         }
     }
 
-    /// Offers `events` to every seat: the seats that can take them straight get them in one
-    /// batch of sends ([`batch_send::send_all`]), the others through their own write; the seats
-    /// that could not take them whole leave.
+    /// Offers `events` to every seat: the seats that can take them straight get them in
+    /// batches of sends ([`batch_send::send_all`], [`batch_send::SENDS_PER_SUBMISSION`] at a
+    /// time, each batch's seats completed before the next is prepared: their hand-off times are
+    /// read right after their own batch), the others through their own write; the seats that
+    /// could not take them whole leave.
     fn offer(&self, events: &[Arc<Event>]) {
         let mut staying = self.staying.take();
         let mut results = self.results.take();
@@ -376,32 +395,25 @@ impl Lane {
             let seats = self.seats.borrow();
             staying.clear();
             staying.resize(seats.len(), true);
-            let mut sends = Vec::new();
+            let mut sends = Vec::with_capacity(batch_send::SENDS_PER_SUBMISSION);
             for (i, (_, seat)) in seats.iter().enumerate() {
                 match seat.prepare(events) {
                     Step::Stays | Step::Written => {}
                     Step::Left => staying[i] = false,
-                    Step::Send { fd, from, frames } => sends.push((i, fd, from, frames)),
+                    Step::Send { fd, from, frames } => {
+                        sends.push(Pending {
+                            seat: i,
+                            fd,
+                            from,
+                            frames,
+                        });
+                        if sends.len() == batch_send::SENDS_PER_SUBMISSION {
+                            self.send(&seats, events, &mut sends, &mut staying, &mut results);
+                        }
+                    }
                 }
             }
-            if !sends.is_empty() {
-                let straight: Vec<Straight> = sends
-                    .iter()
-                    .map(|(_, fd, _, frames)| Straight {
-                        fd: *fd,
-                        bytes: frames.bytes(),
-                    })
-                    .collect();
-                let uring = !self.state.config.no_io_uring;
-                let calls = batch_send::send_all(&straight, uring, &mut results);
-                self.state
-                    .meter
-                    .fanout_sends(self.transport, straight.len() as u64, calls);
-                for ((i, _, from, frames), sent) in sends.iter().zip(results.drain(..)) {
-                    let (_, seat) = &seats[*i];
-                    staying[*i] = seat.complete(&events[*from..], frames.bytes(), sent);
-                }
-            }
+            self.send(&seats, events, &mut sends, &mut staying, &mut results);
         }
         let mut seats = self.seats.borrow_mut();
         let before = seats.len();
@@ -415,6 +427,37 @@ impl Lane {
         self.state.meter.fanout_left(self.transport, left as u64);
         self.staying.set(staying);
         self.results.set(results);
+    }
+
+    /// Makes the straight sends of `pending` (emptied) in one batch and completes their seats:
+    /// a seat whose send did not take all its bytes is marked as leaving in `staying`.
+    fn send(
+        &self,
+        seats: &[(*const (), Rc<dyn Offer>)],
+        events: &[Arc<Event>],
+        pending: &mut Vec<Pending<'_>>,
+        staying: &mut [bool],
+        results: &mut Vec<io::Result<usize>>,
+    ) {
+        if pending.is_empty() {
+            return;
+        }
+        let straight: Vec<Straight> = pending
+            .iter()
+            .map(|p| Straight {
+                fd: p.fd,
+                bytes: p.frames.bytes(),
+            })
+            .collect();
+        let uring = !self.state.config.no_io_uring;
+        let calls = batch_send::send_all(&straight, uring, results);
+        self.state
+            .meter
+            .fanout_sends(self.transport, straight.len() as u64, calls);
+        for (p, sent) in pending.drain(..).zip(results.drain(..)) {
+            let (_, seat) = &seats[p.seat];
+            staying[p.seat] = seat.complete(&events[p.from..], p.frames.bytes(), sent);
+        }
     }
 
     /// Sends every seat back to its task.
@@ -499,6 +542,106 @@ mod tests {
                 let published = state.hub.since(0, 1).expect("in the buffer").events;
                 assert_eq!(*seat.writer.0.borrow(), [published[0].sse_record().clone()]);
                 assert!(seat.stand_up().is_some());
+            })
+            .await;
+    }
+
+    /// One end of a socket pair, sent to straight; on completion it checks that the socket one
+    /// batch further has been sent nothing yet.
+    struct Paired {
+        near: std::os::unix::net::UnixStream,
+        index: usize,
+        /// The far ends of every seat's pair, in seating order.
+        far: Rc<Vec<std::os::unix::net::UnixStream>>,
+        /// Completions seen, and those that found the next batch already sent.
+        completed: Rc<Cell<usize>>,
+        early: Rc<Cell<usize>>,
+    }
+
+    impl FastWrite for Paired {
+        fn frame<'e>(&self, event: &'e Event) -> &'e Bytes {
+            event.ws_frame(false)
+        }
+
+        fn straight_fd(&self) -> Option<RawFd> {
+            use std::os::fd::AsRawFd;
+            Some(self.near.as_raw_fd())
+        }
+
+        fn sent_straight(&self, bytes: &Bytes, sent: io::Result<usize>) -> bool {
+            assert_eq!(sent.unwrap(), bytes.len());
+            self.completed.set(self.completed.get() + 1);
+            let later = self.index + batch_send::SENDS_PER_SUBMISSION;
+            if let Some(far) = self.far.get(later) {
+                use std::os::fd::AsRawFd;
+                let mut byte = 0u8;
+                let flags = libc::MSG_PEEK | libc::MSG_DONTWAIT;
+                // SAFETY: one byte into a live byte.
+                let seen = unsafe { libc::recv(far.as_raw_fd(), (&raw mut byte).cast(), 1, flags) };
+                if seen > 0 {
+                    self.early.set(self.early.get() + 1);
+                }
+            }
+            true
+        }
+
+        fn write_now(&self, _: &Bytes) -> bool {
+            unreachable!("sends straight")
+        }
+    }
+
+    /// A delivery's hand-off time is read when its seat completes: a seat must complete right
+    /// after its own batch of sends, not after the whole round's (at 1000 seats, 16 batches).
+    #[tokio::test]
+    async fn each_batch_of_sends_is_completed_before_the_next_is_sent() {
+        const SEATS: usize = 3 * batch_send::SENDS_PER_SUBMISSION + 5;
+        let state = Arc::new(AppState::new(Config::for_tests(), "t".into()));
+        let pairs: Vec<_> = (0..SEATS)
+            .map(|_| std::os::unix::net::UnixStream::pair().unwrap())
+            .collect();
+        let (near, far): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+        for socket in near.iter().chain(&far) {
+            socket.set_nonblocking(true).unwrap();
+        }
+        let far = Rc::new(far);
+        let completed = Rc::new(Cell::new(0));
+        let early = Rc::new(Cell::new(0));
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let seats: Vec<_> = near
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, near)| {
+                        let seat = Seat::new(Paired {
+                            near,
+                            index,
+                            far: far.clone(),
+                            completed: completed.clone(),
+                            early: early.clone(),
+                        });
+                        let follower = Follower::new(&state, Transport::Ws, 0, ClientKey::Unknown);
+                        assert!(sit(&state, Transport::Ws, &seat, follower).is_none());
+                        seat
+                    })
+                    .collect();
+                state.hub.publish(Kind::Tick, &serde_json::json!({}));
+                let round = async {
+                    while completed.get() < SEATS {
+                        tokio::task::yield_now().await;
+                    }
+                };
+                tokio::time::timeout(std::time::Duration::from_secs(5), round)
+                    .await
+                    .expect("every seat completed");
+                assert_eq!(
+                    early.get(),
+                    0,
+                    "a later batch was sent before a seat completed"
+                );
+                for seat in &seats {
+                    assert!(seat.stand_up().is_some());
+                }
             })
             .await;
     }

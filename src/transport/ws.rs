@@ -4,8 +4,9 @@
 //! `pushlab.bin` sends the binary layout of `Event::binary`. `?since=S` resumes.
 //!
 //! The hot path: a socket that has caught up with the feed sits in its worker's fan-out lane
-//! (`fanout`), whose one task writes each event's frame, encoded once at publish and shared by
-//! every client, with one non-blocking write per socket: a publish wakes one task per worker,
+//! (`fanout`), whose one task sends each event's frame, encoded once at publish and shared by
+//! every client, with one non-blocking send per socket (64 to one system call through
+//! io_uring, `batch_send`): a publish wakes one task per worker,
 //! not one per connection. A socket that cannot take a frame at once goes back to its own task
 //! (the connection's, see `server::upgrade`), which writes the rest and follows the hub from its
 //! cursor until it has caught up; the same task always reads the client. No channel and no
