@@ -41,6 +41,27 @@ async fn until_seated_of(app: &crate::helpers::TestApp, transport: Transport, co
     }
 }
 
+/// Opens `count` WebSockets, waits until every one sits in a lane, publishes `events` events,
+/// each read in order by every socket before the next; then the WebSocket stats.
+async fn seat_and_publish(
+    app: &crate::helpers::TestApp,
+    count: usize,
+    events: u64,
+) -> serde_json::Value {
+    let mut sockets = Vec::new();
+    for _ in 0..count {
+        sockets.push(app.feed_socket("/ws").await);
+    }
+    until_seated(app, count as i64).await;
+    for seq in 1..=events {
+        app.state.hub.publish(Kind::Tick, &serde_json::json!({}));
+        for socket in &mut sockets {
+            assert_eq!(next_json(socket).await["seq"], seq);
+        }
+    }
+    app.stats().await["transports"]["ws"].clone()
+}
+
 #[tokio::test]
 async fn caught_up_sockets_cost_one_lane_round_per_worker_per_publish() {
     const SOCKETS: usize = 24;
@@ -85,18 +106,7 @@ async fn one_worker_writes_hundreds_of_sockets_in_one_round_none_sent_back() {
         c.max_connections_per_address = 1000;
     })
     .await;
-    let mut sockets = Vec::new();
-    for _ in 0..SOCKETS {
-        sockets.push(app.feed_socket("/ws").await);
-    }
-    until_seated(&app, SOCKETS as i64).await;
-    for seq in 1..=EVENTS {
-        app.state.hub.publish(Kind::Tick, &serde_json::json!({}));
-        for socket in &mut sockets {
-            assert_eq!(next_json(socket).await["seq"], seq);
-        }
-    }
-    let ws = &app.stats().await["transports"]["ws"];
+    let ws = &seat_and_publish(&app, SOCKETS, EVENTS).await;
     assert_eq!(
         ws["fanout_left"], 0,
         "every socket took every event at once: {ws}"
@@ -126,18 +136,7 @@ async fn without_io_uring_the_lane_makes_one_send_per_socket_with_the_same_deliv
         c.no_io_uring = true;
     })
     .await;
-    let mut sockets = Vec::new();
-    for _ in 0..SOCKETS {
-        sockets.push(app.feed_socket("/ws").await);
-    }
-    until_seated(&app, SOCKETS as i64).await;
-    for seq in 1..=EVENTS {
-        app.state.hub.publish(Kind::Tick, &serde_json::json!({}));
-        for socket in &mut sockets {
-            assert_eq!(next_json(socket).await["seq"], seq);
-        }
-    }
-    let ws = &app.stats().await["transports"]["ws"];
+    let ws = &seat_and_publish(&app, SOCKETS, EVENTS).await;
     let sends = SOCKETS as u64 * EVENTS;
     assert_eq!(ws["fanout_sends"], sends, "{ws}");
     assert_eq!(ws["fanout_send_calls"], sends, "one send(2) each: {ws}");
