@@ -215,3 +215,30 @@ async fn refuse_connection(mut stream: ClientStream, refused: &limit::Refused) {
     })
     .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_service::Service;
+
+    use super::*;
+    use crate::config::Config;
+
+    /// The bytes of a service's future: actix-http keeps the app's future inline in each
+    /// connection's dispatcher, whose task keeps room for it for the connection's whole life.
+    fn future_bytes<S: Service<actix_http::Request>>(_: &S) -> usize {
+        std::mem::size_of::<S::Future>()
+    }
+
+    /// An idle WebSocket's memory holds the app's future (the middleware's, inline): it must
+    /// stay a pointer or two, whatever the steps of the middleware hold (`edge`).
+    #[actix_web::test]
+    async fn the_apps_future_is_a_pointer_kept_in_every_connection() {
+        let state = web::Data::new(AppState::new(Config::for_tests(), "t".into()));
+        let service = app(state, |_| {}).new_service(()).await.expect("the app");
+        let bytes = future_bytes(&service);
+        assert!(
+            bytes <= 64,
+            "the app's future is {bytes} bytes, in every connection"
+        );
+    }
+}
