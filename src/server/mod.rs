@@ -225,7 +225,7 @@ mod tests {
 
     /// The bytes of a service's future: actix-http keeps the app's future inline in each
     /// connection's dispatcher, whose task keeps room for it for the connection's whole life.
-    fn future_bytes<S: Service<actix_http::Request>>(_: &S) -> usize {
+    fn future_bytes<R, S: Service<R>>(_: &S) -> usize {
         std::mem::size_of::<S::Future>()
     }
 
@@ -239,6 +239,22 @@ mod tests {
         assert!(
             bytes <= 64,
             "the app's future is {bytes} bytes, in every connection"
+        );
+    }
+
+    /// The upgrade service's future is what an idle WebSocket's connection task keeps for the
+    /// socket's life: the endpoint and the answer's body, the handshake boxed apart.
+    #[actix_web::test]
+    async fn an_upgraded_connection_keeps_only_its_endpoint_and_body() {
+        let state = web::Data::new(AppState::new(Config::for_tests(), "t".into()));
+        let service = upgrade::service(app(state, |_| {}))
+            .new_service(())
+            .await
+            .expect("the upgrade service");
+        let bytes = future_bytes(&service);
+        assert!(
+            bytes <= 256,
+            "the upgrade's future is {bytes} bytes, for the socket's life"
         );
     }
 }

@@ -17,11 +17,12 @@ use std::{future::poll_fn, pin::Pin, rc::Rc};
 use actix_codec::{Framed, FramedParts};
 use actix_http::{
     ConnectionType, Request, Response, StatusCode,
-    body::{BodySize, MessageBody},
+    body::{BodySize, BoxBody, MessageBody},
     h1,
 };
 use actix_service::{Service, ServiceFactory, fn_factory, fn_service};
 use actix_web::{HttpMessage, dev::ServiceResponse};
+use futures_util::future::LocalBoxFuture;
 
 use super::ClientStream;
 use crate::{
@@ -59,29 +60,42 @@ where
         async move {
             let app = Rc::new(app.new_service(()).await?);
             Ok(fn_service(move |(req, framed): Upgrade| {
-                let app = app.clone();
-                async move { upgrade(&*app, req, framed).await }
+                // actix-http keeps this future inline in the connection's task for the
+                // socket's whole life: the handshake (the request, the framed stream, the
+                // answer's writes: about 900 bytes) is boxed and freed once the endpoint has
+                // the stream; only the endpoint and the answer's body stay.
+                let handshake = Box::pin(handshake(app.clone(), req, framed));
+                async move {
+                    if let Some((endpoint, body)) = handshake.await? {
+                        endpoint.await;
+                        // The body ends the request's turn in the tap: only now, so that
+                        // every frame the socket read and wrote was counted to its transport.
+                        drop(body);
+                    }
+                    Ok(())
+                }
             }))
         }
     })
 }
 
-/// Serves one upgrade request: the endpoint's takeover, or its answer and the end of the
-/// connection.
-async fn upgrade<S, B>(
-    app: &S,
+/// Serves one upgrade request up to the endpoint's takeover: the endpoint's future, which owns
+/// the stream now, and the answer's body (to drop when the endpoint ends). `None`: the answer
+/// was written whole, and the connection ends.
+async fn handshake<S, B>(
+    app: Rc<S>,
     req: Request,
     mut framed: Connection,
-) -> Result<(), actix_web::Error>
+) -> Result<Option<(LocalBoxFuture<'static, ()>, BoxBody)>, actix_web::Error>
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody + 'static,
 {
     // Whatever the endpoint answers, a body here is written close-delimited (below).
     req.extensions_mut().insert(CloseDelimited);
-    // Boxed: the app's future (middleware, the handler, a resume read back from the broker) is
-    // several KiB and lives only until the answer; inline, this connection's task would keep
-    // room for it for the socket's whole life (BENCHMARKS.md, "RSS per idle connection").
+    // Boxed apart: the app's future (middleware, the handler, a resume read back from the
+    // broker) is several KiB and lives only until the answer, not while the answer is written
+    // (BENCHMARKS.md, "RSS per idle connection").
     let response: Response<_> = match Box::pin(app.call(req)).await {
         Ok(response) => Response::from(response).map_into_boxed_body(),
         Err(err) => Response::from(err),
@@ -109,10 +123,7 @@ where
             // the endpoint has taken those frames, not kept for the life of the socket.
             let endpoint = takeover.start(io, &read_buf);
             drop((read_buf, write_buf));
-            endpoint.await;
-            // The body ends the request's turn in the tap: only now, so that every frame the
-            // socket read and wrote was counted to its transport.
-            drop(body);
+            return Ok(Some((endpoint, body)));
         }
         _ => {
             head.head_mut().set_connection_type(ConnectionType::Close);
@@ -139,5 +150,5 @@ where
                 .map_err(io_error)?;
         }
     }
-    Ok(())
+    Ok(None)
 }
