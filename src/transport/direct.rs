@@ -133,20 +133,9 @@ impl FastWrite for ChunkedWriter {
     }
 
     fn sent_straight(&self, bytes: &Bytes, sent: io::Result<usize>) -> bool {
-        match sent {
-            Ok(n) => {
-                self.socket.wrote_straight(n);
-                if n == bytes.len() {
-                    return true;
-                }
-                let mut queue = self.queue.borrow_mut();
-                queue.0.push_back(bytes.clone());
-                queue.1 = n;
-            }
-            // Queued whole: the stream's task meets the error (or the full socket) itself.
-            Err(_) => self.send(bytes.clone()),
-        }
-        false
+        let written = sent.unwrap_or(0);
+        self.socket.wrote_straight(written);
+        self.keep_rest(bytes, written)
     }
 
     fn write_now(&self, bytes: &Bytes) -> bool {
@@ -157,19 +146,26 @@ impl FastWrite for ChunkedWriter {
         // Nobody is to be woken by this attempt: if the socket is full, the stream's own task
         // registers its waker when it writes the rest.
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        match self.socket.poll_write(&mut cx, bytes) {
-            Poll::Ready(Ok(n)) if n == bytes.len() => true,
-            Poll::Ready(Ok(n)) => {
-                let mut queue = self.queue.borrow_mut();
-                queue.0.push_back(bytes.clone());
-                queue.1 = n;
-                false
-            }
-            Poll::Ready(Err(_)) | Poll::Pending => {
-                self.send(bytes.clone());
-                false
-            }
+        let written = match self.socket.poll_write(&mut cx, bytes) {
+            Poll::Ready(Ok(n)) => n,
+            Poll::Ready(Err(_)) | Poll::Pending => 0,
+        };
+        self.keep_rest(bytes, written)
+    }
+}
+
+impl ChunkedWriter {
+    /// After a write of `bytes` (nothing queued before it) that took `written` of them: true
+    /// when that was all; otherwise they are queued from `written` on, for the stream's task
+    /// (which meets the error, or waits for room, itself).
+    fn keep_rest(&self, bytes: &Bytes, written: usize) -> bool {
+        if written == bytes.len() {
+            return true;
         }
+        let mut queue = self.queue.borrow_mut();
+        queue.0.push_back(bytes.clone());
+        queue.1 = written;
+        false
     }
 }
 

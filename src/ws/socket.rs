@@ -182,20 +182,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
         // Nobody is to be woken by this attempt: if the socket is full, the connection's task
         // registers its own waker when it writes the rest.
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        match Pin::new(&mut self.io).poll_write(&mut cx, frame) {
-            Poll::Ready(Ok(n)) if n == frame.len() => true,
-            Poll::Ready(Ok(n)) => {
-                self.send_frame(frame.clone());
-                self.written = n;
-                self.note_full();
-                false
-            }
-            Poll::Ready(Err(_)) | Poll::Pending => {
-                self.send_frame(frame.clone());
-                self.note_full();
-                false
-            }
+        let written = match Pin::new(&mut self.io).poll_write(&mut cx, frame) {
+            Poll::Ready(Ok(n)) => n,
+            Poll::Ready(Err(_)) | Poll::Pending => 0,
+        };
+        self.keep_rest(frame, written)
+    }
+
+    /// After a write of `frame` that took `written` bytes: true when that was all of it;
+    /// otherwise the frame is queued from `written` on, for the connection's task (which meets
+    /// the error, or waits for room, itself).
+    fn keep_rest(&mut self, frame: &Bytes, written: usize) -> bool {
+        if written == frame.len() {
+            return true;
         }
+        self.send_frame(frame.clone());
+        self.written = written;
+        self.note_full();
+        false
     }
 
     /// The socket's descriptor when the fan-out may send the next frame to it straight, in a
@@ -218,25 +222,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Socket<IO> {
     where
         IO: SendStraight,
     {
-        match sent {
-            Ok(n) if n == frame.len() => {
-                self.io.wrote_straight(n);
-                true
-            }
-            Ok(n) => {
-                self.io.wrote_straight(n);
-                self.send_frame(frame.clone());
-                self.written = n;
-                self.note_full();
-                false
-            }
-            // Queued whole: the connection's task meets the error (or the full socket) itself.
-            Err(_) => {
-                self.send_frame(frame.clone());
-                self.note_full();
-                false
-            }
-        }
+        let written = sent.unwrap_or(0);
+        self.io.wrote_straight(written);
+        self.keep_rest(frame, written)
     }
 
     /// Queues `message` as one frame built for this socket, charged to the budget until written.

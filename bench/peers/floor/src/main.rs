@@ -70,8 +70,7 @@ struct Args {
 
 impl Args {
     fn parse() -> Args {
-        let usage =
-            "usage: pushlab-floor [--port PORT] [--rate HZ] [--buffer N] [--admin-token TOKEN] [--batch]";
+        let usage = "usage: pushlab-floor [--port PORT] [--rate HZ] [--buffer N] [--admin-token TOKEN] [--batch]";
         let fail = |message: &str| -> ! {
             eprintln!("{message}\n{usage}");
             std::process::exit(2);
@@ -490,7 +489,14 @@ impl Server {
                 }
                 Some(ring) => {
                     for chunk in subscribers.chunks(BATCH) {
-                        deliver_batch(ring, self.epoll, chunk, &mut self.conns, bytes, &mut self.dead);
+                        deliver_batch(
+                            ring,
+                            self.epoll,
+                            chunk,
+                            &mut self.conns,
+                            bytes,
+                            &mut self.dead,
+                        );
                     }
                 }
             }
@@ -954,15 +960,22 @@ fn deliver(epoll: RawFd, fd: RawFd, conn: &mut Conn, bytes: &[u8]) -> bool {
     } else {
         return false;
     };
-    if sent < bytes.len() {
-        conn.outbox.extend_from_slice(&bytes[sent..]);
-        let mut event = libc::epoll_event {
-            events: (libc::EPOLLIN | libc::EPOLLOUT) as u32,
-            u64: fd as u64,
-        };
-        unsafe { libc::epoll_ctl(epoll, libc::EPOLL_CTL_MOD, fd, &mut event) };
-    }
+    keep_rest(epoll, fd, conn, &bytes[sent..]);
     true
+}
+
+/// What a send left of its bytes waits in the connection's outbox, and epoll watches the socket
+/// for room.
+fn keep_rest(epoll: RawFd, fd: RawFd, conn: &mut Conn, rest: &[u8]) {
+    if rest.is_empty() {
+        return;
+    }
+    conn.outbox.extend_from_slice(rest);
+    let mut event = libc::epoll_event {
+        events: (libc::EPOLLIN | libc::EPOLLOUT) as u32,
+        u64: fd as u64,
+    };
+    unsafe { libc::epoll_ctl(epoll, libc::EPOLL_CTL_MOD, fd, &mut event) };
 }
 
 /// `deliver` for up to [`BATCH`] sockets in one `io_uring_enter`: each socket whose outbox is
@@ -1020,15 +1033,8 @@ fn deliver_batch(
                 continue;
             }
         };
-        if sent < bytes.len()
-            && let Some(conn) = conns[fd as usize].as_mut()
-        {
-            conn.outbox.extend_from_slice(&bytes[sent..]);
-            let mut event = libc::epoll_event {
-                events: (libc::EPOLLIN | libc::EPOLLOUT) as u32,
-                u64: fd as u64,
-            };
-            unsafe { libc::epoll_ctl(epoll, libc::EPOLL_CTL_MOD, fd, &mut event) };
+        if let Some(conn) = conns[fd as usize].as_mut() {
+            keep_rest(epoll, fd, conn, &bytes[sent..]);
         }
     }
 }
