@@ -31,6 +31,12 @@ before(async () => {
   bob = await browser.newContext({ viewport: VIEWPORT });
   dashEn = await openPage(alice, `${baseUrl}/?lang=en`);
   dashFr = await openPage(bob, `${baseUrl}/?lang=fr`);
+  // Bob's dashboard holds his browser's SSE and long poll before his lab opens. Which tab of a
+  // browser takes a lease is the first to ask for it, once its clock offset is measured (the
+  // pages' top-level await), not the first opened: on a loaded machine the lab can ask first.
+  for (const transport of ["sse", "longpoll"]) {
+    await dashFr.page.waitForSelector(`${panel(transport)}[data-lease="held"]`, { timeout: FEW_SECONDS });
+  }
   labFr = await openPage(bob, `${baseUrl}/lab?lang=fr`);
 });
 
