@@ -4,12 +4,14 @@
 //! 2. CORS (`cors`) notes the request's origin, to answer it once the answer exists;
 //! 3. HTTP semantics (`http`): `HEAD` served as `GET`, a body's deadlines;
 //! 4. the guards, each of which may answer instead of the handler: the Origin check
-//!    (`origin`, 403), a refuse fault (`refuse`, 503), a `HEAD` of a feed (`http::feed_head`);
+//!    (`origin`, 403), a refuse fault (`refuse`, 503), a stream or held poll asked of a stopping
+//!    server (`stopping`, 503), a `HEAD` of a feed (`http::feed_head`);
 //! 5. the handler;
 //!
 //! then back out: HTTP semantics finishes the answer (405, JSON errors, no body for a HEAD),
-//! CORS puts its fields (on the `204` an `OPTIONS` became, with the path's `Allow`), and the
-//! turn ends with the answer's body.
+//! CORS puts its fields (on the `204` an `OPTIONS` became, with the path's `Allow`), a stopping
+//! server closes the connection after it (`stopping`), and the turn ends with the answer's
+//! body.
 //!
 //! Why one middleware and not six: each actix-web middleware layer costs a boxed future and
 //! a call through its service on every request, twice for an answer. Under 1000 long-polling
@@ -29,7 +31,7 @@ use super::{
     cors,
     http::{self, Semantics},
     metered::{EndOfTurn, Turn},
-    origin, refuse,
+    origin, refuse, stopping,
 };
 use crate::transport_kind::Transport;
 
@@ -61,6 +63,7 @@ async fn steps<B: MessageBody + 'static>(
             let res = if let Some(refusal) = origin::refusal(&req) {
                 req.error_response(refusal)
             } else if let Some(answer) = refuse::refusal(&req, transport)
+                .or_else(|| stopping::refusal(&req, transport))
                 .or_else(|| http::feed_head(&req, transport, semantics.came_as_head()))
             {
                 req.into_response(answer)
@@ -79,5 +82,6 @@ async fn steps<B: MessageBody + 'static>(
     if let Some(cors) = cors {
         cors.answer(&mut res);
     }
+    stopping::close_if_stopping(&mut res);
     Ok(turn.end_with(res))
 }

@@ -16,6 +16,7 @@ mod metered;
 pub mod origin;
 mod refusal;
 mod refuse;
+mod stopping;
 mod stream;
 pub mod tap;
 pub mod tls;

@@ -38,3 +38,70 @@ async fn stopping_closes_every_stream_cleanly() {
     );
     stopping.await.unwrap();
 }
+
+/// While the server stops, a kept-alive connection still brings requests. One that would be
+/// held (a stream, a long poll, a WebSocket) is refused `503` with `Retry-After`: answered, it
+/// would end at once, and its client would count an opening that delivers nothing, again and
+/// again (an `EventSource` every 2 s, a long-poll client at once). Every answer then closes its
+/// connection, so the client's next request reaches the server that takes over.
+#[tokio::test]
+async fn a_stopping_server_refuses_new_streams_and_closes_kept_alive_connections() {
+    let app = spawn_app().await;
+    let held: [(&str, &[(&str, &str)]); 6] = [
+        ("/api/sse", &[]),
+        ("/api/longpoll?timeout_ms=60000", &[]),
+        ("/api/stats/stream", &[]),
+        ("/ws", UPGRADE),
+        ("/ws/echo", UPGRADE),
+        ("/api/stats/ws", UPGRADE),
+    ];
+    // Kept-alive connections, each with one request answered before the stop.
+    let mut conns = Vec::new();
+    for _ in 0..held.len() + 1 {
+        let mut conn = app.conn().await;
+        assert_eq!(conn.get("/api/time").await.status, 200);
+        conns.push(conn);
+    }
+    let stopper = app.stopper.clone();
+    let stopping = tokio::spawn(async move { stopper.stop().await });
+    app.state.shutdown.cancelled().await;
+
+    for ((path, headers), conn) in held.iter().zip(&mut conns) {
+        let answer = conn.request("GET", path, headers, b"").await;
+        assert_eq!(answer.status, 503, "{path}: {}", answer.text());
+        assert_eq!(answer.header("retry-after").as_deref(), Some("1"), "{path}");
+        assert!(
+            answer.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("stopping"),
+            "{path}"
+        );
+        assert_eq!(
+            answer.header("connection").as_deref(),
+            Some("close"),
+            "{path}"
+        );
+        assert!(
+            conn.closed_by_server().await,
+            "{path}: the connection closes"
+        );
+    }
+    // A request that is not held is served, and its connection closed after it.
+    let poll = conns.last_mut().unwrap();
+    let answer = poll.get("/api/poll").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("connection").as_deref(), Some("close"));
+    assert!(
+        poll.closed_by_server().await,
+        "the poll's connection closes"
+    );
+    stopping.await.unwrap();
+}
+
+const UPGRADE: &[(&str, &str)] = &[
+    ("Upgrade", "websocket"),
+    ("Connection", "Upgrade"),
+    ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ("Sec-WebSocket-Version", "13"),
+];

@@ -1,0 +1,69 @@
+//! The edge of a graceful stop: once the server is stopping (`AppState::shutdown` cancelled, up
+//! to `SHUTDOWN_TIMEOUT_SECS` before it exits), a kept-alive connection may still bring requests.
+//!
+//! - A request that would be held (an SSE stream, a long poll, a WebSocket) is refused `503`
+//!   with `Retry-After` (RFC 9110 §15.6.4): answered, it would end at once, empty, and its
+//!   client would take it for a stream that opened and broke (an `EventSource` opens again after
+//!   its `retry:`, a long-poll client polls again at once, thousands of times a second), each
+//!   time counted by the client and by a server that delivers nothing more.
+//! - Every answer, refused or served, closes its connection (`Connection: close`, RFC 9112
+//!   §9.6), so the client's next request opens a new one, to the server that takes over.
+
+use actix_http::ConnectionType;
+use actix_web::{
+    HttpResponse,
+    dev::{ServiceRequest, ServiceResponse},
+    http::{StatusCode, header},
+    web,
+};
+
+use super::origin::is_websocket_upgrade;
+use crate::{state::AppState, transport_kind::Transport};
+
+/// The `Retry-After` of a request refused while stopping (s): a restart takes about this long.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// Whether the server behind `req` is stopping.
+fn is_stopping(req: &ServiceRequest) -> bool {
+    req.app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.shutdown.is_cancelled())
+}
+
+/// The `503` of a request that would be held (see the module's doc), while the server is
+/// stopping; `None` otherwise. `transport`: the request path's.
+pub fn refusal(req: &ServiceRequest, transport: Option<Transport>) -> Option<HttpResponse> {
+    if !is_stopping(req) || !would_be_held(req, transport) {
+        return None;
+    }
+    Some(
+        HttpResponse::ServiceUnavailable()
+            .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({
+                "error": "the server is stopping: it takes no new stream or held poll (try again, \
+                          the server that takes over answers)"
+            })),
+    )
+}
+
+/// An SSE stream (the feed's or the stats'), a long poll or a WebSocket upgrade (any path).
+fn would_be_held(req: &ServiceRequest, transport: Option<Transport>) -> bool {
+    matches!(transport, Some(Transport::Sse | Transport::LongPoll))
+        || req.path() == "/api/stats/stream"
+        || is_websocket_upgrade(req)
+}
+
+/// Makes `res` close its connection once written, if the server is stopping now (a poll held
+/// across the start of the stop included). A `101` is left alone: its connection is the
+/// WebSocket's, which the stop closes with its own close frame.
+pub fn close_if_stopping<B>(res: &mut ServiceResponse<B>) {
+    let stopping = res
+        .request()
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.shutdown.is_cancelled());
+    if stopping && res.status() != StatusCode::SWITCHING_PROTOCOLS {
+        res.response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+}
