@@ -37,6 +37,12 @@ test("a restart is shown as a new run by every panel and the classic page, and t
   ({ child: server, url } = await startServer(["--admin-token", "restart-test"]));
   const context = await browser.newContext();
   const { page, problems } = await openPage(context, `${url}/?lang=en`);
+  // The streams' openings, for the message of a failed count: when each was asked and answered.
+  const openings = [];
+  page.on("response", (response) => {
+    const path = new URL(response.url()).pathname;
+    if (path === "/api/sse" || path === "/ws") openings.push(`${Date.now()} ${response.status()} ${path}`);
+  });
   await page.waitForSelector(`${panel("ws")} .state[data-state="open"]`, { timeout: FEW_SECONDS });
   // Let the first run get ahead (seq well above what the new run will reach during the test).
   assert.equal((await adminApi(url, "restart-test", "POST", "/api/admin/burst", { count: 80 })).status, 200);
@@ -49,8 +55,11 @@ test("a restart is shown as a new run by every panel and the classic page, and t
   }
   const before = Object.fromEntries(await Promise.all(PUSH_AND_POLL.map(async (t) => [t, await newestSeq(page, t)])));
 
+  openings.push(`${Date.now()} SIGTERM`);
   await stopServer(server);
+  openings.push(`${Date.now()} stopped`);
   ({ child: server } = await startServer([], { bind: new URL(url).host }));
+  openings.push(`${Date.now()} started`);
   // The classic page says so on its first reload of the new run (its reload URL carries the old
   // run's epoch), and only until its next reload: looked for first, while it shows (the other
   // panels' checks below can outlast its 3 s refresh, a flake in CI).
@@ -105,8 +114,10 @@ test("a restart is shown as a new run by every panel and the classic page, and t
     const row = `${panel(transport)} tr[data-counter="requests"]`;
     const read = (cell) => page.$eval(`${row} ${cell}`, (element) => Number(element.textContent.replace(/\D/g, "") || "NaN"));
     await page.waitForFunction((selector) => /\d/.test(document.querySelector(selector)?.textContent ?? ""), `${row} .server`, { timeout: FEW_SECONDS });
+    const period = await page.$eval("#stats-period", (line) => ({ ...line.dataset }));
     assert.deepEqual({ page: await read(".mine"), server: await read(".server") }, { page: 1, server: 1 },
-      `${transport}: the reconnection to the new server, counted by the page as by the server`);
+      `${transport}: the reconnection to the new server, counted by the page as by the server ` +
+        `(period ${JSON.stringify(period)}, new run since ${stats.since} µs; openings, ms:\n${openings.join("\n")})`);
   }
   // And its bytes: the head, the first chunk with its reset notice, the records (no keep-alive
   // yet: the first comes 15 s after the stream opens).
@@ -155,6 +166,66 @@ test("after a restart with downtime, the server's totals come back as soon as th
       `the totals came ${Math.round(times.statsBack - times.panelBack)} ms after the first panel: frozen on the old run meanwhile`);
   } finally {
     await context.close();
+    await stopServer(child);
+  }
+});
+
+test("pages whose first server totals come after a restart count from the restart, not from their load", async () => {
+  let url;
+  let child;
+  ({ child, url } = await startServer(["--admin-token", "late-stats-test"]));
+  // A dashboard and a lab, each in its own browser (each holds its own transports). Their
+  // stats sockets open but hear nothing until the server has restarted: the first totals they
+  // get are the new server's (on a loaded machine, a restart within a page's first second does
+  // this).
+  let heldStats = [];
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  for (const context of contexts) {
+    await context.routeWebSocket(/\/api\/stats\/ws$/, (socket) => {
+      if (heldStats) heldStats.push(socket);
+      else socket.connectToServer();
+    });
+  }
+  const youRow = (transport) => `#figures-table tr[data-who="you"][data-transport="${transport}"]`;
+  try {
+    const dashboard = await openPage(contexts[0], `${url}/?lang=en`);
+    const lab = await openPage(contexts[1], `${url}/lab?lang=en`);
+    for (const transport of ["sse", "ws"]) {
+      await dashboard.page.waitForSelector(`${panel(transport)} .feed li[data-seq]`, { timeout: FEW_SECONDS });
+      // The lab's "you" row of the transport has delivered events (its third figure).
+      await lab.page.waitForFunction(
+        (selector) => Number(document.querySelectorAll(`${selector} td`)[2]?.textContent.replace(/\D/g, "")) > 0,
+        youRow(transport),
+        { timeout: FEW_SECONDS },
+      );
+    }
+    await stopServer(child);
+    ({ child } = await startServer([], { bind: new URL(url).host }));
+    for (const transport of ["sse", "ws"]) {
+      await dashboard.page.waitForSelector(`${panel(transport)}[data-recovery-run="new"]`, { timeout: FEW_SECONDS * 2 });
+      await lab.page.waitForSelector(`${youRow(transport)}[data-recovery-run="new"]`, { timeout: FEW_SECONDS * 2 });
+    }
+    // Now the totals may come: the pages' stats sockets are cut, and reconnect to the new server.
+    const held = heldStats;
+    heldStats = null;
+    for (const socket of held) await socket.close();
+    for (const transport of ["sse", "ws"]) {
+      const row = `${panel(transport)} tr[data-counter="requests"]`;
+      const read = (cell) => dashboard.page.$eval(`${row} ${cell}`, (element) => Number(element.textContent.replace(/\D/g, "") || "NaN"));
+      await dashboard.page.waitForFunction((selector) => /\d/.test(document.querySelector(selector)?.textContent ?? ""), `${row} .server`, { timeout: FEW_SECONDS });
+      const figures = (selector) => lab.page.$$eval(`${selector} td`, (cells) => Number(cells[1]?.textContent.replace(/\D/g, "") || "NaN"));
+      await lab.page.waitForFunction((selector) => /\d/.test(document.querySelector(selector)?.nextElementSibling?.querySelectorAll("td")[1]?.textContent ?? ""), youRow(transport), { timeout: FEW_SECONDS });
+      const labClass = await lab.page.$eval(youRow(transport), (you) => Number(you.nextElementSibling.querySelectorAll("td")[1].textContent.replace(/\D/g, "") || "NaN"));
+      // Each page opened the transport once on the new server; the server counted both.
+      assert.deepEqual(
+        { dashboard: await read(".mine"), lab: await figures(youRow(transport)), server: await read(".server"), labClass },
+        { dashboard: 1, lab: 1, server: 2, labClass: 2 },
+        `${transport}: the pages' openings in the server's period (each its one to the new server)`,
+      );
+    }
+    assert.deepEqual([...pageBugs(dashboard.problems), ...pageBugs(lab.problems)], []);
+  } finally {
+    for (const context of contexts) await context.close();
     await stopServer(child);
   }
 });

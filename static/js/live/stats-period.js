@@ -17,6 +17,9 @@ import { locale, t } from "../shared/i18n.js";
 import { onMove } from "../shared/cluster.js";
 import { nowMicros } from "../measures/latency.js";
 
+/** When this page began counting (nowMicros's clock, µs): its navigation's start. */
+const PAGE_LOADED_US = Math.round(performance.timeOrigin * 1000);
+
 /** A clock time in the page's language, from Unix ms: 14:03:07. */
 export function clockTime(ms) {
   return new Date(ms).toLocaleTimeString(locale);
@@ -41,19 +44,26 @@ export class StatsPeriod {
    * - "restart" and "reset": the server's new `since` (its clock) through the clock `offset`;
    *   what the page counted since is the new period's, as the server counted it (a request by
    *   when it was sent: measures/own-counts.js);
-   * - "moved": when the page moved (the other server's totals began long before).
+   * - "moved": when the page moved (the other server's totals began long before);
+   * - "began" (the first record): the later of the server's `since` and the page's move.
    */
   beganAtUs(change, offset) {
     if (change === "moved") return this.movedAtUs ?? nowMicros();
-    if (this.last?.since != null) return this.last.since - (offset?.offsetUs ?? 0);
-    return nowMicros();
+    const sinceUs = this.last?.since != null ? this.last.since - (offset?.offsetUs ?? 0) : nowMicros();
+    // "began": the later of the two, whichever came after the page's load.
+    return change === "began" ? Math.max(sinceUs, this.movedAtUs ?? -Infinity) : sinceUs;
   }
 
   /**
    * One stats record. Returns what began a new period since the previous record — "reset",
-   * "restart" or "moved" (another server) — or null. The first record begins nothing.
+   * "restart" or "moved" (another server) — or null. The first record returns "began" when its
+   * period began after this page began counting (its load), told on `offset`'s clock (see
+   * beganAtUs): the server restarted, was reset, or the page moved before the page's first
+   * totals came (within the page's first second, or while its stats socket was down). The
+   * page's counts then restart with it, quietly (there is no earlier period it saw to contrast),
+   * or "this page" would count what "all clients" no longer does.
    */
-  update(stats) {
+  update(stats, offset) {
     const now = {
       server: stats.server ? `${stats.server.name} ${stats.server.addr}` : "",
       since: stats.since,
@@ -62,7 +72,7 @@ export class StatsPeriod {
     const last = this.last;
     this.last = now;
     if (now.since != null) this.line.textContent = t("period.since", { time: this.sinceTime() });
-    if (!last) return null;
+    if (!last) return now.since != null && this.beganAtUs("began", offset) > PAGE_LOADED_US ? "began" : null;
     let change = null;
     if (now.server !== last.server) change = "moved";
     else if (now.since !== last.since) change = now.resets > last.resets ? "reset" : "restart";

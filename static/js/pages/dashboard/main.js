@@ -179,7 +179,7 @@ followStats({
   onWindow: (samples) => charts.setWindow(samples),
   onStats: (stats) => {
     // A new period (reset, restart, another server): this page's counts start again with it.
-    const change = period.update(stats);
+    const change = period.update(stats, offset);
     if (change) for (const panel of Object.values(panels)) panel.restartCounts(period.beganAtUs(change, offset));
     for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id], stats.since, stats.at);
     costTable.update(stats.transports, period.sinceTime(), stats.feed);

@@ -72,7 +72,7 @@ followStats({
   onStats: (stats) => {
     serverLine.update(stats);
     // A new period (reset, restart, another server): "you" starts again with it.
-    const change = period.update(stats);
+    const change = period.update(stats, offset);
     if (change) for (const row of Object.values(rows)) row.restartCounts(period.beganAtUs(change, offset));
     for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], { ...stats.sample?.transports?.[id], t: stats.sample?.t }, stats);
     describePeriod($("figures-table"), rows.poll.countsSince, stats.since);
