@@ -16,7 +16,14 @@
 //! With `--batch`, each fan-out's sends go to the kernel through io_uring, 64 to one system call
 //! (as pushlab's lanes make them where the kernel has io_uring): the floor of a batched fan-out.
 //!
+//! With `--heartbeat-secs N`, it keeps pushlab's promise about silent WebSocket clients: a ping
+//! to every socket every N s, on [`HEARTBEAT_SLOTS`] instants per period as pushlab's timer grid
+//! (`src/timer_grid.rs`), and a socket that said nothing for three periods is closed. The floor of
+//! a server that notices a closed laptop lid within 3N s: what pushlab's heartbeat costs above
+//! the bare floor, shown by the floor itself.
+//!
 //!   pushlab-floor --port 0 --rate 10 --buffer 1024 --admin-token TOKEN [--batch]
+//!                 [--heartbeat-secs N]
 
 mod handshake;
 
@@ -38,6 +45,12 @@ const MAX_RATE_HZ: f64 = 1000.0;
 const MAX_BUFFER: usize = 65536;
 /// Sends per `io_uring_enter` with `--batch` (pushlab's `batch_send::SENDS_PER_SUBMISSION`).
 const BATCH: usize = 64;
+/// Instants per heartbeat period at which pings go out, each to the sockets of its slot (fd
+/// modulo this): pushlab's `timer_grid::SLOTS_PER_PERIOD`.
+const HEARTBEAT_SLOTS: u64 = 8;
+/// Periods of silence after which a WebSocket client is closed (pushlab's: three heartbeats).
+const SILENT_PERIODS: u64 = 3;
+const MAX_HEARTBEAT_SECS: u64 = 3600;
 
 fn main() {
     let args = Args::parse();
@@ -66,11 +79,13 @@ struct Args {
     token: String,
     /// Batch each fan-out's sends through io_uring (`--batch`).
     batch: bool,
+    /// Ping every WebSocket this often (s); 0: never (`--heartbeat-secs`).
+    heartbeat_secs: u64,
 }
 
 impl Args {
     fn parse() -> Args {
-        let usage = "usage: pushlab-floor [--port PORT] [--rate HZ] [--buffer N] [--admin-token TOKEN] [--batch]";
+        let usage = "usage: pushlab-floor [--port PORT] [--rate HZ] [--buffer N] [--admin-token TOKEN] [--batch] [--heartbeat-secs N]";
         let fail = |message: &str| -> ! {
             eprintln!("{message}\n{usage}");
             std::process::exit(2);
@@ -81,6 +96,7 @@ impl Args {
             buffer: 1024,
             token: "peer-token".into(),
             batch: false,
+            heartbeat_secs: 0,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -116,6 +132,13 @@ impl Args {
                         .unwrap_or_else(|| fail("--buffer must be 1 to 65536"))
                 }
                 "--admin-token" => args.token = value,
+                "--heartbeat-secs" => {
+                    args.heartbeat_secs = value
+                        .parse()
+                        .ok()
+                        .filter(|s| *s <= MAX_HEARTBEAT_SECS)
+                        .unwrap_or_else(|| fail("--heartbeat-secs must be 0 (off) to 3600"))
+                }
                 _ => fail(&format!("unknown option {flag}")),
             }
         }
@@ -259,6 +282,8 @@ enum Kind {
 
 struct Conn {
     kind: Kind,
+    /// The heartbeat instant (a count of slots) at which the client last sent anything.
+    heard: u64,
     inbuf: Vec<u8>,
     /// Bytes a send could not take yet; written when the socket is writable again.
     outbox: Vec<u8>,
@@ -299,6 +324,9 @@ struct Server {
     dead: Vec<RawFd>,
     /// With `--batch`: the ring a fan-out's sends go through, 64 to one system call.
     ring: Option<io_uring::IoUring>,
+    /// With `--heartbeat-secs`: the timer of the heartbeat's instants, and how many passed.
+    beat: Option<RawFd>,
+    beats: u64,
 }
 
 fn check(result: i32, what: &str) -> i32 {
@@ -327,9 +355,22 @@ impl Server {
             },
             "timerfd_create",
         );
+        let beat = (args.heartbeat_secs > 0).then(|| {
+            check(
+                unsafe {
+                    libc::timerfd_create(
+                        libc::CLOCK_MONOTONIC,
+                        libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+                    )
+                },
+                "timerfd_create",
+            )
+        });
         let server = Server {
             epoll,
             timer,
+            beat,
+            beats: 0,
             token: args.token,
             feed: Feed {
                 ring: VecDeque::with_capacity(args.buffer),
@@ -359,6 +400,22 @@ impl Server {
         );
         server.watch(libc::EPOLL_CTL_ADD, timer, libc::EPOLLIN as u32);
         server.arm_timer();
+        if let Some(beat) = beat {
+            let nanos = (args.heartbeat_secs * 1_000_000_000 / HEARTBEAT_SLOTS) as i64;
+            let period = libc::timespec {
+                tv_sec: nanos / 1_000_000_000,
+                tv_nsec: nanos % 1_000_000_000,
+            };
+            let spec = libc::itimerspec {
+                it_interval: period,
+                it_value: period,
+            };
+            check(
+                unsafe { libc::timerfd_settime(beat, 0, &spec, std::ptr::null_mut()) },
+                "timerfd_settime",
+            );
+            server.watch(libc::EPOLL_CTL_ADD, beat, libc::EPOLLIN as u32);
+        }
         server
     }
 
@@ -417,6 +474,8 @@ impl Server {
                     self.accept_all();
                 } else if fd == self.timer {
                     self.tick();
+                } else if Some(fd) == self.beat {
+                    self.heartbeat();
                 } else {
                     self.on_socket(fd, flags);
                 }
@@ -457,6 +516,7 @@ impl Server {
             }
             self.conns[index] = Some(Conn {
                 kind: Kind::Http,
+                heard: self.beats,
                 inbuf: Vec::new(),
                 outbox: Vec::new(),
             });
@@ -506,6 +566,35 @@ impl Server {
         }
     }
 
+    /// One instant of the heartbeat: the WebSockets of its slot get a ping, or are closed when
+    /// silent for [`SILENT_PERIODS`] periods.
+    fn heartbeat(&mut self) {
+        let mut expirations = [0u8; 8];
+        let Some(beat) = self.beat else { return };
+        if unsafe { libc::read(beat, expirations.as_mut_ptr().cast(), 8) } != 8 {
+            return;
+        }
+        self.beats += 1;
+        let slot = self.beats % HEARTBEAT_SLOTS;
+        let ping = ws_frame(0x9, b"");
+        for &fd in &self.ws_subscribers {
+            if fd as u64 % HEARTBEAT_SLOTS != slot {
+                continue;
+            }
+            let Some(conn) = self.conns[fd as usize].as_mut() else {
+                continue;
+            };
+            if self.beats - conn.heard > SILENT_PERIODS * HEARTBEAT_SLOTS
+                || !deliver(self.epoll, fd, conn, &ping)
+            {
+                self.dead.push(fd);
+            }
+        }
+        for fd in std::mem::take(&mut self.dead) {
+            self.close(fd);
+        }
+    }
+
     fn close(&mut self, fd: RawFd) {
         let Some(conn) = self.conns.get_mut(fd as usize).and_then(Option::take) else {
             return;
@@ -533,6 +622,7 @@ impl Server {
         loop {
             let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
             if n > 0 {
+                conn.heard = self.beats;
                 conn.inbuf.extend_from_slice(&buf[..n as usize]);
                 if conn.inbuf.len() > MAX_REQUEST + MAX_MESSAGE {
                     self.close(fd);
