@@ -329,6 +329,22 @@ struct Server {
     beats: u64,
 }
 
+/// Makes the timerfd `timer` expire every `nanos` ns from now on; 0 disarms it.
+fn set_period(timer: RawFd, nanos: u64) {
+    let period = libc::timespec {
+        tv_sec: (nanos / 1_000_000_000) as libc::time_t,
+        tv_nsec: (nanos % 1_000_000_000) as libc::c_long,
+    };
+    let spec = libc::itimerspec {
+        it_interval: period,
+        it_value: period,
+    };
+    check(
+        unsafe { libc::timerfd_settime(timer, 0, &spec, std::ptr::null_mut()) },
+        "timerfd_settime",
+    );
+}
+
 fn check(result: i32, what: &str) -> i32 {
     if result < 0 {
         panic!("{what}: {}", std::io::Error::last_os_error());
@@ -401,19 +417,7 @@ impl Server {
         server.watch(libc::EPOLL_CTL_ADD, timer, libc::EPOLLIN as u32);
         server.arm_timer();
         if let Some(beat) = beat {
-            let nanos = (args.heartbeat_secs * 1_000_000_000 / HEARTBEAT_SLOTS) as i64;
-            let period = libc::timespec {
-                tv_sec: nanos / 1_000_000_000,
-                tv_nsec: nanos % 1_000_000_000,
-            };
-            let spec = libc::itimerspec {
-                it_interval: period,
-                it_value: period,
-            };
-            check(
-                unsafe { libc::timerfd_settime(beat, 0, &spec, std::ptr::null_mut()) },
-                "timerfd_settime",
-            );
+            set_period(beat, args.heartbeat_secs * 1_000_000_000 / HEARTBEAT_SLOTS);
             server.watch(libc::EPOLL_CTL_ADD, beat, libc::EPOLLIN as u32);
         }
         server
@@ -433,26 +437,12 @@ impl Server {
     /// Ticks at the feed's rate on the monotonic clock; the kernel counts missed expirations,
     /// and one tick is published however many passed (lost ticks are skipped, not burst).
     fn arm_timer(&self) {
-        let period = if self.feed.paused || self.feed.rate <= 0.0 {
-            libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            } // disarmed: a silent feed
+        let nanos = if self.feed.paused || self.feed.rate <= 0.0 {
+            0 // disarmed: a silent feed
         } else {
-            let nanos = (1e9 / self.feed.rate) as i64;
-            libc::timespec {
-                tv_sec: nanos / 1_000_000_000,
-                tv_nsec: nanos % 1_000_000_000,
-            }
+            (1e9 / self.feed.rate) as u64
         };
-        let spec = libc::itimerspec {
-            it_interval: period,
-            it_value: period,
-        };
-        check(
-            unsafe { libc::timerfd_settime(self.timer, 0, &spec, std::ptr::null_mut()) },
-            "timerfd_settime",
-        );
+        set_period(self.timer, nanos);
     }
 
     fn run(&mut self) -> ! {
