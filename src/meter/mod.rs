@@ -20,7 +20,7 @@ mod window;
 
 use std::{
     sync::{
-        Mutex,
+        Mutex, RwLock,
         atomic::{AtomicI64, AtomicU64, Ordering::Relaxed},
     },
     time::Instant,
@@ -55,6 +55,12 @@ pub struct Meter {
     /// How many times the stats were reset since the server started: a page that sees it grow
     /// (with `since`) knows the instructor zeroed the totals, and not that the server restarted.
     resets: AtomicU64,
+    /// The period's guard: written while [`Meter::reset`] zeroes the totals and starts a new
+    /// period, read while [`Meter::snapshot`] and [`Meter::tick`] read them. Without it a record
+    /// could hold the zeroed totals of the new period under the `since` of the old one, and a page
+    /// show "this page" above "all clients" with no news of a reset. The delivery path never
+    /// takes it (a count racing a reset lands in either period).
+    period: RwLock<()>,
     /// Filled once a second by [`Meter::tick`]; read by the stats stream.
     window: Mutex<Window>,
     /// False only to measure the meter's own cost (`--no-meter`): the hot path then records
@@ -311,6 +317,7 @@ impl Meter {
             edge: EdgeCounters::default(),
             since_us: AtomicU64::new(crate::feed::unix_micros()),
             resets: AtomicU64::new(0),
+            period: RwLock::new(()),
             window: Mutex::new(Window::default()),
         }
     }
@@ -491,6 +498,7 @@ impl Meter {
 
     /// Zeroes every total and the window; open connections stay counted as active.
     pub fn reset(&self) {
+        let _period = self.period.write().unwrap_or_else(|e| e.into_inner());
         for meter in &self.transports {
             for counter in [
                 &meter.catch_up,
@@ -528,6 +536,7 @@ impl Meter {
     }
 
     pub fn snapshot(&self) -> MeterSnapshot {
+        let _period = self.period.read().unwrap_or_else(|e| e.into_inner());
         // Read before the totals: everything counted by `at` is in them (more may be).
         let at = crate::feed::unix_micros();
         let transports = Transport::ALL
@@ -593,6 +602,7 @@ impl Meter {
 
     /// Closes the current second: called once a second by the server's ticker.
     pub fn tick(&self) -> WindowSample {
+        let _period = self.period.read().unwrap_or_else(|e| e.into_inner());
         let mut per_second = Vec::with_capacity(Transport::ALL.len());
         for t in Transport::ALL {
             let m = self.of(t);
@@ -672,5 +682,47 @@ mod tests {
         meter.delivered(Transport::Ws, &[event], live);
         assert!(meter.tick().transports["ws"].delay_p50_us > 0);
         assert_eq!(meter.snapshot().transports["ws"].delay_us.count, 1);
+    }
+
+    /// A snapshot taken while the instructor resets shows the totals of the period its `since`
+    /// and `resets` name: within one period, the totals only grow.
+    #[test]
+    fn a_snapshot_never_mixes_two_periods() {
+        let meter = std::sync::Arc::new(Meter::new());
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let resetter = {
+            let (meter, done) = (meter.clone(), done.clone());
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    for _ in 0..10 {
+                        meter.request(Transport::Poll);
+                    }
+                    meter.reset();
+                }
+                done.store(true, Relaxed);
+            })
+        };
+        let mut last: Option<(u64, u64, u64)> = None;
+        let mut snapshots = 0;
+        while !done.load(Relaxed) && snapshots < 1_000_000 {
+            let snapshot = meter.snapshot();
+            let now = (
+                snapshot.since,
+                snapshot.resets,
+                snapshot.transports["poll"].requests,
+            );
+            if let Some((since, resets, requests)) = last
+                && (since, resets) == (now.0, now.1)
+            {
+                assert!(
+                    now.2 >= requests,
+                    "period {resets} (since {since}): {requests} requests, then {}",
+                    now.2
+                );
+            }
+            last = Some(now);
+            snapshots += 1;
+        }
+        resetter.join().unwrap();
     }
 }
