@@ -9,7 +9,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { FEW_SECONDS, launchBrowser, openPage, pageBugs, screenshot, startServer, stopServer } from "./harness.mjs";
+import { FEW_SECONDS, adminApi, launchBrowser, openPage, pageBugs, screenshot, startServer, stopServer } from "./harness.mjs";
 
 const SIZES = [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }];
 
@@ -138,5 +138,51 @@ test("inside the dashboard the classic page comes without its links", async () =
     assert.equal(await frame.locator("h1").count(), 1);
   } finally {
     await context.close();
+  }
+});
+
+test("the dashboard counts each classic load as the server did, the reloads of an empty page included", async () => {
+  // A feed that starts silent: the first pages have no row, and their own reloads (meta refresh)
+  // carry seen=0, which the server counts after. The page is the server's only client.
+  const { child, url } = await startServer(["--admin-token", "classic-counts"]);
+  const context = await browser.newContext();
+  try {
+    assert.equal((await adminApi(url, "classic-counts", "PUT", "/api/admin/settings", { paused: true })).status, 200);
+    assert.equal((await adminApi(url, "classic-counts", "POST", "/api/admin/reset")).status, 200);
+    const { page, problems } = await openPage(context, `${url}/?lang=en`);
+    const frameLoads = () => page.$eval('.panel[data-transport="classic"] iframe', (frame) => Number(frame.dataset.loads ?? 0));
+    // Two loads of the empty page: the first, then its own reload.
+    await page.waitForFunction(
+      () => Number(document.querySelector('.panel[data-transport="classic"] iframe')?.dataset.loads ?? 0) >= 2,
+      null,
+      { timeout: FEW_SECONDS },
+    );
+    assert.equal((await adminApi(url, "classic-counts", "PUT", "/api/admin/settings", { paused: false })).status, 200);
+    const loadsBefore = await frameLoads();
+    await page.waitForFunction(
+      (loads) => Number(document.querySelector('.panel[data-transport="classic"] iframe')?.dataset.loads ?? 0) >= loads + 2,
+      loadsBefore,
+      { timeout: FEW_SECONDS },
+    );
+    const counts = () => page.$eval('.panel[data-transport="classic"]', (panel) => Object.fromEntries(["requests", "delivered", "empty"].map((counter) => {
+      const row = panel.querySelector(`tr[data-counter="${counter}"]`);
+      const read = (cell) => Number(row.querySelector(cell).textContent.replace(/\D/g, "") || "NaN");
+      return [counter, { page: read(".mine"), server: read(".server") }];
+    })));
+    // The server's totals come once a second, the page's counts shown as they stood then.
+    await page.waitForFunction(() => {
+      const row = document.querySelector('.panel[data-transport="classic"] tr[data-counter="delivered"]');
+      const read = (cell) => row?.querySelector(cell)?.textContent.replace(/\D/g, "");
+      return read(".server") && Number(read(".server")) > 0 && read(".mine") === read(".server");
+    }, null, { timeout: FEW_SECONDS }).catch(() => {});
+    const figures = await counts();
+    for (const [counter, { page: mine, server: all }] of Object.entries(figures)) {
+      assert.equal(mine, all, `classic ${counter}: this page ${mine}, the server ${all} (${JSON.stringify(figures)})`);
+    }
+    assert.ok(figures.delivered.server > 0, JSON.stringify(figures));
+    assert.deepEqual(pageBugs(problems), []);
+  } finally {
+    await context.close();
+    await stopServer(child);
   }
 });

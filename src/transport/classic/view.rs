@@ -126,6 +126,10 @@ struct ClassicPage {
     links: Option<Links>,
     projector: bool,
     last_seq: u64,
+    /// The `seen` this load was counted after (its events above it delivered, none: empty);
+    /// `None` for a load counted as nothing (a first load, another run, an error). Written on
+    /// the table, so that the dashboard counts each load as the server did.
+    counted_after: Option<u64>,
     epoch: String,
     /// The previous run's epoch, when the server restarted since the reader's last load.
     restarted: Option<String>,
@@ -225,6 +229,7 @@ pub fn render(view: View, events: &[Arc<Event>], last_seq: u64, epoch: &str) -> 
         rows,
         refresh: view.refresh,
         last_seq,
+        counted_after: view.seen,
         error: view.error,
         author: view.author,
         text: view.text,

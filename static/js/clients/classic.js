@@ -19,6 +19,18 @@ import { CLASSIC_ANSWER } from "../wire/estimates.js";
 import { announceRestart } from "./resume.js";
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 
+/**
+ * The seq the server counted a loaded page after (its table's data-counted-after: the `seen` of
+ * the page's address, as the server took it), or null when it counted the load as nothing (a
+ * first load, a page of another run, an error). Read from the page, not from what this client
+ * last saw: the page's own meta refresh and form carry their `seen` (an empty page's is 0), and
+ * the server counted that one.
+ */
+function countedAfter(page) {
+  const seen = page.querySelector("table")?.dataset.countedAfter;
+  return seen == null || seen === "" ? null : Number(seen);
+}
+
 /** Extra time allowed for a reload before the page is reloaded by hand. */
 const WATCHDOG_GRACE_MS = 5000;
 /**
@@ -164,7 +176,7 @@ export class ClassicClient {
     if (this.lost) this.panel.reconnected(this.lastSeen);
     this.lost = false;
     this.readRun(page);
-    this.readRows(rows, queuedMs(navigation));
+    this.readRows(rows, countedAfter(page), queuedMs(navigation));
     const refused = page.querySelector(".error")?.textContent.trim();
     if (refused) this.panel.showError(t("error.classic_refused", { why: refused }));
     else if (this.loads > 1) this.panel.clearError();
@@ -195,11 +207,14 @@ export class ClassicClient {
     if (epoch) this.epoch = epoch;
   }
 
-  /** `queued`: how long the browser kept this load's request waiting (ms, null: unknown). */
-  readRows(rows, queued) {
+  /**
+   * `previous`: the seq the server counted this load after (countedAfter), null when it counted
+   * it as nothing; `queued`: how long the browser kept this load's request waiting (ms, null:
+   * unknown).
+   */
+  readRows(rows, previous, queued) {
     const seqs = rows.map((row) => Number(row.dataset.seq));
-    const previous = this.lastSeen;
-    this.lastSeen = seqs.length ? Math.max(previous ?? 0, ...seqs) : previous;
+    this.lastSeen = seqs.length ? Math.max(this.lastSeen ?? 0, ...seqs) : this.lastSeen;
     if (previous == null) {
       // A first load shows history, not news: like the server, count nothing delivered.
       this.panel.setState(this.panel.paused ? "paused" : "open");
