@@ -1,11 +1,17 @@
 //! The edge of a graceful stop: once the server is stopping (`AppState::shutdown` cancelled, up
 //! to `SHUTDOWN_TIMEOUT_SECS` before it exits), a kept-alive connection may still bring requests.
 //!
-//! - A request that would be held (an SSE stream, a long poll, a WebSocket) is refused `503`
-//!   with `Retry-After` (RFC 9110 §15.6.4): answered, it would end at once, empty, and its
-//!   client would take it for a stream that opened and broke (an `EventSource` opens again after
-//!   its `retry:`, a long-poll client polls again at once, thousands of times a second), each
-//!   time counted by the client and by a server that delivers nothing more.
+//! - A request that would be held (an SSE stream, a long poll, a WebSocket on any path) is
+//!   refused `503` with `Retry-After` (RFC 9110 §15.6.4): answered, it would end at once, empty,
+//!   and its client would take it for a stream that opened and broke (an `EventSource` opens
+//!   again after its `retry:`, a long-poll client polls again at once, thousands of times a
+//!   second), each time counted by the client and by a server that delivers nothing more.
+//! - So is a short poll: the instructor may start the next server while this one drains (it has
+//!   let go of the port), and an answer from this one after the new period began would be
+//!   counted by the page in the new server's period, above "all clients". The refusal says
+//!   `"stopping": true`, and the pages leave it out of their counts. The classic page is still
+//!   served (a reader's meta refresh would stop at an error), marked for the dashboard to leave
+//!   it out (`data-stopping`).
 //! - Every answer, refused or served, closes its connection (`Connection: close`, RFC 9112
 //!   §9.6), so the client's next request opens a new one, to the server that takes over.
 
@@ -29,10 +35,11 @@ fn is_stopping(req: &ServiceRequest) -> bool {
         .is_some_and(|state| state.shutdown.is_cancelled())
 }
 
-/// The `503` of a request that would be held (see the module's doc), while the server is
-/// stopping; `None` otherwise. `transport`: the request path's.
+/// The `503` of a request that would be held, or of a short poll (see the module's doc), while
+/// the server is stopping; `None` otherwise. `transport`: the request path's.
 pub fn refusal(req: &ServiceRequest, transport: Option<Transport>) -> Option<HttpResponse> {
-    if !is_stopping(req) || !would_be_held(req, transport) {
+    let refused = would_be_held(req, transport) || transport == Some(Transport::Poll);
+    if !refused || !is_stopping(req) {
         return None;
     }
     Some(
@@ -40,8 +47,9 @@ pub fn refusal(req: &ServiceRequest, transport: Option<Transport>) -> Option<Htt
             .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({
-                "error": "the server is stopping: it takes no new stream or held poll (try again, \
-                          the server that takes over answers)"
+                "error": "the server is stopping: it takes no new stream or poll (try again, \
+                          the server that takes over answers)",
+                "stopping": true,
             })),
     )
 }

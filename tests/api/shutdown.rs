@@ -42,13 +42,16 @@ async fn stopping_closes_every_stream_cleanly() {
 /// While the server stops, a kept-alive connection still brings requests. One that would be
 /// held (a stream, a long poll, a WebSocket) is refused `503` with `Retry-After`: answered, it
 /// would end at once, and its client would count an opening that delivers nothing, again and
-/// again (an `EventSource` every 2 s, a long-poll client at once). Every answer then closes its
-/// connection, so the client's next request reaches the server that takes over.
+/// again (an `EventSource` every 2 s, a long-poll client at once). So is a short poll, whose
+/// answer a page would count in the period of a server started meanwhile; the classic page is
+/// served, marked. Every answer then closes its connection, so the client's next request
+/// reaches the server that takes over.
 #[tokio::test]
 async fn a_stopping_server_refuses_new_streams_and_closes_kept_alive_connections() {
     let app = spawn_app().await;
-    let held: [(&str, &[(&str, &str)]); 6] = [
+    let held: [(&str, &[(&str, &str)]); 7] = [
         ("/api/sse", &[]),
+        ("/api/poll", &[]),
         ("/api/longpoll?timeout_ms=60000", &[]),
         ("/api/stats/stream", &[]),
         ("/ws", UPGRADE),
@@ -57,7 +60,7 @@ async fn a_stopping_server_refuses_new_streams_and_closes_kept_alive_connections
     ];
     // Kept-alive connections, each with one request answered before the stop.
     let mut conns = Vec::new();
-    for _ in 0..held.len() + 1 {
+    for _ in 0..held.len() + 2 {
         let mut conn = app.conn().await;
         assert_eq!(conn.get("/api/time").await.status, 200);
         conns.push(conn);
@@ -77,6 +80,7 @@ async fn a_stopping_server_refuses_new_streams_and_closes_kept_alive_connections
                 .contains("stopping"),
             "{path}"
         );
+        assert_eq!(answer.json()["stopping"], true, "{path}");
         assert_eq!(
             answer.header("connection").as_deref(),
             Some("close"),
@@ -87,15 +91,30 @@ async fn a_stopping_server_refuses_new_streams_and_closes_kept_alive_connections
             "{path}: the connection closes"
         );
     }
-    // A request that is not held is served, and its connection closed after it.
-    let poll = conns.last_mut().unwrap();
-    let answer = poll.get("/api/poll").await;
-    assert_eq!(answer.status, 200);
-    assert_eq!(answer.header("connection").as_deref(), Some("close"));
-    assert!(
-        poll.closed_by_server().await,
-        "the poll's connection closes"
-    );
+    // The others are served, and their connections closed after them; the classic page says
+    // it comes from a stopping server.
+    let classic = conns.pop().unwrap();
+    let time = conns.pop().unwrap();
+    for (mut conn, path) in [(time, "/api/time"), (classic, "/classic")] {
+        let answer = conn.get(path).await;
+        assert_eq!(answer.status, 200, "{path}");
+        assert_eq!(
+            answer.header("connection").as_deref(),
+            Some("close"),
+            "{path}"
+        );
+        assert!(
+            conn.closed_by_server().await,
+            "{path}: the connection closes"
+        );
+        if path == "/classic" {
+            assert!(
+                answer.text().contains(" data-stopping>"),
+                "{}",
+                answer.text()
+            );
+        }
+    }
     stopping.await.unwrap();
 }
 

@@ -229,3 +229,60 @@ test("pages whose first server totals come after a restart count from the restar
     await stopServer(child);
   }
 });
+
+test("a server started while the old one drains: the page never counts the old one's answers in the new period", async () => {
+  let url;
+  let old;
+  ({ child: old, url } = await startServer(["--admin-token", "overlap-test"]));
+  const context = await browser.newContext();
+  let next = null;
+  try {
+    const { page, problems } = await openPage(context, `${url}/?lang=en`);
+    for (const transport of PUSH_AND_POLL) {
+      await page.waitForSelector(`${panel(transport)} .feed li[data-seq]`, { timeout: FEW_SECONDS });
+    }
+    await page.waitForSelector(`${panel("classic")} iframe[data-loads]`, { timeout: FEW_SECONDS });
+    // The instructor starts the next server at once: the old one has let go of the port and
+    // drains its kept-alive connections (up to 5 s), still answering on them.
+    const exited = new Promise((resolve) => old.once("exit", resolve));
+    old.kill("SIGTERM");
+    for (let tries = 0; !next && tries < 100; tries += 1) {
+      next = await startServer([], { bind: new URL(url).host }).then(({ child }) => child, () => null);
+      if (!next) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(next, "the new server could not bind while the old one drained");
+    await page.waitForSelector('#stats-period[data-last-change="restart"]', { timeout: FEW_SECONDS * 2 });
+    // Until the old server is gone and 3 s after: "this page" never above "all clients".
+    const figures = () => page.evaluate(() => {
+      const out = [];
+      for (const panel of document.querySelectorAll(".panel[data-transport]")) {
+        for (const counter of ["requests", "delivered", "empty", "bytesDown"]) {
+          const row = panel.querySelector(`tr[data-counter="${counter}"]`);
+          const read = (cell) => {
+            const element = row?.querySelector(cell);
+            const text = counter === "bytesDown" ? element?.dataset.bytes : element?.textContent.replace(/\D/g, "");
+            return text ? Number(text) : null;
+          };
+          out.push({ transport: panel.dataset.transport, counter, mine: read(".mine"), all: read(".server") });
+        }
+      }
+      return out;
+    });
+    let goneAt = null;
+    exited.then(() => (goneAt = Date.now()));
+    const above = [];
+    for (let reads = 0; reads < 200 && (goneAt == null || Date.now() < goneAt + 3000); reads += 1) {
+      for (const { transport, counter, mine, all } of await figures()) {
+        if (mine != null && all != null && mine > all) above.push(`${transport} ${counter}: this page ${mine} > all clients ${all}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(goneAt != null, "the old server exited");
+    assert.deepEqual([...new Set(above)], []);
+    assert.deepEqual(pageBugs(problems).filter((problem) => !/HTTP 503/.test(problem)), []);
+  } finally {
+    await context.close();
+    await stopServer(old);
+    await stopServer(next);
+  }
+});

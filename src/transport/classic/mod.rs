@@ -268,6 +268,7 @@ fn show(state: &AppState, client: ClientKey, mut view: View, live: LiveSince) ->
     // the feed, is a first load of this run, and the page says why; an error page delivers
     // nothing.
     let start = state.hub.resume(view.seen, view.epoch.as_deref());
+    view.stopping = state.shutdown.is_cancelled();
     view.restarted = start.reset.is_some().then(|| view.epoch.clone()).flatten();
     view.seen = view
         .seen

@@ -54,6 +54,9 @@ pub struct View {
     pub error: Option<PageError>,
     pub author: String,
     pub text: String,
+    /// Rendered by a server that is stopping: the dashboard leaves the load out of its counts
+    /// (see `server::stopping`).
+    pub stopping: bool,
 }
 
 impl View {
@@ -65,6 +68,7 @@ impl View {
             seen: None,
             epoch: None,
             restarted: None,
+            stopping: false,
             projector: false,
             lang: Lang::of_request(req, lang_param),
             lang_param: Lang::known_code(lang_param),
@@ -130,6 +134,8 @@ struct ClassicPage {
     /// `None` for a load counted as nothing (a first load, another run, an error). Written on
     /// the table, so that the dashboard counts each load as the server did.
     counted_after: Option<u64>,
+    /// Rendered while the server stops (`View::stopping`).
+    stopping: bool,
     epoch: String,
     /// The previous run's epoch, when the server restarted since the reader's last load.
     restarted: Option<String>,
@@ -230,6 +236,7 @@ pub fn render(view: View, events: &[Arc<Event>], last_seq: u64, epoch: &str) -> 
         refresh: view.refresh,
         last_seq,
         counted_after: view.seen,
+        stopping: view.stopping,
         error: view.error,
         author: view.author,
         text: view.text,

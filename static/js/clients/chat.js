@@ -22,11 +22,20 @@ export async function postChat(author, text) {
 
 /** The `error` of a pushlab JSON error body, or the HTTP status when there is none. */
 export async function serverReason(response) {
+  return (await refusalOf(response)).message;
+}
+
+/**
+ * A refusal's { message (the body's `error`, or the HTTP status), stopping (the body says
+ * `"stopping": true`: a server on its way out refused it, src/server/stopping.rs) }.
+ */
+export async function refusalOf(response) {
+  let body = null;
   try {
-    const body = await response.json();
-    if (body && typeof body.error === "string") return body.error;
+    body = await response.json();
   } catch {
-    // not JSON: fall through to the status
+    // not JSON: the status says it
   }
-  return `HTTP ${response.status}`;
+  const message = typeof body?.error === "string" ? body.error : `HTTP ${response.status}`;
+  return { message, stopping: body?.stopping === true };
 }

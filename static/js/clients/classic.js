@@ -172,11 +172,15 @@ export class ClassicClient {
     this.loads += 1;
     this.iframe.dataset.loads = String(this.loads);
     const navigation = this.iframe.contentWindow.performance.getEntriesByType("navigation")[0];
-    this.countTraffic(navigation);
+    // A page from a server on its way out (src/server/stopping.rs) is shown but not counted:
+    // the next server may have begun its period already.
+    const stopping = page.querySelector("table").hasAttribute("data-stopping");
+    if (stopping) this.formSent = false;
+    else this.countTraffic(navigation);
     if (this.lost) this.panel.reconnected(this.lastSeen);
     this.lost = false;
     this.readRun(page);
-    this.readRows(rows, countedAfter(page), queuedMs(navigation));
+    this.readRows(rows, stopping ? null : countedAfter(page), queuedMs(navigation));
     const refused = page.querySelector(".error")?.textContent.trim();
     if (refused) this.panel.showError(t("error.classic_refused", { why: refused }));
     else if (this.loads > 1) this.panel.clearError();

@@ -14,8 +14,11 @@ import { receivedBytes, resourceTiming, watchResources } from "../measures/resou
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 import { JSON_ANSWER } from "../wire/estimates.js";
 import { nowMicros } from "../measures/latency.js";
-import { serverReason } from "./chat.js";
+import { refusalOf } from "./chat.js";
 import { currentServer, onMove, serverBack, serverUrl, suspect } from "../shared/cluster.js";
+
+/** 503 answers whose bytes or verdict wait for the other (see settleRefusal); older ones go. */
+const REFUSALS_KEPT = 64;
 
 class AnswerError extends Error {
   constructor(message, status) {
@@ -41,10 +44,13 @@ export class PollingLoop {
     this.backoff = new Backoff();
     this.controller = null;
     this.wakeUp = null;
+    /** By URL: the bytes of a 503 whose verdict is not known yet, or the verdict of one whose bytes are not. */
+    this.refusals = new Map();
     watchResources(path, (entry) => {
       const { bytes, measured } = receivedBytes(entry, JSON_ANSWER);
       if (measured != null) panel.setBytesKnowledge("down", measured ? "measured" : "estimate");
-      panel.addBytesDown(bytes);
+      if (entry.responseStatus === 503) this.settleRefusal(entry.name, { bytes });
+      else panel.addBytesDown(bytes);
     });
     panel.onPause((paused) => this.setPaused(paused));
     // The page moved to another server of the cluster: the next answer comes from there, a
@@ -53,6 +59,25 @@ export class PollingLoop {
       this.lost = true;
       this.recovering = true;
     });
+  }
+
+  /**
+   * A 503 is counted once both halves came, in either order: its bytes (the resource entry) and
+   * its verdict (ask() read its body). A stopping server's refusal is left out, request and
+   * bytes: the next server may have begun its period already, and the page cannot tell in which
+   * period the old one counted it.
+   */
+  settleRefusal(url, half) {
+    const key = new URL(url, location.href).href;
+    const other = this.refusals.get(key);
+    if (!other) {
+      this.refusals.set(key, half);
+      if (this.refusals.size > REFUSALS_KEPT) this.refusals.delete(this.refusals.keys().next().value);
+      return;
+    }
+    this.refusals.delete(key);
+    const { bytes, leaveOut } = { ...other, ...half };
+    if (!leaveOut) this.panel.addBytesDown(bytes);
   }
 
   /** The address of the next request (a subclass adds its own parameters). */
@@ -147,9 +172,15 @@ export class PollingLoop {
       throw new AnswerError(t("error.network"), 0);
     }
     // Counted when its answer comes, whatever its status: the server counted it on arrival, so
-    // this page's count never runs ahead of the server's (measures/own-counts.js).
+    // this page's count never runs ahead of the server's (measures/own-counts.js). But not a
+    // stopping server's refusal (settleRefusal).
+    if (!response.ok) {
+      const { message, stopping } = await refusalOf(response);
+      if (!stopping) this.panel.countRequest(sentUs);
+      if (response.status === 503) this.settleRefusal(url, { leaveOut: stopping });
+      throw new AnswerError(message, response.status);
+    }
     this.panel.countRequest(sentUs);
-    if (!response.ok) throw new AnswerError(await serverReason(response), response.status);
     const answer = await response.json();
     // Taken before looking for the timing entry, which a browser may report some 100 ms later:
     // that wait is this page's, not the transport's.
