@@ -41,15 +41,18 @@ export class StatsPeriod {
   /**
    * When the period that update() just announced as `change` began, on this page's clock (µs,
    * nowMicros), as far as this page's counts go:
-   * - "restart" and "reset": the server's new `since` (its clock) through the clock `offset`;
-   *   what the page counted since is the new period's, as the server counted it (a request by
-   *   when it was sent: measures/own-counts.js);
+   * - "restart" and "reset": the server's new `since` (its clock) through the clock `offset`,
+   *   at the latest it can be on this page's clock (the offset is right to ± half its round
+   *   trip): what the page counted since is the new period's, as the server counted it (a
+   *   request by when it was sent: measures/own-counts.js). An answer the server wrote just
+   *   before its reset reaches the page after it; the half round trip leaves it with the old
+   *   period, as the server does, rather than have "this page" above "all clients";
    * - "moved": when the page moved (the other server's totals began long before);
    * - "began" (the first record): the later of the server's `since` and the page's move.
    */
   beganAtUs(change, offset) {
     if (change === "moved") return this.movedAtUs ?? nowMicros();
-    const sinceUs = this.last?.since != null ? this.last.since - (offset?.offsetUs ?? 0) : nowMicros();
+    const sinceUs = this.last?.since != null ? this.last.since - (offset?.offsetUs ?? 0) + (offset?.rttUs ?? 0) / 2 : nowMicros();
     // "began": the later of the two, whichever came after the page's load.
     return change === "began" ? Math.max(sinceUs, this.movedAtUs ?? -Infinity) : sinceUs;
   }
