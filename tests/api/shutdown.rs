@@ -1,6 +1,6 @@
 //! A graceful stop: WebSockets get 1001, held long polls are answered, SSE streams end.
 
-use crate::helpers::{RawConn, spawn_app};
+use crate::helpers::{RawConn, Response, spawn_app};
 
 #[tokio::test]
 async fn stopping_closes_every_stream_cleanly() {
@@ -81,15 +81,7 @@ async fn a_stopping_server_refuses_new_streams_and_closes_kept_alive_connections
             "{path}"
         );
         assert_eq!(answer.json()["stopping"], true, "{path}");
-        assert_eq!(
-            answer.header("connection").as_deref(),
-            Some("close"),
-            "{path}"
-        );
-        assert!(
-            conn.closed_by_server().await,
-            "{path}: the connection closes"
-        );
+        closes_after(conn, &answer, path).await;
     }
     // The others are served, and their connections closed after them; the classic page says
     // it comes from a stopping server.
@@ -98,15 +90,7 @@ async fn a_stopping_server_refuses_new_streams_and_closes_kept_alive_connections
     for (mut conn, path) in [(time, "/api/time"), (classic, "/classic")] {
         let answer = conn.get(path).await;
         assert_eq!(answer.status, 200, "{path}");
-        assert_eq!(
-            answer.header("connection").as_deref(),
-            Some("close"),
-            "{path}"
-        );
-        assert!(
-            conn.closed_by_server().await,
-            "{path}: the connection closes"
-        );
+        closes_after(&mut conn, &answer, path).await;
         if path == "/classic" {
             assert!(
                 answer.text().contains(" data-stopping>"),
@@ -116,6 +100,16 @@ async fn a_stopping_server_refuses_new_streams_and_closes_kept_alive_connections
         }
     }
     stopping.await.unwrap();
+}
+
+/// `answer` says `Connection: close`, and the server closes `conn` after it (RFC 9112 §9.6).
+async fn closes_after(conn: &mut RawConn, answer: &Response, path: &str) {
+    let connection = answer.header("connection");
+    assert_eq!(connection.as_deref(), Some("close"), "{path}");
+    assert!(
+        conn.closed_by_server().await,
+        "{path}: the connection closes"
+    );
 }
 
 const UPGRADE: &[(&str, &str)] = &[
