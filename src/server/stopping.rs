@@ -29,17 +29,16 @@ use crate::{state::AppState, transport_kind::Transport};
 /// The `Retry-After` of a request refused while stopping (s): a restart takes about this long.
 pub const RETRY_AFTER_SECS: u64 = 1;
 
-/// Whether the server behind `req` is stopping.
-fn is_stopping(req: &ServiceRequest) -> bool {
-    req.app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.shutdown.is_cancelled())
+/// Whether the server whose state a request carries (`app_data`) is stopping.
+fn is_stopping(state: Option<&web::Data<AppState>>) -> bool {
+    state.is_some_and(|state| state.shutdown.is_cancelled())
 }
 
 /// The `503` of a request that would be held, or of a short poll (see the module's doc), while
 /// the server is stopping; `None` otherwise. `transport`: the request path's.
 pub fn refusal(req: &ServiceRequest, transport: Option<Transport>) -> Option<HttpResponse> {
-    let refused = would_be_held(req, transport) || transport == Some(Transport::Poll);
-    if !refused || !is_stopping(req) {
+    let refused = || would_be_held(req, transport) || transport == Some(Transport::Poll);
+    if !is_stopping(req.app_data()) || !refused() {
         return None;
     }
     Some(
@@ -65,11 +64,7 @@ fn would_be_held(req: &ServiceRequest, transport: Option<Transport>) -> bool {
 /// across the start of the stop included). A `101` is left alone: its connection is the
 /// WebSocket's, which the stop closes with its own close frame.
 pub fn close_if_stopping<B>(res: &mut ServiceResponse<B>) {
-    let stopping = res
-        .request()
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.shutdown.is_cancelled());
-    if stopping && res.status() != StatusCode::SWITCHING_PROTOCOLS {
+    if is_stopping(res.request().app_data()) && res.status() != StatusCode::SWITCHING_PROTOCOLS {
         res.response_mut()
             .head_mut()
             .set_connection_type(ConnectionType::Close);

@@ -26,8 +26,8 @@ import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
  * last saw: the page's own meta refresh and form carry their `seen` (an empty page's is 0), and
  * the server counted that one.
  */
-function countedAfter(page) {
-  const seen = page.querySelector("table")?.dataset.countedAfter;
+function countedAfter(table) {
+  const seen = table.dataset.countedAfter;
   return seen == null || seen === "" ? null : Number(seen);
 }
 
@@ -165,7 +165,8 @@ export class ClassicClient {
     // The empty document an iframe holds before its first navigation: not a load of ours.
     if (page.location.href === "about:blank") return;
     const rows = [...page.querySelectorAll("tr[data-seq]")];
-    if (!page.querySelector("table")) {
+    const table = page.querySelector("table");
+    if (!table) {
       this.failed(t("error.classic_not_page"));
       return;
     }
@@ -174,13 +175,13 @@ export class ClassicClient {
     const navigation = this.iframe.contentWindow.performance.getEntriesByType("navigation")[0];
     // A page from a server on its way out (src/server/stopping.rs) is shown but not counted:
     // the next server may have begun its period already.
-    const stopping = page.querySelector("table").hasAttribute("data-stopping");
+    const stopping = table.hasAttribute("data-stopping");
     if (stopping) this.formSent = false;
     else this.countTraffic(navigation);
     if (this.lost) this.panel.reconnected(this.lastSeen);
     this.lost = false;
     this.readRun(page);
-    this.readRows(rows, stopping ? null : countedAfter(page), queuedMs(navigation));
+    this.readRows(rows, stopping ? null : countedAfter(table), queuedMs(navigation));
     const refused = page.querySelector(".error")?.textContent.trim();
     if (refused) this.panel.showError(t("error.classic_refused", { why: refused }));
     else if (this.loads > 1) this.panel.clearError();
