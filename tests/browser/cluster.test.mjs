@@ -2,7 +2,8 @@
 // through the RabbitMQ that scripts/test starts (PUSHLAB_TEST_BROKER; skipped without it). A
 // dashboard on the first shows the same seqs as the second and a chat posted on the second;
 // then the first server stops, and the dashboard moves to the second: every panel but the
-// classic page resumes there with nothing missed.
+// classic page resumes there with nothing missed. A server killed outright (a laptop that
+// crashes) moves the page too, and each stream then runs once on the second server.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -49,7 +50,15 @@ after(async () => {
   }
 });
 
-test("experiment (h): two servers, one feed; the dashboard of a stopped server moves to the other with nothing missed", { skip: !BROKER && "PUSHLAB_TEST_BROKER is not set (scripts/test sets it)" }, async () => {
+const SKIP = { skip: !BROKER && "PUSHLAB_TEST_BROKER is not set (scripts/test sets it)" };
+
+/**
+ * Servers A and B of one feed, each naming the other, and a dashboard of A whose moving panels
+ * show events. Returns their addresses and the page.
+ */
+async function clusterAndDashboard() {
+  await stopServer(first);
+  await stopServer(second);
   const [portA, portB] = [await freePort(), await freePort()];
   const [urlA, urlB] = [`http://127.0.0.1:${portA}`, `http://127.0.0.1:${portB}`];
   const cluster = (name, peer) => ["--broker", BROKER, "--broker-stream", stream, "--server-name", name, "--peer-url", peer];
@@ -62,6 +71,29 @@ test("experiment (h): two servers, one feed; the dashboard of a stopped server m
   for (const transport of MOVING) {
     await page.waitForSelector(`${panel(transport)} .feed li[data-seq]`, { timeout: FEW_SECONDS });
   }
+  return { urlA, urlB, context, page, problems };
+}
+
+/** Waits until the page follows B and every moving panel has resumed there with nothing missed. */
+async function movedToB(page, urlB) {
+  await page.waitForFunction((b) => {
+    const line = document.querySelector("#server-line").textContent;
+    return line.includes("Server B") && line.includes(`now following ${b}`);
+  }, urlB, { timeout: FEW_SECONDS * 2 });
+  for (const transport of MOVING) {
+    await page.waitForFunction(
+      (selector) => {
+        const element = document.querySelector(selector);
+        return Number(element.dataset.reconnects) >= 1 && element.dataset.recoveryMissed === "0";
+      },
+      panel(transport),
+      { timeout: FEW_SECONDS * 2 },
+    );
+  }
+}
+
+test("experiment (h): two servers, one feed; the dashboard of a stopped server moves to the other with nothing missed", SKIP, async () => {
+  const { urlB, context, page, problems } = await clusterAndDashboard();
 
   // The same seqs on both servers: the newest the page shows is the same event on B.
   const shown = await page.$eval(`${panel("ws")} .feed li[data-seq]`, (li) => ({ seq: Number(li.dataset.seq), ts: Number(li.dataset.ts) }));
@@ -83,26 +115,38 @@ test("experiment (h): two servers, one feed; the dashboard of a stopped server m
 
   // Server A stops: the page moves to B and every panel resumes there, nothing missed.
   await stopServer(first);
-  await page.waitForFunction((b) => {
-    const line = document.querySelector("#server-line").textContent;
-    return line.includes("Server B") && line.includes(`now following ${b}`);
-  }, urlB, { timeout: FEW_SECONDS * 2 });
-  for (const transport of MOVING) {
-    await page.waitForFunction(
-      (selector) => {
-        const element = document.querySelector(selector);
-        return Number(element.dataset.reconnects) >= 1 && element.dataset.recoveryMissed === "0";
-      },
-      panel(transport),
-      { timeout: FEW_SECONDS * 2 },
-    );
-  }
+  await movedToB(page, urlB);
   // And the feed goes on there (the generator moved to B when A stopped).
   const resumedAt = await page.$eval(`${panel("ws")} .feed li[data-seq]`, (li) => Number(li.dataset.seq));
   await page.waitForFunction(([selector, seq]) => Number(document.querySelector(selector).dataset.seq) > seq + 3,
     [`${panel("ws")} .feed li[data-seq]`, resumedAt], { timeout: FEW_SECONDS });
   await screenshot(page, "dashboard-moved-to-second-server.png");
   // The stopped server's requests failed on the way (that is the point); no page bug.
+  assert.deepEqual(pageBugs(problems), []);
+  await context.close();
+});
+
+test("a killed server: the page moves to the other, where each stream runs once and shows each event once", SKIP, async () => {
+  const { urlB, context, page, problems } = await clusterAndDashboard();
+  // Killed outright: every stream of the page breaks at once (WebSocket close 1006), and the
+  // check that finds A gone moves the page while the WebSocket client waits for its verdict.
+  const exited = new Promise((resolve) => first.once("exit", resolve));
+  first.kill("SIGKILL");
+  await exited;
+  await movedToB(page, urlB);
+  // Twenty more events on B (the generator moves to B when the broker drops A's lease).
+  const resumedAt = await page.$eval(`${panel("ws")} .feed li[data-seq]`, (li) => Number(li.dataset.seq));
+  await page.waitForFunction(([selector, seq]) => Number(document.querySelector(selector).dataset.seq) > seq + 20,
+    [`${panel("ws")} .feed li[data-seq]`, resumedAt], { timeout: FEW_SECONDS * 2 });
+  const shownTwice = await page.evaluate((transports) => Object.fromEntries(transports.map((transport) => {
+    const seqs = [...document.querySelectorAll(`.panel[data-transport="${transport}"] .feed li[data-seq]`)].map((li) => li.dataset.seq);
+    return [transport, seqs.filter((seq, i) => seqs.indexOf(seq) !== i)];
+  })), MOVING);
+  assert.deepEqual(shownTwice, Object.fromEntries(MOVING.map((t) => [t, []])), "seqs a panel shows twice");
+  // One stream of each kind on B: the page's.
+  const stats = await (await fetch(`${urlB}/api/stats`)).json();
+  assert.deepEqual({ sse: stats.transports.sse.connections_active, ws: stats.transports.ws.connections_active }, { sse: 1, ws: 1 },
+    "the page's streams open on B");
   assert.deepEqual(pageBugs(problems), []);
   await context.close();
 });

@@ -66,7 +66,8 @@ export function startServer(extraArgs = [], { bind = "127.0.0.1:0" } = {}) {
 
 /** Stops the server the way an operator would (SIGTERM) and waits until it is gone. */
 export async function stopServer(child) {
-  if (!child || child.exitCode !== null) return;
+  // Gone already: it exited, or a signal ended it (then exitCode stays null).
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
   await exited;

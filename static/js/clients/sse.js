@@ -32,14 +32,16 @@ export class SseClient extends PushClient {
     // one, so the stream is opened again there, from the last id.
     onMove(() => {
       if (!this.source) return;
-      this.disconnect();
-      clearTimeout(this.retryTimer);
-      if (!this.panel.paused) this.open({ resuming: true });
+      if (this.panel.paused) this.close();
+      else this.open({ resuming: true });
     });
   }
 
   /** `takeover`: the replay is a catch-up already (see PushClient.start), however fast it opens. */
   open({ resuming, takeover = false }) {
+    // One stream at a time (one still open would deliver every event a second time), and no
+    // retry pending beside it.
+    this.close();
     const path = transportPath("sse");
     // The last id is `<epoch>:<seq>`: sent back whole, it names the run as well as the seq.
     const url = this.lastId == null ? path : `${path}?lastEventId=${encodeURIComponent(this.lastId)}`;
@@ -78,8 +80,11 @@ export class SseClient extends PushClient {
       this.everOpened = true;
       this.backoff.reset();
     };
+    // A stream this client let go of says nothing more.
     for (const kind of KINDS) {
-      source.addEventListener(kind, (message) => this.receive(message));
+      source.addEventListener(kind, (message) => {
+        if (source === this.source) this.receive(message);
+      });
     }
     source.addEventListener("reset", (message) => {
       this.panel.addBytesDown(sseResetBytes(message.data));

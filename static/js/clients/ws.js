@@ -33,6 +33,9 @@ export class WsClient extends PushClient {
   }
 
   open({ resuming }) {
+    // One socket at a time (one still open would deliver every event a second time), and no
+    // retry pending beside it.
+    this.close();
     const tag = `dash-${Math.random().toString(36).slice(2, 10)}`;
     const afterSeq = this.lastSeq;
     const since = afterSeq == null ? "" : `&since=${afterSeq}${epochParam(this.epoch)}`;
@@ -58,7 +61,10 @@ export class WsClient extends PushClient {
       this.backoff.reset();
       this.countHandshake(tag, socket.protocol);
     };
-    socket.onmessage = (message) => this.receive(message.data);
+    // A socket this client let go of says nothing more (its last frames may still be queued).
+    socket.onmessage = (message) => {
+      if (socket === this.socket) this.receive(message.data);
+    };
     socket.onclose = (close) => this.onClose(socket, close);
   }
 
@@ -122,12 +128,14 @@ export class WsClient extends PushClient {
     this.panel.showError(t("error.ws_closed", { code: close.code, reason: close.reason || t("error.no_reason") }));
     // A server that is gone (not merely a dropped socket) is left for another of the cluster.
     if (close.code === 1006 || close.code === 1001) await suspect(socket.server);
+    // The check moved the page: onMove has opened the socket on the next server already.
+    if (socket !== this.socket) return;
     await this.retryLater();
   }
 
   disconnect() {
     const socket = this.socket;
     this.socket = null;
-    socket?.close(1000, "paused");
+    if (socket && socket.readyState !== WebSocket.CLOSED) socket.close(1000, "paused");
   }
 }
