@@ -87,13 +87,17 @@ impl Follower {
         // Mark the current seq as seen before reading: a publish after this line wakes us.
         self.wake.borrow_and_update();
         let batch = match self.take_backlog(limit) {
-            Some(batch) => batch,
-            None => {
+            Some(batch) if !batch.events.is_empty() => batch,
+            // Nothing of the backlog to send but, maybe, what it lost (all of it was gone): the
+            // hub's events follow, in the same delivery and under one notice of everything lost.
+            lost => {
+                let lost = lost.map_or(0, |batch| batch.missed);
                 // The cursor only moves forward from a checked value: never ahead of the feed.
-                let Ok(mut batch) = self.hub.since(self.cursor, limit) else {
+                let Ok(mut batch) = self.hub.since(self.cursor + lost, limit) else {
                     self.feeding = false;
                     return None;
                 };
+                batch.missed += lost;
                 let delay = self.network.borrow().added_delay_ms.of(self.transport);
                 self.held_until = batch.hold_back(delay);
                 keep_within_bytes(&mut batch.events, MAX_DELIVERY_BYTES);
@@ -105,7 +109,7 @@ impl Follower {
         }
         let missed_notice = (batch.missed > 0).then(|| {
             self.meter.missed(self.transport, batch.missed);
-            missed_notice(batch.missed, batch.events.first(), batch.last_seq)
+            missed_notice(batch.missed, self.cursor, batch.last_seq)
         });
         let cursor = batch.next_cursor(self.cursor);
         self.handed(&batch.events);
@@ -195,9 +199,12 @@ fn keep_within_bytes(events: &mut Vec<Arc<Event>>, max_bytes: usize) {
     events.truncate(keep);
 }
 
-/// The notice sent on a stream when events the client needed have left the buffer.
-pub fn missed_notice(missed: u64, resumed_at: Option<&Arc<Event>>, last_seq: u64) -> String {
-    let resume = resumed_at.map_or(last_seq + 1, |e| e.seq);
+/// The notice sent on a stream when the `missed` events after `cursor` (the last seq the client
+/// had) are gone: the next event it gets is `resume_seq` = cursor + missed + 1 (seqs have no
+/// gaps), whether it is sent with the notice, held back by an added delay, or not yet published;
+/// `last_seq` is the feed's newest (README, "Resuming and missed events").
+pub fn missed_notice(missed: u64, cursor: u64, last_seq: u64) -> String {
+    let resume = cursor + missed + 1;
     format!(
         "{{\"type\":\"missed\",\"missed\":{missed},\"resume_seq\":{resume},\"last_seq\":{last_seq}}}"
     )
@@ -206,7 +213,36 @@ pub fn missed_notice(missed: u64, resumed_at: Option<&Arc<Event>>, last_seq: u64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::Kind;
+    use crate::{config::Config, feed::Kind, limits::ClientKey};
+
+    #[test]
+    fn a_backlog_that_is_all_gone_and_the_buffer_s_loss_make_one_notice_naming_the_next_seq() {
+        let mut config = Config::for_tests();
+        config.buffer = 8;
+        let state = AppState::new(config, "t".into());
+        for _ in 0..20 {
+            state.hub.publish(Kind::Tick, &serde_json::json!({}));
+        }
+        // A resume after seq 0 whose backlog (read back from the broker) found 1..=5 gone; the
+        // buffer keeps 13..=20, so 6..=12 are gone too.
+        let backlog = Backlog {
+            events: Vec::new(),
+            missed: 5,
+        };
+        let mut follower =
+            Follower::new(&state, Transport::Ws, 0, ClientKey::Unknown).with_backlog(Some(backlog));
+        let delivery = follower.take(usize::MAX).expect("a delivery");
+        assert_eq!(
+            delivery.missed_notice.as_deref(),
+            Some(r#"{"type":"missed","missed":12,"resume_seq":13,"last_seq":20}"#)
+        );
+        assert_eq!(delivery.events.first().map(|e| e.seq), Some(13));
+        assert_eq!(follower.cursor(), 20);
+        assert!(
+            follower.take(usize::MAX).is_none(),
+            "nothing more, no second notice"
+        );
+    }
 
     #[test]
     fn a_delivery_is_bounded_in_bytes_and_never_empty() {
