@@ -116,6 +116,10 @@ test("experiment (h): two servers, one feed; the dashboard of a stopped server m
   // Server A stops: the page moves to B and every panel resumes there, nothing missed.
   await stopServer(first);
   await movedToB(page, urlB);
+  // The classic page stays with A: B's totals are not its, and are not shown beside it.
+  await page.waitForSelector(`${panel("classic")} .notice:has-text("the classic page stays with its own")`, { timeout: FEW_SECONDS });
+  await page.waitForFunction((selector) => [...document.querySelectorAll(selector)].every((cell) => cell.textContent.trim() === "–"),
+    `${panel("classic")} tr[data-counter] .server`, { timeout: FEW_SECONDS });
   // And the feed goes on there (the generator moved to B when A stopped).
   const resumedAt = await page.$eval(`${panel("ws")} .feed li[data-seq]`, (li) => Number(li.dataset.seq));
   await page.waitForFunction(([selector, seq]) => Number(document.querySelector(selector).dataset.seq) > seq + 3,
@@ -148,5 +152,33 @@ test("a killed server: the page moves to the other, where each stream runs once 
   assert.deepEqual({ sse: stats.transports.sse.connections_active, ws: stats.transports.ws.connections_active }, { sse: 1, ws: 1 },
     "the page's streams open on B");
   assert.deepEqual(pageBugs(problems), []);
+  await context.close();
+});
+
+test("two tabs of one browser move together; the tab that then takes a transport over says so, not a reconnection", SKIP, async () => {
+  const { urlB, context, page, problems } = await clusterAndDashboard();
+  // A second tab of the same browser: the first holds the transports, this one shows them held
+  // elsewhere (tab-lease.js).
+  const second = await openPage(context, page.url());
+  for (const transport of ["longpoll", "sse"]) {
+    await second.page.waitForSelector(`${panel(transport)}[data-lease="elsewhere"]`, { timeout: FEW_SECONDS });
+  }
+  await stopServer(first);
+  await movedToB(page, urlB);
+  await second.page.waitForFunction(() => document.querySelector("#server-line").textContent.includes("Server B"), null, { timeout: FEW_SECONDS * 2 });
+  // The holder closes: the second tab takes the streams over, from where the first left them.
+  await page.close();
+  for (const transport of ["longpoll", "sse"]) {
+    const selector = `${panel(transport)}[data-takeovers="1"]`;
+    await second.page.waitForSelector(selector, { timeout: FEW_SECONDS * 2 });
+    // Its first answer after the takeover is the takeover's.
+    const takenAfter = Number(await second.page.getAttribute(selector, "data-resumed-after"));
+    await second.page.waitForFunction(([feed, seq]) => Number(document.querySelector(feed)?.dataset.seq) > seq,
+      [`${panel(transport)} .feed li[data-seq]`, takenAfter], { timeout: FEW_SECONDS });
+    const recovery = await second.page.$eval(panel(transport), (element) => ({ reconnects: element.dataset.reconnects, line: element.querySelector(".recovery").textContent }));
+    assert.equal(recovery.reconnects, "0", `${transport}: ${recovery.line}`);
+    assert.match(recovery.line, /taken over/);
+  }
+  assert.deepEqual([...pageBugs(problems), ...pageBugs(second.problems)], []);
   await context.close();
 });

@@ -54,8 +54,10 @@ export class PollingLoop {
     });
     panel.onPause((paused) => this.setPaused(paused));
     // The page moved to another server of the cluster: the next answer comes from there, a
-    // reconnection like any other (the panel checks that it continues from `since`).
+    // reconnection like any other (the panel checks that it continues from `since`). Not for a
+    // loop another tab runs: its next answer, after a takeover, is that takeover's.
     onMove(() => {
+      if (this.stopped) return;
       this.lost = true;
       this.recovering = true;
     });

@@ -29,6 +29,20 @@ export function currentServer() {
   return servers[current];
 }
 
+/** True while the page follows its own server (it never moved, or has no peers). */
+export function followsOwnServer() {
+  return current === 0;
+}
+
+/**
+ * The totals of transport `id` in `transports` (a stats record of the server in use) that this
+ * page's own counts of it may stand beside: none for the classic page once the page has moved,
+ * since the classic page stays with its own server (above), whose totals these are not.
+ */
+export function comparableTotals(transports, id) {
+  return id === "classic" && current !== 0 ? null : transports?.[id];
+}
+
 /** Every server of the cluster the page knows, its own first. */
 export function knownServers() {
   return [...servers];

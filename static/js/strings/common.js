@@ -239,6 +239,10 @@ export const COMMON_STRINGS = {
     en: "Tab hidden {seconds} s: this transport was paused meanwhile, so it received nothing and left nothing out.",
     fr: "Onglet masqué {seconds} s : ce transport était en pause pendant ce temps ; il n'a rien reçu et n'a rien écarté.",
   },
+  "notice.classic_stays": {
+    en: "This page now follows another server; the classic page stays with its own ({server}): a page may read only documents of its own origin. The other server's totals are not its: they are not shown beside it.",
+    fr: "Cette page suit maintenant un autre serveur ; la page classique reste sur le sien ({server}) : une page ne peut lire que les documents de sa propre origine. Les totaux de l'autre serveur ne sont pas les siens : ils ne sont pas affichés à côté.",
+  },
   "notice.dropped": { en: "The instructor just dropped this transport's connections: watch it reconnect and resume.", fr: "L'enseignant vient de couper les connexions de ce transport : regardez-le se reconnecter et reprendre." },
 
   // Reconnections, as a panel counts them (measures/recovery.js).

@@ -22,6 +22,7 @@ import { ServerLine } from "../../live/server-line.js";
 import { HopHistogram } from "./hop.js";
 import { StatsPeriod } from "../../live/stats-period.js";
 import { describeOffset } from "../../measures/resolution.js";
+import { comparableTotals, onMove } from "../../shared/cluster.js";
 
 const AUTHOR_KEY = "pushlab.author";
 
@@ -175,13 +176,16 @@ function showInstructorSettings(feed, faults) {
   }
 }
 
+// The page moved to another server of its cluster; the classic page stays with this one.
+onMove(() => panels.classic.showNotice(t("notice.classic_stays", { server: location.host })));
+
 followStats({
   onWindow: (samples) => charts.setWindow(samples),
   onStats: (stats) => {
     // A new period (reset, restart, another server): this page's counts start again with it.
     const change = period.update(stats, offset);
     if (change) for (const panel of Object.values(panels)) panel.restartCounts(period.beganAtUs(change, offset));
-    for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(stats.transports[id], stats.since, stats.at);
+    for (const [id, panel] of Object.entries(panels)) panel.setServerTotals(comparableTotals(stats.transports, id), stats.since, stats.at);
     costTable.update(stats.transports, period.sinceTime(), stats.feed);
     charts.addSample(stats.sample, stats.since);
     showInstructorSettings(stats.feed, stats.faults);

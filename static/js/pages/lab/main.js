@@ -19,6 +19,7 @@ import { renderExperiments } from "./experiments.js";
 import { ServerLine } from "../../live/server-line.js";
 import { StatsPeriod } from "../../live/stats-period.js";
 import { describeOffset } from "../../measures/resolution.js";
+import { comparableTotals } from "../../shared/cluster.js";
 import { formatMicros, formatOffset } from "../../shared/format.js";
 
 setUpChrome();
@@ -74,7 +75,7 @@ followStats({
     // A new period (reset, restart, another server): "you" starts again with it.
     const change = period.update(stats, offset);
     if (change) for (const row of Object.values(rows)) row.restartCounts(period.beganAtUs(change, offset));
-    for (const [id, row] of Object.entries(rows)) row.setServerTotals(stats.transports[id], { ...stats.sample?.transports?.[id], t: stats.sample?.t }, stats);
+    for (const [id, row] of Object.entries(rows)) row.setServerTotals(comparableTotals(stats.transports, id), { ...stats.sample?.transports?.[id], t: stats.sample?.t }, stats);
     describePeriod($("figures-table"), rows.poll.countsSince, stats.since);
     if (stats.feed) {
       liveSettings.update(stats.feed, stats.faults);
