@@ -183,6 +183,41 @@ test("after a restart with downtime, the server's totals come back as soon as th
   }
 });
 
+test("after a restart with downtime, the classic page comes back with the other panels, not at the end of its backoff", async () => {
+  let url;
+  let child;
+  ({ child, url } = await startServer(["--admin-token", "classic-downtime-test"]));
+  const context = await browser.newContext();
+  try {
+    const { page } = await openPage(context, `${url}/?lang=en`);
+    await page.waitForSelector(`${panel("classic")} iframe[data-loads]`, { timeout: FEW_SECONDS });
+    await page.waitForSelector(`${panel("ws")} .feed li[data-seq]`, { timeout: FEW_SECONDS });
+    await stopServer(child);
+    // Down long enough for the classic page's retries to back off to 8 s (1, 2, 4, 8 s).
+    await page.waitForSelector(`${panel("classic")} .state[data-state="reconnecting"]`, { timeout: FEW_SECONDS });
+    await page.waitForTimeout(7500);
+    ({ child } = await startServer([], { bind: new URL(url).host }));
+    const times = await page.evaluate(({ timeout, classic }) => new Promise((resolve) => {
+      let panelBack = null;
+      const started = performance.now();
+      const look = () => {
+        if (panelBack == null && document.querySelector(".panel:not([data-transport='classic'])[data-reconnects]:not([data-reconnects='0'])")) panelBack = performance.now();
+        const classicBack = Number(document.querySelector(classic)?.dataset.reconnects ?? 0) > 0;
+        if (classicBack || performance.now() - started > timeout) resolve({ panelBack, classicBack: classicBack ? performance.now() : null });
+        else setTimeout(look, 50);
+      };
+      look();
+    }), { timeout: FEW_SECONDS * 2, classic: panel("classic") });
+    // Back before any other panel (its own retry fell just after the start) is back in time too.
+    assert.ok(times.classicBack != null, `the classic page came back: ${JSON.stringify(times)}`);
+    assert.ok(times.panelBack == null || times.classicBack - times.panelBack < 2500,
+      `the classic page came ${Math.round(times.classicBack - times.panelBack)} ms after the first panel`);
+  } finally {
+    await context.close();
+    await stopServer(child);
+  }
+});
+
 test("pages whose first server totals come after a restart count from the restart, not from their load", async () => {
   let url;
   let child;

@@ -18,6 +18,7 @@ import { receivedBytes } from "../measures/resource-bytes.js";
 import { CLASSIC_ANSWER } from "../wire/estimates.js";
 import { announceRestart } from "./resume.js";
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
+import { onServerBack } from "../shared/cluster.js";
 
 /**
  * The seq the server counted a loaded page after (its table's data-counted-after: the `seen` of
@@ -62,6 +63,14 @@ export class ClassicClient {
       this.resuming = !paused; // the next load says how much was missed meanwhile
       this.load();
     });
+    /** A load failed and the next waits for its backoff (up to 15 s). */
+    this.retryPending = false;
+    // Another client of the page reached the page's own server again (a restart is over): the
+    // classic page, which stays with that server (shared/cluster.js), tries now, not at the end
+    // of its backoff. Another server's return is nothing to it.
+    onServerBack((origin) => {
+      if (this.retryPending && origin === location.origin && !panel.paused) this.load();
+    });
   }
 
   run() {
@@ -88,6 +97,7 @@ export class ClassicClient {
   }
 
   load() {
+    this.retryPending = false;
     this.iframe.src = this.url();
     this.mirrorUntilLoaded();
     this.armWatchdog();
@@ -265,6 +275,7 @@ export class ClassicClient {
     const delay = this.backoff.next();
     this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
     clearTimeout(this.watchdog);
+    this.retryPending = true;
     this.watchdog = setTimeout(() => this.load(), delay);
   }
 }
