@@ -80,3 +80,39 @@ test("a short poll's latency ends when its answer is read, however late the brow
     await context.close();
   }
 });
+
+test("a page that stood still (asleep, frozen, busy) times none of what waited in it meanwhile", async () => {
+  const context = await browser.newContext({ viewport: VIEWPORT });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/?lang=en`);
+    for (const transport of ["ws", "sse"]) {
+      await page.waitForSelector(`.panel[data-transport="${transport}"] .feed li[data-seq]`, { timeout: FEW_SECONDS });
+    }
+    // The page's scripts stop for 4 s (as a laptop's lid closed, or a frozen tab), visible all
+    // along: the streams' events wait in the browser meanwhile.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Debugger.enable");
+    await cdp.send("Debugger.pause");
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await cdp.send("Debugger.resume");
+    await cdp.send("Debugger.disable");
+    // Ten more live events, and the page's reports sent (every 2 s).
+    const newest = await page.$eval('.panel[data-transport="ws"] .feed li[data-seq]', (li) => Number(li.dataset.seq));
+    await page.waitForFunction((seq) => Number(document.querySelector('.panel[data-transport="ws"] .feed li[data-seq]')?.dataset.seq) > seq + 10,
+      newest, { timeout: FEW_SECONDS });
+    let stats;
+    for (let tries = 0; tries < 20; tries += 1) {
+      stats = await (await fetch(`${baseUrl}/api/stats`)).json();
+      if (stats.transports.ws.client_latency_us.count > 10 && stats.transports.sse.client_latency_us.count > 10) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    for (const transport of ["ws", "sse"]) {
+      const latency = stats.transports[transport].client_latency_us;
+      assert.ok(latency.count > 10, `${transport}: latencies reported after the stop (${latency.count})`);
+      assert.ok(latency.p99 < 1_000_000, `${transport}: the class's p99 is ${latency.p99} µs: the page's stop was timed as the transport's`);
+    }
+  } finally {
+    await context.close();
+  }
+});

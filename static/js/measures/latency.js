@@ -12,6 +12,8 @@
 // what it measures is the browser, not the transport: while the page is hidden
 // (document.visibilityState, WHATWG HTML "Page visibility") its latencies are neither timed nor
 // reported, and on its return what was published meanwhile is a catch-up (watchHiddenTab).
+// A visible page can stand still too (a laptop put to sleep, a frozen tab, a long task): the
+// events that waited in the browser meanwhile are then a catch-up as well (stoodStill).
 
 import { currentServer, serverUrl } from "../shared/cluster.js";
 
@@ -43,6 +45,28 @@ export async function estimateOffset(rounds = OFFSET_ROUNDS) {
   return best;
 }
 
+/** How often the page notes that its event loop runs (ms). */
+const LOOP_TICK_MS = 250;
+/**
+ * A visible page whose event loop ran no timer for longer than this (ms) stood still: asleep,
+ * frozen or busy. What it receives then waited in the browser, not in the transport.
+ */
+const STILL_LIMIT_MS = 1000;
+/** When the page's event loop last ran a tick (performance.now, ms); null until one reporter starts it. */
+let loopSeenAt = null;
+
+/** Starts the event loop's tick (once per page). */
+function watchLoop() {
+  if (loopSeenAt != null) return;
+  loopSeenAt = performance.now();
+  setInterval(() => (loopSeenAt = performance.now()), LOOP_TICK_MS);
+}
+
+/** True when the page's event loop has run no tick for over STILL_LIMIT_MS. */
+function stoodStill() {
+  return loopSeenAt != null && performance.now() - loopSeenAt > STILL_LIMIT_MS;
+}
+
 /**
  * Collects latencies of one transport and posts them in batches: every `everyMs`, or at once
  * when `batch` are waiting (at most 1000, the server's bound per report). The server limits
@@ -57,6 +81,7 @@ export class LatencyReporter {
     this.batch = Math.min(batch, 1000);
     this.quietUntil = 0;
     this.timer = setInterval(() => this.flush(), everyMs);
+    watchLoop();
     /** Events published before this (server clock, µs) are catching up: not timed. */
     this.catchUpBeforeUs = -Infinity;
     /** Events received while the page was hidden (since it was last hidden): shown, not timed. */
@@ -81,6 +106,12 @@ export class LatencyReporter {
     if (event.ts < this.catchUpBeforeUs) return null;
     if (document.visibilityState === "hidden") {
       this.hiddenLeftOut += 1;
+      return null;
+    }
+    // The page stood still (its queued messages are being read now): what was published until
+    // now waited for the page, not for the transport.
+    if (stoodStill()) {
+      this.catchUpUntilNow();
       return null;
     }
     // A fast loopback delivery can come out a few µs negative from the offset's own error
