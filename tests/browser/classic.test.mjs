@@ -186,3 +186,39 @@ test("the dashboard counts each classic load as the server did, the reloads of a
     await stopServer(child);
   }
 });
+
+test("a dashboard that stood still: its classic page's overdue reload is counted once, as the server counts it", async () => {
+  // The page is the server's only client: after the stop, the server's classic figures are the page's.
+  const { child, url } = await startServer(["--admin-token", "classic-still", "--buffer", "16"]);
+  const context = await browser.newContext();
+  try {
+    const { page } = await openPage(context, `${url}/?lang=en`);
+    const classic = '.panel[data-transport="classic"]';
+    await page.waitForFunction((selector) => Number(document.querySelector(`${selector} iframe`)?.dataset.loads ?? 0) >= 2, classic, { timeout: FEW_SECONDS });
+    // The page's scripts stop 8 s (a laptop's lid closed): the frame's reload (every 3 s) and the
+    // watchdog (3 s and a 5 s grace) are both overdue when it runs again.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Debugger.enable");
+    await cdp.send("Debugger.pause");
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    await cdp.send("Debugger.resume");
+    await cdp.send("Debugger.disable");
+    const loads = await page.$eval(`${classic} iframe`, (frame) => Number(frame.dataset.loads));
+    await page.waitForFunction(([selector, n]) => Number(document.querySelector(`${selector} iframe`).dataset.loads) >= n + 2, [classic, loads], { timeout: FEW_SECONDS });
+    // The figures of one stats record taken after the last load: "this page" and "all clients".
+    await page.waitForFunction((selector) => {
+      const row = (counter) => document.querySelector(`${selector} tr[data-counter="${counter}"]`);
+      const same = (counter) => row(counter)?.querySelector(".mine").textContent === row(counter)?.querySelector(".server").textContent;
+      return same("requests") && same("missed");
+    }, classic, { timeout: FEW_SECONDS }).catch(() => {});
+    const figures = await page.$eval(classic, (panel) => Object.fromEntries(["requests", "missed"].map((counter) => {
+      const row = panel.querySelector(`tr[data-counter="${counter}"]`);
+      return [counter, { page: row.querySelector(".mine").textContent, server: row.querySelector(".server").textContent }];
+    })));
+    assert.equal(figures.requests.page, figures.requests.server, JSON.stringify(figures));
+    assert.equal(figures.missed.page, figures.missed.server, JSON.stringify(figures));
+  } finally {
+    await context.close();
+    await stopServer(child);
+  }
+});

@@ -34,6 +34,8 @@ function countedAfter(table) {
 
 /** Extra time allowed for a reload before the page is reloaded by hand. */
 const WATCHDOG_GRACE_MS = 5000;
+/** The watchdog's step (ms): it counts the page's running time, not its stops (armWatchdog). */
+const WATCHDOG_STEP_MS = 1000;
 /**
  * How long, at most, the projector mode is mirrored before every paint while a load is under way
  * (ms); a load ends sooner (its load event, even on an error page), or the watchdog starts another.
@@ -152,10 +154,20 @@ export class ClassicClient {
   armWatchdog() {
     clearTimeout(this.watchdog);
     if (this.panel.paused) return;
-    this.watchdog = setTimeout(() => {
-      this.panel.showError(t("error.classic_stalled"));
-      this.load();
-    }, this.refreshSeconds * 1000 + WATCHDOG_GRACE_MS);
+    const waitMs = this.refreshSeconds * 1000 + WATCHDOG_GRACE_MS;
+    // Counted in steps, each at most twice its length: the time this page stood still (asleep,
+    // frozen) is not counted. The frame's own refresh stood still with it and starts when it
+    // runs again; loading over it then would abort a request the server has already counted
+    // (and the events it missed, twice).
+    let liveMs = 0;
+    const step = (since) => {
+      this.watchdog = setTimeout(() => {
+        liveMs += Math.min(performance.now() - since, 2 * WATCHDOG_STEP_MS);
+        if (liveMs >= waitMs) this.stalled();
+        else step(performance.now());
+      }, WATCHDOG_STEP_MS);
+    };
+    step(performance.now());
   }
 
   onLoad() {
@@ -259,6 +271,12 @@ export class ClassicClient {
     const ts = row.dataset.ts ? Number(row.dataset.ts) : tsOfClock(cell("time"), nowUs);
     if (ts == null) return null;
     return { seq: Number(row.dataset.seq), ts, kind: cell("kind"), data: { text: cell("content") } };
+  }
+
+  /** No load ended within the refresh and its grace: loaded by hand. */
+  stalled() {
+    this.panel.showError(t("error.classic_stalled"));
+    this.load();
   }
 
   hookForm(page) {
