@@ -186,3 +186,26 @@ test("two holders that hear each other keep one (a frozen tab woke up)", async (
   assert.equal(a.lease.role, "holder");
   assert.equal(b.lease.role, "follower");
 });
+
+test("a holder the browser freezes stops its transport and hands it over; on resume it follows the new holder", async () => {
+  lane += 1;
+  const holder = openTab({ seq: 92 });
+  holder.lease.want();
+  await nextTold(holder, "the holder");
+  const other = openTab();
+  const followed = nextTold(other, "the other tab");
+  other.lease.want();
+  assert.equal(await followed, "elsewhere");
+  // Frozen: its stream must close now (told "elsewhere"), or it would stay open beside the
+  // other tab's and replay, on resume, what that tab showed.
+  const stopped = nextTold(holder, "the frozen holder");
+  const taken = nextTold(other, "the other tab");
+  holder.page.fire("freeze");
+  assert.equal(await stopped, "elsewhere");
+  assert.deepEqual(await taken, { granted: { after: 92, takeover: true } });
+  holder.page.fire("resume");
+  await new Promise((resolve) => setTimeout(resolve, TIMING.queryMs + TIMING.claimMs + 4 * TIMING.heartbeatMs));
+  assert.equal(holder.lease.role, "follower");
+  assert.deepEqual(holder.told, [{ granted: { after: null, takeover: false } }, "elsewhere"], "told nothing more on resume");
+  assert.deepEqual(holders([holder, other]), [other]);
+});

@@ -84,7 +84,7 @@ export class TabLease {
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(`pushlab.lease.${name}`) : null;
     if (this.channel) this.channel.onmessage = (message) => this.receive(message.data);
     page.on("pagehide", () => this.letGo());
-    page.on("freeze", () => this.letGo());
+    page.on("freeze", () => this.freeze());
     page.on("pageshow", (event) => event?.persisted && this.wanted && this.seek());
     page.on("resume", () => this.wanted && this.role === "none" && this.seek());
     page.on("visibilitychange", () => this.visibilityChanged());
@@ -169,6 +169,21 @@ export class TabLease {
       this.callbacks.elsewhere();
     }
     this.askIfHolderHidden();
+  }
+
+  /**
+   * The browser freezes this tab (WHATWG HTML, Page Lifecycle "freeze"): a holder lets go and
+   * stops its transport. Its connection would otherwise stay open while the next holder runs
+   * the transport (two connections where the lease keeps one), and on "resume" replay what that
+   * holder showed. On resume the tab seeks the lease again, and is told anew.
+   */
+  freeze() {
+    const held = this.role === "holder";
+    this.letGo();
+    if (held) {
+      this.told = "elsewhere";
+      this.callbacks.elsewhere();
+    }
   }
 
   /** Leaves the lease: a holder says so, with its position, so the next one resumes after it. */
