@@ -9,7 +9,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { FEW_SECONDS, adminApi, launchBrowser, openPage, pageBugs, screenshot, startServer, stopServer } from "./harness.mjs";
+import { FEW_SECONDS, adminApi, launchBrowser, openPage, pageBugs, screenshot, standStill, startServer, stopServer } from "./harness.mjs";
 
 const SIZES = [{ width: 1280, height: 720 }, { width: 1920, height: 1080 }];
 
@@ -197,12 +197,7 @@ test("a dashboard that stood still: its classic page's overdue reload is counted
     await page.waitForFunction((selector) => Number(document.querySelector(`${selector} iframe`)?.dataset.loads ?? 0) >= 2, classic, { timeout: FEW_SECONDS });
     // The page's scripts stop 8 s (a laptop's lid closed): the frame's reload (every 3 s) and the
     // watchdog (3 s and a 5 s grace) are both overdue when it runs again.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("Debugger.enable");
-    await cdp.send("Debugger.pause");
-    await new Promise((resolve) => setTimeout(resolve, 8000));
-    await cdp.send("Debugger.resume");
-    await cdp.send("Debugger.disable");
+    await standStill(context, page, 8000);
     const loads = await page.$eval(`${classic} iframe`, (frame) => Number(frame.dataset.loads));
     await page.waitForFunction(([selector, n]) => Number(document.querySelector(`${selector} iframe`).dataset.loads) >= n + 2, [classic, loads], { timeout: FEW_SECONDS });
     // The figures of one stats record taken after the last load: "this page" and "all clients".

@@ -64,6 +64,19 @@ export function startServer(extraArgs = [], { bind = "127.0.0.1:0" } = {}) {
   });
 }
 
+/**
+ * Stops the scripts of `page` for `ms` (CDP Debugger.pause), the page staying visible: as a
+ * laptop's lid closed, or a frozen tab. What arrives meanwhile waits in the browser.
+ */
+export async function standStill(context, page, ms) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Debugger.enable");
+  await cdp.send("Debugger.pause");
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await cdp.send("Debugger.resume");
+  await cdp.send("Debugger.disable");
+}
+
 /** Stops the server the way an operator would (SIGTERM) and waits until it is gone. */
 export async function stopServer(child) {
   // Gone already: it exited, or a signal ended it (then exitCode stays null).

@@ -9,7 +9,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { FEW_SECONDS, VIEWPORT, launchBrowser, startServer, stopServer } from "./harness.mjs";
+import { FEW_SECONDS, VIEWPORT, launchBrowser, standStill, startServer, stopServer } from "./harness.mjs";
 
 let server;
 let baseUrl;
@@ -91,12 +91,7 @@ test("a page that stood still (asleep, frozen, busy) times none of what waited i
     }
     // The page's scripts stop for 4 s (as a laptop's lid closed, or a frozen tab), visible all
     // along: the streams' events wait in the browser meanwhile.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("Debugger.enable");
-    await cdp.send("Debugger.pause");
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    await cdp.send("Debugger.resume");
-    await cdp.send("Debugger.disable");
+    await standStill(context, page, 4000);
     // Ten more live events, and the page's reports sent (every 2 s).
     const newest = await page.$eval('.panel[data-transport="ws"] .feed li[data-seq]', (li) => Number(li.dataset.seq));
     await page.waitForFunction((seq) => Number(document.querySelector('.panel[data-transport="ws"] .feed li[data-seq]')?.dataset.seq) > seq + 10,
