@@ -24,6 +24,25 @@ after(async () => {
   await stopServer(server);
 });
 
+/**
+ * When (page clock, ms) the page first showed `panels` (the first panel back, null if none was
+ * before) and `awaited`, looked for every 50 ms until `awaited` shows or FEW_SECONDS * 2 pass
+ * (then `back` is null).
+ */
+async function timesBack(page, panels, awaited) {
+  return page.evaluate(({ timeout, panels, awaited }) => new Promise((resolve) => {
+    let panelBack = null;
+    const started = performance.now();
+    const look = () => {
+      if (panelBack == null && document.querySelector(panels)) panelBack = performance.now();
+      const back = document.querySelector(awaited) ? performance.now() : null;
+      if (back != null || performance.now() - started > timeout) resolve({ panelBack, back });
+      else setTimeout(look, 50);
+    };
+    look();
+  }), { timeout: FEW_SECONDS * 2, panels, awaited });
+}
+
 /** The highest seq a panel's feed list shows. */
 async function newestSeq(page, transport) {
   return page.evaluate(
@@ -163,17 +182,10 @@ test("after a restart with downtime, the server's totals come back as soon as th
     ({ child } = await startServer([], { bind: new URL(url).host }));
     // When the first panel got through, and when the totals said the period began again (the
     // stats come every second: one second, and a margin for a busy machine).
-    const times = await page.evaluate(({ timeout }) => new Promise((resolve) => {
-      let panelBack = null;
-      const started = performance.now();
-      const look = () => {
-        if (panelBack == null && document.querySelector(".panel[data-reconnects]:not([data-reconnects='0'])")) panelBack = performance.now();
-        const period = document.querySelector("#stats-period")?.dataset.lastChange;
-        if (period === "restart" || performance.now() - started > timeout) resolve({ panelBack, statsBack: period === "restart" ? performance.now() : null });
-        else setTimeout(look, 50);
-      };
-      look();
-    }), { timeout: FEW_SECONDS * 2 });
+    // When the first panel got through, and when the totals said the period began again (the
+    // stats come every second: one second, and a margin for a busy machine).
+    const { panelBack, back: statsBack } = await timesBack(page, ".panel[data-reconnects]:not([data-reconnects='0'])", '#stats-period[data-last-change="restart"]');
+    const times = { panelBack, statsBack };
     assert.ok(times.panelBack != null && times.statsBack != null, `both came back: ${JSON.stringify(times)}`);
     assert.ok(times.statsBack - times.panelBack < 2500,
       `the totals came ${Math.round(times.statsBack - times.panelBack)} ms after the first panel: frozen on the old run meanwhile`);
@@ -197,17 +209,10 @@ test("after a restart with downtime, the classic page comes back with the other 
     await page.waitForSelector(`${panel("classic")} .state[data-state="reconnecting"]`, { timeout: FEW_SECONDS });
     await page.waitForTimeout(7500);
     ({ child } = await startServer([], { bind: new URL(url).host }));
-    const times = await page.evaluate(({ timeout, classic }) => new Promise((resolve) => {
-      let panelBack = null;
-      const started = performance.now();
-      const look = () => {
-        if (panelBack == null && document.querySelector(".panel:not([data-transport='classic'])[data-reconnects]:not([data-reconnects='0'])")) panelBack = performance.now();
-        const classicBack = Number(document.querySelector(classic)?.dataset.reconnects ?? 0) > 0;
-        if (classicBack || performance.now() - started > timeout) resolve({ panelBack, classicBack: classicBack ? performance.now() : null });
-        else setTimeout(look, 50);
-      };
-      look();
-    }), { timeout: FEW_SECONDS * 2, classic: panel("classic") });
+    const { panelBack, back: classicBack } = await timesBack(page,
+      ".panel:not([data-transport='classic'])[data-reconnects]:not([data-reconnects='0'])",
+      `${panel("classic")}[data-reconnects]:not([data-reconnects='0'])`);
+    const times = { panelBack, classicBack };
     // Back before any other panel (its own retry fell just after the start) is back in time too.
     assert.ok(times.classicBack != null, `the classic page came back: ${JSON.stringify(times)}`);
     assert.ok(times.panelBack == null || times.classicBack - times.panelBack < 2500,

@@ -76,4 +76,13 @@ export class PushClient {
     clearTimeout(this.retryTimer);
     this.disconnect();
   }
+
+  /**
+   * Opens the connection again now, from the last seq and its run (the page moved to another
+   * server of its cluster); while paused, only closes it.
+   */
+  reopenNow() {
+    if (this.panel.paused) this.close();
+    else this.open({ resuming: true });
+  }
 }

@@ -31,9 +31,7 @@ export class SseClient extends PushClient {
     // The page moved to another server of the cluster: EventSource would keep retrying the old
     // one, so the stream is opened again there, from the last id.
     onMove(() => {
-      if (!this.source) return;
-      if (this.panel.paused) this.close();
-      else this.open({ resuming: true });
+      if (this.source) this.reopenNow();
     });
   }
 

@@ -27,11 +27,6 @@ export class WsClient extends PushClient {
     });
   }
 
-  reopenNow() {
-    this.close();
-    if (!this.panel.paused) this.open({ resuming: true });
-  }
-
   open({ resuming }) {
     // One socket at a time (one still open would deliver every event a second time), and no
     // retry pending beside it.
