@@ -263,6 +263,44 @@ describe("a hidden tab", () => {
   });
 });
 
+describe("a hidden tab whose poll brings the catch-up after its return", () => {
+  test("counts in its notice every event published while hidden, also those arriving after the return", async () => {
+    // A hidden tab's throttled poll brings what was published while hidden only after the tab
+    // is shown again: those events are not timed either, and the notice must count them.
+    const { page } = dashEn;
+    const feed = `${panel("poll")} .feed`;
+    const lastSeq = async () => (await (await fetch(`${baseUrl}/healthz`)).json()).last_seq;
+    // One answer every 2.5 s (5 events/s): an answer brings a dozen events, fewer than the feed's 20.
+    await page.fill("#poll-interval", "2500");
+    await page.dispatchEvent("#poll-interval", "change");
+    try {
+      const seqBefore = await topSeq(page, "poll");
+      await setVisibility(page, "hidden");
+      // Hidden until an answer came, then shown while events published since wait for the next one.
+      await page.waitForFunction(([selector, before]) => Number(document.querySelector(selector)?.dataset.seq) > before,
+        [`${feed} li[data-seq]`, seqBefore], { timeout: FEW_SECONDS });
+      const shownOnPage = await topSeq(page, "poll");
+      await waitForAsync(async () => (await lastSeq()) >= shownOnPage + 2, "two events published since the hidden tab's last answer");
+      await setVisibility(page, "visible");
+      const publishedHidden = await lastSeq();
+      assert.equal(await topSeq(page, "poll"), shownOnPage, "the next answer came before the return: the test's timing failed");
+      await page.waitForFunction(([selector, seq]) => Number(document.querySelector(selector)?.dataset.seq) >= seq,
+        [`${feed} li[data-seq]`, publishedHidden], { timeout: FEW_SECONDS });
+      const untimed = await page.$$eval(`${feed} li[data-seq]`, (items, before) =>
+        items.filter((li) => Number(li.dataset.seq) > before && li.querySelector(".lat.caught-up")).map((li) => Number(li.dataset.seq)), seqBefore);
+      const arrivedLate = untimed.filter((seq) => seq > shownOnPage);
+      assert.ok(arrivedLate.length >= 2, `events of the hidden spell that arrived after the return: ${arrivedLate}`);
+      const leftOut = Number(await page.getAttribute(panel("poll"), "data-hidden-left-out"));
+      assert.equal(leftOut, untimed.length, `the notice's count against the untimed events shown: ${untimed}`);
+      assert.match(await page.locator(`${panel("poll")} .notice`).textContent(), new RegExp(`left out \\(${leftOut} events shown but not timed`));
+    } finally {
+      await setVisibility(page, "visible");
+      await page.fill("#poll-interval", "1000");
+      await page.dispatchEvent("#poll-interval", "change");
+    }
+  });
+});
+
 describe("a hidden tab that did not hold a transport", () => {
   test("says another tab held it, not that it left 0 events out", async () => {
     // Bob's dashboard holds his browser's SSE and long poll (one tab per browser); his lab follows

@@ -35,7 +35,7 @@ export function createClients(views, offset, { classicRefreshSeconds, pollInterv
   };
   for (const id of HELD_ONCE_PER_BROWSER) holdOncePerBrowser(id, clients[id], views[id]);
   // A hidden tab's timers are throttled: its latencies are left out, and each view says so.
-  watchHiddenTab(reporters, (id, hiddenMs, leftOut) => views[id].noteHidden(hiddenMs, leftOut));
+  watchHiddenTab(reporters, (id, hiddenMs, leftOut, late) => views[id].noteHidden(hiddenMs, leftOut, late));
   return clients;
 }
 

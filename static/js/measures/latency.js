@@ -84,8 +84,32 @@ export class LatencyReporter {
     watchLoop();
     /** Events published before this (server clock, µs) are catching up: not timed. */
     this.catchUpBeforeUs = -Infinity;
-    /** Events received while the page was hidden (since it was last hidden): shown, not timed. */
+    /**
+     * Events of the page's last hidden spell, shown but not timed: those received while hidden,
+     * and those published before its return that arrive after it (a throttled poll's answer, a
+     * stream's backlog). Reset when the page is hidden again.
+     */
     this.hiddenLeftOut = 0;
+    /** When the page was last shown again (server clock, µs): events published before it are the hidden spell's. */
+    this.shownAgainAtUs = -Infinity;
+    /** Called with hiddenLeftOut when an event of the hidden spell arrives after the return (watchHiddenTab). */
+    this.onLateLeftOut = null;
+  }
+
+  /** The page is hidden: a new hidden spell starts, with nothing left out yet. */
+  hidden() {
+    this.hiddenLeftOut = 0;
+    this.onLateLeftOut = null;
+  }
+
+  /**
+   * The page is shown again: what was published until now is the hidden spell's catch-up, and
+   * `onLateLeftOut(count)` hears of each of its events that arrives from now on.
+   */
+  shownAgain(onLateLeftOut) {
+    this.catchUpUntilNow();
+    this.shownAgainAtUs = this.catchUpBeforeUs;
+    this.onLateLeftOut = onLateLeftOut;
   }
 
   /**
@@ -103,15 +127,21 @@ export class LatencyReporter {
    * recorded.
    */
   record(event, receivedUs = nowMicros()) {
-    if (event.ts < this.catchUpBeforeUs) return null;
     if (document.visibilityState === "hidden") {
       this.hiddenLeftOut += 1;
       return null;
     }
     // The page stood still (its queued messages are being read now): what was published until
     // now waited for the page, not for the transport.
-    if (stoodStill()) {
-      this.catchUpUntilNow();
+    const still = stoodStill();
+    if (still) this.catchUpUntilNow();
+    if (still || event.ts < this.catchUpBeforeUs) {
+      // Published while the page was hidden, arriving only now: the hidden spell's notice
+      // counts it too, or it would say fewer events than went untimed.
+      if (event.ts < this.shownAgainAtUs && this.onLateLeftOut) {
+        this.hiddenLeftOut += 1;
+        this.onLateLeftOut(this.hiddenLeftOut);
+      }
       return null;
     }
     // A fast loopback delivery can come out a few µs negative from the offset's own error
@@ -162,23 +192,26 @@ export class LatencyReporter {
 /**
  * Leaves a hidden page's latencies out and says so on its return: while hidden, `reporters`
  * time nothing (see record()); when the page is shown again, what was published meanwhile is a
- * catch-up (a throttled poll may bring it late), and `onReturn(hiddenMs, leftOut)` is called
- * per transport with how long the page was hidden and how many of its events were left out.
+ * catch-up (a throttled poll may bring it late), and `onReturn(id, hiddenMs, leftOut, { late })`
+ * is called per transport with how long the page was hidden and how many of its events were left
+ * out: once on the return (late: false), then again with the new count each time an event
+ * published while hidden arrives after it (late: true).
  */
 export function watchHiddenTab(reporters, onReturn) {
   let hiddenAt = document.visibilityState === "hidden" ? performance.now() : null;
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") {
-      if (hiddenAt == null) hiddenAt = performance.now();
+      if (hiddenAt != null) return;
+      hiddenAt = performance.now();
+      for (const reporter of Object.values(reporters)) reporter.hidden();
       return;
     }
     if (hiddenAt == null) return;
     const hiddenMs = performance.now() - hiddenAt;
     hiddenAt = null;
     for (const [id, reporter] of Object.entries(reporters)) {
-      reporter.catchUpUntilNow();
-      onReturn(id, hiddenMs, reporter.hiddenLeftOut);
-      reporter.hiddenLeftOut = 0;
+      reporter.shownAgain((leftOut) => onReturn(id, hiddenMs, leftOut, { late: true }));
+      onReturn(id, hiddenMs, reporter.hiddenLeftOut, { late: false });
     }
   });
 }

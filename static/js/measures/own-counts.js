@@ -180,16 +180,21 @@ export class OwnCounts {
    * The page was hidden `ms`, and `leftOut` events arrived meanwhile, shown but not timed
    * (measures/latency.js, watchHiddenTab): the notice says so. None arrived because another tab
    * of this browser held the transport, or it was paused: the notice says that instead, rather
-   * than "0 events left out" as if the transport had been idle.
+   * than "0 events left out" as if the transport had been idle. `late`: a new count, after the
+   * return, of the same hidden spell.
    */
-  noteHidden(ms, leftOut) {
+  noteHidden(ms, leftOut, { late = false } = {}) {
     this.element.dataset.hiddenLeftOut = String(leftOut);
     const seconds = Math.round(ms / 1000);
     let key = pluralOf(leftOut) === "one" && leftOut > 0 ? "notice.hidden_one" : "notice.hidden";
     if (leftOut === 0 && this.element.dataset.lease === "elsewhere") key = "notice.hidden_elsewhere";
     else if (leftOut === 0 && this.paused) key = "notice.hidden_paused";
     this.element.dataset.hiddenNotice = key;
-    this.showNotice(t(key, { seconds, n: leftOut }));
+    // A late count (an event of the hidden spell arriving after the return) corrects the notice
+    // while it is the one shown; a newer notice (a restart, a move) is not pushed aside for it.
+    if (late && this.noticeMessage !== this.hiddenNoticeMessage) return;
+    this.hiddenNoticeMessage = t(key, { seconds, n: leftOut });
+    this.showNotice(this.hiddenNoticeMessage);
   }
 
   /** Redraws at the next animation frame, once however many counts changed before it. */

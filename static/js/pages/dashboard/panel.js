@@ -235,8 +235,8 @@ export class Panel extends OwnCounts {
   /** A notice is news, not a state: it goes away by itself. */
   showNotice(message) {
     clearTimeout(this.noticeTimer);
-    this.notice.textContent = message;
-    this.noticeTimer = setTimeout(() => (this.notice.textContent = ""), NOTICE_SHOWN_MS);
+    this.notice.textContent = this.noticeMessage = message;
+    this.noticeTimer = setTimeout(() => (this.notice.textContent = this.noticeMessage = ""), NOTICE_SHOWN_MS);
   }
 
   /** direction "down" | "up"; knowledge "measured" | "estimate" | "unknown". */

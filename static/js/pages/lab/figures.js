@@ -95,12 +95,13 @@ export class LabRow extends OwnCounts {
   }
   showError(message) {
     this.problem.textContent = message;
+    this.noticeMessage = "";
   }
   clearError() {
-    this.problem.textContent = "";
+    this.problem.textContent = this.noticeMessage = "";
   }
   showNotice(message) {
-    this.problem.textContent = message;
+    this.problem.textContent = this.noticeMessage = message;
   }
   setBytesKnowledge(direction, knowledge) {
     if (direction === "down") this.downKnowledge = knowledge;
