@@ -26,17 +26,21 @@ after(async () => {
 
 /**
  * When (page clock, ms) the page first showed `panels` (the first panel back, null if none was
- * before) and `awaited`, looked for every 50 ms until `awaited` shows or FEW_SECONDS * 2 pass
- * (then `back` is null).
+ * before) and each selector of `awaited` ({ name: selector }), looked for every 50 ms until every
+ * one shows or FEW_SECONDS * 2 pass (then the missing ones are null in `back`).
  */
 async function timesBack(page, panels, awaited) {
   return page.evaluate(({ timeout, panels, awaited }) => new Promise((resolve) => {
     let panelBack = null;
+    const back = Object.fromEntries(Object.keys(awaited).map((name) => [name, null]));
     const started = performance.now();
     const look = () => {
-      if (panelBack == null && document.querySelector(panels)) panelBack = performance.now();
-      const back = document.querySelector(awaited) ? performance.now() : null;
-      if (back != null || performance.now() - started > timeout) resolve({ panelBack, back });
+      const now = performance.now();
+      if (panelBack == null && document.querySelector(panels)) panelBack = now;
+      for (const [name, selector] of Object.entries(awaited)) {
+        if (back[name] == null && document.querySelector(selector)) back[name] = now;
+      }
+      if (Object.values(back).every((at) => at != null) || now - started > timeout) resolve({ panelBack, back });
       else setTimeout(look, 50);
     };
     look();
@@ -182,9 +186,8 @@ test("after a restart with downtime, the server's totals come back as soon as th
     ({ child } = await startServer([], { bind: new URL(url).host }));
     // When the first panel got through, and when the totals said the period began again (the
     // stats come every second: one second, and a margin for a busy machine).
-    // When the first panel got through, and when the totals said the period began again (the
-    // stats come every second: one second, and a margin for a busy machine).
-    const { panelBack, back: statsBack } = await timesBack(page, ".panel[data-reconnects]:not([data-reconnects='0'])", '#stats-period[data-last-change="restart"]');
+    const { panelBack, back: { stats: statsBack } } = await timesBack(page, ".panel[data-reconnects]:not([data-reconnects='0'])",
+      { stats: '#stats-period[data-last-change="restart"]' });
     const times = { panelBack, statsBack };
     assert.ok(times.panelBack != null && times.statsBack != null, `both came back: ${JSON.stringify(times)}`);
     assert.ok(times.statsBack - times.panelBack < 2500,
@@ -195,7 +198,7 @@ test("after a restart with downtime, the server's totals come back as soon as th
   }
 });
 
-test("after a restart with downtime, the classic page comes back with the other panels, not at the end of its backoff", async () => {
+test("after a restart with downtime, the classic page and the push panels come back with the first panel, not at the end of their backoff", async () => {
   let url;
   let child;
   ({ child, url } = await startServer(["--admin-token", "classic-downtime-test"]));
@@ -203,20 +206,23 @@ test("after a restart with downtime, the classic page comes back with the other 
   try {
     const { page } = await openPage(context, `${url}/?lang=en`);
     await page.waitForSelector(`${panel("classic")} iframe[data-loads]`, { timeout: FEW_SECONDS });
-    await page.waitForSelector(`${panel("ws")} .feed li[data-seq]`, { timeout: FEW_SECONDS });
+    for (const transport of ["sse", "ws"]) {
+      await page.waitForSelector(`${panel(transport)} .feed li[data-seq]`, { timeout: FEW_SECONDS });
+    }
     await stopServer(child);
-    // Down long enough for the classic page's retries to back off to 8 s (1, 2, 4, 8 s).
+    // Down long enough for the retries to back off to 8 s (classic: 1, 2, 4, 8 s; the push
+    // panels: 0.5, 1, 2, 4, 8 s).
     await page.waitForSelector(`${panel("classic")} .state[data-state="reconnecting"]`, { timeout: FEW_SECONDS });
     await page.waitForTimeout(7500);
     ({ child } = await startServer([], { bind: new URL(url).host }));
-    const { panelBack, back: classicBack } = await timesBack(page,
-      ".panel:not([data-transport='classic'])[data-reconnects]:not([data-reconnects='0'])",
-      `${panel("classic")}[data-reconnects]:not([data-reconnects='0'])`);
-    const times = { panelBack, classicBack };
-    // Back before any other panel (its own retry fell just after the start) is back in time too.
-    assert.ok(times.classicBack != null, `the classic page came back: ${JSON.stringify(times)}`);
-    assert.ok(times.panelBack == null || times.classicBack - times.panelBack < 2500,
-      `the classic page came ${Math.round(times.classicBack - times.panelBack)} ms after the first panel`);
+    const backAgain = (transport) => `${panel(transport)}[data-reconnects]:not([data-reconnects='0'])`;
+    const { panelBack, back } = await timesBack(page, ".panel[data-reconnects]:not([data-reconnects='0'])",
+      { classic: backAgain("classic"), sse: backAgain("sse"), ws: backAgain("ws") });
+    for (const [transport, at] of Object.entries(back)) {
+      assert.ok(at != null, `${transport} came back: ${JSON.stringify({ panelBack, back })}`);
+      // (A panel whose own retry fell just after the start is the first back: in time too.)
+      assert.ok(at - panelBack < 2500, `${transport} came ${Math.round(at - panelBack)} ms after the first panel: ${JSON.stringify(back)}`);
+    }
   } finally {
     await context.close();
     await stopServer(child);

@@ -7,6 +7,7 @@
 
 import { Backoff } from "./backoff.js";
 import { isAhead } from "./resume.js";
+import { onServerBack } from "../shared/cluster.js";
 
 export class PushClient {
   constructor(panel, reporter) {
@@ -18,9 +19,19 @@ export class PushClient {
     this.backoff = new Backoff();
     /** Not this tab's to run: another tab of the browser holds the transport (see stop()). */
     this.stopped = false;
+    /** A retry is waiting for its backoff delay (retryLater). */
+    this.retryPending = false;
     panel.onPause((paused) => {
       if (paused) this.close();
       else if (!this.stopped) this.open({ resuming: true });
+    });
+    // Another client of the page got through to the server again (a restart is over): retry
+    // now rather than at the end of a backoff that grew while the server was down (up to 15 s).
+    onServerBack(() => {
+      if (!this.retryPending) return;
+      clearTimeout(this.retryTimer);
+      this.retryPending = false;
+      if (!this.panel.paused && !this.stopped) this.open({ resuming: true });
     });
   }
 
@@ -67,13 +78,16 @@ export class PushClient {
   async retryLater() {
     const delay = this.backoff.next();
     this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
+    this.retryPending = true;
     this.retryTimer = setTimeout(() => {
+      this.retryPending = false;
       if (!this.panel.paused && !this.stopped) this.open({ resuming: true });
     }, delay);
   }
 
   close() {
     clearTimeout(this.retryTimer);
+    this.retryPending = false;
     this.disconnect();
   }
 
