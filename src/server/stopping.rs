@@ -1,11 +1,17 @@
 //! The edge of a graceful stop: once the server is stopping (`AppState::shutdown` cancelled, up
 //! to `SHUTDOWN_TIMEOUT_SECS` before it exits), a kept-alive connection may still bring requests.
 //!
-//! - A request that would be held (an SSE stream, a long poll, a WebSocket on any path) is
-//!   refused `503` with `Retry-After` (RFC 9110 §15.6.4): answered, it would end at once, empty,
-//!   and its client would take it for a stream that opened and broke (an `EventSource` opens
-//!   again after its `retry:`, a long-poll client polls again at once, thousands of times a
-//!   second), each time counted by the client and by a server that delivers nothing more.
+//! - A request that would be held (a long poll, a WebSocket on any path) is refused `503` with
+//!   `Retry-After` (RFC 9110 §15.6.4): answered, it would end at once, empty, and its client
+//!   would take it for a stream that opened and broke (a long-poll client polls again at once,
+//!   thousands of times a second), each time counted by the client and by a server that
+//!   delivers nothing more.
+//! - An SSE stream gets no answer at all: its connection is closed before a byte is written
+//!   (`ConnTap::hang_up`). A browser's `EventSource` takes any status but 200 as final and never
+//!   opens again (WHATWG HTML §9.2.3, "fail the connection"): a student's plain client would stop
+//!   for good at a restart. A connection closed unanswered is a network error, which it retries
+//!   after its `retry:`; a kept-alive connection closed so is one whose GET an HTTP client may
+//!   send again at once on a new connection (RFC 9112 §9.3.1), to the server that takes over.
 //! - So is a short poll: the instructor may start the next server while this one drains (it has
 //!   let go of the port), and an answer from this one after the new period began would be
 //!   counted by the page in the new server's period, above "all clients". The refusal says
@@ -23,7 +29,9 @@ use actix_web::{
     web,
 };
 
-use super::origin::is_websocket_upgrade;
+use std::rc::Rc;
+
+use super::{origin::is_websocket_upgrade, tap::ConnTap};
 use crate::{state::AppState, transport_kind::Transport};
 
 /// The `Retry-After` of a request refused while stopping (s): a restart takes about this long.
@@ -41,6 +49,12 @@ pub fn refusal(req: &ServiceRequest, transport: Option<Transport>) -> Option<Htt
     if !is_stopping(req.app_data()) || !refused() {
         return None;
     }
+    if is_event_stream(req, transport) {
+        // The refusal below is then never written (see the module's doc).
+        if let Some(tap) = req.conn_data::<Rc<ConnTap>>() {
+            tap.hang_up();
+        }
+    }
     Some(
         HttpResponse::ServiceUnavailable()
             .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()))
@@ -55,9 +69,14 @@ pub fn refusal(req: &ServiceRequest, transport: Option<Transport>) -> Option<Htt
 
 /// An SSE stream (the feed's or the stats'), a long poll or a WebSocket upgrade (any path).
 fn would_be_held(req: &ServiceRequest, transport: Option<Transport>) -> bool {
-    matches!(transport, Some(Transport::Sse | Transport::LongPoll))
-        || req.path() == "/api/stats/stream"
+    is_event_stream(req, transport)
+        || transport == Some(Transport::LongPoll)
         || is_websocket_upgrade(req)
+}
+
+/// An SSE stream: the feed's or the stats'.
+fn is_event_stream(req: &ServiceRequest, transport: Option<Transport>) -> bool {
+    transport == Some(Transport::Sse) || req.path() == "/api/stats/stream"
 }
 
 /// Makes `res` close its connection once written, if the server is stopping now (a poll held

@@ -53,6 +53,8 @@ struct TapState {
     previous: Option<Transport>,
     /// Bytes read while idle: the head of the request that comes next.
     pending_in: u64,
+    /// The connection is to end without another byte written (see [`ConnTap::hang_up`]).
+    hung_up: bool,
 }
 
 /// The per-connection counter shared by the socket wrapper and the request middleware. A
@@ -75,6 +77,7 @@ impl ConnTap {
                 turn: Turn::Idle,
                 previous: None,
                 pending_in: 0,
+                hung_up: false,
             }),
         }
     }
@@ -96,6 +99,19 @@ impl ConnTap {
             state.previous = transport;
             state.turn = Turn::Idle;
         }
+    }
+
+    /// Ends the connection without writing another byte: the answer being made is never
+    /// written, and the next write fails (`ConnectionAborted`), which makes actix drop the
+    /// connection. What a client sees is a kept-alive connection its server closed before
+    /// answering, a request an HTTP client may send again on a new connection (RFC 9112 §9.3.1)
+    /// and an `EventSource` takes as a network error, which it retries (WHATWG HTML §9.2).
+    pub fn hang_up(&self) {
+        self.state.borrow_mut().hung_up = true;
+    }
+
+    fn is_hung_up(&self) -> bool {
+        self.state.borrow().hung_up
     }
 
     /// Between two requests: no response of the app is being served.
@@ -133,6 +149,14 @@ impl ConnTap {
             self.meter.bytes_out(t, bytes as u64);
         }
     }
+}
+
+/// The error of a write to a connection the server hung up on ([`ConnTap::hang_up`]).
+fn hung_up_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "connection closed without an answer (the server is stopping)",
+    )
 }
 
 /// A client connection whose reads and writes go through a [`ConnTap`].
@@ -237,6 +261,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if self.tap.is_hung_up() {
+            return Poll::Ready(Err(hung_up_error()));
+        }
         let mut buf = buf;
         let slow = self.tap.slow_rate();
         if let Some(rate) = slow {
@@ -260,6 +287,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for TappedStream<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.tap.is_hung_up() {
+            return Poll::Ready(Err(hung_up_error()));
+        }
         if self.tap.slow_rate().is_some() {
             // Throttled: one slice at a time through the bucket (writing less is always allowed).
             let first = bufs
