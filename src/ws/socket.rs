@@ -22,10 +22,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_http::ws::{CloseCode, CloseReason, Parser};
+use actix_http::{
+    ConnectionType,
+    ws::{CloseCode, CloseReason, HandshakeError, Parser},
+};
 use actix_web::{
-    HttpRequest, HttpResponse,
-    http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL},
+    HttpRequest, HttpResponse, ResponseError,
+    error::InternalError,
+    http::{
+        StatusCode,
+        header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL, UPGRADE},
+    },
 };
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
@@ -71,8 +78,8 @@ pub struct Limits {
 
 /// Completes the opening handshake: the 101 answer (with `protocol`, if one was chosen), whose
 /// stream `run` gets as a [`Socket`] once the answer is written (the server finds the
-/// [`Takeover`] on the answer and hands the stream over). A bad
-/// handshake is refused with actix-http's 400 and its reason.
+/// [`Takeover`] on the answer and hands the stream over). A bad handshake is refused (see
+/// [`refusal`]).
 pub fn accept<IO, F, Fut>(
     req: &HttpRequest,
     protocol: Option<&'static str>,
@@ -84,7 +91,7 @@ where
     F: FnOnce(Socket<IO>) -> Fut + 'static,
     Fut: std::future::Future<Output = ()> + 'static,
 {
-    let mut answer = actix_http::ws::handshake(req.head())?;
+    let mut answer = actix_http::ws::handshake(req.head()).map_err(refusal)?;
     if let Some(protocol) = protocol {
         answer.insert_header((SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(protocol)));
     }
@@ -95,6 +102,32 @@ where
             run(Socket::new(io, already_read, limits))
         }));
     Ok(response)
+}
+
+/// The answer to a bad handshake: actix-http's status and reason (400, or 405 with `Allow` for
+/// another method than GET, RFC 6455 §4.1), closing the connection. A request that asks for no
+/// upgrade at all (a browser visiting the address) gets `426 Upgrade Required` naming the
+/// protocol, `Upgrade: websocket` (RFC 9110 §15.5.22), and says how to open one.
+fn refusal(error: HandshakeError) -> actix_web::Error {
+    if matches!(error, HandshakeError::NoWebsocketUpgrade) {
+        let mut response = HttpResponse::build(StatusCode::UPGRADE_REQUIRED)
+            .insert_header((UPGRADE, "websocket"))
+            .finish();
+        response
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+        return InternalError::from_response(
+            "this address is a WebSocket endpoint: open it with new WebSocket(\"ws://...\"), \
+             a GET with Upgrade: websocket (RFC 6455 §4.1)",
+            response,
+        )
+        .into();
+    }
+    let mut response = error.error_response();
+    response
+        .head_mut()
+        .set_connection_type(ConnectionType::Close);
+    InternalError::from_response(error, response).into()
 }
 
 pub enum SocketEvent {

@@ -263,7 +263,12 @@ async fn refusals_made_by_the_http_stack_carry_a_json_error() {
             ),
             426,
         ),
-        (format!("GET /ws HTTP/1.1\r\nHost: {host}\r\n\r\n"), 400),
+        // No upgrade asked (a browser visiting the address): 426 naming the protocol.
+        (format!("GET /ws HTTP/1.1\r\nHost: {host}\r\n\r\n"), 426),
+        (
+            format!("GET /ws/echo HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\n\r\n"),
+            426,
+        ),
     ];
     for (request, status) in cases {
         let mut conn = app.conn().await;
@@ -281,6 +286,20 @@ async fn refusals_made_by_the_http_stack_carry_a_json_error() {
             res.json()["error"].as_str().is_some_and(|e| !e.is_empty()),
             "{shown:?}"
         );
+        if request.starts_with("GET /ws") {
+            // A refused upgrade closes its connection (README), never says "upgrade" alone.
+            let connection = res.header("connection").unwrap_or_default();
+            assert!(connection.contains("close"), "{shown:?}: {}", res.head);
+        }
+        if status == 426 && !request.contains("Sec-WebSocket-Version") {
+            // RFC 9110 §15.5.22: a 426 names the protocol to upgrade to.
+            assert_eq!(
+                res.header("upgrade").as_deref(),
+                Some("websocket"),
+                "{}",
+                res.head
+            );
+        }
     }
 }
 
