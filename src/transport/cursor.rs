@@ -135,7 +135,17 @@ impl From<BadParam> for ApiError {
 
 /// A whole number written in decimal digits only (no sign, blank or exponent), 0 to `u64::MAX`.
 pub fn whole(name: &'static str, value: &str) -> Result<u64, BadParam> {
-    digits(value).ok_or_else(|| BadParam::new(name, Accepts::Whole, value))
+    digits(value).ok_or_else(|| BadParam::new(name, whole_or_too_large(value), value))
+}
+
+/// What a whole number's parameter accepts, as told to a client that sent `value`: digits
+/// past `u64::MAX` are told the bound, where "a whole number ≥ 0" would not say what is wrong.
+fn whole_or_too_large(value: &str) -> Accepts {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        Accepts::WholeIn(0, u64::MAX)
+    } else {
+        Accepts::Whole
+    }
 }
 
 /// A whole number in decimal digits within `range` (both bounds included).
@@ -246,7 +256,10 @@ fn event_id(name: &'static str, id: &str) -> Result<(Option<String>, u64), BadPa
         Some((epoch, seq)) => (Some(checked_epoch(epoch).ok_or_else(bad)?), seq),
         None => (None, id),
     };
-    let seq = digits(seq).ok_or_else(bad)?;
+    let seq = digits(seq).ok_or_else(|| match whole_or_too_large(seq) {
+        Accepts::Whole => bad(),
+        too_large => BadParam::new(name, too_large, id),
+    })?;
     Ok((epoch.map(str::to_owned), seq))
 }
 
@@ -357,6 +370,30 @@ mod tests {
             r#"Last-Event-ID must be a seq (a whole number ≥ 0) or <epoch>:<seq>, got "x""#
         );
         assert!(message("/api/poll?epoch=%09", None).starts_with("epoch must be 1 to 64 letters"));
+        // Digits past u64::MAX: the bound is what is wrong, so the bound is said.
+        let too_large = "99999999999999999999999";
+        for uri in [
+            format!("/api/poll?since={too_large}"),
+            format!("/api/poll?since=e1:{too_large}"),
+        ] {
+            assert!(
+                message(&uri, None).starts_with(
+                    "since must be a whole number from 0 to 18446744073709551615, got"
+                ),
+                "{}",
+                message(&uri, None)
+            );
+        }
+        let req = TestRequest::with_uri("/api/longpoll?timeout_ms=18446744073709551616")
+            .to_http_request();
+        assert_eq!(
+            QueryParams::of(&req)
+                .unwrap()
+                .number("timeout_ms")
+                .unwrap_err()
+                .message,
+            r#"timeout_ms must be a whole number from 0 to 18446744073709551615, got "18446744073709551616""#
+        );
         let req = TestRequest::with_uri("/api/longpoll?timeout_ms=%20").to_http_request();
         let params = QueryParams::of(&req).unwrap();
         assert_eq!(
