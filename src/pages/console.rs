@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Lang, PageQuery, html, page_lang, with_vary};
+use super::{Lang, html, page_lang, with_vary};
 use crate::{
     admin::auth::{COOKIE_NAME, check_token, expired_cookie, is_admin, session_cookie},
     state::AppState,
@@ -30,13 +30,9 @@ struct AdminPage {
 }
 
 /// `GET /admin`.
-pub async fn admin_page(
-    req: HttpRequest,
-    query: web::Query<PageQuery>,
-    state: web::Data<AppState>,
-) -> HttpResponse {
+pub async fn admin_page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let page = AdminPage {
-        lang: page_lang(&req, &query).code(),
+        lang: page_lang(&req).code(),
         logged_in: is_admin(&req, &state),
         login_error: None,
         retry_after: None,
@@ -90,16 +86,12 @@ pub async fn login(
 
 /// `POST /admin/logout`: ends the session and makes the browser forget the cookie; back to
 /// the login form in the page's language.
-pub async fn logout(
-    req: HttpRequest,
-    query: web::Query<PageQuery>,
-    state: web::Data<AppState>,
-) -> HttpResponse {
+pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if let Some(cookie) = req.cookie(COOKIE_NAME) {
         state.admin_sessions.close(cookie.value());
         tracing::info!("admin logged out");
     }
-    let lang = page_lang(&req, &query).code();
+    let lang = page_lang(&req).code();
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("/admin?lang={lang}")))
         .cookie(expired_cookie(state.config.tls()))

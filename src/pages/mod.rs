@@ -12,19 +12,23 @@ pub mod console;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use askama::Template;
-use serde::Deserialize;
 
 pub use crate::lang::Lang;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    lang: Option<String>,
-}
-
-/// The page's language: `?lang=`, else `Accept-Language`, else English.
-pub fn page_lang(req: &HttpRequest, query: &PageQuery) -> Lang {
-    Lang::of_request(req, query.lang.as_deref())
+/// The page's language: `?lang=`, else `Accept-Language`, else English. A `lang` given twice
+/// (`?lang=fr&lang=en`) is read as every endpoint reads a repeated parameter: its last non-empty
+/// value wins (`transport::cursor::QueryParams`).
+pub fn page_lang(req: &HttpRequest) -> Lang {
+    // (The query's pairs: serde_urlencoded reads every query string, percent-decoding leniently.)
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let lang = pairs
+        .into_iter()
+        .rev()
+        .find(|(name, value)| name == "lang" && !value.is_empty())
+        .map(|(_, value)| value);
+    Lang::of_request(req, lang.as_deref())
 }
 
 /// The dashboard: five panels, the charts, the cost table.
@@ -65,13 +69,9 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(not_found));
 }
 
-async fn dashboard(
-    req: HttpRequest,
-    query: web::Query<PageQuery>,
-    state: web::Data<AppState>,
-) -> HttpResponse {
+async fn dashboard(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let page = DashboardPage {
-        lang: page_lang(&req, &query).code(),
+        lang: page_lang(&req).code(),
         last_seq: state.hub.last_seq(),
         rate_hz: state.feed_settings.borrow().rate_hz,
         peers: state.server.peers.join(" "),
@@ -79,20 +79,16 @@ async fn dashboard(
     with_vary(html(page.render()))
 }
 
-async fn protocol(req: HttpRequest, query: web::Query<PageQuery>) -> HttpResponse {
+async fn protocol(req: HttpRequest) -> HttpResponse {
     let page = ProtocolPage {
-        lang: page_lang(&req, &query).code(),
+        lang: page_lang(&req).code(),
     };
     with_vary(html(page.render()))
 }
 
-async fn lab(
-    req: HttpRequest,
-    query: web::Query<PageQuery>,
-    state: web::Data<AppState>,
-) -> HttpResponse {
+async fn lab(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let page = LabPage {
-        lang: page_lang(&req, &query).code(),
+        lang: page_lang(&req).code(),
         peers: state.server.peers.join(" "),
         instructor: crate::admin::is_admin(&req, &state),
     };

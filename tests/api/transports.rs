@@ -391,6 +391,23 @@ async fn the_classic_page_speaks_french_when_asked_and_keeps_it_across_the_redir
     );
 }
 
+/// A parameter given twice is read the same on every page and endpoint: its last non-empty
+/// value wins (`?lang=fr&lang=en` was a JSON 400 on the pages, and English on the classic page).
+#[tokio::test]
+async fn every_page_reads_a_repeated_lang_as_its_last_value() {
+    let app = spawn_app().await;
+    for path in ["/", "/protocol", "/lab", "/admin", "/classic"] {
+        for (query, lang) in [("lang=fr&lang=en", "en"), ("lang=en&lang=fr&lang=", "fr")] {
+            let page = app.conn().await.get(&format!("{path}?{query}")).await;
+            assert_eq!(page.status, 200, "{path}?{query}: {}", page.text());
+            assert!(
+                page.text().contains(&format!("<html lang=\"{lang}\"")),
+                "{path}?{query}: not in {lang}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_stream_client_that_reads_nothing_is_closed_after_the_unwritable_timeout_and_counted() {
     let app = spawn_with(|c| {
