@@ -25,6 +25,7 @@ use crate::{
     network::FaultState,
     state::{AppState, ServerIdentity, Settings},
     transport_kind::Transport,
+    ws,
 };
 
 /// `GET /api/time`: the server clock, for clients estimating their offset (Cristian's method).
@@ -260,6 +261,13 @@ pub async fn handshake(
     state: web::Data<AppState>,
     tag: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    if !ws::is_tag(&tag) {
+        return Err(ApiError::bad_request(format!(
+            "a handshake's tag is {} (the page's ?inspect=), got {:?}",
+            ws::TAG_RULE,
+            tag.as_str()
+        )));
+    }
     state
         .handshakes
         .find(&tag)

@@ -8,7 +8,7 @@ use super::cursor::QueryParams;
 use crate::{
     error::ApiError,
     state::AppState,
-    ws::{HeadToRecord, Limits, record_handshake},
+    ws::{HeadToRecord, Limits, TAG_RULE, is_tag, record_handshake},
 };
 
 /// The `?inspect=` tag a page of the protocol inspector chose, to find this handshake again:
@@ -16,15 +16,8 @@ use crate::{
 pub fn inspect_tag(params: &QueryParams) -> Result<Option<String>, ApiError> {
     match params.get(&["inspect"]) {
         None => Ok(None),
-        Some(t)
-            if (1..=64).contains(&t.len())
-                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
-        {
-            Ok(Some(t.to_owned()))
-        }
-        Some(_) => Err(ApiError::bad_request(
-            "inspect must be 1 to 64 letters, digits or dashes",
-        )),
+        Some(t) if is_tag(t) => Ok(Some(t.to_owned())),
+        Some(_) => Err(ApiError::bad_request(format!("inspect must be {TAG_RULE}"))),
     }
 }
 

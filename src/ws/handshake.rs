@@ -86,6 +86,15 @@ pub struct HandshakeRecord {
     pub last_message: Option<MessageFrames>,
 }
 
+/// What a handshake's tag (a page's `?inspect=`, the `{tag}` of `/api/handshake/{tag}`) must be:
+/// plain enough to put in a URL.
+pub const TAG_RULE: &str = "1 to 64 letters, digits or dashes";
+
+/// Whether `tag` follows [`TAG_RULE`].
+pub fn is_tag(tag: &str) -> bool {
+    (1..=64).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 /// The most recent handshakes, bounded: the oldest leaves when a new one comes.
 #[derive(Default)]
 pub struct HandshakeLog {

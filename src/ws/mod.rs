@@ -21,7 +21,8 @@ pub use actix_http::ws::{CloseCode, CloseReason};
 pub use budget::{Lease, MemoryBudget};
 pub use frame::{FIN_BINARY, FIN_TEXT, client_frame, server_frame};
 pub use handshake::{
-    HandshakeLog, HandshakeRecord, HeadToRecord, accept_key, choose_subprotocol, record_handshake,
+    HandshakeLog, HandshakeRecord, HeadToRecord, TAG_RULE, accept_key, choose_subprotocol, is_tag,
+    record_handshake,
 };
 pub use inbound::{FrameSummary, Message, MessageFrames};
 pub use socket::{Limits, Socket, SocketEvent, accept};

@@ -576,3 +576,28 @@ async fn the_sockets_share_a_memory_budget_and_a_message_beyond_it_gets_1013() {
         "room again once the first was echoed"
     );
 }
+
+/// A tag the inspector could never have given (`?inspect=` takes 1 to 64 letters, digits or
+/// dashes) is a bad request, not an unknown handshake.
+#[tokio::test]
+async fn a_handshake_asked_by_a_tag_that_breaks_the_rule_is_a_400() {
+    let app = spawn_app().await;
+    let long = "a".repeat(65);
+    for tag in [long.as_str(), "a%20b", "%C3%A9t%C3%A9"] {
+        let answer = app.conn().await.get(&format!("/api/handshake/{tag}")).await;
+        assert_eq!(answer.status, 400, "{tag}: {}", answer.text());
+        assert!(
+            answer.json()["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("1 to 64 letters, digits or dashes")),
+            "{tag}: {}",
+            answer.text()
+        );
+    }
+    let unknown = app
+        .conn()
+        .await
+        .get(&format!("/api/handshake/{}", "a".repeat(64)))
+        .await;
+    assert_eq!(unknown.status, 404, "a good tag nobody used");
+}
