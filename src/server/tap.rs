@@ -9,7 +9,10 @@
 //! - bytes read while a request is being served belong to it (its body, or WebSocket frames);
 //! - bytes read between two requests are the head of the next one: held in `pending_in` and
 //!   given to that request when it starts;
-//! - bytes written after a response body ended (the final chunk, a flush) belong to that response.
+//! - bytes written after a response body ended (the final chunk, a flush) belong to that response;
+//! - bytes written before the first request (under TLS, the server's half of the handshake:
+//!   its hello and certificate, about 1.5 KB) are held in `pending_out` and given to the first
+//!   request, as the client's half is through `pending_in`.
 //!
 //! The tap is also where a "slow" fault (see `network::faults`) holds writes to a transport's clients
 //! to a byte rate: below actix, so every transport is slowed the same way a slow reader would.
@@ -53,6 +56,10 @@ struct TapState {
     previous: Option<Transport>,
     /// Bytes read while idle: the head of the request that comes next.
     pending_in: u64,
+    /// Bytes written before the connection's first request: given to it.
+    pending_out: u64,
+    /// A request has begun on this connection.
+    served: bool,
     /// The connection is to end without another byte written (see [`ConnTap::hang_up`]).
     hung_up: bool,
 }
@@ -77,6 +84,8 @@ impl ConnTap {
                 turn: Turn::Idle,
                 previous: None,
                 pending_in: 0,
+                pending_out: 0,
+                served: false,
                 hung_up: false,
             }),
         }
@@ -86,9 +95,12 @@ impl ConnTap {
     pub fn begin(&self, transport: Option<Transport>) {
         let mut state = self.state.borrow_mut();
         let head = std::mem::take(&mut state.pending_in);
+        let before_first = std::mem::take(&mut state.pending_out);
         if let Some(t) = transport {
             self.meter.bytes_in(t, head);
+            self.meter.bytes_out(t, before_first);
         }
+        state.served = true;
         state.turn = Turn::Serving(transport);
     }
 
@@ -147,6 +159,11 @@ impl ConnTap {
     fn wrote(&self, bytes: usize) {
         if let Some(t) = self.writer() {
             self.meter.bytes_out(t, bytes as u64);
+            return;
+        }
+        let mut state = self.state.borrow_mut();
+        if !state.served {
+            state.pending_out += bytes as u64;
         }
     }
 }

@@ -30,6 +30,105 @@ async fn tls_connect(app: &TestApp) -> tokio_rustls::client::TlsStream<tokio::ne
         .expect("the certificate names 127.0.0.1 and is trusted")
 }
 
+/// A TCP stream that counts the bytes crossing it, TLS records included.
+struct Counted {
+    tcp: tokio::net::TcpStream,
+    read: Arc<std::sync::atomic::AtomicU64>,
+    written: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = std::pin::Pin::new(&mut self.tcp).poll_read(cx, buf);
+        let n = (buf.filled().len() - before) as u64;
+        self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        poll
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bytes: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.tcp).poll_write(cx, bytes);
+        if let std::task::Poll::Ready(Ok(n)) = poll {
+            self.written
+                .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        poll
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+/// The README: under TLS "the byte counts then include TLS records: what crosses the wire",
+/// both halves of the handshake included (the server's hello and certificate were left out).
+#[tokio::test]
+async fn under_tls_the_counts_are_the_bytes_on_the_wire_handshake_included() {
+    let app = spawn_with(|c| c.self_signed = true).await;
+    let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let counted = Counted {
+        tcp,
+        read: read.clone(),
+        written: written.clone(),
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(app.certificate.clone().unwrap()))
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let mut https = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), counted)
+        .await
+        .unwrap();
+    let request = "GET /api/poll HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    https.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    https.read_to_end(&mut answer).await.ok();
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    let poll =
+        serde_json::to_value(app.state.meter.snapshot()).unwrap()["transports"]["poll"].clone();
+    let on_wire = (
+        written.load(std::sync::atomic::Ordering::Relaxed),
+        read.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    assert_eq!(
+        (
+            poll["bytes_in"].as_u64().unwrap(),
+            poll["bytes_out"].as_u64().unwrap()
+        ),
+        on_wire,
+        "(bytes in, bytes out) counted against the client's socket"
+    );
+}
+
 /// A plain https GET on its own TLS connection, written by hand; the whole answer as text.
 async fn https_get(app: &TestApp, path: &str) -> String {
     let mut https = tls_connect(app).await;
