@@ -405,8 +405,11 @@ impl Hub {
     ///   ended: a restart): a [`Reset`], then this run's events from the oldest still buffered
     ///   (those the buffer lost count as missed). A continuation is never invented.
     ///
-    /// In a cluster the run outlives every server, and a `since` of this run up to
-    /// [`MAX_AHEAD_IN_CLUSTER`] ahead of this server continues: another server had read it.
+    /// In a cluster the run outlives every server, and a `since` that names this run's epoch up
+    /// to [`MAX_AHEAD_IN_CLUSTER`] ahead of this server continues: another server had read it. A
+    /// bare `since` ahead of the feed is a new run there too: it may come from a run that has
+    /// ended (the stream's queues deleted, seqs from 1 again) or from a typo, and waiting for it
+    /// would leave the client silent for as many events, with no reset to tell it why.
     pub fn resume(&self, since: Option<u64>, epoch: Option<&str>) -> Start {
         let last_seq = self.last_seq();
         let Some(since) = since else {
@@ -416,7 +419,12 @@ impl Hub {
             };
         };
         let same_run = epoch.is_none_or(|e| *e == *self.inner.epoch);
-        if same_run && since <= last_seq.saturating_add(self.inner.ahead_allowance) {
+        let allowance = if epoch.is_some() {
+            self.inner.ahead_allowance
+        } else {
+            0
+        };
+        if same_run && since <= last_seq.saturating_add(allowance) {
             return Start {
                 cursor: since,
                 reset: None,
@@ -624,6 +632,10 @@ mod tests {
         assert!(hub.since(far, 1).is_err());
         // Alone, any since ahead is a restart.
         assert!(Hub::new(8).resume(Some(1), None).reset.is_some());
+        // In a cluster too, for a bare since: it names no run, and may be an ended one's (the
+        // queues deleted) or a typo; a client waiting for it would hear nothing for minutes.
+        let bare = hub.resume(Some(4), None);
+        assert_eq!((bare.cursor, bare.reset.is_some()), (0, true));
     }
 
     #[test]
