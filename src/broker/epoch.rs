@@ -12,16 +12,13 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use lapin::{
     BasicProperties, Connection,
-    options::{
-        BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-        ConfirmSelectOptions,
-    },
+    options::{BasicAckOptions, BasicPublishOptions, ConfirmSelectOptions},
 };
 
 use super::{
     BrokerError, BrokerSettings,
     link::{self, DeclareError, Target},
-    wire::{Offset, consume_arguments, decode_settings, offset_of},
+    wire::{Offset, decode_settings, offset_of},
 };
 use crate::feed::{FeedSettings, MAX_EPOCH_CHARS};
 
@@ -111,23 +108,10 @@ async fn shared_epoch(connection: &Connection, stream: &str) -> Result<String, S
     link::declare_stream(connection, &name, None)
         .await
         .map_err(|e| e.to_string())?;
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| e.to_string())?;
-    channel
-        .basic_qos(1, BasicQosOptions::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut consumer = channel
-        .basic_consume(
-            name.as_str().into(),
-            "pushlab-epoch".into(),
-            BasicConsumeOptions::default(),
-            consume_arguments(Offset::First),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let (channel, mut consumer) =
+        link::consume_stream(connection, &name, "pushlab-epoch", 1, Offset::First)
+            .await
+            .map_err(|e| e.to_string())?;
     let first = match tokio::time::timeout(EPOCH_LOOK, consumer.next()).await {
         Ok(first) => first,
         Err(_) => {
@@ -185,18 +169,14 @@ async fn read_to_end<T>(
     stream: &str,
     read: impl Fn(&[u8]) -> Option<T>,
 ) -> Result<(Option<T>, Option<u64>), lapin::Error> {
-    let channel = connection.create_channel().await?;
-    channel
-        .basic_qos(PROBE_PREFETCH, BasicQosOptions::default())
-        .await?;
-    let mut consumer = channel
-        .basic_consume(
-            stream.into(),
-            "pushlab-tail".into(),
-            BasicConsumeOptions::default(),
-            consume_arguments(Offset::LastChunk),
-        )
-        .await?;
+    let (channel, mut consumer) = link::consume_stream(
+        connection,
+        stream,
+        "pushlab-tail",
+        PROBE_PREFETCH,
+        Offset::LastChunk,
+    )
+    .await?;
     let started = Instant::now();
     let mut tail = None;
     let mut newest = None;

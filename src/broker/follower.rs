@@ -10,12 +10,12 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
+use lapin::options::BasicAckOptions;
 
 use super::{
     Backoff, Inner,
     link::{self},
-    wire::{Offset, consume_arguments, decode, decode_settings, offset_of},
+    wire::{Offset, decode, decode_settings, offset_of},
 };
 
 /// Deliveries the broker may send ahead of our acknowledgements (RabbitMQ requires a prefetch
@@ -63,47 +63,32 @@ async fn follow(inner: &Inner, backoff: &mut Backoff) -> Result<(), String> {
     link::declare_stream(&connection, &inner.stream, Some(&inner.retention))
         .await
         .map_err(|e| e.to_string())?;
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| e.to_string())?;
-    channel
-        .basic_qos(PREFETCH, BasicQosOptions::default())
-        .await
-        .map_err(|e| e.to_string())?;
     // The hub's last seq is the offset of the next event it needs.
     let from = inner.hub.last_seq();
-    let mut consumer = channel
-        .basic_consume(
-            inner.stream.as_str().into(),
-            format!("pushlab-{}-follower", inner.instance).into(),
-            BasicConsumeOptions::default(),
-            consume_arguments(Offset::At(from)),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    // (The channels' handles are held for as long as their consumers are read.)
+    let (_channel, mut consumer) = link::consume_stream(
+        &connection,
+        &inner.stream,
+        &format!("pushlab-{}-follower", inner.instance),
+        PREFETCH,
+        Offset::At(from),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     // The cluster's feed settings, on a channel of their own.
-    let settings_channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| e.to_string())?;
-    settings_channel
-        .basic_qos(SETTINGS_PREFETCH, BasicQosOptions::default())
-        .await
-        .map_err(|e| e.to_string())?;
     let settings_from = *inner
         .settings_next
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    let mut settings = settings_channel
-        .basic_consume(
-            inner.settings_stream.as_str().into(),
-            format!("pushlab-{}-settings", inner.instance).into(),
-            BasicConsumeOptions::default(),
-            consume_arguments(Offset::At(settings_from)),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let (_settings_channel, mut settings) = link::consume_stream(
+        &connection,
+        &inner.settings_stream,
+        &format!("pushlab-{}-settings", inner.instance),
+        SETTINGS_PREFETCH,
+        Offset::At(settings_from),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     tracing::debug!(from, settings_from, "following the stream");
     *inner
         .replay_connection

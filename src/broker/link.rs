@@ -9,13 +9,13 @@
 use std::time::Duration;
 
 use lapin::{
-    Channel, Connection, ConnectionProperties, ErrorKind,
-    options::QueueDeclareOptions,
+    Channel, Connection, ConnectionProperties, Consumer, ErrorKind,
+    options::{BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions},
     protocol::{AMQPErrorKind, AMQPSoftError},
     uri::AMQPUri,
 };
 
-use super::wire::{Retention, stream_arguments};
+use super::wire::{Offset, Retention, consume_arguments, stream_arguments};
 use crate::config::redact_url;
 
 /// Seconds between AMQP heartbeats when the URL does not say (`?heartbeat=`): a broker or a
@@ -141,7 +141,8 @@ pub enum DeclareError {
 
 /// Declares the stream `name` (durable; the same arguments as every other declare of it), on a
 /// channel of its own, retrying while RabbitMQ reports it "down or inaccessible" (for a moment
-/// after a restart). The channel is closed afterwards.
+/// after a restart) or without a replica on its node yet (just declared by another server).
+/// The channel is closed afterwards.
 pub async fn declare_stream(
     connection: &Connection,
     name: &str,
@@ -170,6 +171,11 @@ pub async fn declare_stream(
                 return Ok(());
             }
             Err(e) => match soft_error(&e) {
+                Some(AMQPSoftError::PRECONDITIONFAILED)
+                    if no_replica_yet(&e) && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(DECLARE_RETRY).await;
+                }
                 Some(AMQPSoftError::PRECONDITIONFAILED) => {
                     let detail = match e.kind() {
                         ErrorKind::ProtocolError(p) => p.get_message().as_str().to_owned(),
@@ -187,6 +193,53 @@ pub async fn declare_stream(
             },
         }
     }
+}
+
+/// Consumes the stream `name` from `offset` as `tag`, on a channel of its own with `prefetch`
+/// unacknowledged messages (a stream consumer needs a prefetch). Retries, on a new channel, for
+/// up to [`DECLARE_PATIENCE`] while RabbitMQ answers that the stream has no replica on its node
+/// yet (PRECONDITION_FAILED, for a moment after another server declared it: servers started
+/// together on a fresh broker); any other error stands.
+pub async fn consume_stream(
+    connection: &Connection,
+    name: &str,
+    tag: &str,
+    prefetch: u16,
+    offset: Offset,
+) -> Result<(Channel, Consumer), lapin::Error> {
+    let deadline = tokio::time::Instant::now() + DECLARE_PATIENCE;
+    loop {
+        let channel = connection.create_channel().await?;
+        channel
+            .basic_qos(prefetch, BasicQosOptions::default())
+            .await?;
+        let consumed = channel
+            .basic_consume(
+                name.into(),
+                tag.into(),
+                BasicConsumeOptions::default(),
+                consume_arguments(offset),
+            )
+            .await;
+        match consumed {
+            Ok(consumer) => return Ok((channel, consumer)),
+            Err(e) if no_replica_yet(&e) && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(DECLARE_RETRY).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// RabbitMQ's answer to a consumer of a stream whose replica on its node is not ready yet.
+fn no_replica_yet(error: &lapin::Error) -> bool {
+    let ErrorKind::ProtocolError(e) = error.kind() else {
+        return false;
+    };
+    matches!(
+        e.kind(),
+        AMQPErrorKind::Soft(AMQPSoftError::PRECONDITIONFAILED)
+    ) && e.get_message().as_str().contains("replica")
 }
 
 /// Closes a channel, ignoring that it may be closed already.
