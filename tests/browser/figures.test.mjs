@@ -128,6 +128,54 @@ describe("a reset everyone can see", () => {
   });
 });
 
+describe("a classic reload in flight across a reset", () => {
+  for (const heardFirst of [true, false]) test(`is counted in the period that ended, as the server counted it (${heardFirst ? "answer after" : "answer before"} the page heard of the reset)`, async () => {
+    // Dave's dashboard on a server of its own (his page is its only client, so "this page"
+    // equals "all clients" once no load is under way). One of his classic reloads reaches the
+    // server (counted, events delivered) just before the instructor resets, and its answer
+    // reaches the page after the page heard of the reset, or before (the news comes with the
+    // next stats record, up to a second later).
+    const token = `${TOKEN}-dave`;
+    const { child, url } = await startServer(["--admin-token", token]);
+    const dave = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      let fetched;
+      const atServer = new Promise((resolve) => (fetched = resolve));
+      let release;
+      const released = new Promise((resolve) => (release = resolve));
+      let held = false;
+      await dave.route(/\/classic\?.*seen=/, async (route) => {
+        if (held) return route.continue();
+        held = true;
+        const response = await route.fetch();
+        fetched();
+        await released;
+        await route.fulfill({ response });
+      });
+      const { page } = await openPage(dave, `${url}/?lang=en`);
+      await atServer;
+      assert.equal((await adminApi(url, token, "POST", "/api/admin/reset")).status, 200);
+      if (heardFirst) await page.waitForSelector('#stats-period[data-last-change="reset"]', { timeout: FEW_SECONDS });
+      release();
+      await page.waitForSelector('#stats-period[data-last-change="reset"]', { timeout: FEW_SECONDS });
+      // Two more reloads after it, and the totals that count them: the page is never above.
+      for (let update = 0; update < 3; update++) {
+        const before = (await dashboardCounts(page)).classic.requests.server;
+        await page.waitForFunction(
+          ([selector, was]) => Number(document.querySelector(selector)?.textContent.replace(/\D/g, "")) > was,
+          [`${panel("classic")} tr[data-counter="requests"] .server`, before],
+          { timeout: FEW_SECONDS },
+        );
+        const counts = await dashboardCounts(page);
+        assertNoPageAboveAll({ classic: counts.classic }, `after ${update + 1} totals`);
+      }
+    } finally {
+      await dave.close();
+      await stopServer(child);
+    }
+  });
+});
+
 describe("statistics that arrive late", () => {
   test("a page whose stats come 400 ms late still never counts more than all clients", async () => {
     // Carol's browser holds every stats record back 400 ms, as a loaded network or server would:

@@ -21,6 +21,17 @@ import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 import { onServerBack } from "../shared/cluster.js";
 
 /**
+ * When the frame's request left (nowMicros clock): its document's time origin plus the
+ * navigation's requestStart (W3C Navigation Timing; 0 when not exposed: then the navigation's
+ * start, just before). Now, when the frame tells nothing.
+ */
+function requestSentUs(iframe, navigation) {
+  const origin = iframe.contentWindow?.performance?.timeOrigin;
+  if (!navigation || !(origin > 0)) return nowMicros();
+  return Math.round((origin + (navigation.requestStart || navigation.startTime || 0)) * 1000);
+}
+
+/**
  * The seq the server counted a loaded page after (its table's data-counted-after: the `seen` of
  * the page's address, as the server took it), or null when it counted the load as nothing (a
  * first load, a page of another run, an error). Read from the page, not from what this client
@@ -198,12 +209,14 @@ export class ClassicClient {
     // A page from a server on its way out (src/server/stopping.rs) is shown but not counted:
     // the next server may have begun its period already.
     const stopping = table.hasAttribute("data-stopping");
+    // Counted as the server counted it, when the request arrived (a reset may have come between).
+    const sentUs = requestSentUs(this.iframe, navigation);
     if (stopping) this.formSent = false;
-    else this.countTraffic(navigation);
+    else this.panel.countAnswerSentAt(sentUs, () => this.countTraffic(navigation));
     if (this.lost) this.panel.reconnected(this.lastSeen);
     this.lost = false;
     this.readRun(page);
-    this.readRows(rows, stopping ? null : countedAfter(table), queuedMs(navigation));
+    this.panel.countAnswerSentAt(sentUs, () => this.readRows(rows, stopping ? null : countedAfter(table), queuedMs(navigation)));
     const refused = page.querySelector(".error")?.textContent.trim();
     if (refused) this.panel.showError(t("error.classic_refused", { why: refused }));
     else if (this.loads > 1) this.panel.clearError();

@@ -70,7 +70,35 @@ export class OwnCounts {
     this.latency = new LatencyHistogram();
     /** The latest requests counted: { sentUs, atUs } (nowMicros), oldest first. */
     this.recentRequests = [];
+    /** When the counts' period began (nowMicros clock; see restartCounts). */
+    this.periodFromUs = -Infinity;
+    /** While an answer is counted as of its request's sending (countAnswerSentAt): that time. */
+    this.datedUs = null;
     this.renderScheduled = false;
+  }
+
+  /**
+   * Counts an answer as the server counted it: all at once, when its request arrived (the
+   * classic page, rendered as it is asked, counted and delivered on arrival). `count()` makes
+   * the counting calls, dated `sentUs` (nowMicros, when the request left) instead of now. An
+   * answer to a request sent before the period began (the instructor reset meanwhile, and the
+   * page heard of it first) is the ended period's: shown, not counted, as the server counted it
+   * in the period that ended; otherwise "this page" would stay one load above "all clients".
+   */
+  countAnswerSentAt(sentUs, count) {
+    if (sentUs < this.periodFromUs) {
+      const kept = { ...this.mine };
+      count();
+      this.mine = kept;
+      this.changed();
+      return;
+    }
+    this.datedUs = Math.max(sentUs, this.history.at(-1)?.atUs ?? -Infinity);
+    try {
+      count();
+    } finally {
+      this.datedUs = null;
+    }
   }
 
   /** What "this page" shows now: the counts at the server's last totals, or live before any. */
@@ -94,7 +122,7 @@ export class OwnCounts {
 
   /** A count changed now: the history remembers the new state (see HISTORY_STEP_US). */
   changed() {
-    const atUs = nowMicros();
+    const atUs = this.datedUs ?? nowMicros();
     const newest = this.history.at(-1);
     if (newest && atUs - newest.firstUs < HISTORY_STEP_US) {
       newest.atUs = atUs;
@@ -113,6 +141,7 @@ export class OwnCounts {
    * the history no longer tells apart is left with the old period.
    */
   restartCounts(fromUs = nowMicros()) {
+    this.periodFromUs = fromUs;
     const before = this.countsAt(fromUs);
     // Sent before the period began, answered after: the server counted it (on arrival) in the
     // period that ended, and so does the page.
@@ -151,7 +180,7 @@ export class OwnCounts {
   /** A request's answer came now; it was sent at `sentUs` (nowMicros; default: now). */
   countRequest(sentUs = nowMicros()) {
     this.mine.requests += 1;
-    this.recentRequests.push({ sentUs, atUs: nowMicros() });
+    this.recentRequests.push({ sentUs, atUs: this.datedUs ?? nowMicros() });
     if (this.recentRequests.length > RECENT_REQUESTS) this.recentRequests.shift();
     this.changed();
   }
