@@ -144,7 +144,10 @@ async fn the_broker_stopped_and_started_under_load_loses_nothing() {
     for node in [&a, &b] {
         let broker = &node.stats().await["broker"];
         assert_eq!(broker["state"], "connected");
-        assert!(broker["reconnects"].as_u64().unwrap() >= 1, "{broker}");
+        // One reconnection each for the follower and the publisher (a broker still starting
+        // may drop one more), not one per attempt made during the outage.
+        let reconnects = broker["reconnects"].as_u64().unwrap();
+        assert!((2..=4).contains(&reconnects), "{broker}");
         assert_eq!(broker["lost"], 0, "{broker}");
     }
 }

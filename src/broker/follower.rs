@@ -44,10 +44,6 @@ pub async fn run(inner: Arc<Inner>) {
             _ = tokio::time::sleep(backoff.next()) => {}
             _ = inner.shutdown.cancelled() => return,
         }
-        inner
-            .counters
-            .reconnects
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -95,7 +91,12 @@ async fn follow(inner: &Inner, backoff: &mut Backoff) -> Result<(), String> {
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = Some(connection.clone());
     inner.set_part(Some(true), None, None);
-    backoff.reset();
+    if backoff.connected() {
+        inner
+            .counters
+            .reconnects
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let mut unacked = 0u64;
     loop {
         let next = tokio::select! {

@@ -423,7 +423,8 @@ pub struct BrokerStats {
     /// Events the stream no longer held when this server came to read them (retention), and
     /// messages pushlab could not read: followers were told they `missed` them.
     pub lost: u64,
-    /// Times the follower or the publisher reconnected.
+    /// Reconnections made after a lost connection, the follower's and the publisher's (each
+    /// counts its own: one outage is 2 here), however many attempts each took.
     pub reconnects: u64,
     /// Resumes served (partly) from the stream, and the events read for them.
     pub replays: u64,
@@ -783,7 +784,11 @@ impl TickSink for Broker {
 }
 
 /// Reconnection delays: from [`Backoff::FIRST`] doubling to [`Backoff::MAX`], forever.
-struct Backoff(Duration);
+struct Backoff {
+    delay: Duration,
+    /// A connection failed since the last one was made.
+    failed: bool,
+}
 
 impl Backoff {
     /// The first delay after a failure.
@@ -792,17 +797,26 @@ impl Backoff {
     const MAX: Duration = Duration::from_secs(2);
 
     fn new() -> Backoff {
-        Backoff(Backoff::FIRST)
+        Backoff {
+            delay: Backoff::FIRST,
+            failed: false,
+        }
     }
 
+    /// The delay before the next attempt, after a failure.
     fn next(&mut self) -> Duration {
-        let delay = self.0;
-        self.0 = (self.0 * 2).min(Backoff::MAX);
+        self.failed = true;
+        let delay = self.delay;
+        self.delay = (self.delay * 2).min(Backoff::MAX);
         delay
     }
 
-    fn reset(&mut self) {
-        self.0 = Backoff::FIRST;
+    /// A connection is made: the next failure waits [`Backoff::FIRST`] again. True when it is a
+    /// reconnection (a failure came before it), which the `reconnects` counter counts: one per
+    /// outage, however many attempts it took.
+    fn connected(&mut self) -> bool {
+        self.delay = Backoff::FIRST;
+        std::mem::take(&mut self.failed)
     }
 }
 
@@ -840,8 +854,11 @@ mod tests {
         let mut b = Backoff::new();
         let delays: Vec<u128> = (0..7).map(|_| b.next().as_millis()).collect();
         assert_eq!(delays, [100, 200, 400, 800, 1600, 2000, 2000]);
-        b.reset();
+        assert!(b.connected(), "a connection after failures is a reconnection");
         assert_eq!(b.next(), Backoff::FIRST);
+        assert!(b.connected());
+        assert!(!b.connected(), "once per outage");
+        assert!(!Backoff::new().connected(), "the first connection is none");
     }
 
     #[test]

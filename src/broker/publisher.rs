@@ -48,7 +48,6 @@ pub async fn run(inner: Arc<Inner>, mut ticks: mpsc::Receiver<(Kind, serde_json:
             _ = tokio::time::sleep(backoff.next()) => {}
             _ = inner.shutdown.cancelled() => return,
         }
-        inner.counters.reconnects.fetch_add(1, Relaxed);
     }
 }
 
@@ -77,7 +76,12 @@ async fn publish(
     let mut events = connection.events_listener();
     *inner.publisher.lock().unwrap_or_else(|e| e.into_inner()) = Some(channel.clone());
     inner.set_part(None, Some(true), None);
-    backoff.reset();
+    if backoff.connected() {
+        inner
+            .counters
+            .reconnects
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     // Held while the lease is: the exclusive queue belongs to the connection, the channel only
     // keeps the handle alive.
     let mut _lease: Option<Channel> = None;
