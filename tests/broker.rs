@@ -398,7 +398,10 @@ async fn a_burst_the_brokers_queue_cannot_take_says_what_it_dropped() {
 /// Servers started at the same instant on a stream nobody declared yet: a consumer can reach
 /// RabbitMQ before the stream another server just declared has its replica on the node, and
 /// RabbitMQ then answers PRECONDITION_FAILED ("does not have a replica on the local node"). That
-/// stopped the start with RabbitMQ's text; now each server waits for the replica. (A race: with
+/// stopped the start with RabbitMQ's text; now each server waits for the replica. A stream used
+/// while one of the same name is still being deleted (a new run started just after
+/// `delete_queue`) gets the connection closed with INTERNAL_ERROR: the start tries again on a
+/// new connection. (A race: with
 /// the code before the fix, 1 round in 4 of three such starts failed, queues deleted between
 /// rounds; this test runs three rounds of four.)
 #[tokio::test]

@@ -51,10 +51,42 @@ pub struct Prepared {
     pub settings_next: u64,
 }
 
+/// How long the start waits before trying again on a new connection, after RabbitMQ closed the
+/// connection while settling a stream (see [`settling`]).
+const SETTLE_RETRY: Duration = Duration::from_millis(250);
+
 /// Connects (the broker unreachable: an error naming it), declares the feed's stream with this
 /// server's retention, reads the epoch and finds the stream's end. The connection is closed
-/// afterwards: the follower and the publisher open their own.
+/// afterwards: the follower and the publisher open their own. While RabbitMQ is still settling a
+/// stream ([`settling`]) it tries again, on a new connection, for up to
+/// [`link::DECLARE_PATIENCE`].
 pub async fn prepare(
+    target: Target,
+    settings: BrokerSettings,
+    runtime: tokio::runtime::Handle,
+) -> Result<Prepared, BrokerError> {
+    let deadline = tokio::time::Instant::now() + link::DECLARE_PATIENCE;
+    loop {
+        match prepare_once(target.clone(), settings.clone(), runtime.clone()).await {
+            Err(BrokerError::Refused { error, .. })
+                if settling(&error) && tokio::time::Instant::now() < deadline =>
+            {
+                tracing::debug!(%error, "the broker is settling a stream: trying again");
+                tokio::time::sleep(SETTLE_RETRY).await;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// RabbitMQ closes the connection with INTERNAL_ERROR when a stream is used while a stream of
+/// the same name is still being deleted (a new run's servers started just after
+/// `delete_queue`): not a refusal, a moment to wait.
+fn settling(error: &str) -> bool {
+    error.contains("INTERNAL_ERROR")
+}
+
+async fn prepare_once(
     target: Target,
     settings: BrokerSettings,
     runtime: tokio::runtime::Handle,
