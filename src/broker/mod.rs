@@ -854,7 +854,10 @@ mod tests {
         let mut b = Backoff::new();
         let delays: Vec<u128> = (0..7).map(|_| b.next().as_millis()).collect();
         assert_eq!(delays, [100, 200, 400, 800, 1600, 2000, 2000]);
-        assert!(b.connected(), "a connection after failures is a reconnection");
+        assert!(
+            b.connected(),
+            "a connection after failures is a reconnection"
+        );
         assert_eq!(b.next(), Backoff::FIRST);
         assert!(b.connected());
         assert!(!b.connected(), "once per outage");

@@ -10,8 +10,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{PATIENCE, TestApp, spawn_with};
 
-/// A TLS connection to `app` that trusts only its certificate.
-async fn tls_connect(app: &TestApp) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+/// A TLS client that trusts only `app`'s certificate.
+fn trusting(app: &TestApp) -> tokio_rustls::TlsConnector {
     let mut roots = rustls::RootCertStore::empty();
     let der = app.certificate.clone().expect("the server runs TLS");
     roots.add(CertificateDer::from(der)).unwrap();
@@ -22,9 +22,14 @@ async fn tls_connect(app: &TestApp) -> tokio_rustls::client::TlsStream<tokio::ne
     .unwrap()
     .with_root_certificates(roots)
     .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+/// A TLS connection to `app` that trusts only its certificate.
+async fn tls_connect(app: &TestApp) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     let name = ServerName::try_from("127.0.0.1").unwrap();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
+    trusting(app)
         .connect(name, tcp)
         .await
         .expect("the certificate names 127.0.0.1 and is trusted")
@@ -93,18 +98,7 @@ async fn under_tls_the_counts_are_the_bytes_on_the_wire_handshake_included() {
         read: read.clone(),
         written: written.clone(),
     };
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(app.certificate.clone().unwrap()))
-        .unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let mut https = tokio_rustls::TlsConnector::from(Arc::new(config))
+    let mut https = trusting(&app)
         .connect(ServerName::try_from("127.0.0.1").unwrap(), counted)
         .await
         .unwrap();
