@@ -130,6 +130,22 @@ fn from_payload(err: &PayloadError) -> ApiError {
     }
 }
 
+/// What is wrong with a JSON text, as serde_json says it, and what it means when its words would
+/// not tell a student: a `\uD800`–`\uDBFF` escape not followed by its low half (`\uDC00`–
+/// `\uDFFF`) is a lone surrogate, no Unicode text (RFC 8259 §7), which serde_json reports as
+/// the end of a hex escape.
+pub fn json_problem(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if text.contains("hex escape") || text.contains("surrogate") {
+        format!(
+            "{text} (a \\uD800-\\uDBFF escape must be followed by its low half \\uDC00-\\uDFFF: \
+             a lone surrogate is no Unicode text, RFC 8259 §7)"
+        )
+    } else {
+        text
+    }
+}
+
 impl From<&JsonPayloadError> for ApiError {
     fn from(err: &JsonPayloadError) -> Self {
         match err {
@@ -143,7 +159,9 @@ impl From<&JsonPayloadError> for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Content-Type must be application/json",
             ),
-            JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("invalid JSON: {e}")),
+            JsonPayloadError::Deserialize(e) => {
+                ApiError::bad_request(format!("invalid JSON: {}", json_problem(e)))
+            }
             JsonPayloadError::Payload(e) => from_payload(e),
             other => ApiError::bad_request(format!("invalid JSON body: {other}")),
         }

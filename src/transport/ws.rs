@@ -36,7 +36,7 @@ use super::{
 };
 use crate::{
     batch_send::SendStraight,
-    error::JsonObject,
+    error::{JsonObject, json_problem},
     feed::{Event, Start},
     limits::{ClientKey, client_key},
     state::AppState,
@@ -289,7 +289,10 @@ async fn chat_from_socket(state: &AppState, client: ClientKey, text: &str) -> Op
             }
         }
         Err(e) => {
-            let problem = format!("expected {{\"type\":\"chat\",\"author\":..,\"text\":..}}: {e}");
+            let problem = format!(
+                "expected {{\"type\":\"chat\",\"author\":..,\"text\":..}}: {}",
+                json_problem(&e)
+            );
             return Some(error_frame(&problem, None));
         }
     };

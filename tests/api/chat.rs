@@ -395,6 +395,13 @@ async fn bytes_that_are_no_text_are_refused_on_every_transport() {
         .post_json("/api/chat", r#"{"author":"ana","text":"\ud800"}"#)
         .await;
     assert_eq!(res.status, 400, "{}", res.text());
+    // Said as such, not only as serde_json's "unexpected end of hex escape".
+    let says_surrogate = |text: &str| text.contains("lone surrogate");
+    assert!(
+        says_surrogate(res.json()["error"].as_str().unwrap()),
+        "{}",
+        res.text()
+    );
     let mut socket = feed_socket(&app, LOCALHOST).await;
     let answer = via_socket(
         &app,
@@ -403,6 +410,7 @@ async fn bytes_that_are_no_text_are_refused_on_every_transport() {
     )
     .await;
     assert_eq!(answer["type"], "error", "{answer}");
+    assert!(says_surrogate(&answer.to_string()), "{answer}");
     let res = app
         .conn()
         .await
