@@ -91,12 +91,7 @@ async fn follow(inner: &Inner, backoff: &mut Backoff) -> Result<(), String> {
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = Some(connection.clone());
     inner.set_part(Some(true), None, None);
-    if backoff.connected() {
-        inner
-            .counters
-            .reconnects
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
+    inner.connected(backoff);
     let mut unacked = 0u64;
     loop {
         let next = tokio::select! {

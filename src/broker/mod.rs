@@ -233,6 +233,14 @@ struct Inner {
 }
 
 impl Inner {
+    /// The follower's or the publisher's connection is made: a reconnection (one per outage,
+    /// [`Backoff::connected`]) is counted in `reconnects`.
+    fn connected(&self, backoff: &mut Backoff) {
+        if backoff.connected() {
+            self.counters.reconnects.fetch_add(1, Relaxed);
+        }
+    }
+
     /// Settings read from `STREAM.settings` at `offset` (`None`: not settings, ignored).
     fn take_settings(&self, offset: u64, settings: Option<FeedSettings>) {
         *self.settings_next.lock().unwrap_or_else(|e| e.into_inner()) = offset + 1;

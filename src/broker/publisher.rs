@@ -76,12 +76,7 @@ async fn publish(
     let mut events = connection.events_listener();
     *inner.publisher.lock().unwrap_or_else(|e| e.into_inner()) = Some(channel.clone());
     inner.set_part(None, Some(true), None);
-    if backoff.connected() {
-        inner
-            .counters
-            .reconnects
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
+    inner.connected(backoff);
     // Held while the lease is: the exclusive queue belongs to the connection, the channel only
     // keeps the handle alive.
     let mut _lease: Option<Channel> = None;

@@ -14,21 +14,14 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use askama::Template;
 
 pub use crate::lang::Lang;
-use crate::state::AppState;
+use crate::{state::AppState, transport::cursor::QueryParams};
 
-/// The page's language: `?lang=`, else `Accept-Language`, else English. A `lang` given twice
-/// (`?lang=fr&lang=en`) is read as every endpoint reads a repeated parameter: its last non-empty
-/// value wins (`transport::cursor::QueryParams`).
+/// The page's language: `?lang=`, else `Accept-Language`, else English. The query is read as
+/// every endpoint reads it ([`QueryParams`]): a `lang` given twice (`?lang=fr&lang=en`) is its
+/// last non-empty value; a query that cannot be read names no language.
 pub fn page_lang(req: &HttpRequest) -> Lang {
-    // (The query's pairs: serde_urlencoded reads every query string, percent-decoding leniently.)
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let lang = pairs
-        .into_iter()
-        .rev()
-        .find(|(name, value)| name == "lang" && !value.is_empty())
-        .map(|(_, value)| value);
-    Lang::of_request(req, lang.as_deref())
+    let params = QueryParams::of(req).ok();
+    Lang::of_request(req, params.as_ref().and_then(|p| p.get(&["lang"])))
 }
 
 /// The dashboard: five panels, the charts, the cost table.

@@ -56,10 +56,8 @@ struct TapState {
     previous: Option<Transport>,
     /// Bytes read while idle: the head of the request that comes next.
     pending_in: u64,
-    /// Bytes written before the connection's first request: given to it.
-    pending_out: u64,
-    /// A request has begun on this connection.
-    served: bool,
+    /// Bytes written before the connection's first request, given to it; `None` once it began.
+    pending_out: Option<u64>,
     /// The connection is to end without another byte written (see [`ConnTap::hang_up`]).
     hung_up: bool,
 }
@@ -84,8 +82,7 @@ impl ConnTap {
                 turn: Turn::Idle,
                 previous: None,
                 pending_in: 0,
-                pending_out: 0,
-                served: false,
+                pending_out: Some(0),
                 hung_up: false,
             }),
         }
@@ -95,12 +92,11 @@ impl ConnTap {
     pub fn begin(&self, transport: Option<Transport>) {
         let mut state = self.state.borrow_mut();
         let head = std::mem::take(&mut state.pending_in);
-        let before_first = std::mem::take(&mut state.pending_out);
+        let before_first = state.pending_out.take().unwrap_or(0);
         if let Some(t) = transport {
             self.meter.bytes_in(t, head);
             self.meter.bytes_out(t, before_first);
         }
-        state.served = true;
         state.turn = Turn::Serving(transport);
     }
 
@@ -161,9 +157,8 @@ impl ConnTap {
             self.meter.bytes_out(t, bytes as u64);
             return;
         }
-        let mut state = self.state.borrow_mut();
-        if !state.served {
-            state.pending_out += bytes as u64;
+        if let Some(pending) = &mut self.state.borrow_mut().pending_out {
+            *pending += bytes as u64;
         }
     }
 }
