@@ -9,6 +9,16 @@ use clap::Args;
 
 /// Highest generator rate, in events per second (flag and instructor alike).
 pub const MAX_RATE_HZ: f64 = 1000.0;
+/// Lowest generator rate other than 0 (no ticks), in events per second: one event every 100 s.
+/// Below it the period (1 / rate) outgrows what a timer can wait (1e-300 events/s stopped the
+/// generator for good, while every page said "running").
+pub const MIN_RATE_HZ: f64 = 0.01;
+
+/// Whether `rate` is a generator rate pushlab accepts, in events per second: 0 (no ticks), or
+/// [`MIN_RATE_HZ`] to [`MAX_RATE_HZ`]. Never NaN.
+pub fn rate_allowed(rate: f64) -> bool {
+    rate == 0.0 || (MIN_RATE_HZ..=MAX_RATE_HZ).contains(&rate)
+}
 /// Largest replay buffer accepted, in events: a bound on memory, about 64 MiB at the largest payload.
 pub const MAX_BUFFER: usize = 65_536;
 /// Largest padding added to generated events, in bytes.
@@ -319,10 +329,10 @@ impl Config {
 
     /// Checks the values a flag parser cannot: a bad value stops the start with a clear message.
     pub fn validate(&self) -> Result<(), String> {
-        if !(0.0..=MAX_RATE_HZ).contains(&self.rate) || self.rate.is_nan() {
+        if !rate_allowed(self.rate) {
             return Err(format!(
-                "--rate must be between 0 and {} events per second",
-                MAX_RATE_HZ
+                "--rate must be 0 (no ticks) or between {MIN_RATE_HZ} and {MAX_RATE_HZ} events \
+                 per second"
             ));
         }
         if !(1..=MAX_BUFFER).contains(&self.buffer) {

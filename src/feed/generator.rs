@@ -143,7 +143,16 @@ pub async fn run_generator(
             }
             continue;
         }
-        let period = Duration::from_secs_f64(1.0 / current.rate_hz);
+        // Settings are checked (`config::rate_allowed`), so the period is at most 100 s; were
+        // one to slip through, the feed waits for the next change instead of panicking.
+        let Ok(period) = Duration::try_from_secs_f64(1.0 / current.rate_hz) else {
+            tracing::error!(rate_hz = current.rate_hz, "a rate with no period: no ticks");
+            tokio::select! {
+                changed = settings.changed() => if changed.is_err() { return },
+                _ = shutdown.cancelled() => return,
+            }
+            continue;
+        };
         let mut next = Instant::now() + period;
         loop {
             tokio::select! {

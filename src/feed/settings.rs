@@ -7,11 +7,11 @@
 
 use serde::Serialize;
 
-use crate::config::{MAX_PAYLOAD_BYTES, MAX_RATE_HZ};
+use crate::config::{MAX_PAYLOAD_BYTES, MAX_RATE_HZ, MIN_RATE_HZ, rate_allowed};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedSettings {
-    /// Events per second of the built-in generator (0..=[`MAX_RATE_HZ`]).
+    /// Events per second of the built-in generator: 0, or [`MIN_RATE_HZ`] to [`MAX_RATE_HZ`].
     pub rate_hz: f64,
     /// Bytes of padding added to each generated event (`data.pad`), to show the cost of size
     /// (0..=[`MAX_PAYLOAD_BYTES`]).
@@ -31,7 +31,7 @@ pub struct FeedUpdate {
 /// Why a feed update was refused (nothing changed).
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum FeedSettingsError {
-    #[error("rate_hz must be a number from 0 to {MAX_RATE_HZ}")]
+    #[error("rate_hz must be 0 (no ticks) or a number from {MIN_RATE_HZ} to {MAX_RATE_HZ}")]
     Rate,
     #[error("payload_bytes must be at most {MAX_PAYLOAD_BYTES}")]
     Payload,
@@ -57,7 +57,7 @@ impl FeedSettings {
     pub fn updated(&self, update: &FeedUpdate) -> Result<FeedSettings, FeedSettingsError> {
         let mut next = self.clone();
         if let Some(rate) = update.rate_hz {
-            if !(0.0..=MAX_RATE_HZ).contains(&rate) {
+            if !rate_allowed(rate) {
                 return Err(FeedSettingsError::Rate);
             }
             next.rate_hz = rate;
@@ -103,5 +103,20 @@ mod tests {
             ..Default::default()
         };
         assert!(now.updated(&edge).is_ok());
+        // Rates so low that their period overflows a timer are refused, 0 is not.
+        for (rate, allowed) in [
+            (1e-300, false),
+            (MIN_RATE_HZ / 2.0, false),
+            (-0.0, true),
+            (0.0, true),
+            (MIN_RATE_HZ, true),
+            (f64::INFINITY, false),
+        ] {
+            let update = FeedUpdate {
+                rate_hz: Some(rate),
+                ..Default::default()
+            };
+            assert_eq!(now.updated(&update).is_ok(), allowed, "{rate}");
+        }
     }
 }

@@ -170,7 +170,7 @@ describe("the console, logged in", () => {
   test("a refused value shows the server's message next to its control, and changes nothing", async () => {
     await enter(consolePage, "#rate-number", 5000);
     await consolePage.waitForSelector('[data-control="rate"][data-result="error"]', { timeout: FEW_SECONDS });
-    assert.match(await consolePage.textContent('[data-control="rate"] .error'), /rate_hz must be a number from 0 to 1000/);
+    assert.match(await consolePage.textContent('[data-control="rate"] .error'), /rate_hz must be 0 \(no ticks\) or a number from 0.01 to 1000/);
 
     await enter(consolePage, "#delay-sse", 20000);
     await consolePage.waitForSelector('[data-control="delay-sse"][data-result="error"]', { timeout: FEW_SECONDS });
