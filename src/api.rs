@@ -35,7 +35,9 @@ pub async fn time() -> HttpResponse {
         .json(json!({ "ts": unix_micros() }))
 }
 
-/// `GET /healthz`: 200 `{"status":"ok"}` while the server serves and is not shutting down. With
+/// `GET /healthz`: 200 `{"status":"ok"}` while the server serves and is not shutting down, with
+/// the feed's position (`epoch`, the run, and `last_seq`; not counted by the meter, so tools such
+/// as the bench read it without showing in the figures). With
 /// a broker that cannot be reached, 503 `{"status":"broker unreachable","error":..}` (connected
 /// clients are still served, but nothing new comes: a load balancer should send newcomers to
 /// another server).
@@ -49,12 +51,14 @@ pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
             "status": "broker unreachable",
             "error": format!("broker unreachable: {why}"),
             "server": state.server.name,
+            "epoch": &**state.hub.epoch(),
             "last_seq": last_seq,
         })));
     }
     Ok(HttpResponse::Ok().json(json!({
         "status": "ok",
         "server": state.server.name,
+        "epoch": &**state.hub.epoch(),
         "last_seq": last_seq,
     })))
 }

@@ -98,25 +98,24 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
         return meter_cost(args).await;
     }
     let plot = args.plot.clone();
-    let context = pushlab::bench::PlotContext {
-        clients: args.clients,
-        rate_hz: args.rate,
-        poll_interval_ms: args.poll_interval,
-        duration_s: args.duration,
-    };
+    // A plot that cannot be written is said before the run, not after it.
+    if let Some(path) = &plot {
+        std::fs::File::create(path)
+            .map_err(|e| anyhow::anyhow!("--plot {}: {e}", path.display()))?;
+    }
+    let (clients, poll_interval_ms, duration_s) = (args.clients, args.poll_interval, args.duration);
     let urls = args.url.clone();
     let rows = pushlab::bench::run(args).await?;
     let servers = if urls.is_empty() {
         Vec::new()
     } else {
-        pushlab::bench::server_reports(&urls).await?
+        pushlab::bench::server_reports(&urls)
+            .await
+            .unwrap_or_else(|e| {
+                eprintln!("warning: no server report: {e:#}");
+                Vec::new()
+            })
     };
-    if let Some(path) = plot {
-        pushlab::bench::plot_cdf(&rows, &path, &context)
-            .map_err(|e| anyhow::anyhow!("--plot {}: {e}", path.display()))?;
-        // On stderr: stdout may be the JSON or CSV document.
-        eprintln!("latency CDF written to {}", path.display());
-    }
     if json {
         println!(
             "{}",
@@ -130,6 +129,32 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
         pushlab::bench::print_table(&rows);
         pushlab::bench::print_servers(&servers);
     }
+    if let Some(path) = plot {
+        let context = pushlab::bench::PlotContext {
+            clients,
+            // The rate set, or, from a server that does not say it, the rate measured.
+            rate_hz: rows.first().map_or(0.0, |r| {
+                if r.rate_hz > 0.0 {
+                    r.rate_hz
+                } else {
+                    r.feed_rate_hz
+                }
+            }),
+            poll_interval_ms,
+            duration_s,
+        };
+        pushlab::bench::plot_cdf(&rows, &path, &context)
+            .map_err(|e| anyhow::anyhow!("--plot {}: {e}", path.display()))?;
+        // On stderr: stdout may be the JSON or CSV document.
+        eprintln!("latency CDF written to {}", path.display());
+    }
+    // Exit 1 when a phase is not a full measurement: a script must not take it for one.
+    let failures = pushlab::bench::failures(&rows);
+    anyhow::ensure!(
+        failures.is_empty(),
+        "the run is not a full measurement: {}",
+        failures.join("; ")
+    );
     Ok(())
 }
 

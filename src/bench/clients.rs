@@ -158,6 +158,11 @@ impl Tally {
         self.last_seq = self.last_seq.max(resume_seq.saturating_sub(1));
     }
 
+    /// This client's number in its phase (client i follows server i mod servers).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
     /// A client that could not run at all.
     pub fn failed(index: usize, since: u64) -> Tally {
         let mut tally = Tally::new(index, since);

@@ -3,12 +3,15 @@
 //! Transports run one after the other, so the server's CPU time in each phase belongs to one
 //! transport. A phase: read the feed's last seq, connect the clients (ramped, all from that
 //! seq), measure for `--duration` seconds, pause the feed, let every client catch up, stop them,
-//! and add up their tallies. Everything is bounded: clients, seconds, and the grace period.
+//! and add up their tallies. A phase the servers cut short (a restart, a reset, a refusal) is
+//! reported as interrupted, with why, and the run goes on. Everything is bounded: clients,
+//! seconds, and the grace period.
 //!
 //! Above the whole server (it starts the embedded one through `Application`); its clients know
 //! only the wire contract, so it imports nothing of the transports or the server's edge.
 
 mod clients;
+mod control;
 mod plot;
 mod report;
 mod rtt;
@@ -27,8 +30,10 @@ use tokio_util::sync::CancellationToken;
 
 pub use clients::Client;
 use clients::{Shared, Tally, run_client};
+use control::FeedSettings;
+pub use control::{ServerReport, server_reports};
 pub use plot::{PlotContext, plot_cdf};
-pub use report::{Row, median, print_csv, print_table, verdict};
+pub use report::{Row, failures, median, print_csv, print_servers, print_table, verdict};
 pub use system::{CpuTime, Embedded, ServerProcess, raise_open_files};
 
 use crate::Config;
@@ -54,9 +59,10 @@ pub struct BenchArgs {
     /// Simulated clients per transport.
     #[arg(long, default_value_t = 100)]
     pub clients: usize,
-    /// Feed rate, events per second (set on the embedded server, or with --admin-token).
-    #[arg(long, default_value_t = 10.0)]
-    pub rate: f64,
+    /// Feed rate, events per second (default 10): set on the embedded server, or on the --url
+    /// servers with --admin-token (refused without it: the run then follows the server's rate).
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Seconds of measurement per transport.
     #[arg(long, default_value_t = 10)]
     pub duration: u64,
@@ -66,24 +72,26 @@ pub struct BenchArgs {
     /// Milliseconds between two short polls of one client.
     #[arg(long, default_value_t = 1000)]
     pub poll_interval: u64,
-    /// Admin token of the --url servers, to set their rate and pause them at the end of a phase.
+    /// Admin token of the --url servers, to set their rate and pause them at the end of a phase
+    /// (their settings of before the run are given back after it).
     #[arg(long)]
     pub admin_token: Option<String>,
-    /// Pid of the --url server on this machine, to report its CPU and memory.
+    /// Pid of the (first) --url server on this machine, to report its CPU and memory; with
+    /// several servers, its CPU is divided by the events its own clients received.
     #[arg(long)]
     pub server_pid: Option<u32>,
     /// Start the embedded server with its meter off (to measure the meter's own cost).
     #[arg(long)]
     pub no_meter: bool,
     /// Run everything twice on the embedded server, meter on then off, and print the ratio of
-    /// delivered events per server CPU second (the meter's cost).
-    #[arg(long, conflicts_with_all = ["url", "no_meter"])]
+    /// delivered events per server CPU second (the meter's cost). Prints tables only.
+    #[arg(long, conflicts_with_all = ["url", "no_meter", "json", "csv", "plot"])]
     pub meter_cost: bool,
     /// With --meter-cost: how many on/off pairs to run (the order alternates; the median counts).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
     pub rounds: u32,
     /// Print one JSON document on stdout, and nothing else.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
     /// Print CSV on stdout.
     #[arg(long)]
@@ -102,8 +110,20 @@ struct Target {
     addrs: Vec<SocketAddr>,
     process: Option<ServerProcess>,
     embedded: Option<Embedded>,
+    /// The feed's rate during the phases, events/s: `--rate`, or the `--url` server's own (0
+    /// when it does not say).
+    rate_hz: f64,
+    /// Each `--url` server's feed settings before the run, given back after it (with
+    /// `--admin-token`: a bench must not leave a class's feed paused, or at its own rate).
+    settings_before: Vec<(SocketAddr, FeedSettings)>,
 }
 
+/// The rate of a run without `--rate`, events/s.
+const DEFAULT_RATE_HZ: f64 = 10.0;
+
+/// Runs every phase and returns one row per transport. A phase that fails (a server stopped, a
+/// refusal) is a row that says why (`interrupted`), and the run goes on to the next; an error
+/// here is one found before any phase (bad arguments, servers that do not share one feed).
 pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
     let transports = args
         .transports
@@ -125,6 +145,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
         (1..=MAX_DURATION_SECS).contains(&args.duration),
         "--duration must be 1 to {MAX_DURATION_SECS} s"
     );
+    anyhow::ensure!(
+        args.url.is_empty() || args.admin_token.is_some() || args.rate.is_none(),
+        "--rate sets the feed of --url servers only with their --admin-token (without it the \
+         run follows the server's own rate)"
+    );
     let open_files = raise_open_files();
     // One file per client, and as many again for an embedded server's side of each connection.
     let needed = if !args.url.is_empty() {
@@ -145,22 +170,30 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
         );
     }
     let rtt = rtt::loopback_rtt().await?;
-    let target = start_target(&args)?;
+    let target = start_target(&args).await?;
     let mut rows = Vec::new();
     for transport in transports {
-        let mut row = run_phase(&args, &target, transport).await?;
+        let mut row = match run_phase(&args, &target, transport).await {
+            Ok(row) => row,
+            Err(e) => {
+                let mut row = summarize(&args, &target, transport, 0, 0, &[], None, None, 0.0);
+                row.interrupted = Some(format!("{e:#}"));
+                row
+            }
+        };
         row.loopback_rtt_us = rtt.as_micros() as u64;
         row.p50_over_rtt = row.latency_us.p50 as f64 / rtt.as_secs_f64().max(1e-6) / 1e6;
         row.p50_over_rtt = (row.p50_over_rtt * 10.0).round() / 10.0;
         rows.push(row);
     }
+    give_back(&args, &target).await;
     if let Some(embedded) = target.embedded {
         embedded.stop().await;
     }
     Ok(rows)
 }
 
-fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
+async fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
     if !args.url.is_empty() {
         anyhow::ensure!(
             args.url.len() <= MAX_URLS,
@@ -169,17 +202,39 @@ fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
         let addrs = args
             .url
             .iter()
-            .map(|url| server_addr(url))
+            .map(|url| control::server_addr(url))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        control::shared_position(&addrs).await?;
+        let mut settings_before = Vec::with_capacity(addrs.len());
+        for addr in &addrs {
+            let Some(settings) = control::feed_settings(*addr, args.admin_token.as_deref()).await?
+            else {
+                continue;
+            };
+            anyhow::ensure!(
+                !settings.paused || args.admin_token.is_some(),
+                "server {addr}'s feed is paused: resume it (the console's Resume), or give the \
+                 bench its --admin-token"
+            );
+            settings_before.push((*addr, settings));
+        }
+        // Without the token, the server's own rate (0: a server that does not say it).
+        let rate_hz = match (&args.admin_token, args.rate) {
+            (Some(_), rate) => rate.unwrap_or(DEFAULT_RATE_HZ),
+            (None, _) => settings_before.first().map_or(0.0, |(_, s)| s.rate_hz),
+        };
         return Ok(Target {
             addr: addrs[0],
             addrs,
             process: args.server_pid.map(ServerProcess::Pid),
             embedded: None,
+            rate_hz,
+            settings_before,
         });
     }
+    let rate_hz = args.rate.unwrap_or(DEFAULT_RATE_HZ);
     let mut config = Config::for_tests();
-    config.rate = args.rate;
+    config.rate = rate_hz;
     config.no_meter = args.no_meter;
     config.workers = None;
     config.max_connections = MAX_CLIENTS * 2;
@@ -187,7 +242,7 @@ fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
     // all but the first few hundred.
     config.max_connections_per_address = MAX_CLIENTS * 2;
     // Large enough that no client can fall out of it during a phase at this rate.
-    let events = args.rate * (args.ramp + args.duration + GRACE.as_secs() + 10) as f64 * 2.0;
+    let events = rate_hz * (args.ramp + args.duration + GRACE.as_secs() + 10) as f64 * 2.0;
     config.buffer = (events as usize).clamp(1024, crate::config::MAX_BUFFER);
     let embedded = Embedded::start(config)?;
     Ok(Target {
@@ -195,82 +250,26 @@ fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
         addrs: vec![embedded.addr],
         process: Some(ServerProcess::Embedded),
         embedded: Some(embedded),
+        rate_hz,
+        settings_before: Vec::new(),
     })
 }
 
-/// One `--url` server at the end of a run, as its `/api/stats` describe it: its name, and with a
-/// broker, its hop and what it read.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ServerReport {
-    pub url: String,
-    pub name: String,
-    /// `/api/stats` → `broker`, when the server has one.
-    pub broker: Option<serde_json::Value>,
-}
-
-/// The `/api/stats` of every `--url` (after a run: the broker hop of each server).
-pub async fn server_reports(urls: &[String]) -> anyhow::Result<Vec<ServerReport>> {
-    let mut reports = Vec::with_capacity(urls.len());
-    for url in urls {
-        let mut wire = wire::Wire::connect(server_addr(url)?).await?;
-        wire.get("/api/stats", "").await?;
-        let (_, head) = wire.read_head().await?;
-        let stats: serde_json::Value = serde_json::from_slice(&wire.read_sized_body(&head).await?)?;
-        reports.push(ServerReport {
-            url: url.clone(),
-            name: stats["server"]["name"].as_str().unwrap_or(url).to_owned(),
-            broker: stats.get("broker").cloned(),
-        });
+/// Gives each `--url` server its feed settings of before the run (with `--admin-token`; a
+/// failure is said on stderr, the run's figures stay).
+async fn give_back(args: &BenchArgs, target: &Target) {
+    let Some(token) = &args.admin_token else {
+        return;
+    };
+    for (addr, settings) in &target.settings_before {
+        if let Err(e) = control::set_feed(*addr, token, *settings).await {
+            eprintln!(
+                "warning: could not give server {addr} its feed settings back (paused: {}, \
+                 {} events/s): {e:#}",
+                settings.paused, settings.rate_hz
+            );
+        }
     }
-    Ok(reports)
-}
-
-/// The lines of [`server_reports`] for the table: each server's broker hop.
-pub fn print_servers(reports: &[ServerReport]) {
-    for report in reports {
-        let Some(broker) = &report.broker else {
-            println!("server {} ({}): no broker", report.name, report.url);
-            continue;
-        };
-        let hop = &broker["hop_us"];
-        let ms = |key: &str| hop[key].as_u64().unwrap_or(0) as f64 / 1000.0;
-        println!(
-            "server {} ({}): broker {}, generator {}, broker hop p50 {:.2} ms p90 {:.2} ms p99 {:.2} ms max {:.2} ms over {} events, {} read, {} lost",
-            report.name,
-            report.url,
-            broker["state"].as_str().unwrap_or("?"),
-            broker["generator"].as_str().unwrap_or("?"),
-            ms("p50"),
-            ms("p90"),
-            ms("p99"),
-            ms("max"),
-            hop["count"],
-            broker["read"],
-            broker["lost"],
-        );
-    }
-}
-
-/// The address of a `--url` (http://IP:PORT on this machine).
-fn server_addr(url: &str) -> anyhow::Result<SocketAddr> {
-    let authority = url.trim_start_matches("http://").trim_end_matches('/');
-    authority.parse().map_err(|_| {
-        anyhow::anyhow!("--url must be http://IP:PORT on this machine, e.g. http://127.0.0.1:8080")
-    })
-}
-
-async fn last_seq(addr: SocketAddr) -> anyhow::Result<u64> {
-    let mut wire = wire::Wire::connect(addr).await?;
-    wire.get("/api/poll", "").await?;
-    let (status, head) = wire.read_head().await?;
-    let body = wire.read_sized_body(&head).await?;
-    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    json["last_seq"].as_u64().ok_or_else(|| {
-        anyhow::anyhow!(
-            "no last_seq in /api/poll: {status} {}",
-            String::from_utf8_lossy(&body)
-        )
-    })
 }
 
 /// Pauses or resumes the feed, so that a phase ends on a known last seq.
@@ -285,21 +284,13 @@ async fn set_paused(args: &BenchArgs, target: &Target, paused: bool) -> anyhow::
     let Some(token) = &args.admin_token else {
         return Ok(());
     };
-    let body = format!("{{\"paused\":{paused},\"rate_hz\":{}}}", args.rate);
+    let settings = FeedSettings {
+        paused,
+        rate_hz: target.rate_hz,
+    };
     // Every server: alone each has its generator; in a cluster the settings are shared anyway.
     for addr in &target.addrs {
-        let mut wire = wire::Wire::connect(*addr).await?;
-        let request = format!(
-            "PUT /api/admin/settings HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        wire.send(request.as_bytes()).await?;
-        let (status, _) = wire.read_head().await?;
-        anyhow::ensure!(
-            status == 200,
-            "{addr} refused the settings change ({status})"
-        );
+        control::set_feed(*addr, token, settings).await?;
     }
     Ok(())
 }
@@ -308,7 +299,8 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     // Progress goes to a terminal only: logs and pipes get the report alone.
     let quiet = args.json || args.csv || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     set_paused(args, target, false).await?;
-    let since = last_seq(target.addr).await?;
+    let start = control::shared_position(&target.addrs).await?;
+    let since = start.last_seq;
     let shared = Arc::new(Shared {
         addrs: target.addrs.clone(),
         since,
@@ -320,6 +312,8 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
         measured_requests: 0.into(),
         stop: CancellationToken::new(),
     });
+    // However the phase ends, even by an error below, its clients stop with it.
+    let _stop_clients = shared.stop.clone().drop_guard();
     let rss_before = target.process.and_then(|p| p.rss_kib());
 
     let bar = progress_bar(quiet, transport, args.clients as u64, "connected");
@@ -341,9 +335,8 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     let rss_after = target.process.and_then(|p| p.rss_kib());
 
     // Measure.
-    shared
-        .measure_from
-        .store(last_seq(target.addr).await?, Relaxed);
+    let measure_from = control::position(target.addr).await?.last_seq;
+    shared.measure_from.store(measure_from, Relaxed);
     let cpu_start = target.process.and_then(|p| p.cpu());
     let started = Instant::now();
     shared.measuring.store(true, Relaxed);
@@ -359,7 +352,26 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     set_paused(args, target, true).await?;
     let cpu_end = target.process.and_then(|p| p.cpu());
     let seconds = started.elapsed().as_secs_f64();
-    let end = last_seq(target.addr).await?;
+    // Every server must still be in the run the phase began in: a restart or a reset numbers
+    // the feed again from 1, and the counts would mix two runs.
+    let mut end = since;
+    let mut interrupted = None;
+    for addr in &target.addrs {
+        let position = control::position(*addr).await?;
+        if position.epoch != start.epoch || position.last_seq < since {
+            interrupted.get_or_insert(format!(
+                "server {addr}'s feed began a new run during the phase (run {:?} at seq {since}, \
+                 now {:?} at seq {}): a restart or a reset; the clients' counts mix two runs",
+                start.epoch, position.epoch, position.last_seq
+            ));
+        }
+        if *addr == target.addr {
+            end = position.last_seq;
+        }
+    }
+    if interrupted.is_some() {
+        end = end.max(since);
+    }
 
     // Grace: clients receive what was published until the pause; when all have it (or the
     // grace period is over) they stop.
@@ -371,7 +383,7 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
             .filter(|p| p.load(Relaxed) < end)
             .count()
     };
-    while behind(&shared) > 0 && Instant::now() < grace_end {
+    while interrupted.is_none() && behind(&shared) > 0 && Instant::now() < grace_end {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     shared.stop.cancel();
@@ -389,6 +401,7 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     }
     let mut row = summarize(
         args,
+        target,
         transport,
         since,
         end,
@@ -398,17 +411,23 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
         seconds,
     );
     row.requests_per_second = measured_requests as f64 / seconds;
+    row.feed_rate_hz = end.saturating_sub(measure_from) as f64 / seconds;
+    row.feed_rate_hz = (row.feed_rate_hz * 10.0).round() / 10.0;
+    row.interrupted = interrupted;
     Ok(row)
+}
+
+/// The clients that received the whole phase: every event up to `end`, once, none missed.
+fn complete(tallies: &[Tally], end: u64) -> impl Iterator<Item = &Tally> {
+    tallies.iter().filter(move |t| {
+        t.errors == 0 && t.gaps == 0 && t.duplicates == 0 && t.missed == 0 && t.last_seq >= end
+    })
 }
 
 /// Clients that received the whole phase but other events than most such clients (their
 /// digests differ from the most common one): a cluster whose servers disagree.
 fn divergent(tallies: &[Tally], end: u64) -> usize {
-    let complete: Vec<u64> = tallies
-        .iter()
-        .filter(|t| t.gaps == 0 && t.duplicates == 0 && t.missed == 0 && t.last_seq >= end)
-        .map(|t| t.digest)
-        .collect();
+    let complete: Vec<u64> = complete(tallies, end).map(|t| t.digest).collect();
     let mut counts = std::collections::HashMap::new();
     for digest in &complete {
         *counts.entry(*digest).or_insert(0usize) += 1;
@@ -435,6 +454,7 @@ fn progress_bar(quiet: bool, transport: Client, length: u64, unit: &str) -> indi
 #[allow(clippy::too_many_arguments)]
 fn summarize(
     args: &BenchArgs,
+    target: &Target,
     transport: Client,
     since: u64,
     end: u64,
@@ -448,7 +468,7 @@ fn summarize(
         transport: transport.name(),
         clients: args.clients,
         connected: tallies.iter().filter(|t| t.connected).count(),
-        expected: (end - since) * args.clients as u64,
+        expected: end.saturating_sub(since) * args.clients as u64,
         received: 0,
         gaps: 0,
         duplicates: 0,
@@ -466,8 +486,12 @@ fn summarize(
         requests_per_second: 0.0,
         loopback_rtt_us: 0,
         p50_over_rtt: 0.0,
-        servers: args.url.len().max(1),
+        servers: target.addrs.len(),
+        complete: complete(tallies, end).count(),
         divergent: divergent(tallies, end),
+        rate_hz: target.rate_hz,
+        feed_rate_hz: 0.0,
+        interrupted: None,
         latency: crate::meter::new_latency_histogram(),
     };
     let mut bytes = 0;
@@ -488,8 +512,15 @@ fn summarize(
         row.bytes_per_event = (bytes as f64 / row.received as f64 * 10.0).round() / 10.0;
     }
     // CPU over the measurement window, per event delivered in it (events published after the
-    // clients connected, times the clients).
-    let measured_events = latency.len();
+    // clients connected, times the clients). With several servers, `--server-pid` is the first
+    // one's: the events it delivered are those of its clients (client i follows server
+    // i mod servers).
+    let servers = target.addrs.len();
+    let measured_events: u64 = tallies
+        .iter()
+        .filter(|t| t.index() % servers == 0)
+        .map(|t| t.latency.len())
+        .sum();
     // User and kernel time apart: on loopback the kernel's share is mostly the cost of sending,
     // the user share what the server itself does per event.
     if let (Some((start, stop)), true) = (cpu, measured_events > 0) {

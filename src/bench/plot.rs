@@ -169,7 +169,11 @@ mod tests {
             loopback_rtt_us: 30,
             p50_over_rtt: 0.0,
             servers: 1,
+            complete: 10,
             divergent: 0,
+            rate_hz: 0.0,
+            feed_rate_hz: 0.0,
+            interrupted: None,
             latency,
         }
     }

@@ -48,9 +48,19 @@ pub struct Row {
     pub p50_over_rtt: f64,
     /// The servers the clients were spread over (several `--url`s: a cluster).
     pub servers: usize,
+    /// Clients that received the whole phase: every event once, none missed, no error.
+    pub complete: usize,
     /// Clients that received every event of the phase but not the same ones as the others
     /// (another seq order or another `ts` for a seq): 0 when every server showed the same feed.
     pub divergent: usize,
+    /// The rate the feed was set to during the phase, events/s.
+    pub rate_hz: f64,
+    /// The rate the feed published at during the measurement window, events/s (lower than
+    /// `rate_hz` when the feed stalled: a broker outage, a pause, a fault).
+    pub feed_rate_hz: f64,
+    /// Why the phase is not a measurement, when it is not: its server restarted or reset the
+    /// feed, stopped answering, or refused the bench. Its figures are then not to be compared.
+    pub interrupted: Option<String>,
     /// The latencies behind `latency_us`, for `--plot`.
     #[serde(skip)]
     pub latency: hdrhistogram::Histogram<u64>,
@@ -105,22 +115,91 @@ pub fn print_table(rows: &[Row]) {
                 .map_or("-".into(), |c| format!("{c:.1}")),
         );
     }
+    for r in rows {
+        if let Some(why) = &r.interrupted {
+            println!("{}: INTERRUPTED, not a measurement: {why}", r.transport);
+        }
+    }
     for line in verdict(rows) {
         println!("{line}");
     }
-    for r in rows.iter().filter(|r| r.servers > 1) {
+    for r in rows
+        .iter()
+        .filter(|r| r.servers > 1 && r.interrupted.is_none())
+    {
+        let incomplete = if r.complete < r.clients {
+            format!(
+                "; {} of {} clients did not receive the whole phase (gaps, errors or missed \
+                 events) and are not in this check",
+                r.clients - r.complete,
+                r.clients
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "{} across {} servers: {}",
+            "{} across {} servers: {}{incomplete}",
             r.transport,
             r.servers,
-            if r.divergent == 0 {
-                "every client that received the whole phase received the same events (same seqs, same ts)".to_owned()
+            if r.complete == 0 {
+                "no client received the whole phase: nothing to compare".to_owned()
+            } else if r.divergent == 0 {
+                format!(
+                    "the {} clients that received the whole phase received the same events (same seqs, same ts)",
+                    r.complete
+                )
             } else {
                 format!(
-                    "{} clients received other events than the rest",
-                    r.divergent
+                    "{} of the {} clients that received the whole phase received other events than the rest",
+                    r.divergent, r.complete
                 )
             }
+        );
+    }
+}
+
+/// Why the run is not a full measurement, one line per transport: a phase interrupted, no
+/// client connected, or clients that did not connect. Empty when every phase measured what it
+/// asked for; `pushlab bench` then exits 0, else 1 after printing its report.
+pub fn failures(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .filter_map(|r| {
+            if let Some(why) = &r.interrupted {
+                Some(format!("{}: interrupted: {why}", r.transport))
+            } else if r.connected < r.clients {
+                Some(format!(
+                    "{}: {} of {} clients connected",
+                    r.transport, r.connected, r.clients
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The lines of each `--url` server's broker hop, after the table.
+pub fn print_servers(reports: &[super::ServerReport]) {
+    for report in reports {
+        let Some(broker) = &report.broker else {
+            println!("server {} ({}): no broker", report.name, report.url);
+            continue;
+        };
+        let hop = &broker["hop_us"];
+        let ms = |key: &str| hop[key].as_u64().unwrap_or(0) as f64 / 1000.0;
+        println!(
+            "server {} ({}): broker {}, generator {}, broker hop p50 {:.2} ms p90 {:.2} ms p99 {:.2} ms max {:.2} ms over {} events, {} read, {} lost",
+            report.name,
+            report.url,
+            broker["state"].as_str().unwrap_or("?"),
+            broker["generator"].as_str().unwrap_or("?"),
+            ms("p50"),
+            ms("p90"),
+            ms("p99"),
+            ms("max"),
+            hop["count"],
+            broker["read"],
+            broker["lost"],
         );
     }
 }
@@ -151,12 +230,39 @@ const BYTES_TIE: f64 = 1.0;
 /// - server CPU: figures closer than their clock-tick quantisation, each known to one tick
 ///   (10 ms) of its total ([`cpu_uncertainty`]).
 pub fn verdict(rows: &[Row]) -> Vec<String> {
-    let measured: Vec<&Row> = rows.iter().filter(|r| r.received > 0).collect();
+    // Only full measurements are compared: a phase with errors, gaps or clients that never
+    // connected measured fewer deliveries than it says, an interrupted one mixed two runs.
+    let (measured, left_out): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| {
+        r.received > 0
+            && r.interrupted.is_none()
+            && r.errors == 0
+            && r.gaps == 0
+            && r.connected == r.clients
+    });
     let mut lines = Vec::new();
+    for r in rows {
+        if r.interrupted.is_none() && r.feed_rate_hz < r.rate_hz * SLOW_FEED {
+            lines.push(format!(
+                "Warning: during {}'s measurement the feed published {:.1} events/s of the {} set \
+                 (a pause, a stalled generator, a broker outage): it measured fewer events than asked.",
+                r.transport, r.feed_rate_hz, r.rate_hz
+            ));
+        }
+    }
+    if !left_out.is_empty() {
+        lines.push(format!(
+            "Left out of the comparison, not a full measurement: {}.",
+            left_out
+                .iter()
+                .map(|r| format!("{} ({})", r.transport, shortfall(r)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
     if measured.is_empty() {
         return lines;
     }
-    lines.push(String::new());
+    lines.insert(0, String::new());
 
     let fastest = leaders(
         &measured,
@@ -285,6 +391,34 @@ pub fn verdict(rows: &[Row]) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// A feed publishing below this share of its set rate during a measurement is said to have
+/// stalled.
+const SLOW_FEED: f64 = 0.8;
+
+/// What keeps a row out of the comparison, in a few words.
+fn shortfall(r: &Row) -> String {
+    if r.interrupted.is_some() {
+        return "interrupted".to_owned();
+    }
+    let mut parts = Vec::new();
+    if r.connected < r.clients {
+        parts.push(format!(
+            "{} of {} clients connected",
+            r.connected, r.clients
+        ));
+    }
+    if r.errors > 0 {
+        parts.push(format!("{} errors", r.errors));
+    }
+    if r.gaps > 0 {
+        parts.push(format!("{} gaps in {} expected events", r.gaps, r.expected));
+    }
+    if r.received == 0 {
+        parts.push("no event received".to_owned());
+    }
+    parts.join(", ")
 }
 
 /// The rows that do best by `key` (lowest is best): the best one and every row that `tie`s
@@ -491,12 +625,13 @@ pub fn print_csv(rows: &[Row]) {
         "transport,clients,connected,expected,received,gaps,duplicates,missed,requests,empty,errors,\
          bytes_per_event,p50_us,p90_us,p99_us,max_us,server_cpu_ms_per_1000_events,\
          server_user_ms_per_1000_events,server_kernel_ms_per_1000_events,server_rss_kib_per_connection,\
-         seconds,loopback_rtt_us,p50_over_rtt,requests_per_second"
+         seconds,loopback_rtt_us,p50_over_rtt,requests_per_second,rate_hz,feed_rate_hz,servers,\
+         complete,divergent,interrupted"
     );
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.3}"));
     for r in rows {
         println!(
-            "{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{},{},{},{:.1},{},{:.1},{:.1}",
+            "{},{},{},{},{},{},{},{},{},{},{},{:.1},{},{},{},{},{},{},{},{},{:.1},{},{:.1},{:.1},{},{},{},{},{},{}",
             r.transport,
             r.clients,
             r.connected,
@@ -520,8 +655,24 @@ pub fn print_csv(rows: &[Row]) {
             r.seconds,
             r.loopback_rtt_us,
             r.p50_over_rtt,
-            r.requests_per_second
+            r.requests_per_second,
+            r.rate_hz,
+            r.feed_rate_hz,
+            r.servers,
+            r.complete,
+            r.divergent,
+            csv_field(r.interrupted.as_deref().unwrap_or("")),
         );
+    }
+}
+
+/// A CSV field (RFC 4180): quoted, its quotes doubled, when it holds a comma, a quote or a line
+/// break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
     }
 }
 
@@ -570,7 +721,11 @@ mod tests {
             loopback_rtt_us: 20,
             p50_over_rtt: p50_us as f64 / 20.0,
             servers: 1,
+            complete: 10,
             divergent: 0,
+            rate_hz: 0.0,
+            feed_rate_hz: 0.0,
+            interrupted: None,
             latency: crate::meter::new_latency_histogram(),
         }
     }

@@ -12,7 +12,7 @@ fn args(transports: &str, clients: usize) -> BenchArgs {
         url: Vec::new(),
         transports: transports.split(',').map(str::to_owned).collect(),
         clients,
-        rate: 20.0,
+        rate: Some(20.0),
         duration: 1,
         ramp: 0,
         poll_interval: 100,
@@ -61,20 +61,29 @@ async fn scripted_server() -> std::net::SocketAddr {
     scripted(&[1, 2, 4, 4, 5], 1).await
 }
 
-/// A server whose polls answer `seqs`, each stamped `ts` (last seq 5).
+/// A server whose polls answer `seqs`, each stamped `ts` (last seq 5), in the run "e".
 async fn scripted(seqs: &'static [u64], ts: u64) -> std::net::SocketAddr {
+    scripted_runs(seqs, ts, |read| ("e", if read < 2 { 0 } else { 5 })).await
+}
+
+/// A server whose polls answer `seqs` stamped `ts`, and whose `/healthz` answers its `n`th read
+/// (from 0) with the run and last seq `position(n)`. The bench reads it twice before its
+/// clients start (the run's check, then the phase's start) and twice after (the window's
+/// start, the phase's end).
+async fn scripted_runs(
+    seqs: &'static [u64],
+    ts: u64,
+    position: fn(usize) -> (&'static str, u64),
+) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     tokio::spawn(async move {
-        let mut bare_polls = 0;
         loop {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
-            bare_polls += 1;
-            // The bench's control reads (bare /api/poll, one per connection) see last_seq 0
-            // the first time and 5 afterwards; the client's keep-alive polls get the script.
-            let last = if bare_polls == 1 { 0 } else { 5 };
+            let reads = reads.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 4096];
                 while let Ok(n) = socket.read(&mut buf).await {
@@ -96,8 +105,15 @@ async fn scripted(seqs: &'static [u64], ts: u64) -> std::net::SocketAddr {
                             r#"{{"events":[{}],"last_seq":5,"missed":0}}"#,
                             events.join(",")
                         )
+                    } else if path == "/healthz" {
+                        let (epoch, last) =
+                            position(reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+                        format!(r#"{{"status":"ok","epoch":"{epoch}","last_seq":{last}}}"#)
+                    } else if path == "/api/stats" {
+                        r#"{"server":{"name":"scripted"},"feed":{"paused":false,"rate_hz":10.0}}"#
+                            .to_owned()
                     } else {
-                        format!(r#"{{"events":[],"last_seq":{last},"missed":0}}"#)
+                        r#"{"error":"not found"}"#.to_owned()
                     };
                     let response = format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
@@ -113,11 +129,87 @@ async fn scripted(seqs: &'static [u64], ts: u64) -> std::net::SocketAddr {
     addr
 }
 
+/// A server restarted during a phase numbers its feed from 1 again: the phase is reported as
+/// interrupted, and no count wraps round (it read 18446744073709549826 expected events, exit 0).
+#[tokio::test]
+async fn a_server_restarted_during_a_phase_interrupts_it_and_no_count_wraps() {
+    let addr = scripted_runs(&[1, 2, 3], 1, |read| {
+        if read < 3 { ("old", 208) } else { ("new", 3) }
+    })
+    .await;
+    let mut args = args("poll", 2);
+    args.url = vec![format!("http://{addr}")];
+    args.rate = None;
+    let rows = run(args).await.expect("the run goes on");
+    let row = &rows[0];
+    let why = row.interrupted.as_deref().expect("interrupted");
+    assert!(why.contains("new run") && why.contains("\"new\""), "{why}");
+    assert!(row.expected < 1000, "no wrap: {}", row.expected);
+    let failures = pushlab::bench::failures(&rows);
+    assert_eq!(failures.len(), 1, "the run exits 1: {failures:?}");
+    assert!(
+        pushlab::bench::verdict(&rows)
+            .iter()
+            .any(|l| l.contains("Left out") && l.contains("poll (interrupted)")),
+        "{:?}",
+        pushlab::bench::verdict(&rows)
+    );
+}
+
+/// Servers that do not share one feed are refused before any phase: their clients' counts
+/// against each other's seqs would mean nothing (the check once passed them).
+#[tokio::test]
+async fn servers_of_different_runs_are_refused_before_the_run() {
+    let a = scripted_runs(&[1], 1, |_| ("one", 2251)).await;
+    let b = scripted_runs(&[1], 1, |_| ("two", 14749)).await;
+    let mut args = args("poll", 2);
+    args.url = vec![format!("http://{a}"), format!("http://{b}")];
+    args.rate = None;
+    let error = run(args).await.expect_err("refused").to_string();
+    assert!(error.contains("do not share one feed"), "{error}");
+}
+
+/// The bench's own reads of the feed's position are not client traffic: the server's poll
+/// figures are the bench clients' exactly (its reads of `/api/poll` were counted as polls).
+/// And a server the bench set for its run gets its own settings back after it.
+#[tokio::test]
+async fn the_bench_leaves_a_servers_figures_and_settings_as_its_clients_made_them() {
+    let app = crate::helpers::spawn_with(|c| c.rate = 2.0).await;
+    let mut with_token = args("poll", 3);
+    with_token.url = vec![format!("http://{}", app.addr)];
+    with_token.admin_token = Some(app.token.clone());
+    let rows = run(with_token).await.expect("bench runs");
+    assert_eq!(rows[0].received, rows[0].expected);
+    let stats = app.stats().await;
+    assert_eq!(
+        stats["transports"]["poll"]["requests"].as_u64(),
+        Some(rows[0].requests),
+        "the server counted the bench's clients' polls, nothing else"
+    );
+    assert_eq!(stats["feed"]["paused"], false, "not left paused");
+    assert_eq!(
+        stats["feed"]["rate_hz"], 2.0,
+        "its own rate again, not the bench's 20"
+    );
+
+    // Without the token the bench can neither set the rate nor resume a paused feed: it says so
+    // instead of measuring nothing.
+    let mut rate_without_token = args("poll", 1);
+    rate_without_token.url = vec![format!("http://{}", app.addr)];
+    let error = run(rate_without_token.clone()).await.expect_err("refused");
+    assert!(error.to_string().contains("--admin-token"), "{error}");
+    app.set(r#"{"paused":true}"#).await;
+    rate_without_token.rate = None;
+    let error = run(rate_without_token).await.expect_err("refused");
+    assert!(error.to_string().contains("paused"), "{error}");
+}
+
 #[tokio::test]
 async fn an_injected_gap_and_duplicate_are_reported() {
     let addr = scripted_server().await;
     let mut args = args("poll", 1);
     args.url = vec![format!("http://{addr}")];
+    args.rate = None;
     let rows = run(args).await.expect("bench runs");
     let row = &rows[0];
     assert_eq!(row.expected, 5);
@@ -133,6 +225,7 @@ async fn clients_spread_over_several_urls_must_see_the_same_events() {
     let (a, b) = (scripted(ALL, 7).await, scripted(ALL, 7).await);
     let mut agree = args("poll", 4);
     agree.url = vec![format!("http://{a}"), format!("http://{b}")];
+    agree.rate = None;
     let row = &run(agree).await.expect("bench runs")[0];
     assert_eq!((row.servers, row.received, row.gaps), (2, 20, 0));
     assert_eq!(row.divergent, 0);
@@ -140,6 +233,7 @@ async fn clients_spread_over_several_urls_must_see_the_same_events() {
     let (a, b) = (scripted(ALL, 7).await, scripted(ALL, 8).await);
     let mut disagree = args("poll", 4);
     disagree.url = vec![format!("http://{a}"), format!("http://{b}")];
+    disagree.rate = None;
     let row = &run(disagree).await.expect("bench runs")[0];
     assert_eq!((row.received, row.gaps), (20, 0), "complete, yet...");
     assert_eq!(row.divergent, 2, "...two clients saw other events");
@@ -175,7 +269,11 @@ fn the_verdict_names_the_best_transport_per_figure_and_warns_about_coarse_cpu() 
         loopback_rtt_us: 20,
         p50_over_rtt: p50 as f64 / 20.0,
         servers: 1,
+        complete: 10,
         divergent: 0,
+        rate_hz: 0.0,
+        feed_rate_hz: 0.0,
+        interrupted: None,
         latency: pushlab::meter::new_latency_histogram(),
     };
     let rows = [
