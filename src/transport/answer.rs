@@ -100,14 +100,23 @@ impl LiveSince {
 /// between tabs, so the address and the position tell a follower, not the connection), else
 /// `started` minus the time a client that follows live may take to come back; and a client
 /// found behind even then is resuming (see [`LiveSince::cut`]).
+///
+/// A client that says it was away (`catch_up`: `?catch_up=1`, sent by a page whose panel was
+/// paused, or that was cut off, when it asks again) gets as live only what is published from
+/// its request on: what it missed meanwhile waited for the client, not for the transport, even
+/// when its `since` was handed to its address a moment before it went away.
 pub fn live_since(
     state: &AppState,
     client: ClientKey,
     transport: Transport,
     since: Option<u64>,
+    catch_up: bool,
     started: Instant,
     window: Duration,
 ) -> LiveSince {
+    if catch_up {
+        return LiveSince::from_start(started);
+    }
     let handed = since.and_then(|seq| {
         state
             .positions

@@ -69,6 +69,14 @@ impl QueryParams {
             .map(|value| whole(name, value))
             .transpose()?)
     }
+
+    /// A switch parameter (`1` or `0`), `None` when absent or empty; otherwise a clear 400.
+    pub fn switch(&self, name: &'static str) -> Result<Option<bool>, ApiError> {
+        Ok(self
+            .get(&[name])
+            .map(|value| switch(name, value))
+            .transpose()?)
+    }
 }
 
 /// What a parameter accepts, to say so when a value is refused.

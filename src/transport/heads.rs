@@ -10,7 +10,7 @@ use actix_web::{
     },
 };
 
-use super::{classic, cursor::Resume, longpoll};
+use super::{classic, cursor::Resume, longpoll, poll};
 use crate::transport_kind::Transport;
 
 /// `(name, value)` pairs of `transport`'s answers; `None` for the WebSocket, whose `GET`
@@ -62,11 +62,12 @@ pub fn put_answer_headers(answer: &mut HttpResponseBuilder, transport: Transport
 /// The refusal a `GET` of `transport` would answer for this request's query (a parameter that
 /// is not what it accepts), for a `HEAD` to answer the same: the JSON 400 of the polls and the
 /// stream, the classic page's 400 with its fields. `None` when the query is fine. Each
-/// transport's own parsing decides ([`Resume::of_request`], [`longpoll::query`],
+/// transport's own parsing decides ([`poll::query`], [`Resume::of_request`], [`longpoll::query`],
 /// [`classic::query_is_valid`]), so the two can never disagree on what is malformed.
 pub fn query_refusal(transport: Transport, req: &HttpRequest) -> Option<HttpResponse> {
     let refused = match transport {
-        Transport::Poll | Transport::Sse => Resume::of_request(req).err(),
+        Transport::Poll => poll::query(req).err(),
+        Transport::Sse => Resume::of_request(req).err(),
         Transport::LongPoll => longpoll::query(req).err(),
         Transport::Classic => {
             if classic::query_is_valid(req) {

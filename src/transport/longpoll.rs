@@ -28,14 +28,25 @@ use crate::{
 /// Hold time when the client does not say (PROTOCOL.md), under typical proxies' 30 s idle cut.
 pub const DEFAULT_TIMEOUT_MS: u64 = 25_000;
 
-/// Reads `?since=S&epoch=E&timeout_ms=T` (see `cursor` for the aliases clients use): where to
-/// resume and the hold asked for (ms, [`DEFAULT_TIMEOUT_MS`] when not said). Errors: a 400
-/// naming the parameter.
-pub fn query(req: &HttpRequest) -> Result<(Resume, u64), ApiError> {
+/// What a long poll asks: `?since=S&epoch=E&timeout_ms=T&catch_up=1` (see `cursor` for the
+/// aliases clients use).
+pub struct Query {
+    /// Where to resume.
+    pub resume: Resume,
+    /// The hold asked for, ms ([`DEFAULT_TIMEOUT_MS`] when not said).
+    pub timeout_ms: u64,
+    /// The client was away: what it missed is catch-up (see `answer::live_since`).
+    pub catch_up: bool,
+}
+
+/// Reads a long poll's [`Query`]. Errors: a 400 naming the parameter.
+pub fn query(req: &HttpRequest) -> Result<Query, ApiError> {
     let params = QueryParams::of(req)?;
-    let resume = Resume::of(req, &params)?;
-    let asked = params.number("timeout_ms")?.unwrap_or(DEFAULT_TIMEOUT_MS);
-    Ok((resume, asked))
+    Ok(Query {
+        resume: Resume::of(req, &params)?,
+        timeout_ms: params.number("timeout_ms")?.unwrap_or(DEFAULT_TIMEOUT_MS),
+        catch_up: params.switch("catch_up")?.unwrap_or(false),
+    })
 }
 
 /// `GET /api/longpoll` (see [`query`]).
@@ -45,13 +56,18 @@ pub async fn long_poll(
 ) -> Result<HttpResponse, ApiError> {
     let _open = state.meter.connection(Transport::LongPoll);
     let started = std::time::Instant::now();
-    let (resume, asked) = query(&req)?;
+    let Query {
+        resume,
+        timeout_ms: asked,
+        catch_up,
+    } = query(&req)?;
     let client = client_key(&req);
     let live = live_since(
         &state,
         client,
         Transport::LongPoll,
         resume.since,
+        catch_up,
         started,
         follow_window(Transport::LongPoll, None),
     );

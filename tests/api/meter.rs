@@ -698,3 +698,52 @@ async fn a_round_trip_over_a_second_is_refused() {
         0
     );
 }
+
+/// A poller that was away (a dashboard panel paused for 20 s, a page cut off) and says so with
+/// `catch_up=1` gets what it missed as catch-up, though its `since` was handed to its address:
+/// the instructor's walk saw a paused poll panel's backlog put into the live hand-off delay
+/// (poll p50 4.96 s, max 20.96 s, catch_up 0). Without the flag a follower stays live.
+#[tokio::test]
+async fn a_poller_back_from_a_pause_says_so_and_its_backlog_is_catch_up() {
+    let app = spawn_app().await; // rate 0: the test publishes every event
+    for (transport, path) in [("poll", "/api/poll"), ("longpoll", "/api/longpoll")] {
+        let since = app.get_json(&format!("{path}?timeout_ms=0")).await["last_seq"]
+            .as_u64()
+            .unwrap();
+        let twenty_seconds_ago = std::time::Instant::now() - std::time::Duration::from_secs(20);
+        for _ in 0..5 {
+            app.state
+                .hub
+                .publish_at(Kind::Tick, &serde_json::json!({}), twenty_seconds_ago);
+        }
+        let back = app
+            .get_json(&format!("{path}?since={since}&catch_up=1&timeout_ms=0"))
+            .await;
+        assert_eq!(back["events"].as_array().unwrap().len(), 5, "{back}");
+        let stats = app.stats().await;
+        let t = &stats["transports"][transport];
+        assert_eq!(t["catch_up"], 5, "{transport}: {t}");
+        assert_eq!(t["delay_us"]["count"], 0, "{transport}: {t}");
+    }
+    // A bad switch is a clear 400, on GET and HEAD alike.
+    let refused = app.conn().await.get("/api/poll?catch_up=yes").await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused
+            .text()
+            .contains("catch_up must be 1 (on) or 0 (off)"),
+        "{}",
+        refused.text()
+    );
+    let mut conn = app.conn().await;
+    conn.send(
+        format!(
+            "HEAD /api/longpoll?catch_up=2 HTTP/1.1\r\nHost: {}\r\n\r\n",
+            app.host()
+        )
+        .as_bytes(),
+    )
+    .await;
+    let (status, _) = conn.read_head().await;
+    assert_eq!(status, 400);
+}

@@ -349,6 +349,51 @@ describe("a hidden tab whose poll brings the catch-up after its return", () => {
   });
 });
 
+describe("a panel paused, then resumed", () => {
+  test("shows what was published during the pause untimed, and its poll tells the server so", async () => {
+    // The instructor's walk: after a 20 s pause, the live latency p50 read 2.1 s (WebSocket)
+    // and the server's poll hand-off p50 4.96 s, the pause's wait counted as the transport's.
+    const { page } = dashEn;
+    const lastSeq = async () => (await (await fetch(`${baseUrl}/healthz`)).json()).last_seq;
+    const pollCatchUp = async () => (await (await fetch(`${baseUrl}/api/stats`)).json()).transports.poll.catch_up;
+    const polls = [];
+    const onRequest = (request) => {
+      if (request.url().includes("/api/poll?")) polls.push({ at: Date.now(), url: request.url() });
+    };
+    page.on("request", onRequest);
+    try {
+      const catchUpBefore = await pollCatchUp();
+      for (const transport of ["ws", "poll"]) await page.click(`${panel(transport)} button.pause`);
+      const pausedAt = await lastSeq();
+      await waitForAsync(async () => (await lastSeq()) >= pausedAt + 6, "events published during the pause");
+      const resumedAt = Date.now();
+      const publishedPaused = await lastSeq();
+      for (const transport of ["ws", "poll"]) await page.click(`${panel(transport)} button.pause`);
+      for (const transport of ["ws", "poll"]) {
+        await page.waitForFunction(([selector, seq]) => Number(document.querySelector(selector)?.dataset.seq) >= seq,
+          [`${panel(transport)} .feed li[data-seq]`, publishedPaused], { timeout: FEW_SECONDS });
+        const timed = await page.$$eval(`${panel(transport)} .feed li[data-seq]`, (items, [from, to]) =>
+          items.filter((li) => Number(li.dataset.seq) > from + 1 && Number(li.dataset.seq) < to && !li.querySelector(".lat.caught-up"))
+            .map((li) => Number(li.dataset.seq)), [pausedAt, publishedPaused]);
+        assert.deepEqual(timed, [], `${transport}: events of the pause timed as live`);
+      }
+      const first = polls.find((p) => p.at >= resumedAt);
+      assert.match(first?.url ?? "", /[?&]catch_up=1(&|$)/, "the first poll after the pause says the panel was away");
+      const next = polls.filter((p) => p.at >= resumedAt)[1];
+      if (next) assert.doesNotMatch(next.url, /catch_up/, "only the first one");
+      await waitForAsync(async () => (await pollCatchUp()) >= catchUpBefore + (publishedPaused - pausedAt - 1),
+        "the server counts the pause's events as the poll's catch-up");
+    } finally {
+      page.off("request", onRequest);
+      for (const transport of ["ws", "poll"]) {
+        if ((await page.getAttribute(`${panel(transport)} button.pause`, "aria-pressed")) === "true") {
+          await page.click(`${panel(transport)} button.pause`);
+        }
+      }
+    }
+  });
+});
+
 describe("a hidden tab that did not hold a transport", () => {
   test("says another tab held it, not that it left 0 events out", async () => {
     // Bob's dashboard holds his browser's SSE and long poll (one tab per browser); his lab follows

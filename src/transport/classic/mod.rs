@@ -124,6 +124,7 @@ pub async fn classic_page(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         client_key(&req),
         Transport::Classic,
         view.seen,
+        false,
         started,
         follow_window(Transport::Classic, view.refresh),
     );

@@ -41,6 +41,12 @@ export class PollingLoop {
     this.recovering = false;
     /** A request failed (not a pause): the next answer is a reconnection, and counted. */
     this.lost = false;
+    /**
+     * The panel was paused, cut off or took over from another tab: the next request says so
+     * (`catch_up=1`), and the server counts what it brings that was published before it as
+     * catch-up, as this page does (their wait was the pause's, not the transport's).
+     */
+    this.away = false;
     this.backoff = new Backoff();
     this.controller = null;
     this.wakeUp = null;
@@ -60,6 +66,7 @@ export class PollingLoop {
       if (this.stopped) return;
       this.lost = true;
       this.recovering = true;
+      this.away = true;
     });
   }
 
@@ -87,9 +94,10 @@ export class PollingLoop {
     return `${this.path}?${this.resumeQuery()}`;
   }
 
-  /** `since=S&epoch=E&`, or "" before the first answer. */
+  /** `since=S&epoch=E&` (and `catch_up=1&` back from a pause), or "" before the first answer. */
   resumeQuery() {
-    return this.since == null ? "" : `since=${this.since}${epochParam(this.epoch)}&`;
+    if (this.since == null) return "";
+    return `since=${this.since}${epochParam(this.epoch)}&${this.away ? "catch_up=1&" : ""}`;
   }
 
   /**
@@ -104,6 +112,8 @@ export class PollingLoop {
       this.controller?.abort();
     } else if (!this.stopped) {
       this.recovering = true; // the first answer after a pause says how much was missed
+      this.away = true;
+      this.reporter.catchUpUntilNow();
       this.panel.setState("connecting");
       this.wakeUp?.();
     }
@@ -131,6 +141,7 @@ export class PollingLoop {
       if (isAhead(after, this.position())) ({ seq: this.since, epoch: this.epoch } = after);
       this.panel.tookOver(this.since);
       this.reporter.catchUpUntilNow();
+      this.away = true;
     }
     if (this.paused) return;
     this.recovering = takeover || this.since != null;
@@ -215,12 +226,14 @@ export class PollingLoop {
       this.panel.setState("open");
     }
     this.since = answer.last_seq;
+    this.away = false;
     this.backoff.reset();
   }
 
   async recover(error) {
     this.recovering = true;
     this.lost = true;
+    this.away = true;
     this.panel.showError(error.message);
     const delay = this.backoff.next();
     this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });

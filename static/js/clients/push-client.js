@@ -22,8 +22,14 @@ export class PushClient {
     /** A retry is waiting for its backoff delay (retryLater). */
     this.retryPending = false;
     panel.onPause((paused) => {
-      if (paused) this.close();
-      else if (!this.stopped) this.open({ resuming: true });
+      if (paused) {
+        this.close();
+        return;
+      }
+      // What was published during the pause comes now: shown, not timed (its wait was the
+      // pause's, not the transport's), as after a takeover or an outage.
+      this.reporter.catchUpUntilNow();
+      if (!this.stopped) this.open({ resuming: true });
     });
     // Another client of the page got through to the server again (a restart is over): retry
     // now rather than at the end of a backoff that grew while the server was down (up to 15 s).
