@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatLatency, resolutionOf, stepFor } from "../../static/js/measures/resolution.js";
+import { formatLatency, resolutionOf, stepFor, stepOf } from "../../static/js/measures/resolution.js";
 
 test("the resolution is half the best round trip, unknown without one", () => {
   assert.equal(resolutionOf({ offsetUs: -5, rttUs: 301 }), 151);
@@ -36,10 +36,30 @@ test("above it a latency is rounded to a step no finer than the resolution", () 
   assert.equal(formatLatency(null, 150, "fr-FR"), "–");
   // Just above the resolution: rounded up to it, never down below it.
   assert.equal(formatLatency(2401, 2400, "en-GB"), "3 ms");
-  assert.equal(formatLatency(1450, 1400, "en-GB"), "2 ms");
+  // ...but never to nearly twice it: 1,4 ms rounds up to 2 by 43%, so one digit more.
+  assert.equal(formatLatency(1450, 1400, "en-GB"), "1.5 ms");
   assert.equal(formatLatency(24_001, 24_000, "en-GB"), "30 ms");
   assert.equal(stepFor(150), 100);
   assert.equal(stepFor(3), 10);
+  assert.equal(stepOf(150), 100);
+  assert.equal(stepOf(10_500), 1000);
+});
+
+test("a school network's round trip of 10 to 25 ms is not written as nearly twice itself", () => {
+  // The instructor's walk: at an 11 ms round trip, events read "< 20 ms" next to "6 ms" and
+  // "7 ms"; at 21 ms, 11, 21 and 23 ms all read "20 ms" beside "< 30 ms".
+  assert.equal(formatLatency(2000, 5500, "en-GB"), "< 11 ms");
+  assert.equal(formatLatency(6000, 5500, "en-GB"), "6 ms");
+  assert.equal(formatLatency(2000, 10_500, "en-GB"), "< 21 ms");
+  assert.equal(formatLatency(11_000, 10_500, "en-GB"), "11 ms");
+  assert.equal(formatLatency(23_000, 10_500, "en-GB"), "23 ms");
+  // Every "< X" is at most 1.4 times the round trip, every figure above it at most 1.4 times
+  // the resolution when it is raised to it (but for the finest step, 0,01 ms).
+  for (let resolution = 7; resolution < 400_000; resolution = Math.round(resolution * 1.13 + 1)) {
+    const [, bound, unit] = /^< ([\d.,]+) (ms|s)$/.exec(formatLatency(0, resolution, "en-GB"));
+    const boundUs = Number(bound.replace(/,/g, "")) * (unit === "s" ? 1e6 : 1e3);
+    assert.ok(boundUs <= Math.max(2 * resolution * 1.4, 20), `± ${resolution} µs: < ${bound} ${unit}`);
+  }
 });
 
 test("no written latency has more digits than its resolution, whatever the value", () => {
@@ -54,7 +74,7 @@ test("no written latency has more digits than its resolution, whatever the value
       const [, number, unit] = /^([\d.,]+) (ms|s)$/.exec(text);
       // The value written is a whole number of steps of the resolution (or coarser).
       const shownUs = Math.round(Number(number.replace(/,/g, "")) * (unit === "s" ? 1e6 : 1e3));
-      assert.equal(shownUs % stepFor(resolution), 0, `${us} µs at ± ${resolution}: ${text}`);
+      assert.equal(shownUs % stepOf(resolution), 0, `${us} µs at ± ${resolution}: ${text}`);
       // Nor a figure below the resolution (2401 µs at ± 2400 µs read "2 ms").
       assert.ok(shownUs >= resolution, `${us} µs at ± ${resolution}: ${text}`);
     }

@@ -4,8 +4,9 @@
 // from Cristian's method (measures/latency.js): the server read its clock somewhere inside the
 // best round trip to /api/time, so the offset, and every latency timed with it, is known to
 // ± half that round trip (the resolution). A latency is therefore rounded to a step no finer
-// than the resolution, and one measured at or below it is written "< X", X the round trip: the true
-// value lies between 0 and the measure plus the resolution, below twice the resolution.
+// than the resolution (one digit finer where its power of ten would round it up by more than 40%),
+// and one measured at or below it is written "< X", X the round trip: the true value lies between
+// 0 and the measure plus the resolution, below twice the resolution.
 // No DOM here: the pages pass their locale, and Node's tests call it directly.
 
 /** The finest step a latency is ever written with, µs (0,01 ms, as before resolutions). */
@@ -20,6 +21,24 @@ export function resolutionOf(offset) {
 export function stepFor(us) {
   if (!(us > FINEST_STEP_US)) return FINEST_STEP_US;
   return 10 ** Math.floor(Math.log10(us));
+}
+
+/**
+ * How much a step may round a bound up: past it (a 10,5 ms resolution written "20 ms", a 11 ms
+ * round trip "< 20 ms") the figure says nearly twice what was measured, and one digit more is
+ * the truer of the two.
+ */
+const MAX_ROUND_UP = 1.4;
+
+/**
+ * The step to write figures of resolution (or bound) `us` with: its power of ten, or one tenth
+ * of it where rounding `us` up to that power would add more than MAX_ROUND_UP (never finer than
+ * FINEST_STEP_US).
+ */
+export function stepOf(us) {
+  const step = stepFor(us);
+  const roundsUpTooMuch = Math.ceil(us / step) * step > MAX_ROUND_UP * us;
+  return roundsUpTooMuch && step > FINEST_STEP_US ? step / 10 : step;
 }
 
 /**
@@ -41,7 +60,7 @@ function written(us, stepUs, locale) {
 /**
  * A client latency (µs) for the reader, given the resolution of its clock offset (µs; null or 0:
  * unknown, then written to FINEST_STEP_US at best). At or below the resolution: "< X" with X twice it
- * (the round trip), rounded up to its own step. `locale`: "fr-FR" writes 0,3 ms, "en-GB" 0.3 ms.
+ * (the round trip), rounded up to its own step (stepOf). `locale`: "fr-FR" writes 0,3 ms, "en-GB" 0.3 ms.
  */
 export function formatLatency(us, resolutionUs, locale = "en-GB") {
   if (us == null || Number.isNaN(us)) return "–";
@@ -50,12 +69,12 @@ export function formatLatency(us, resolutionUs, locale = "en-GB") {
   // client_resolution_us), so "equal" there means "measured at or below", the same as here.
   if (us <= resolution) {
     const bound = 2 * resolution;
-    const step = stepFor(bound);
+    const step = stepOf(bound);
     return `< ${written(Math.ceil(bound / step) * step, step, locale)}`;
   }
   // Rounded to its step, a value just above the resolution could read below it (2401 µs at
   // ± 2400 µs: "2 ms"), a figure finer than the measurement: it is then rounded up instead.
-  const step = stepFor(resolution);
+  const step = stepOf(resolution);
   return written(Math.max(us, Math.ceil(resolution / step) * step), step, locale);
 }
 
