@@ -111,13 +111,46 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for JsonObject<T> {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map))
+                // The field a refusal is about, named: serde alone says "invalid value:
+                // integer `-5`, expected usize at line 1 column 19", and leaves the reader to
+                // count columns to find which.
+                serde_path_to_error::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map_err(|e| {
+                        let path = e.path().to_string();
+                        let inner = e.into_inner();
+                        if path == "." {
+                            return inner;
+                        }
+                        de::Error::custom(format!("{path}: {}", plain_words(&inner.to_string())))
+                    })
             }
         }
         deserializer
             .deserialize_map(ObjectOnly(std::marker::PhantomData))
             .map(JsonObject)
     }
+}
+
+/// serde's words for a value of the wrong kind, as a reader says them ("expected usize" is
+/// "expected a whole number ≥ 0"), without the position that serde_json adds again.
+fn plain_words(serde_text: &str) -> String {
+    let text = serde_text
+        .rfind(" at line ")
+        .map_or(serde_text, |at| &serde_text[..at]);
+    [
+        ("expected usize", "expected a whole number ≥ 0"),
+        ("expected u64", "expected a whole number ≥ 0"),
+        ("expected u32", "expected a whole number ≥ 0"),
+        ("expected u16", "expected a whole number ≥ 0"),
+        ("expected u8", "expected a whole number ≥ 0"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ]
+    .iter()
+    .fold(text.to_owned(), |text, (serde, plain)| {
+        text.replace(serde, plain)
+    })
 }
 
 fn from_payload(err: &PayloadError) -> ApiError {

@@ -144,6 +144,16 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             "Bearer",
         ),
         ("GET", "/no/such/thing", vec![], vec![], 404, "no such"),
+        // A value of the wrong kind names its field, in words (it said "invalid value:
+        // integer `-5`, expected usize at line 1 column 19").
+        (
+            "POST",
+            "/api/chat",
+            vec![("Content-Type", "application/json")],
+            br#"{"author":"a","text":5}"#.to_vec(),
+            400,
+            "text: invalid type: integer `5`, expected a string",
+        ),
     ];
     for (method, path, headers, body, status, needle) in cases {
         let res = app
@@ -163,6 +173,34 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             error.contains(needle),
             "{method} {path}: {error:?} should mention {needle:?}"
         );
+    }
+    // The instructor's bad values too, the field named (a burst of -3, a delay of -1 ms).
+    for (path, body, needle) in [
+        (
+            "/api/admin/burst",
+            r#"{"count":-3}"#,
+            "count: invalid value: integer `-3`, expected a whole number ≥ 0",
+        ),
+        (
+            "/api/admin/settings",
+            r#"{"added_delay_ms":{"ws":-1}}"#,
+            "added_delay_ms.ws: invalid value: integer `-1`, expected a whole number ≥ 0",
+        ),
+        (
+            "/api/admin/settings",
+            r#"{"paused":1}"#,
+            "paused: invalid type: integer `1`, expected true or false",
+        ),
+    ] {
+        let method = if path.ends_with("burst") {
+            "POST"
+        } else {
+            "PUT"
+        };
+        let res = app.admin(method, path, body).await;
+        assert_eq!(res.status, 400, "{path} {body}: {}", res.text());
+        let error = res.json()["error"].as_str().unwrap_or_default().to_owned();
+        assert!(error.contains(needle), "{path} {body}: {error:?}");
     }
     // Nothing bad was published; the server still serves.
     assert_eq!(app.poll("since=0").await["last_seq"], 1);

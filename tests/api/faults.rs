@@ -121,6 +121,44 @@ async fn a_refused_transport_answers_503_with_retry_after_and_the_others_carry_o
             .unwrap()
             .contains("poll is refusing")
     );
+    // Named for pages to say in their language.
+    let refused = poll.json();
+    assert_eq!(
+        (&refused["fault"], &refused["transport"]),
+        (&serde_json::json!("refuse"), &serde_json::json!("poll"))
+    );
+    assert_eq!(refused["retry_after_s"].as_u64(), Some(retry));
+    // The classic page, read by people, gets a readable page in the reader's language (it was
+    // raw JSON in the dashboard's frame).
+    app.fault(r#"{"kind":"refuse","transport":"classic","seconds":30}"#)
+        .await;
+    for (query, headers, words) in [
+        ("?lang=fr", vec![], "Rechargez la page dans"),
+        (
+            "",
+            vec![("Accept-Language", "fr-FR,fr;q=0.9")],
+            "panne du réseau",
+        ),
+        (
+            "?lang=en",
+            vec![("Accept-Language", "fr")],
+            "Reload the page in",
+        ),
+    ] {
+        let page = app
+            .conn()
+            .await
+            .request("GET", &format!("/classic{query}"), &headers, b"")
+            .await;
+        assert_eq!(page.status, 503);
+        assert!(
+            page.header("content-type")
+                .unwrap()
+                .starts_with("text/html"),
+            "{query}"
+        );
+        assert!(page.text().contains(words), "{query}: {}", page.text());
+    }
     let (status, _) = app.conn().await.upgrade("/ws", &[]).await;
     assert_eq!(status, 503);
     assert_eq!(

@@ -281,6 +281,14 @@ describe("the console, logged in", () => {
     await screenshot(dashboard, "dashboard-settings.png");
     await screenshot(consolePage, "admin-faults.png");
 
+    // A refused poll says so in the page's words, from the fault the server names (it showed
+    // the server's English sentence on French pages).
+    await consolePage.fill(`${faultRow("poll")} td.inline >> nth=1 >> input`, "30");
+    await consolePage.click(`${faultRow("poll")} button.refuse`);
+    await dashboard.locator(`${panel("poll")} .error`, { hasText: /^Short polling refuses new requests for \d+ more s \(a network failure simulated by the instructor\)\.$/ })
+      .waitFor({ timeout: FEW_SECONDS });
+    await consolePage.click(`${faultRow("poll")} button.clear`);
+
     await consolePage.click(`${faultRow("sse")} button.clear`);
     await enter(consolePage, "#delay-poll", 0);
     await dashboard.waitForSelector('#live-settings[data-faults=""]', { timeout: FEW_SECONDS });

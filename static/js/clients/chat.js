@@ -36,6 +36,9 @@ export async function refusalOf(response) {
   } catch {
     // not JSON: the status says it
   }
-  const message = typeof body?.error === "string" ? body.error : `HTTP ${response.status}`;
+  // A refuse fault is said in the page's language (the server names it: src/server/refuse.rs).
+  const message = body?.fault === "refuse"
+    ? t("error.fault_refuse", { transport: t(`transport.${body.transport}`), seconds: body.retry_after_s })
+    : typeof body?.error === "string" ? body.error : `HTTP ${response.status}`;
   return { message, stopping: body?.stopping === true };
 }

@@ -173,6 +173,10 @@ export const COMMON_STRINGS = {
   "bytes.unknown": { en: "A page cannot see the size of its own requests: see the server's column", fr: "Une page ne voit pas la taille de ses propres requêtes : voir la colonne du serveur" },
 
   // Errors and notices (always shown in the page).
+  "error.fault_refuse": {
+    en: "{transport} refuses new requests for {seconds} more s (a network failure simulated by the instructor).",
+    fr: "{transport} refuse les nouvelles requêtes encore {seconds} s (panne du réseau simulée par l'enseignant).",
+  },
   "error.network": { en: "The server cannot be reached (network error).", fr: "Le serveur est injoignable (erreur réseau)." },
   "error.chat_not_sent": { en: "Message not sent: {why}", fr: "Message non envoyé : {why}" },
   "error.sse_lost": { en: "Stream lost; the browser reconnects by itself with Last-Event-ID.", fr: "Flux perdu ; le navigateur se reconnecte seul avec Last-Event-ID." },
