@@ -394,6 +394,21 @@ describe("a panel paused, then resumed", () => {
   });
 });
 
+describe("a French page counting down", () => {
+  test("writes its reconnection delay with a decimal comma", async () => {
+    // It read "reconnexion dans 1.1 s" where the rest of the French page writes 1,1.
+    const { page } = dashFr;
+    const seen = page.waitForFunction((selector) => {
+      const text = document.querySelector(selector)?.textContent ?? "";
+      return /reconnexion dans/.test(text) ? text : null;
+    }, `${panel("sse")} .state`, { timeout: FEW_SECONDS });
+    const dropped = await adminApi(baseUrl, TOKEN, "POST", "/api/admin/fault", { kind: "drop", transport: "sse" });
+    assert.equal(dropped.status, 200);
+    assert.match(await (await seen).jsonValue(), /^reconnexion dans \d+,\d s$/);
+    await page.waitForSelector(`${panel("sse")} .state:not([data-state="reconnecting"])`, { timeout: FEW_SECONDS });
+  });
+});
+
 describe("a hidden tab that did not hold a transport", () => {
   test("says another tab held it, not that it left 0 events out", async () => {
     // Bob's dashboard holds his browser's SSE and long poll (one tab per browser); his lab follows

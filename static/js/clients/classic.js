@@ -19,6 +19,7 @@ import { CLASSIC_ANSWER } from "../wire/estimates.js";
 import { announceRestart } from "./resume.js";
 import { QUEUED_LIMIT_MS, queuedMs } from "../measures/browser-queue.js";
 import { onServerBack } from "../shared/cluster.js";
+import { formatTenths } from "../shared/format.js";
 
 /**
  * When the frame's request left (nowMicros clock): its document's time origin plus the
@@ -304,7 +305,7 @@ export class ClassicClient {
     this.lost = true;
     this.panel.showError(message);
     const delay = this.backoff.next();
-    this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
+    this.panel.setState("reconnecting", { seconds: formatTenths(delay / 1000) });
     clearTimeout(this.watchdog);
     this.retryPending = true;
     this.watchdog = setTimeout(() => this.load(), delay);

@@ -16,6 +16,7 @@ import { JSON_ANSWER } from "../wire/estimates.js";
 import { nowMicros } from "../measures/latency.js";
 import { refusalOf } from "./chat.js";
 import { currentServer, onMove, serverBack, serverUrl, suspect } from "../shared/cluster.js";
+import { formatTenths } from "../shared/format.js";
 
 /** 503 answers whose bytes or verdict wait for the other (see settleRefusal); older ones go. */
 const REFUSALS_KEPT = 64;
@@ -236,7 +237,7 @@ export class PollingLoop {
     this.away = true;
     this.panel.showError(error.message);
     const delay = this.backoff.next();
-    this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
+    this.panel.setState("reconnecting", { seconds: formatTenths(delay / 1000) });
     await sleep(delay);
   }
 }

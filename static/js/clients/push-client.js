@@ -8,6 +8,7 @@
 import { Backoff } from "./backoff.js";
 import { isAhead } from "./resume.js";
 import { onServerBack } from "../shared/cluster.js";
+import { formatTenths } from "../shared/format.js";
 
 export class PushClient {
   constructor(panel, reporter) {
@@ -83,7 +84,7 @@ export class PushClient {
    */
   async retryLater() {
     const delay = this.backoff.next();
-    this.panel.setState("reconnecting", { seconds: (delay / 1000).toFixed(1) });
+    this.panel.setState("reconnecting", { seconds: formatTenths(delay / 1000) });
     this.retryPending = true;
     this.retryTimer = setTimeout(() => {
       this.retryPending = false;

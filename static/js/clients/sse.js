@@ -16,6 +16,7 @@ import { currentServer, onMove, serverBack, serverUrl, suspect } from "../shared
 import { announceRestart } from "./resume.js";
 import { echoedOrigin, sseMissedBytes, sseRecordBytes, sseResetBytes, sseResponseHeadBytes } from "../wire/estimates.js";
 import { QUEUED_LIMIT_MS } from "../measures/browser-queue.js";
+import { formatTenths } from "../shared/format.js";
 
 /** Event kinds the feed sends today; EventSource only dispatches named events to listeners. */
 const KINDS = ["tick", "chat", "broker"];
@@ -124,7 +125,7 @@ export class SseClient extends PushClient {
     if (source.readyState === EventSource.CONNECTING) {
       // The browser retries by itself, with Last-Event-ID: that retry is one more request.
       this.panel.showError(t("error.sse_lost"));
-      this.panel.setState("reconnecting", { seconds: (SSE_RETRY_MS / 1000).toFixed(1) });
+      this.panel.setState("reconnecting", { seconds: formatTenths(SSE_RETRY_MS / 1000) });
       this.resumeAskedAt = performance.now() + SSE_RETRY_MS;
       suspect(source.server); // if its server is gone, onMove reopens the stream elsewhere
       return;

@@ -37,6 +37,11 @@ export function formatOffset(us) {
   return `${us >= 0 ? "+" : "−"}${formatMicros(Math.abs(us))}`;
 }
 
+/** Seconds to a tenth, as a countdown says them: 1,1 (fr), 1.1 (en); no unit. */
+export function formatTenths(seconds) {
+  return oneDecimal.format(seconds);
+}
+
 /** How old something is, coarse on purpose (it is redrawn every second): 0,4 s, 12 s, 3 min. */
 export function formatAge(us) {
   const s = Math.max(0, us / 1e6);
