@@ -91,6 +91,7 @@ struct TransportMeter {
     empty: Counter,
     missed: Counter,
     abandoned: Counter,
+    failed: Counter,
     closed_unwritable: Counter,
     bytes_in: Counter,
     bytes_out: Counter,
@@ -123,6 +124,7 @@ impl Default for TransportMeter {
             empty: Counter::default(),
             missed: Counter::default(),
             abandoned: Counter::default(),
+            failed: Counter::default(),
             closed_unwritable: Counter::default(),
             bytes_in: Counter::default(),
             bytes_out: Counter::default(),
@@ -205,6 +207,10 @@ pub struct TransportStats {
     /// client closed the connection before the server answered or ended them: neither an
     /// empty answer nor an open connection.
     pub abandoned: u64,
+    /// Answers that carried no feed: an error status (4xx or 5xx: a refuse fault, bad input, a
+    /// stopping server) or an answer cut by a drop fault. Neither empty nor carrying events:
+    /// `requests - abandoned - failed` are the answers that could carry events.
+    pub failed: u64,
     /// Connections the server closed because their client read nothing (the socket refused
     /// every byte) for `--unwritable-timeout-secs`: the bound on what a stalled reader holds.
     pub closed_unwritable: u64,
@@ -404,6 +410,15 @@ impl Meter {
         self.of(transport).empty.add(1);
     }
 
+    /// An answer that carried no feed: an error status, or cut by a drop fault (see
+    /// [`TransportStats::failed`]).
+    pub fn failed(&self, transport: Transport) {
+        if !self.enabled {
+            return;
+        }
+        self.of(transport).failed.add(1);
+    }
+
     /// `change` connections of `transport` sat down in (+) or left (-) a fan-out lane.
     pub fn fanout_seated(&self, transport: Transport, change: i64) {
         self.of(transport).fanout_seated.fetch_add(change, Relaxed);
@@ -509,6 +524,7 @@ impl Meter {
                 &meter.empty,
                 &meter.missed,
                 &meter.abandoned,
+                &meter.failed,
                 &meter.closed_unwritable,
                 &meter.fanout_rounds,
                 &meter.fanout_left,
@@ -577,6 +593,7 @@ impl Meter {
             empty: m.empty.get(),
             missed: m.missed.get(),
             abandoned: m.abandoned.get(),
+            failed: m.failed.get(),
             closed_unwritable: m.closed_unwritable.get(),
             bytes_in,
             bytes_out,

@@ -82,7 +82,7 @@ pub fn encode_prometheus(meter: &Meter, feed: FeedGauges, cluster: &ClusterGauge
 impl Collector for Scrape {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         type Field = fn(&super::TransportStats) -> u64;
-        let counters: [(&str, &str, Option<Unit>, Field); 15] = [
+        let counters: [(&str, &str, Option<Unit>, Field); 16] = [
             (
                 "requests",
                 "HTTP requests received (a WebSocket or SSE connection is one)",
@@ -118,6 +118,12 @@ impl Collector for Scrape {
                 "Held requests and streams whose client left before the server ended them",
                 None,
                 |s| s.abandoned,
+            ),
+            (
+                "failed_answers",
+                "Answers that carried no feed: an error status (4xx, 5xx) or cut by a drop fault",
+                None,
+                |s| s.failed,
             ),
             (
                 "closed_unwritable",

@@ -24,6 +24,7 @@ use actix_web::{
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
+    web,
 };
 use futures_util::future::LocalBoxFuture;
 
@@ -33,7 +34,7 @@ use super::{
     metered::{EndOfTurn, Turn},
     origin, refuse, stopping,
 };
-use crate::transport_kind::Transport;
+use crate::{state::AppState, transport_kind::Transport};
 
 /// The middleware described in the module's doc. Errors: only those of the routing below
 /// (the handlers' are answers already).
@@ -79,6 +80,14 @@ async fn steps<B: MessageBody + 'static>(
             semantics.finish(res).await
         }
     };
+    // An error answer of a compared transport carried no feed: counted apart from the empty
+    // ones, so that events per answer and the share of empty answers are taken of the answers
+    // that could carry events.
+    if let (Some(t), true) = (transport, res.status().as_u16() >= 400)
+        && let Some(state) = res.request().app_data::<web::Data<AppState>>()
+    {
+        state.meter.failed(t);
+    }
     if let Some(cors) = cors {
         cors.answer(&mut res);
     }

@@ -102,6 +102,21 @@ async fn a_dropped_long_poll_breaks_off_and_the_next_poll_gets_what_it_missed() 
     let res = app.long_poll("since=0&timeout_ms=5000").await;
     assert_eq!(res["events"].as_array().unwrap().len(), 2);
     assert_eq!(res["missed"], 0);
+    // The cut poll was an answer that carried nothing: neither empty nor abandoned.
+    let longpoll = &app.stats().await["transports"]["longpoll"];
+    assert_eq!(
+        (
+            &longpoll["requests"],
+            &longpoll["failed"],
+            &longpoll["empty"]
+        ),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(0)
+        ),
+        "{longpoll}"
+    );
 }
 
 #[tokio::test]
@@ -173,6 +188,14 @@ async fn a_refused_transport_answers_503_with_retry_after_and_the_others_carry_o
     assert_eq!(
         stats["transports"]["poll"]["requests"], 1,
         "a refused request is counted"
+    );
+    assert_eq!(
+        (
+            &stats["transports"]["poll"]["failed"],
+            &stats["transports"]["poll"]["empty"]
+        ),
+        (&serde_json::json!(1), &serde_json::json!(0)),
+        "as an answer that carried no feed, not an empty one"
     );
 
     app.fault(r#"{"kind":"clear","transport":"poll"}"#).await;

@@ -321,7 +321,10 @@ export const COMMON_STRINGS = {
     fr: "Pourquoi le polling court peut coûter moins d'octets par événement que le long polling : un poll court rapporte en une réponse tous les événements publiés depuis le précédent (en ce moment {rate} événements/s et un poll toutes les {interval} : environ {perAnswer} par réponse), qui se partagent ses en-têtes ; un long poll reçoit sa réponse dès qu'un événement existe (environ 1 par réponse) et paie donc une requête et ses en-têtes pour presque chaque événement — en échange, aucun événement n'attend le poll suivant.",
   },
   "cost.empty_share": { en: "empty answers", fr: "réponses vides" },
-  "cost.empty_share.help": { en: "Share of requests answered with no event", fr: "Part des requêtes sans aucun événement dans la réponse" },
+  "cost.empty_share.help": {
+    en: "Share of answers with no event (refused or cut requests are not answers)",
+    fr: "Part des réponses sans aucun événement (les requêtes refusées ou coupées ne sont pas des réponses)",
+  },
   "cost.delay_p50": { en: "live hand-off p50", fr: "remise p50 en direct" },
   "cost.delay_p50.help": { en: "Median time from publication to hand-off to a client following live, server clock (catch-up apart)", fr: "Temps médian entre publication et remise à un client qui suit en direct, horloge du serveur (rattrapage à part)" },
   "cost.client_p50": { en: "live latency p50", fr: "latence p50 en direct" },

@@ -67,14 +67,25 @@ export class CostTable {
         cells.events_per_answer.title = t("cost.per_message.help");
       } else {
         cells.requests_per_event.textContent = delivered ? formatDecimal(s.requests / s.delivered) : "–";
-        // Answers: requests less those whose client left before the answer (held long polls).
-        const answers = s.requests - (s.abandoned ?? 0);
+        const answers = answersOf(s);
         cells.events_per_answer.textContent = answers > 0 ? formatDecimal(s.delivered / answers) : "–";
       }
       cells.catch_up.textContent = delivered ? `${formatCount(s.catch_up ?? 0)} (${formatPercent((s.catch_up ?? 0) / s.delivered)})` : "–";
-      cells.empty_share.textContent = s.requests > 0 ? formatPercent(s.empty / s.requests) : "–";
+      const answers = answersOf(s);
+      cells.empty_share.textContent = answers > 0 ? formatPercent(s.empty / answers) : "–";
       cells.delay_p50.textContent = s.delay_us.count > 0 ? formatMicros(s.delay_us.p50) : "–";
       cells.client_p50.textContent = s.client_latency_us.count > 0 ? formatLatency(s.client_latency_us.p50, s.client_resolution_us, locale) : "–";
     }
   }
+}
+
+/**
+ * The answers that could carry events: requests less those whose client left before the
+ * answer (held long polls) and those answered with an error or cut (`failed`: a refuse or drop
+ * fault, bad input). Both events per answer and the share of empty answers are taken of them,
+ * so that a refusal counts as neither (with 4 refusals in 16 polls, 12 % empty and 2,24 events
+ * per answer were read, for 1 in 12 and 3,17).
+ */
+function answersOf(s) {
+  return s.requests - (s.abandoned ?? 0) - (s.failed ?? 0);
 }
