@@ -53,24 +53,25 @@ pub struct BenchArgs {
     /// same events whichever server it followed.
     #[arg(long, value_delimiter = ',')]
     pub url: Vec<String>,
-    /// Transports to compare, in order.
+    /// Transports to compare, in order: ws, sse, longpoll, poll, and for the Socket.IO peer of
+    /// bench/peers socketio-ws, socketio-polling (the classic page is a page, not benched).
     #[arg(long, value_delimiter = ',', default_value = "ws,sse,longpoll,poll")]
     pub transports: Vec<String>,
-    /// Simulated clients per transport.
-    #[arg(long, default_value_t = 100)]
+    /// Simulated clients per transport (1 to 50,000).
+    #[arg(long, default_value_t = 100, allow_hyphen_values = true)]
     pub clients: usize,
     /// Feed rate, events per second (default 10): set on the embedded server, or on the --url
     /// servers with --admin-token (refused without it: the run then follows the server's rate).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub rate: Option<f64>,
-    /// Seconds of measurement per transport.
-    #[arg(long, default_value_t = 10)]
+    /// Seconds of measurement per transport (1 to 3600).
+    #[arg(long, default_value_t = 10, allow_hyphen_values = true)]
     pub duration: u64,
     /// Seconds over which the clients of a transport connect.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, allow_hyphen_values = true)]
     pub ramp: u64,
     /// Milliseconds between two short polls of one client.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, allow_hyphen_values = true)]
     pub poll_interval: u64,
     /// Admin token of the --url servers, to set their rate and pause them at the end of a phase
     /// (their settings of before the run are given back after it).
@@ -145,6 +146,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
         (1..=MAX_DURATION_SECS).contains(&args.duration),
         "--duration must be 1 to {MAX_DURATION_SECS} s"
     );
+    if let Some(rate) = args.rate {
+        anyhow::ensure!(
+            crate::config::rate_allowed(rate),
+            "--rate must be 0 (no ticks) or {} to {} events per second, got {rate}",
+            crate::config::MIN_RATE_HZ,
+            crate::config::MAX_RATE_HZ
+        );
+    }
     anyhow::ensure!(
         args.url.is_empty() || args.admin_token.is_some() || args.rate.is_none(),
         "--rate sets the feed of --url servers only with their --admin-token (without it the \
@@ -204,6 +213,19 @@ async fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
             .iter()
             .map(|url| control::server_addr(url))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        if let Some(pid) = args.server_pid {
+            match ServerProcess::listens_on(pid, addrs[0].port()) {
+                Some(true) => {}
+                Some(false) => anyhow::bail!(
+                    "--server-pid {pid} does not listen on {}: its CPU would be reported as the \
+                     server's (give the pid of the first --url's server)",
+                    addrs[0]
+                ),
+                None => anyhow::bail!(
+                    "--server-pid {pid}: no such process of this user (/proc/{pid}/fd unreadable)"
+                ),
+            }
+        }
         control::shared_position(&addrs).await?;
         let mut settings_before = Vec::with_capacity(addrs.len());
         for addr in &addrs {

@@ -71,6 +71,40 @@ impl ServerProcess {
 
     /// Resident memory in KiB, for a separate server only (the embedded one shares its memory
     /// with the simulated clients, so its share cannot be told apart).
+    /// Whether process `pid` holds the socket listening on TCP `port` (IPv4 or IPv6): the check
+    /// that `--server-pid` names the `--url` server, not another process whose CPU would be
+    /// reported as the server's. Reads `/proc/net/tcp{,6}` (state 0A: LISTEN) for the socket's
+    /// inode and `/proc/PID/fd` for a link to it. `None`: `/proc` could not tell (no such pid,
+    /// or not ours to read).
+    pub fn listens_on(pid: u32, port: u16) -> Option<bool> {
+        let mut inodes = Vec::new();
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let Ok(text) = std::fs::read_to_string(table) else {
+                continue;
+            };
+            for line in text.lines().skip(1) {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let (Some(local), Some(state), Some(inode)) =
+                    (fields.get(1), fields.get(3), fields.get(9))
+                else {
+                    continue;
+                };
+                let local_port = local
+                    .rsplit(':')
+                    .next()
+                    .and_then(|hex| u16::from_str_radix(hex, 16).ok());
+                if *state == "0A" && local_port == Some(port) {
+                    inodes.push(format!("socket:[{inode}]"));
+                }
+            }
+        }
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+        Some(fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|target| inodes.iter().any(|i| target.as_os_str() == i.as_str()))
+        }))
+    }
+
     pub fn rss_kib(self) -> Option<u64> {
         let ServerProcess::Pid(pid) = self else {
             return None;
@@ -162,6 +196,19 @@ impl Embedded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--server-pid` is checked to hold the `--url`'s listening socket: pid 1 (or any other
+    /// process) was taken at its word and its CPU reported as the server's.
+    #[test]
+    fn the_server_pid_is_the_process_that_listens_on_the_port() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let me = std::process::id();
+        assert_eq!(ServerProcess::listens_on(me, port), Some(true));
+        drop(listener);
+        assert_eq!(ServerProcess::listens_on(me, port), Some(false));
+        assert_eq!(ServerProcess::listens_on(u32::MAX, port), None);
+    }
 
     #[test]
     fn utime_and_stime_are_read_apart_after_an_awkward_name() {
