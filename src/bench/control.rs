@@ -56,20 +56,25 @@ async fn get_json_with(
     path: &str,
     extra: &str,
 ) -> anyhow::Result<(u16, serde_json::Value)> {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}\r\n");
+    exchange(addr, &format!("GET {path}"), &request).await
+}
+
+/// Sends `request` (a whole HTTP/1.1 request, `what` in messages) on a new connection to
+/// `addr`: the answer's status and JSON body (`null` when the body is not JSON). A 429 says
+/// why a bench meets it.
+async fn exchange(
+    addr: SocketAddr,
+    what: &str,
+    request: &str,
+) -> anyhow::Result<(u16, serde_json::Value)> {
     let mut wire = Wire::connect(addr)
         .await
         .with_context(|| format!("server {addr}: cannot connect"))?;
-    wire.get(path, extra)
-        .await
-        .with_context(|| format!("server {addr}: GET {path}"))?;
-    let (status, head) = wire
-        .read_head()
-        .await
-        .with_context(|| format!("server {addr}: GET {path}"))?;
-    let body = wire
-        .read_sized_body(&head)
-        .await
-        .with_context(|| format!("server {addr}: GET {path}"))?;
+    let context = || format!("server {addr}: {what}");
+    wire.send(request.as_bytes()).await.with_context(context)?;
+    let (status, head) = wire.read_head().await.with_context(context)?;
+    let body = wire.read_sized_body(&head).await.with_context(context)?;
     if status == 429 {
         anyhow::bail!(
             "server {addr} refused the bench ({status} {}): it bounds the connections of one \
@@ -146,28 +151,17 @@ pub async fn feed_settings(
 pub async fn set_feed(addr: SocketAddr, token: &str, settings: FeedSettings) -> anyhow::Result<()> {
     let body =
         serde_json::json!({ "paused": settings.paused, "rate_hz": settings.rate_hz }).to_string();
-    let mut wire = Wire::connect(addr)
-        .await
-        .with_context(|| format!("server {addr}: cannot connect"))?;
     let request = format!(
         "PUT /api/admin/settings HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    wire.send(request.as_bytes())
-        .await
-        .with_context(|| format!("server {addr}: PUT /api/admin/settings"))?;
-    let (status, head) = wire
-        .read_head()
-        .await
-        .with_context(|| format!("server {addr}: PUT /api/admin/settings"))?;
-    if status != 200 {
-        let answer = wire.read_sized_body(&head).await.unwrap_or_default();
-        anyhow::bail!(
-            "server {addr} refused the settings {body} ({status}): {}",
-            String::from_utf8_lossy(&answer)
-        );
-    }
+    let (status, answer) = exchange(addr, "PUT /api/admin/settings", &request).await?;
+    anyhow::ensure!(
+        status == 200,
+        "server {addr} refused the settings {body} ({status}): {}",
+        answer["error"].as_str().unwrap_or("no reason given")
+    );
     Ok(())
 }
 
