@@ -61,7 +61,8 @@ fn classic_page(lang: Lang, secs: u64) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\
-         <body><h1>{title}</h1><p>{what}</p><p>{when}</p></body></html>\n",
+         <body data-fault=\"refuse\" data-retry-after=\"{secs}\"><h1>{title}</h1><p>{what}</p>\
+         <p>{when}</p></body></html>\n",
         lang.code()
     )
 }

@@ -725,6 +725,25 @@ async fn a_poller_back_from_a_pause_says_so_and_its_backlog_is_catch_up() {
         assert_eq!(t["catch_up"], 5, "{transport}: {t}");
         assert_eq!(t["delay_us"]["count"], 0, "{transport}: {t}");
     }
+    // The classic page too: a reader back from a pause reloads with catch_up=1.
+    let page = app.conn().await.get("/classic?refresh=5").await.text();
+    let seen = app.state.hub.last_seq();
+    assert!(page.contains(&format!("seen={seen}")), "{page}");
+    let twenty_seconds_ago = std::time::Instant::now() - std::time::Duration::from_secs(20);
+    for _ in 0..4 {
+        app.state
+            .hub
+            .publish_at(Kind::Tick, &serde_json::json!({}), twenty_seconds_ago);
+    }
+    let back = app
+        .conn()
+        .await
+        .get(&format!("/classic?refresh=5&seen={seen}&catch_up=1"))
+        .await;
+    assert_eq!(back.status, 200);
+    let classic = &app.stats().await["transports"]["classic"];
+    assert_eq!(classic["catch_up"], 4, "{classic}");
+    assert_eq!(classic["delay_us"]["count"], 0, "{classic}");
     // A bad switch is a clear 400, on GET and HEAD alike.
     let refused = app.conn().await.get("/api/poll?catch_up=yes").await;
     assert_eq!(refused.status, 400);

@@ -353,25 +353,35 @@ describe("a panel paused, then resumed", () => {
   test("shows what was published during the pause untimed, and its poll tells the server so", async () => {
     // The instructor's walk: after a 20 s pause, the live latency p50 read 2.1 s (WebSocket)
     // and the server's poll hand-off p50 4.96 s, the pause's wait counted as the transport's.
+    // The long poll and the classic page too: the long poll gets its loop back through this
+    // browser's lease, the classic page reloads (both timed the pause before).
+    const PAUSED = ["ws", "poll", "longpoll", "classic"];
     const { page } = dashEn;
     const lastSeq = async () => (await (await fetch(`${baseUrl}/healthz`)).json()).last_seq;
-    const pollCatchUp = async () => (await (await fetch(`${baseUrl}/api/stats`)).json()).transports.poll.catch_up;
+    const catchUpOf = async (transport) => (await (await fetch(`${baseUrl}/api/stats`)).json()).transports[transport].catch_up;
+    const pollCatchUp = () => catchUpOf("poll");
     const polls = [];
+    const classicLoads = [];
     const onRequest = (request) => {
       if (request.url().includes("/api/poll?")) polls.push({ at: Date.now(), url: request.url() });
+      if (request.url().includes("/classic?")) classicLoads.push({ at: Date.now(), url: request.url() });
     };
     page.on("request", onRequest);
     try {
       const catchUpBefore = await pollCatchUp();
-      for (const transport of ["ws", "poll"]) await page.click(`${panel(transport)} button.pause`);
+      const classicCatchUpBefore = await catchUpOf("classic");
+      for (const transport of PAUSED) await page.click(`${panel(transport)} button.pause`);
       const pausedAt = await lastSeq();
       await waitForAsync(async () => (await lastSeq()) >= pausedAt + 6, "events published during the pause");
       const resumedAt = Date.now();
       const publishedPaused = await lastSeq();
-      for (const transport of ["ws", "poll"]) await page.click(`${panel(transport)} button.pause`);
-      for (const transport of ["ws", "poll"]) {
+      for (const transport of PAUSED) await page.click(`${panel(transport)} button.pause`);
+      // The classic panel has no list of events: its reload after the pause says catch_up=1,
+      // and the server counts what it brings as catch-up.
+      for (const transport of PAUSED.filter((t) => t !== "classic")) {
         await page.waitForFunction(([selector, seq]) => Number(document.querySelector(selector)?.dataset.seq) >= seq,
-          [`${panel(transport)} .feed li[data-seq]`, publishedPaused], { timeout: FEW_SECONDS });
+          [`${panel(transport)} .feed li[data-seq]`, publishedPaused], { timeout: FEW_SECONDS })
+          .catch((error) => assert.fail(`${transport}: the pause's events never shown (${error.message})`));
         const timed = await page.$$eval(`${panel(transport)} .feed li[data-seq]`, (items, [from, to]) =>
           items.filter((li) => Number(li.dataset.seq) > from + 1 && Number(li.dataset.seq) < to && !li.querySelector(".lat.caught-up"))
             .map((li) => Number(li.dataset.seq)), [pausedAt, publishedPaused]);
@@ -383,9 +393,13 @@ describe("a panel paused, then resumed", () => {
       if (next) assert.doesNotMatch(next.url, /catch_up/, "only the first one");
       await waitForAsync(async () => (await pollCatchUp()) >= catchUpBefore + (publishedPaused - pausedAt - 1),
         "the server counts the pause's events as the poll's catch-up");
+      await waitForAsync(async () => classicLoads.some((l) => l.at >= resumedAt), "the classic reload after the pause");
+      assert.match(classicLoads.find((l) => l.at >= resumedAt).url, /[?&]catch_up=1(&|$)/, "the classic reload says the panel was away");
+      await waitForAsync(async () => (await catchUpOf("classic")) >= classicCatchUpBefore + (publishedPaused - pausedAt - 1),
+        "the server counts the pause's events as the classic page's catch-up");
     } finally {
       page.off("request", onRequest);
-      for (const transport of ["ws", "poll"]) {
+      for (const transport of PAUSED) {
         if ((await page.getAttribute(`${panel(transport)} button.pause`, "aria-pressed")) === "true") {
           await page.click(`${panel(transport)} button.pause`);
         }

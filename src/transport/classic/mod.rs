@@ -50,6 +50,8 @@ struct PageParams {
     seen: Option<u64>,
     epoch: Option<String>,
     projector: bool,
+    /// The reader was away (`catch_up=1`: a paused or cut-off panel): see `answer::live_since`.
+    catch_up: bool,
 }
 
 /// `refresh=S` (seconds, [`REFRESH_RANGE`]).
@@ -58,7 +60,7 @@ fn refresh_of(value: &str) -> Result<u32, BadParam> {
         .map(|s| u32::try_from(s).expect("REFRESH_RANGE fits a u32"))
 }
 
-/// Reads `?refresh=S&seen=N&epoch=E&projector=1` (`lang` is read by the view: a language we do
+/// Reads `?refresh=S&seen=N&epoch=E&projector=1&catch_up=1` (`lang` is read by the view: a language we do
 /// not speak falls back, as on every page); other parameters (a cache buster, a tracker) are
 /// ignored. Every value that is not what its parameter accepts is listed, in this order.
 fn page_params(params: &QueryParams) -> (PageParams, Vec<BadParam>) {
@@ -81,6 +83,9 @@ fn page_params(params: &QueryParams) -> (PageParams, Vec<BadParam>) {
     if let Some(v) = params.get(&["projector"]) {
         keep(cursor::switch("projector", v).map(|on| page.projector = on));
     }
+    if let Some(v) = params.get(&["catch_up"]) {
+        keep(cursor::switch("catch_up", v).map(|on| page.catch_up = on));
+    }
     (page, bad)
 }
 
@@ -97,6 +102,7 @@ pub async fn classic_page(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     let owed = state.meter.owed(Transport::Classic);
     hold_answer(state.added_delay(Transport::Classic), &state.shutdown).await;
     owed.settled();
+    let mut catch_up = false;
     let view = match QueryParams::of(&req) {
         Ok(params) => {
             let mut view = View::new(&req, params.get(&["lang"]));
@@ -108,6 +114,7 @@ pub async fn classic_page(req: HttpRequest, state: web::Data<AppState>) -> HttpR
                 view.refresh = page.refresh;
                 view.seen = page.seen;
                 view.epoch = page.epoch;
+                catch_up = page.catch_up;
             } else {
                 view.error = Some(PageError::Params(bad));
             }
@@ -124,7 +131,7 @@ pub async fn classic_page(req: HttpRequest, state: web::Data<AppState>) -> HttpR
         client_key(&req),
         Transport::Classic,
         view.seen,
-        false,
+        catch_up,
         started,
         follow_window(Transport::Classic, view.refresh),
     );

@@ -111,10 +111,14 @@ export class PollingLoop {
     this.paused = paused;
     if (paused) {
       this.controller?.abort();
-    } else if (!this.stopped) {
+      return;
+    }
+    // Back from a pause, whether this tab runs the loop now or gets it back through its lease
+    // later (feed-clients.js): what was published meanwhile waited for the pause.
+    this.away = true;
+    this.reporter.catchUpUntilNow();
+    if (!this.stopped) {
       this.recovering = true; // the first answer after a pause says how much was missed
-      this.away = true;
-      this.reporter.catchUpUntilNow();
       this.panel.setState("connecting");
       this.wakeUp?.();
     }
