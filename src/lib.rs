@@ -43,6 +43,7 @@ pub mod redact;
 pub mod routes;
 pub mod server;
 pub mod sessions;
+pub mod signals;
 pub mod state;
 pub mod telemetry;
 pub mod timer_grid;

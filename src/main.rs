@@ -81,7 +81,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::pin!(server);
     tokio::select! {
         result = &mut server => result?,
-        _ = wait_for_signal() => {
+        _ = pushlab::signals::stop_requested() => {
             tracing::info!("stopping: closing streams, answering held polls");
             // The stop command is answered by the server future: both must be driven together.
             let (_, result) = tokio::join!(stopper.stop(), &mut server);
@@ -98,10 +98,18 @@ async fn bench(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
         return meter_cost(args).await;
     }
     let plot = args.plot.clone();
-    // A plot that cannot be written is said before the run, not after it.
+    // A plot that cannot be written is said before the run, not after it; a file already
+    // there is not touched until the plot is drawn (one made for the check is removed).
     if let Some(path) = &plot {
-        std::fs::File::create(path)
+        let existed = path.exists();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
             .map_err(|e| anyhow::anyhow!("--plot {}: {e}", path.display()))?;
+        if !existed {
+            let _ = std::fs::remove_file(path);
+        }
     }
     let (clients, poll_interval_ms, duration_s) = (args.clients, args.poll_interval, args.duration);
     let urls = args.url.clone();
@@ -209,26 +217,4 @@ async fn meter_cost(args: pushlab::bench::BenchArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Ctrl-C, or SIGTERM (how service managers and `kill` ask a process to stop).
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
         "lang",
         "redact",
         "sessions",
+        "signals",
         "telemetry",
         "timer_grid",
         "transport_kind",

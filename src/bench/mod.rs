@@ -181,11 +181,38 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
     let rtt = rtt::loopback_rtt().await?;
     let target = start_target(&args).await?;
     let mut rows = Vec::new();
-    for transport in transports {
-        let mut row = match run_phase(&args, &target, transport).await {
+    // Ctrl-C or SIGTERM stops the run, but not before the servers have their settings back: a
+    // bench interrupted must not leave a class's feed paused, or at the bench's rate.
+    let stopped = tokio::select! {
+        _ = run_phases(&args, &target, &transports, rtt, &mut rows) => false,
+        _ = crate::signals::stop_requested() => true,
+    };
+    give_back(&args, &target).await;
+    if let Some(embedded) = target.embedded {
+        embedded.stop().await;
+    }
+    anyhow::ensure!(
+        !stopped,
+        "stopped by a signal after {} of {} phases; the servers' feed settings were given back",
+        rows.len(),
+        transports.len()
+    );
+    Ok(rows)
+}
+
+/// Runs the phases, one row each into `rows` (see [`run`]).
+async fn run_phases(
+    args: &BenchArgs,
+    target: &Target,
+    transports: &[Client],
+    rtt: Duration,
+    rows: &mut Vec<Row>,
+) {
+    for &transport in transports {
+        let mut row = match run_phase(args, target, transport).await {
             Ok(row) => row,
             Err(e) => {
-                let mut row = summarize(&args, &target, transport, 0, 0, &[], None, None, 0.0);
+                let mut row = summarize(args, target, transport, 0, 0, &[], None, None, 0.0);
                 row.interrupted = Some(format!("{e:#}"));
                 row
             }
@@ -195,11 +222,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
         row.p50_over_rtt = (row.p50_over_rtt * 10.0).round() / 10.0;
         rows.push(row);
     }
-    give_back(&args, &target).await;
-    if let Some(embedded) = target.embedded {
-        embedded.stop().await;
-    }
-    Ok(rows)
 }
 
 async fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
@@ -214,7 +236,7 @@ async fn start_target(args: &BenchArgs) -> anyhow::Result<Target> {
             .map(|url| control::server_addr(url))
             .collect::<anyhow::Result<Vec<_>>>()?;
         if let Some(pid) = args.server_pid {
-            match ServerProcess::listens_on(pid, addrs[0].port()) {
+            match ServerProcess::listens_on(pid, addrs[0]) {
                 Some(true) => {}
                 Some(false) => anyhow::bail!(
                     "--server-pid {pid} does not listen on {}: its CPU would be reported as the \
@@ -420,6 +442,30 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     }
     for tally in &mut tallies {
         tally.finish(end);
+    }
+    // Once more after the grace: a server restarted while its clients caught up cut them off
+    // from a run that no longer is (their gaps are the restart's, not the transport's).
+    if interrupted.is_none() {
+        for addr in &target.addrs {
+            let now = control::position(*addr).await;
+            match now {
+                Ok(position) if position.epoch == start.epoch => {}
+                Ok(position) => {
+                    interrupted = Some(format!(
+                        "server {addr}'s feed began a new run while the clients caught up (run \
+                         {:?}, now {:?}): a restart or a reset; the clients' counts stop there",
+                        start.epoch, position.epoch
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    interrupted = Some(format!(
+                        "server {addr} stopped answering while the clients caught up: {e:#}"
+                    ));
+                    break;
+                }
+            }
+        }
     }
     let mut row = summarize(
         args,

@@ -158,24 +158,29 @@ pub fn print_table(rows: &[Row]) {
     }
 }
 
-/// Why the run is not a full measurement, one line per transport: a phase interrupted, no
-/// client connected, or clients that did not connect. Empty when every phase measured what it
-/// asked for; `pushlab bench` then exits 0, else 1 after printing its report.
+/// Why the run is not a full measurement, one line per transport: a phase interrupted, or one
+/// the verdict leaves out (clients that did not connect, errors, gaps, no event received: see
+/// [`shortfall`]). Empty when every phase measured what it asked for; `pushlab bench` then
+/// exits 0, else 1 after printing its report, so that a script never takes such a run for a
+/// measurement.
 pub fn failures(rows: &[Row]) -> Vec<String> {
     rows.iter()
-        .filter_map(|r| {
-            if let Some(why) = &r.interrupted {
-                Some(format!("{}: interrupted: {why}", r.transport))
-            } else if r.connected < r.clients {
-                Some(format!(
-                    "{}: {} of {} clients connected",
-                    r.transport, r.connected, r.clients
-                ))
-            } else {
-                None
-            }
+        .filter(|r| !is_full(r))
+        .map(|r| match &r.interrupted {
+            Some(why) => format!("{}: interrupted: {why}", r.transport),
+            None => format!("{}: {}", r.transport, shortfall(r)),
         })
         .collect()
+}
+
+/// A phase that measured what it asked for: every client connected, no error, no gap, events
+/// received, not interrupted. Only these are compared.
+fn is_full(r: &Row) -> bool {
+    r.received > 0
+        && r.interrupted.is_none()
+        && r.errors == 0
+        && r.gaps == 0
+        && r.connected == r.clients
 }
 
 /// The lines of each `--url` server's broker hop, after the table.
@@ -232,13 +237,7 @@ const BYTES_TIE: f64 = 1.0;
 pub fn verdict(rows: &[Row]) -> Vec<String> {
     // Only full measurements are compared: a phase with errors, gaps or clients that never
     // connected measured fewer deliveries than it says, an interrupted one mixed two runs.
-    let (measured, left_out): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| {
-        r.received > 0
-            && r.interrupted.is_none()
-            && r.errors == 0
-            && r.gaps == 0
-            && r.connected == r.clients
-    });
+    let (measured, left_out): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| is_full(r));
     let mut lines = Vec::new();
     for r in rows {
         if r.interrupted.is_none() && r.feed_rate_hz < r.rate_hz * SLOW_FEED {

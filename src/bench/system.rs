@@ -71,12 +71,12 @@ impl ServerProcess {
 
     /// Resident memory in KiB, for a separate server only (the embedded one shares its memory
     /// with the simulated clients, so its share cannot be told apart).
-    /// Whether process `pid` holds the socket listening on TCP `port` (IPv4 or IPv6): the check
-    /// that `--server-pid` names the `--url` server, not another process whose CPU would be
-    /// reported as the server's. Reads `/proc/net/tcp{,6}` (state 0A: LISTEN) for the socket's
-    /// inode and `/proc/PID/fd` for a link to it. `None`: `/proc` could not tell (no such pid,
-    /// or not ours to read).
-    pub fn listens_on(pid: u32, port: u16) -> Option<bool> {
+    /// Whether process `pid` holds a socket listening on `addr` (its address itself, or every
+    /// address: `0.0.0.0`, `::`): the check that `--server-pid` names the `--url` server, not
+    /// another process whose CPU would be reported as the server's. Reads `/proc/net/tcp{,6}`
+    /// (state 0A: LISTEN) for the sockets' inodes and `/proc/PID/fd` for a link to one. `None`:
+    /// `/proc` could not tell (no such pid, or not ours to read).
+    pub fn listens_on(pid: u32, addr: std::net::SocketAddr) -> Option<bool> {
         let mut inodes = Vec::new();
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             let Ok(text) = std::fs::read_to_string(table) else {
@@ -89,11 +89,13 @@ impl ServerProcess {
                 else {
                     continue;
                 };
-                let local_port = local
-                    .rsplit(':')
-                    .next()
-                    .and_then(|hex| u16::from_str_radix(hex, 16).ok());
-                if *state == "0A" && local_port == Some(port) {
+                let Some((ip, port)) = local.split_once(':') else {
+                    continue;
+                };
+                let listening = *state == "0A"
+                    && u16::from_str_radix(port, 16) == Ok(addr.port())
+                    && proc_net_ip(ip).is_some_and(|ip| ip == addr.ip() || ip.is_unspecified());
+                if listening {
                     inodes.push(format!("socket:[{inode}]"));
                 }
             }
@@ -193,6 +195,29 @@ impl Embedded {
     }
 }
 
+/// An address as `/proc/net/tcp{,6}` writes it: the address's bytes in network order, read as
+/// 32-bit words of this machine and printed in hex (`0100007F` is 127.0.0.1 on x86).
+fn proc_net_ip(hex: &str) -> Option<std::net::IpAddr> {
+    let words = |count: usize| -> Option<Vec<u8>> {
+        (0..count)
+            .map(|i| {
+                let word = u32::from_str_radix(hex.get(i * 8..i * 8 + 8)?, 16).ok()?;
+                Some(word.to_ne_bytes())
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|w| w.concat())
+    };
+    match hex.len() {
+        8 => <[u8; 4]>::try_from(words(1)?)
+            .ok()
+            .map(std::net::IpAddr::from),
+        32 => <[u8; 16]>::try_from(words(4)?)
+            .ok()
+            .map(|b| std::net::Ipv6Addr::from(b).to_canonical()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,12 +227,20 @@ mod tests {
     #[test]
     fn the_server_pid_is_the_process_that_listens_on_the_port() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let addr = listener.local_addr().unwrap();
         let me = std::process::id();
-        assert_eq!(ServerProcess::listens_on(me, port), Some(true));
+        assert_eq!(ServerProcess::listens_on(me, addr), Some(true));
+        // The same port on another address is another server's.
+        let elsewhere = std::net::SocketAddr::new([127, 0, 0, 2].into(), addr.port());
+        assert_eq!(ServerProcess::listens_on(me, elsewhere), Some(false));
         drop(listener);
-        assert_eq!(ServerProcess::listens_on(me, port), Some(false));
-        assert_eq!(ServerProcess::listens_on(u32::MAX, port), None);
+        assert_eq!(ServerProcess::listens_on(me, addr), Some(false));
+        assert_eq!(ServerProcess::listens_on(u32::MAX, addr), None);
+        // Every address (0.0.0.0) listens on 127.0.0.1 too.
+        let any = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = any.local_addr().unwrap().port();
+        let local = std::net::SocketAddr::new([127, 0, 0, 1].into(), port);
+        assert_eq!(ServerProcess::listens_on(me, local), Some(true));
     }
 
     #[test]

@@ -156,6 +156,27 @@ async fn a_server_restarted_during_a_phase_interrupts_it_and_no_count_wraps() {
     );
 }
 
+/// A restart while the clients catch up (after the phase's end was read) interrupts the phase
+/// too: it passed with exit 0, its gaps taken for the transport's.
+#[tokio::test]
+async fn a_server_restarted_while_its_clients_catch_up_interrupts_the_phase() {
+    let addr = scripted_runs(&[1, 2, 3, 4, 5], 1, |read| {
+        if read < 4 {
+            ("old", if read < 2 { 0 } else { 5 })
+        } else {
+            ("new", 1)
+        }
+    })
+    .await;
+    let mut args = args("poll", 2);
+    args.url = vec![format!("http://{addr}")];
+    args.rate = None;
+    let rows = run(args).await.expect("the run goes on");
+    let why = rows[0].interrupted.as_deref().expect("interrupted");
+    assert!(why.contains("while the clients caught up"), "{why}");
+    assert_eq!(pushlab::bench::failures(&rows).len(), 1);
+}
+
 /// Servers that do not share one feed are refused before any phase: their clients' counts
 /// against each other's seqs would mean nothing (the check once passed them).
 #[tokio::test]
