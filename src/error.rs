@@ -119,7 +119,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for JsonObject<T> {
                         let path = e.path().to_string();
                         let inner = e.into_inner();
                         if path == "." {
-                            return inner;
+                            // No path (an internally tagged enum reads its fields buffered):
+                            // the words at least.
+                            return de::Error::custom(plain_words(&inner.to_string()));
                         }
                         de::Error::custom(format!("{path}: {}", plain_words(&inner.to_string())))
                     })
@@ -132,7 +134,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for JsonObject<T> {
 }
 
 /// serde's words for a value of the wrong kind, as a reader says them ("expected usize" is
-/// "expected a whole number ≥ 0"), without the position that serde_json adds again.
+/// "expected a whole number ≥ 0"), without serde_json's position (which it adds once more to
+/// the new message, after the field's name).
 fn plain_words(serde_text: &str) -> String {
     let text = serde_text
         .rfind(" at line ")

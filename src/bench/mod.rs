@@ -149,7 +149,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
     if let Some(rate) = args.rate {
         anyhow::ensure!(
             crate::config::rate_allowed(rate),
-            "--rate must be 0 (no ticks) or {} to {} events per second, got {rate}",
+            "--rate must be 0 (no ticks) or {} to {} events per second, got {rate:?}",
             crate::config::MIN_RATE_HZ,
             crate::config::MAX_RATE_HZ
         );

@@ -47,7 +47,8 @@ impl FeedSettings {
     /// The settings a server starts with.
     pub fn initial(rate_hz: f64) -> FeedSettings {
         FeedSettings {
-            rate_hz,
+            // -0 is 0 (IEEE 754: -0 + 0 = +0): it was shown "-0 events/s".
+            rate_hz: rate_hz + 0.0,
             payload_bytes: 0,
             paused: false,
         }
@@ -60,7 +61,7 @@ impl FeedSettings {
             if !rate_allowed(rate) {
                 return Err(FeedSettingsError::Rate);
             }
-            next.rate_hz = rate;
+            next.rate_hz = rate + 0.0; // -0 is 0
         }
         if let Some(bytes) = update.payload_bytes {
             if bytes > MAX_PAYLOAD_BYTES {
@@ -117,6 +118,13 @@ mod tests {
                 ..Default::default()
             };
             assert_eq!(now.updated(&update).is_ok(), allowed, "{rate}");
+            if let Ok(next) = now.updated(&update) {
+                assert!(
+                    next.rate_hz.is_sign_positive(),
+                    "{rate} read as {}",
+                    next.rate_hz
+                );
+            }
         }
     }
 }

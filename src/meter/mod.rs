@@ -91,7 +91,7 @@ struct TransportMeter {
     empty: Counter,
     missed: Counter,
     abandoned: Counter,
-    failed: Counter,
+    no_feed: Counter,
     closed_unwritable: Counter,
     bytes_in: Counter,
     bytes_out: Counter,
@@ -124,7 +124,7 @@ impl Default for TransportMeter {
             empty: Counter::default(),
             missed: Counter::default(),
             abandoned: Counter::default(),
-            failed: Counter::default(),
+            no_feed: Counter::default(),
             closed_unwritable: Counter::default(),
             bytes_in: Counter::default(),
             bytes_out: Counter::default(),
@@ -208,9 +208,10 @@ pub struct TransportStats {
     /// empty answer nor an open connection.
     pub abandoned: u64,
     /// Answers that carried no feed: an error status (4xx or 5xx: a refuse fault, bad input, a
-    /// stopping server) or an answer cut by a drop fault. Neither empty nor carrying events:
-    /// `requests - abandoned - failed` are the answers that could carry events.
-    pub failed: u64,
+    /// stopping server), an answer cut by a drop fault, the answer to a `HEAD` or an `OPTIONS`
+    /// (a CORS preflight), a chat form's redirect. Neither empty nor carrying events:
+    /// `requests - abandoned - no_feed` are the answers that could carry events.
+    pub no_feed: u64,
     /// Connections the server closed because their client read nothing (the socket refused
     /// every byte) for `--unwritable-timeout-secs`: the bound on what a stalled reader holds.
     pub closed_unwritable: u64,
@@ -410,13 +411,12 @@ impl Meter {
         self.of(transport).empty.add(1);
     }
 
-    /// An answer that carried no feed: an error status, or cut by a drop fault (see
-    /// [`TransportStats::failed`]).
-    pub fn failed(&self, transport: Transport) {
+    /// An answer that carried no feed (see [`TransportStats::no_feed`]).
+    pub fn no_feed(&self, transport: Transport) {
         if !self.enabled {
             return;
         }
-        self.of(transport).failed.add(1);
+        self.of(transport).no_feed.add(1);
     }
 
     /// `change` connections of `transport` sat down in (+) or left (-) a fan-out lane.
@@ -524,7 +524,7 @@ impl Meter {
                 &meter.empty,
                 &meter.missed,
                 &meter.abandoned,
-                &meter.failed,
+                &meter.no_feed,
                 &meter.closed_unwritable,
                 &meter.fanout_rounds,
                 &meter.fanout_left,
@@ -593,7 +593,7 @@ impl Meter {
             empty: m.empty.get(),
             missed: m.missed.get(),
             abandoned: m.abandoned.get(),
-            failed: m.failed.get(),
+            no_feed: m.no_feed.get(),
             closed_unwritable: m.closed_unwritable.get(),
             bytes_in,
             bytes_out,

@@ -120,10 +120,10 @@ impl Collector for Scrape {
                 |s| s.abandoned,
             ),
             (
-                "failed_answers",
-                "Answers that carried no feed: an error status (4xx, 5xx) or cut by a drop fault",
+                "no_feed_answers",
+                "Answers that carried no feed: an error status, cut by a drop, a HEAD or OPTIONS, a form's redirect",
                 None,
-                |s| s.failed,
+                |s| s.no_feed,
             ),
             (
                 "closed_unwritable",

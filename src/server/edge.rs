@@ -23,6 +23,7 @@ use actix_web::{
     Error,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
+    http::Method,
     middleware::Next,
     web,
 };
@@ -56,6 +57,8 @@ async fn steps<B: MessageBody + 'static>(
 ) -> Result<ServiceResponse<EndOfTurn<BoxBody>>, Error> {
     // Which compared transport the path is, read once for the steps that ask.
     let transport = Transport::for_path(req.path());
+    // As asked: a HEAD is served as a GET below.
+    let method = req.method().clone();
     let turn = Turn::begin(&req, transport);
     let cors = cors::Ask::of(&req);
     let mut res = match Semantics::begin(&mut req) {
@@ -80,13 +83,14 @@ async fn steps<B: MessageBody + 'static>(
             semantics.finish(res).await
         }
     };
-    // An error answer of a compared transport carried no feed: counted apart from the empty
-    // ones, so that events per answer and the share of empty answers are taken of the answers
-    // that could carry events.
-    if let (Some(t), true) = (transport, res.status().as_u16() >= 400)
+    // An answer of a compared transport that carried no feed (an error, a HEAD, a preflight, a
+    // form's redirect) is counted apart from the empty ones, so that events per answer and the
+    // share of empty answers are taken of the answers that could carry events.
+    let no_feed = res.status().as_u16() >= 300 || matches!(method, Method::HEAD | Method::OPTIONS);
+    if let (Some(t), true) = (transport, no_feed)
         && let Some(state) = res.request().app_data::<web::Data<AppState>>()
     {
-        state.meter.failed(t);
+        state.meter.no_feed(t);
     }
     if let Some(cors) = cors {
         cors.answer(&mut res);

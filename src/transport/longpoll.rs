@@ -102,7 +102,7 @@ pub async fn long_poll(
     };
     if dropped.is_cancelled() {
         owed.settled();
-        state.meter.failed(Transport::LongPoll);
+        state.meter.no_feed(Transport::LongPoll);
         return Ok(broken_response());
     }
     hold_answer(state.added_delay(Transport::LongPoll), &state.shutdown).await;

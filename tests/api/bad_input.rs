@@ -191,8 +191,15 @@ async fn every_bad_request_gets_a_clear_4xx_and_publishes_nothing() {
             r#"{"paused":1}"#,
             "paused: invalid type: integer `1`, expected true or false",
         ),
+        // A fault's fields are read through its tagged kind, which loses their names: the
+        // words at least ("expected u64" before).
+        (
+            "/api/admin/fault",
+            r#"{"kind":"refuse","transport":"poll","seconds":-5}"#,
+            "invalid value: integer `-5`, expected a whole number ≥ 0",
+        ),
     ] {
-        let method = if path.ends_with("burst") {
+        let method = if !path.ends_with("settings") {
             "POST"
         } else {
             "PUT"

@@ -107,7 +107,7 @@ async fn a_dropped_long_poll_breaks_off_and_the_next_poll_gets_what_it_missed() 
     assert_eq!(
         (
             &longpoll["requests"],
-            &longpoll["failed"],
+            &longpoll["no_feed"],
             &longpoll["empty"]
         ),
         (
@@ -191,11 +191,42 @@ async fn a_refused_transport_answers_503_with_retry_after_and_the_others_carry_o
     );
     assert_eq!(
         (
-            &stats["transports"]["poll"]["failed"],
+            &stats["transports"]["poll"]["no_feed"],
             &stats["transports"]["poll"]["empty"]
         ),
         (&serde_json::json!(1), &serde_json::json!(0)),
         "as an answer that carried no feed, not an empty one"
+    );
+    // A HEAD and a CORS preflight carry no feed either (2 of them and 1 empty poll read
+    // "33 % empty" where the one answer that could carry events was empty).
+    app.fault(r#"{"kind":"clear","transport":"poll"}"#).await;
+    let mut conn = app.conn().await;
+    conn.send(format!("HEAD /api/poll HTTP/1.1\r\nHost: {}\r\n\r\n", app.host()).as_bytes())
+        .await;
+    assert_eq!(conn.read_head().await.0, 200);
+    let preflight = app
+        .conn()
+        .await
+        .request(
+            "OPTIONS",
+            "/api/poll",
+            &[
+                ("Origin", "http://localhost:5173"),
+                ("Access-Control-Request-Method", "GET"),
+            ],
+            b"",
+        )
+        .await;
+    assert!(preflight.status < 300, "{}", preflight.status);
+    let poll = &app.stats().await["transports"]["poll"];
+    assert_eq!(
+        (&poll["requests"], &poll["no_feed"], &poll["empty"]),
+        (
+            &serde_json::json!(3),
+            &serde_json::json!(3),
+            &serde_json::json!(0)
+        ),
+        "{poll}"
     );
 
     app.fault(r#"{"kind":"clear","transport":"poll"}"#).await;

@@ -81,11 +81,11 @@ export class CostTable {
 
 /**
  * The answers that could carry events: requests less those whose client left before the
- * answer (held long polls) and those answered with an error or cut (`failed`: a refuse or drop
+ * answer (held long polls) and those whose answer carried no feed (`no_feed`: a refuse or drop
  * fault, bad input). Both events per answer and the share of empty answers are taken of them,
  * so that a refusal counts as neither (with 4 refusals in 16 polls, 12 % empty and 2,24 events
  * per answer were read, for 1 in 12 and 3,17).
  */
 function answersOf(s) {
-  return s.requests - (s.abandoned ?? 0) - (s.failed ?? 0);
+  return s.requests - (s.abandoned ?? 0) - (s.no_feed ?? 0);
 }
