@@ -262,6 +262,16 @@ pub fn verdict(rows: &[Row]) -> Vec<String> {
         return lines;
     }
     lines.insert(0, String::new());
+    // One transport alone is not a comparison: no "fastest", no "needs fewest".
+    if let [only] = measured[..]
+        && rows.len() > 1
+    {
+        lines.push(format!(
+            "Only {} measured fully: nothing to compare it with in this run.",
+            only.transport
+        ));
+        return lines;
+    }
 
     let fastest = leaders(
         &measured,
@@ -877,5 +887,24 @@ mod tests {
             text.contains("rests on 9 clock ticks of 10 ms (±11.1%)"),
             "{text}"
         );
+    }
+
+    /// A phase with errors and gaps is left out, named, and what is left is not a race of one
+    /// ("poll is fastest" was said of the only transport measured).
+    #[test]
+    fn phases_that_are_not_full_measurements_are_left_out_and_named() {
+        let ws = row("ws", 10, 0, 1_000);
+        let mut poll = row("poll", 120, 20, 500_000);
+        poll.errors = 10;
+        poll.gaps = 210;
+        let rows = [ws, poll];
+        let text = verdict(&rows).join("\n");
+        assert!(
+            text.contains("Left out of the comparison, not a full measurement: poll (10 errors, 210 gaps in 1000 expected events)"),
+            "{text}"
+        );
+        assert!(text.contains("Only ws measured fully"), "{text}");
+        assert!(!text.contains("fastest"), "{text}");
+        assert_eq!(failures(&rows).len(), 1);
     }
 }
