@@ -398,24 +398,9 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     let seconds = started.elapsed().as_secs_f64();
     // Every server must still be in the run the phase began in: a restart or a reset numbers
     // the feed again from 1, and the counts would mix two runs.
-    let mut end = since;
-    let mut interrupted = None;
-    for addr in &target.addrs {
-        let position = control::position(*addr).await?;
-        if position.epoch != start.epoch || position.last_seq < since {
-            interrupted.get_or_insert(format!(
-                "server {addr}'s feed began a new run during the phase (run {:?} at seq {since}, \
-                 now {:?} at seq {}): a restart or a reset; the clients' counts mix two runs",
-                start.epoch, position.epoch, position.last_seq
-            ));
-        }
-        if *addr == target.addr {
-            end = position.last_seq;
-        }
-    }
-    if interrupted.is_some() {
-        end = end.max(since);
-    }
+    let (now, mut interrupted) = run_check(&target.addrs, &start, "during the phase").await?;
+    // The first server reads the feed's position (`Target::addr`).
+    let end = now[0].last_seq.max(since);
 
     // Grace: clients receive what was published until the pause; when all have it (or the
     // grace period is over) they stop.
@@ -446,26 +431,12 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     // Once more after the grace: a server restarted while its clients caught up cut them off
     // from a run that no longer is (their gaps are the restart's, not the transport's).
     if interrupted.is_none() {
-        for addr in &target.addrs {
-            let now = control::position(*addr).await;
-            match now {
-                Ok(position) if position.epoch == start.epoch => {}
-                Ok(position) => {
-                    interrupted = Some(format!(
-                        "server {addr}'s feed began a new run while the clients caught up (run \
-                         {:?}, now {:?}): a restart or a reset; the clients' counts stop there",
-                        start.epoch, position.epoch
-                    ));
-                    break;
-                }
-                Err(e) => {
-                    interrupted = Some(format!(
-                        "server {addr} stopped answering while the clients caught up: {e:#}"
-                    ));
-                    break;
-                }
-            }
-        }
+        interrupted = match run_check(&target.addrs, &start, "while the clients caught up").await {
+            Ok((_, why)) => why,
+            Err(e) => Some(format!(
+                "a server stopped answering while the clients caught up: {e:#}"
+            )),
+        };
     }
     let mut row = summarize(
         args,
@@ -483,6 +454,30 @@ async fn run_phase(args: &BenchArgs, target: &Target, transport: Client) -> anyh
     row.feed_rate_hz = (row.feed_rate_hz * 10.0).round() / 10.0;
     row.interrupted = interrupted;
     Ok(row)
+}
+
+/// Where each of `addrs` stands now, and why the phase is interrupted if one of them left the
+/// run `start` ("began a new run `when`": a restart or a reset numbers the feed from 1 again).
+/// Errors: a server that does not answer (named).
+async fn run_check(
+    addrs: &[SocketAddr],
+    start: &control::Position,
+    when: &str,
+) -> anyhow::Result<(Vec<control::Position>, Option<String>)> {
+    let mut now = Vec::with_capacity(addrs.len());
+    let mut why = None;
+    for addr in addrs {
+        let position = control::position(*addr).await?;
+        if position.epoch != start.epoch || position.last_seq < start.last_seq {
+            why.get_or_insert(format!(
+                "server {addr}'s feed began a new run {when} (run {:?} at seq {}, now {:?} at \
+                 seq {}): a restart or a reset; the clients' counts mix two runs",
+                start.epoch, start.last_seq, position.epoch, position.last_seq
+            ));
+        }
+        now.push(position);
+    }
+    Ok((now, why))
 }
 
 /// The clients that received the whole phase: every event up to `end`, once, none missed.

@@ -699,6 +699,16 @@ async fn a_round_trip_over_a_second_is_refused() {
     );
 }
 
+/// Publishes `count` ticks stamped 20 s ago: what a client away for that long finds on return.
+fn publish_while_away(app: &TestApp, count: usize) {
+    let twenty_seconds_ago = std::time::Instant::now() - std::time::Duration::from_secs(20);
+    for _ in 0..count {
+        app.state
+            .hub
+            .publish_at(Kind::Tick, &serde_json::json!({}), twenty_seconds_ago);
+    }
+}
+
 /// A poller that was away (a dashboard panel paused for 20 s, a page cut off) and says so with
 /// `catch_up=1` gets what it missed as catch-up, though its `since` was handed to its address:
 /// the instructor's walk saw a paused poll panel's backlog put into the live hand-off delay
@@ -710,12 +720,7 @@ async fn a_poller_back_from_a_pause_says_so_and_its_backlog_is_catch_up() {
         let since = app.get_json(&format!("{path}?timeout_ms=0")).await["last_seq"]
             .as_u64()
             .unwrap();
-        let twenty_seconds_ago = std::time::Instant::now() - std::time::Duration::from_secs(20);
-        for _ in 0..5 {
-            app.state
-                .hub
-                .publish_at(Kind::Tick, &serde_json::json!({}), twenty_seconds_ago);
-        }
+        publish_while_away(&app, 5);
         let back = app
             .get_json(&format!("{path}?since={since}&catch_up=1&timeout_ms=0"))
             .await;
@@ -729,12 +734,7 @@ async fn a_poller_back_from_a_pause_says_so_and_its_backlog_is_catch_up() {
     let page = app.conn().await.get("/classic?refresh=5").await.text();
     let seen = app.state.hub.last_seq();
     assert!(page.contains(&format!("seen={seen}")), "{page}");
-    let twenty_seconds_ago = std::time::Instant::now() - std::time::Duration::from_secs(20);
-    for _ in 0..4 {
-        app.state
-            .hub
-            .publish_at(Kind::Tick, &serde_json::json!({}), twenty_seconds_ago);
-    }
+    publish_while_away(&app, 4);
     let back = app
         .conn()
         .await

@@ -75,16 +75,11 @@ export class ClassicClient {
     window.addEventListener("resize", () => this.mirrorProjector());
     panel.onPause((paused) => {
       this.resuming = !paused; // the next load says how much was missed meanwhile
-      if (!paused) {
-        // What was published during the pause comes with the next load: shown, not timed,
-        // and the load says so to the server (catch_up=1), which counts it as catch-up too.
-        this.away = true;
-        this.reporter.catchUpUntilNow();
-      }
+      // What was published during the pause comes with the next load: shown, not timed, and
+      // the load says so to the server (catch_up=1, see url()), which counts it as catch-up too.
+      if (!paused) this.reporter.catchUpUntilNow();
       this.load();
     });
-    /** Paused or cut off until the next load: it asks with catch_up=1 (see answer::live_since). */
-    this.away = false;
     /** A load failed and the next waits for its backoff (up to 15 s). */
     this.retryPending = false;
     // Another client of the page reached the page's own server again (a restart is over): the
@@ -111,7 +106,9 @@ export class ClassicClient {
     if (this.lastSeen != null) params.set("seen", this.lastSeen);
     // The run `seen` belongs to: a restarted server then says so instead of guessing.
     if (this.lastSeen != null && this.epoch) params.set("epoch", this.epoch);
-    if (this.lastSeen != null && this.away) params.set("catch_up", "1");
+    // Back from a pause or a failure: what the load brings waited for the reader, not the
+    // transport (answer::live_since).
+    if (this.lastSeen != null && (this.resuming || this.lost)) params.set("catch_up", "1");
     // The page inside speaks the dashboard's language, whatever the browser's preference.
     params.set("lang", lang);
     const query = params.toString();
@@ -234,7 +231,6 @@ export class ClassicClient {
     else this.panel.countAnswerSentAt(sentUs, () => this.countTraffic(navigation));
     if (this.lost) this.panel.reconnected(this.lastSeen);
     this.lost = false;
-    this.away = false;
     this.readRun(page);
     this.panel.countAnswerSentAt(sentUs, () => this.readRows(rows, stopping ? null : countedAfter(table), queuedMs(navigation)));
     const refused = page.querySelector(".error")?.textContent.trim();
@@ -322,7 +318,6 @@ export class ClassicClient {
 
   failed(message) {
     this.lost = true;
-    this.away = true;
     this.panel.showError(message);
     const delay = this.backoff.next();
     this.panel.setState("reconnecting", { seconds: formatTenths(delay / 1000) });

@@ -42,12 +42,6 @@ export class PollingLoop {
     this.recovering = false;
     /** A request failed (not a pause): the next answer is a reconnection, and counted. */
     this.lost = false;
-    /**
-     * The panel was paused, cut off or took over from another tab: the next request says so
-     * (`catch_up=1`), and the server counts what it brings that was published before it as
-     * catch-up, as this page does (their wait was the pause's, not the transport's).
-     */
-    this.away = false;
     this.backoff = new Backoff();
     this.controller = null;
     this.wakeUp = null;
@@ -67,7 +61,6 @@ export class PollingLoop {
       if (this.stopped) return;
       this.lost = true;
       this.recovering = true;
-      this.away = true;
     });
   }
 
@@ -95,10 +88,14 @@ export class PollingLoop {
     return `${this.path}?${this.resumeQuery()}`;
   }
 
-  /** `since=S&epoch=E&` (and `catch_up=1&` back from a pause), or "" before the first answer. */
+  /**
+   * `since=S&epoch=E&`, or "" before the first answer. A loop recovering (back from a pause, an
+   * outage, a move or a takeover) adds `catch_up=1&`: the server then counts what was published
+   * before the request as catch-up, as this page does (their wait was not the transport's).
+   */
   resumeQuery() {
     if (this.since == null) return "";
-    return `since=${this.since}${epochParam(this.epoch)}&${this.away ? "catch_up=1&" : ""}`;
+    return `since=${this.since}${epochParam(this.epoch)}&${this.recovering ? "catch_up=1&" : ""}`;
   }
 
   /**
@@ -114,8 +111,8 @@ export class PollingLoop {
       return;
     }
     // Back from a pause, whether this tab runs the loop now or gets it back through its lease
-    // later (feed-clients.js): what was published meanwhile waited for the pause.
-    this.away = true;
+    // later (feed-clients.js, whose start() then recovers): what was published meanwhile
+    // waited for the pause.
     this.reporter.catchUpUntilNow();
     if (!this.stopped) {
       this.recovering = true; // the first answer after a pause says how much was missed
@@ -146,7 +143,6 @@ export class PollingLoop {
       if (isAhead(after, this.position())) ({ seq: this.since, epoch: this.epoch } = after);
       this.panel.tookOver(this.since);
       this.reporter.catchUpUntilNow();
-      this.away = true;
     }
     if (this.paused) return;
     this.recovering = takeover || this.since != null;
@@ -231,14 +227,12 @@ export class PollingLoop {
       this.panel.setState("open");
     }
     this.since = answer.last_seq;
-    this.away = false;
     this.backoff.reset();
   }
 
   async recover(error) {
     this.recovering = true;
     this.lost = true;
-    this.away = true;
     this.panel.showError(error.message);
     const delay = this.backoff.next();
     this.panel.setState("reconnecting", { seconds: formatTenths(delay / 1000) });
